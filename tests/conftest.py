@@ -1,0 +1,57 @@
+"""Shared test helpers: free loopback ports, real servers, the browser, realistic runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+REALRUNS = SHARED / "realruns"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_chromium() -> None:
+    """Skip a browser test where Chromium is absent, except in CI, where that is a failure."""
+    if not (os.path.exists(CHROMIUM) and shutil.which("chromium")):
+        if IN_CI:
+            pytest.fail("Debian's chromium is required in CI (.ci/run installs it)")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def realruns() -> list[Path]:
+    files = sorted(REALRUNS.glob("*.json"))
+    if not files:
+        if IN_CI:
+            pytest.fail(f"{REALRUNS} is missing: CI runs with ../shared beside the repository")
+        pytest.skip("../shared/realruns is not beside this checkout")
+    return files
+
+
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning")
+    config.addinivalue_line("markers", "browser: needs Debian's chromium")
+    config.addinivalue_line("markers", "server: starts a real tensorboard or mlflow server")
