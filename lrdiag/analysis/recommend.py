@@ -1,0 +1,476 @@
+"""Turn a range test or an analysed run into a complete LR schedule: parameters, scheduler, code.
+
+``recommend(result_or_report, *, total_steps, optimizer=None)``
+
+From a :class:`~lrdiag.analysis.range_test.RangeTestResult` (or its dict) it builds a schedule
+for the planned budget, peaking at ``result.suggested_lr``:
+
+=================  ===========================================================================
+optimizer, budget  schedule
+=================  ===========================================================================
+SGD (+momentum)    ``one_cycle``: ``OneCycleLR``, 25% warm-up from peak/25, cosine decay to
+                   peak/1000; momentum cycled 0.95 -> 0.85 -> 0.95 when the optimizer uses momentum
+                   (high momentum while the LR is low, low while it is high; Smith 2018).
+Adam-like, short   ``one_cycle`` as above, cycling ``beta1``; used while the budget is shorter than
+                   4x the warm-up Adam needs (see next row), where a full warm-up would not fit.
+Adam-like          ``cosine_warmup``: linear warm-up over ``2/(1-beta2)`` steps (2,000 for
+                   beta2=0.999: Adam's second-moment estimate needs that long before its steps are
+                   well scaled; Ma & Yarats 2021), then cosine decay to peak/1000.
+any, very long     ``wsd`` (warm-up, stable, decay) from 200,000 steps on: the constant middle can
+                   be extended or branched from, the last 20% decays linearly to peak/1000.
+=================  ===========================================================================
+
+``kind=`` forces one of ``one_cycle``, ``cosine_warmup``, ``wsd``, ``step_decay`` (x0.1 at 50%
+and 75% of the budget) or ``constant``.
+
+From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe finding
+(divergence, then oscillation, lr_too_high, plateau, lr_too_low):
+
+* ``divergence`` at step s with LR x: ``cosine_warmup`` peaking at x/3 (or at the range test's
+  suggestion if lower), a warm-up at least as long as s, and gradient clipping (``clip_grad_norm``).
+* ``oscillation`` at step s with LR x: ``step_decay``: multiply the LR by 0.3 at step s
+  (``MultiStepLR(milestones=[s], gamma=0.3)``), so the LR after s is 0.3x.
+* ``lr_too_high`` with LR x: the same schedule shape peaking at x/3.
+* ``plateau`` from step s (length L) with LR x: ``reduce_on_plateau`` with PyTorch's parameters:
+  ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
+  min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
+* ``lr_too_low`` with LR x: the annealed schedule peaking at 3x (or the range test's suggestion).
+
+A report with no findings gives ``kind="keep"``: keep the current schedule; ``scheduler()`` then
+returns a ``LambdaLR`` that leaves the optimizer's LR unchanged. (``recommend`` never returns
+None, so ``lrdiag.analyze`` can always store ``.to_dict()``.)
+
+``lr_at(step)`` is computed from closed-form formulas (not by stepping torch), and the tests check
+it against the real scheduler stepped step by step. For ``reduce_on_plateau``, which depends on the
+metric, ``lr_at`` assumes the metric stops improving at ``decay_start`` (what happened in the run).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import AnalysisError
+from ..report import Report, _json_safe
+
+KINDS = ("one_cycle", "cosine_warmup", "wsd", "step_decay", "constant", "reduce_on_plateau", "keep")
+ADAM_LIKE = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lamb", "LAMB", "Lion")
+WSD_FROM = 200_000
+FINAL_DIV = 1000.0  # final LR = peak / FINAL_DIV
+WARM_DIV = 25.0  # one-cycle starts at peak / WARM_DIV
+_PRIORITY = ("divergence", "oscillation", "lr_too_high", "plateau", "lr_too_low")
+
+
+def _cos(start: float, end: float, pct: float) -> float:
+    return end + (start - end) / 2.0 * (math.cos(math.pi * min(max(pct, 0.0), 1.0)) + 1)
+
+
+@dataclass
+class Recommendation:
+    """A complete LR schedule (``kind`` + ``params``) with the reasons for it.
+
+    ``params`` always holds ``peak_lr`` (the LR of the optimizer's first group; other groups keep
+    their ratio to it) and the parameters of ``kind``; extra advice (``clip_grad_norm``,
+    ``decay_start``, ``momentum``) is in ``params`` too.
+    """
+
+    kind: str
+    params: dict[str, Any]
+    total_steps: int
+    rationale: str
+    source: str = "range_test"
+    finding: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ the LR curve
+    def lr_at(self, step: int) -> float:
+        """LR of the first param group at optimizer step ``step`` (0-based), from closed forms."""
+        p, t, T = self.params, int(step), self.total_steps
+        peak = float(p["peak_lr"])
+        if self.kind == "one_cycle":
+            end1 = float(p["pct_start"] * T) - 1
+            init = peak / p["div_factor"]
+            if t <= end1:
+                return _cos(init, peak, t / end1)
+            return _cos(peak, init / p["final_div_factor"], (t - end1) / (T - 1 - end1))
+        if self.kind in ("cosine_warmup", "wsd"):
+            w = int(p["warmup_steps"])
+            if t < w:
+                s = p["warmup_start_factor"]
+                return peak * (s + (1 - s) * t / w)
+            if self.kind == "cosine_warmup":
+                return _cos(peak, p["final_lr"], (t - w) / (T - w))
+            stable = int(p["stable_steps"])
+            if t < w + stable:
+                return peak
+            d = max(1, T - w - stable)
+            return peak * (1 + (p["final_lr"] / peak - 1) * min(t - w - stable, d) / d)
+        if self.kind == "step_decay":
+            return peak * p["gamma"] ** sum(t >= m for m in p["milestones"])
+        if self.kind == "reduce_on_plateau":
+            return float(self._plateau_curve(t + 1)[t])
+        return peak  # constant, keep
+
+    def curve(self, steps: int | None = None) -> np.ndarray:
+        """``lr_at`` for steps ``0..steps-1`` (default: ``total_steps``)."""
+        n = int(steps or self.total_steps)
+        if self.kind == "reduce_on_plateau":
+            return self._plateau_curve(n)
+        return np.array([self.lr_at(t) for t in range(n)])
+
+    def _plateau_curve(self, n: int) -> np.ndarray:
+        """ReduceLROnPlateau's rule by hand, fed a metric that improves until ``decay_start``, then is flat."""
+        p = self.params
+        lr, best, bad, cool = float(p["peak_lr"]), math.inf, 0, 0
+        out = np.empty(n)
+        for t in range(n):
+            out[t] = lr
+            metric = _plateau_metric(t, p["decay_start"])
+            if metric < best * (1 - p["threshold"]):
+                best, bad = metric, 0
+            else:
+                bad += 1
+            if cool > 0:
+                cool -= 1
+                bad = 0
+            if bad > p["patience"]:
+                new = max(lr * p["factor"], p["min_lr"])
+                if lr - new > p.get("eps", 1e-8):
+                    lr = new
+                cool, bad = p["cooldown"], 0
+        return out
+
+    def metric_for_plateau(self, steps: int) -> list[float]:
+        """The metric curve ``lr_at`` assumes for ``reduce_on_plateau`` (feed it to ``scheduler.step``)."""
+        return [_plateau_metric(t, self.params["decay_start"]) for t in range(steps)]
+
+    # ------------------------------------------------------------------ torch objects
+    def _prepare(self, optimizer) -> None:
+        """Set every group's LR to peak x (its ratio to the first group), and momentum if advised."""
+        ratios = _ratios(optimizer)
+        peak = float(self.params["peak_lr"])
+        for g, r in zip(optimizer.param_groups, ratios):
+            g["lr"] = peak * r
+            g.pop("initial_lr", None)
+
+    def scheduler(self, optimizer):
+        """A real ``torch.optim.lr_scheduler`` object driving ``optimizer`` along this schedule.
+
+        The optimizer's groups are first set to ``peak_lr`` times their current ratio to the first
+        group. Call ``scheduler.step()`` once after every ``optimizer.step()`` (for
+        ``reduce_on_plateau``: ``scheduler.step(metric)``).
+        """
+        from torch.optim import lr_scheduler as S
+
+        self._prepare(optimizer)
+        p, T = self.params, self.total_steps
+        if self.kind == "one_cycle":
+            peaks = [g["lr"] for g in optimizer.param_groups]
+            cycle = bool(p.get("cycle_momentum"))
+            return S.OneCycleLR(optimizer, max_lr=peaks, total_steps=T, pct_start=p["pct_start"],
+                                anneal_strategy="cos", div_factor=p["div_factor"], final_div_factor=p["final_div_factor"],
+                                cycle_momentum=cycle, base_momentum=p.get("base_momentum", 0.85),
+                                max_momentum=p.get("max_momentum", 0.95))
+        if self.kind in ("cosine_warmup", "wsd"):
+            w = int(p["warmup_steps"])
+            warm = S.LinearLR(optimizer, start_factor=p["warmup_start_factor"], end_factor=1.0, total_iters=w)
+            if self.kind == "cosine_warmup":
+                rest = S.LambdaLR(optimizer, _CosineFactor(T - w, p["final_lr"] / p["peak_lr"]))
+                return S.SequentialLR(optimizer, [warm, rest], milestones=[w])
+            stable = int(p["stable_steps"])
+            hold = S.ConstantLR(optimizer, factor=1.0, total_iters=stable)
+            decay = S.LinearLR(optimizer, start_factor=1.0, end_factor=p["final_lr"] / p["peak_lr"],
+                               total_iters=max(1, T - w - stable))
+            return S.SequentialLR(optimizer, [warm, hold, decay], milestones=[w, w + stable])
+        if self.kind == "step_decay":
+            return S.MultiStepLR(optimizer, milestones=list(p["milestones"]), gamma=p["gamma"])
+        if self.kind == "reduce_on_plateau":
+            return S.ReduceLROnPlateau(optimizer, mode=p["mode"], factor=p["factor"], patience=p["patience"],
+                                       threshold=p["threshold"], threshold_mode=p["threshold_mode"],
+                                       cooldown=p["cooldown"], min_lr=p["min_lr"], eps=p.get("eps", 1e-8))
+        return S.LambdaLR(optimizer, _one)
+
+    # ------------------------------------------------------------------ text
+    @property
+    def code(self) -> str:
+        """A PyTorch snippet to paste after the optimizer is created (``optimizer`` in scope)."""
+        p, T = self.params, self.total_steps
+        head = "from torch.optim import lr_scheduler\n"
+        lr_line = (f"ref = optimizer.param_groups[0]['lr']  # other groups keep their ratio to the first\n"
+                   f"for g in optimizer.param_groups:\n    g['lr'] = {p['peak_lr']:.4g} * g['lr'] / ref\n")
+        if self.kind == "one_cycle":
+            body = (f"scheduler = lr_scheduler.OneCycleLR(\n    optimizer, max_lr={p['peak_lr']:.4g}, total_steps={T}, "
+                    f"pct_start={p['pct_start']}, anneal_strategy='cos',\n    div_factor={p['div_factor']}, "
+                    f"final_div_factor={p['final_div_factor']}, cycle_momentum={bool(p.get('cycle_momentum'))}"
+                    + (f", base_momentum={p['base_momentum']}, max_momentum={p['max_momentum']}" if p.get("cycle_momentum") else "")
+                    + ")\n")
+            lr_line = ""  # OneCycleLR sets the LR itself (pass a list of max_lr for several groups)
+        elif self.kind == "cosine_warmup":
+            w = p["warmup_steps"]
+            body = (f"warmup = lr_scheduler.LinearLR(optimizer, start_factor={p['warmup_start_factor']}, total_iters={w})\n"
+                    f"cosine = lr_scheduler.LambdaLR(optimizer, lambda t: {p['final_lr'] / p['peak_lr']:.4g} + "
+                    f"(1 - {p['final_lr'] / p['peak_lr']:.4g}) * 0.5 * (1 + math.cos(math.pi * min(t, {T - w}) / {T - w})))\n"
+                    f"scheduler = lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[{w}])\n")
+            head = "import math\n" + head
+        elif self.kind == "wsd":
+            w, s = p["warmup_steps"], p["stable_steps"]
+            body = (f"warmup = lr_scheduler.LinearLR(optimizer, start_factor={p['warmup_start_factor']}, total_iters={w})\n"
+                    f"stable = lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters={s})\n"
+                    f"decay = lr_scheduler.LinearLR(optimizer, start_factor=1.0, end_factor={p['final_lr'] / p['peak_lr']:.4g}, "
+                    f"total_iters={max(1, T - w - s)})\n"
+                    f"scheduler = lr_scheduler.SequentialLR(optimizer, [warmup, stable, decay], milestones=[{w}, {w + s}])\n")
+        elif self.kind == "step_decay":
+            body = f"scheduler = lr_scheduler.MultiStepLR(optimizer, milestones={list(p['milestones'])}, gamma={p['gamma']})\n"
+        elif self.kind == "reduce_on_plateau":
+            body = (f"scheduler = lr_scheduler.ReduceLROnPlateau(\n    optimizer, mode={p['mode']!r}, factor={p['factor']}, "
+                    f"patience={p['patience']}, threshold={p['threshold']},\n    threshold_mode={p['threshold_mode']!r}, "
+                    f"cooldown={p['cooldown']}, min_lr={p['min_lr']:.4g})\n")
+        else:
+            body = "scheduler = lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)  # keep the current LR\n"
+            lr_line = ""
+        step = ("# after each evaluation of the monitored loss:\nscheduler.step(val_loss)\n" if self.kind == "reduce_on_plateau"
+                else "# in the training loop, after optimizer.step():\nscheduler.step()\n")
+        clip = ""
+        if p.get("clip_grad_norm"):
+            clip = (f"# before optimizer.step():\ntorch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={p['clip_grad_norm']})\n")
+        return head + lr_line + body + step + clip
+
+    def to_dict(self, max_points: int = 500) -> dict[str, Any]:
+        """JSON-safe dict for the Report JSON's ``recommendation`` (includes the LR curve)."""
+        n = self.total_steps
+        steps = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
+        curve = self.curve(n)[steps]
+        return _json_safe({"kind": self.kind, "params": self.params, "total_steps": n, "rationale": self.rationale,
+                           "source": self.source, "finding": self.finding, "code": self.code,
+                           "curve": {"steps": steps, "lrs": curve}})
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Recommendation":
+        return cls(kind=str(d["kind"]), params=dict(d["params"]), total_steps=int(d["total_steps"]),
+                   rationale=str(d.get("rationale", "")), source=str(d.get("source", "range_test")),
+                   finding=d.get("finding"))
+
+    def __repr__(self) -> str:
+        return f"Recommendation(kind={self.kind!r}, peak_lr={self.params.get('peak_lr'):.3g}, total_steps={self.total_steps})"
+
+
+def _plateau_metric(t: int, start: int) -> float:
+    """Falls 1% per step (well above ReduceLROnPlateau's 0.1% threshold) until ``start``, then flat."""
+    return math.exp(-0.01 * min(t, start))
+
+
+def _one(_: int) -> float:
+    return 1.0
+
+
+class _CosineFactor:
+    """LR multiplier of a cosine decay from 1 to ``floor`` over ``steps`` steps (picklable)."""
+
+    def __init__(self, steps: int, floor: float):
+        self.steps, self.floor = max(1, int(steps)), float(floor)
+
+    def __call__(self, t: int) -> float:
+        return _cos(1.0, self.floor, t / self.steps)
+
+
+def _ratios(optimizer) -> list[float]:
+    lrs = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+    ref = lrs[0] if lrs[0] > 0 else next((v for v in lrs if v > 0), 0.0)
+    return [v / ref for v in lrs] if ref > 0 else [1.0] * len(lrs)
+
+
+# ---------------------------------------------------------------------- optimizer facts
+
+
+def _opt_facts(optimizer, info: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Name, momentum and betas from a live optimizer or from a range test's ``optimizer`` dict."""
+    if optimizer is not None:
+        g = optimizer.param_groups[0]
+        return {"name": type(optimizer).__name__, "momentum": float(g.get("momentum", 0.0) or 0.0),
+                "betas": tuple(g["betas"]) if "betas" in g else None, "lr": float(g.get("initial_lr", g["lr"]))}
+    info = info or {}
+    hp = info.get("hparams") or {}
+    betas = hp.get("betas")
+    return {"name": str(info.get("name", "")), "momentum": float(hp.get("momentum") or 0.0),
+            "betas": tuple(betas) if betas else None, "lr": hp.get("lr")}
+
+
+def _adam_warmup(betas) -> int:
+    beta2 = float(betas[1]) if betas else 0.999
+    return int(math.ceil(2.0 / (1.0 - beta2)))
+
+
+def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: str | None = None) -> tuple[str, dict, str]:
+    """Pick the schedule kind and all its parameters for ``peak`` over ``total_steps`` (table above)."""
+    name = facts.get("name", "")
+    adam = name in ADAM_LIKE or facts.get("betas") is not None
+    warm = _adam_warmup(facts.get("betas")) if adam else 0
+    if kind is None:
+        if total_steps >= WSD_FROM:
+            kind = "wsd"
+        elif adam and total_steps >= 4 * warm:
+            kind = "cosine_warmup"
+        else:
+            kind = "one_cycle"
+    final = peak / FINAL_DIV
+    why: list[str] = []
+    if kind == "one_cycle":
+        mom = facts.get("momentum", 0.0) if not adam else (facts.get("betas") or (0.9, 0.999))[0]
+        cycle = bool(mom and mom > 0)
+        params = {"peak_lr": peak, "pct_start": 0.25, "div_factor": WARM_DIV, "final_div_factor": FINAL_DIV / WARM_DIV,
+                  "cycle_momentum": cycle, "base_momentum": 0.85, "max_momentum": 0.95, "final_lr": final}
+        why.append(f"one-cycle: warm up from {peak / WARM_DIV:.3g} to {peak:.3g} over the first 25% "
+                   f"({int(0.25 * total_steps)} steps), then cosine decay to {final:.3g}")
+        if adam and warm > 0.25 * total_steps:
+            why.append(f"Adam's usual warm-up of 2/(1-beta2) = {warm} steps does not fit a budget of {total_steps} "
+                       "steps, so the one-cycle warm-up (25% of the budget) takes its place")
+        if cycle:
+            what = "beta1" if adam else "momentum"
+            why.append(f"{what} cycles 0.95 -> 0.85 -> 0.95, opposite to the LR, as in one-cycle training")
+    elif kind in ("cosine_warmup", "wsd"):
+        w = max(warm, int(0.02 * total_steps), 1) if adam else max(int(0.05 * total_steps), 1)
+        w = min(w, max(1, total_steps // 4))
+        params = {"peak_lr": peak, "warmup_steps": w, "warmup_start_factor": 0.01, "final_lr": final}
+        why.append(f"linear warm-up over {w} steps" + (f" (Adam: 2/(1-beta2) = {warm} steps)" if adam and w == warm else ""))
+        if kind == "wsd":
+            params["stable_steps"] = int(0.8 * total_steps) - w
+            why.append(f"then hold {peak:.3g} for {params['stable_steps']} steps and decay linearly to {final:.3g} over the "
+                       "last 20% (warmup-stable-decay: a long run can be extended from the stable phase)")
+        else:
+            why.append(f"then cosine decay from {peak:.3g} to {final:.3g}")
+    elif kind == "step_decay":
+        params = {"peak_lr": peak, "milestones": [int(0.5 * total_steps), int(0.75 * total_steps)], "gamma": 0.1}
+        why.append("step decay: x0.1 at 50% and 75% of the budget")
+    elif kind == "constant":
+        params = {"peak_lr": peak}
+        why.append(f"constant LR {peak:.3g}")
+    else:
+        raise AnalysisError(f"unknown schedule kind {kind!r}; use one of {KINDS[:5]}")
+    return kind, params, "; ".join(why) + "."
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def recommend(result_or_report: Any, *, total_steps: int, optimizer=None, kind: str | None = None) -> Recommendation:
+    """A complete schedule from a range test, or the fix for what an analysed run shows.
+
+    Parameters
+    ----------
+    result_or_report : RangeTestResult, its dict, Report, or a Report dict
+    total_steps : int
+        The planned number of optimizer steps (the budget the schedule spans).
+    optimizer : torch.optim.Optimizer, optional
+        Used for its type, momentum/betas and current LR (else the range test's record of them).
+    kind : str, optional
+        Force a schedule shape (``one_cycle``, ``cosine_warmup``, ``wsd``, ``step_decay``, ``constant``).
+
+    Returns
+    -------
+    Recommendation (never None; ``kind="keep"`` when a report has nothing to fix)
+    """
+    total_steps = int(total_steps)
+    if total_steps < 2:
+        raise AnalysisError(f"total_steps must be >= 2 (got {total_steps})")
+    obj = result_or_report
+    if isinstance(obj, Mapping) and obj.get("schema"):
+        obj = Report.from_dict(dict(obj))
+    if isinstance(obj, Report):
+        return _from_report(obj, total_steps, optimizer, kind)
+    if isinstance(obj, Mapping):
+        if "suggested_lr" not in obj:
+            raise AnalysisError("recommend() takes a RangeTestResult, a Report, or their dicts; this dict is neither")
+        from .range_test import RangeTestResult
+
+        obj = RangeTestResult.from_dict(dict(obj))
+    if not hasattr(obj, "suggested_lr"):
+        raise AnalysisError(f"recommend() takes a RangeTestResult or a Report, not {type(obj).__name__}")
+    return _from_range_test(obj, total_steps, optimizer, kind)
+
+
+def _from_range_test(res, total_steps: int, optimizer, kind: str | None) -> Recommendation:
+    facts = _opt_facts(optimizer, getattr(res, "optimizer", None))
+    if not res.suggested_lr:
+        lr = facts.get("lr") or 1e-3
+        return Recommendation("keep", {"peak_lr": float(lr)}, total_steps,
+                              f"The range test gave no suggestion ({res.message or res.stop_reason}); keep the current LR "
+                              f"{lr:.3g} and rerun the test over a wider LR range or with more steps.")
+    peak = float(res.suggested_lr)
+    k, params, why = schedule_for(peak, total_steps, facts, kind)
+    lo, hi = res.lr_range or (peak, peak)
+    rationale = (f"Peak LR {peak:.3g} from the range test (good range {lo:.3g}..{hi:.3g}, confidence "
+                 f"{res.confidence:.0%}; {res.method}). For {facts['name'] or 'this optimizer'} and {total_steps} steps: {why}")
+    params["lr_range"] = [lo, hi]
+    params["confidence"] = float(res.confidence)
+    return Recommendation(k, params, total_steps, rationale, source="range_test")
+
+
+def _current_lr(report: Report, finding, facts) -> float | None:
+    if finding is not None and finding.lr:
+        return float(finding.lr)
+    return facts.get("lr") or (report.meta.get("hparams") or {}).get("lr")
+
+
+def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) -> Recommendation:
+    facts = _opt_facts(optimizer, {"name": report.meta.get("optimizer", ""), "hparams": report.meta.get("hparams") or {}})
+    rt_lr = (report.range_test or {}).get("suggested_lr")
+    by_kind = {}
+    for f in report.sorted_findings():
+        if f.severity != "info":
+            by_kind.setdefault(f.kind, f)
+    finding = next((by_kind[k] for k in _PRIORITY if k in by_kind), None)
+    if finding is None:
+        if rt_lr:
+            from .range_test import RangeTestResult
+
+            return _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
+        lr = _current_lr(report, None, facts) or 0.0
+        return Recommendation("keep", {"peak_lr": float(lr)}, total_steps,
+                              "No LR problem was found; keep the current schedule.", source="report")
+    x = _current_lr(report, finding, facts)
+    if not x:
+        raise AnalysisError(f"the {finding.kind} finding has no LR (the run logged no LR series); "
+                            "log the LR or pass optimizer= to recommend()")
+    s = int(finding.start_step)
+    where = f"{finding.kind} at step {s} with LR {x:.3g}"
+    fd = finding.to_dict()
+    if finding.kind == "divergence":
+        peak = min(x / 3.0, rt_lr or math.inf)
+        k, params, why = schedule_for(peak, total_steps, facts, kind or "cosine_warmup")
+        if "warmup_steps" in params:
+            params["warmup_steps"] = int(min(max(params["warmup_steps"], s), total_steps // 4 or 1))
+            why = f"linear warm-up over {params['warmup_steps']} steps, then the same decay"
+        params["clip_grad_norm"] = 1.0
+        return Recommendation(k, params, total_steps,
+                              f"The loss diverged ({where}). Lower the peak LR to {peak:.3g} (x1/3), warm up for "
+                              f"at least as long as it took to diverge, and clip gradients to norm 1.0: {why}",
+                              source="report", finding=fd)
+    if finding.kind == "oscillation":
+        params = {"peak_lr": float(x), "milestones": [s], "gamma": 0.3}
+        return Recommendation("step_decay", params, total_steps,
+                              f"The loss oscillates ({where}): the LR is too high for this phase of training. Multiply "
+                              f"the LR by 0.3 at step {s} (to {0.3 * x:.3g}), or use a peak about 3x lower.",
+                              source="report", finding=fd)
+    if finding.kind == "lr_too_high":
+        peak = min(x / 3.0, rt_lr or math.inf)
+        k, params, why = schedule_for(peak, total_steps, facts, kind)
+        return Recommendation(k, params, total_steps, f"The LR is too high ({where}); peak at {peak:.3g} instead: {why}",
+                              source="report", finding=fd)
+    if finding.kind == "plateau":
+        length = max(1, int(finding.end_step) - s)
+        patience = max(2, length // 4)
+        params = {"peak_lr": float(x), "mode": "min", "factor": 0.3, "patience": patience, "threshold": 1e-3,
+                  "threshold_mode": "rel", "cooldown": patience // 2, "min_lr": float(x) / 1000.0, "eps": 1e-8,
+                  "decay_start": s}
+        return Recommendation("reduce_on_plateau", params, total_steps,
+                              f"The loss stopped improving ({where}, {length} steps). Lower the LR when it stalls: "
+                              f"ReduceLROnPlateau(factor=0.3, patience={patience} steps, threshold=1e-3 relative, "
+                              f"cooldown={patience // 2}, min_lr={x / 1000:.3g}), stepped with the loss every step; or "
+                              f"start a planned decay at step {s}.", source="report", finding=fd)
+    # lr_too_low
+    peak = max(3.0 * x, rt_lr or 0.0)
+    k, params, why = schedule_for(peak, total_steps, facts, kind)
+    return Recommendation(k, params, total_steps, f"The LR is too low ({where}); peak at {peak:.3g} instead: {why}",
+                          source="report", finding=fd)
