@@ -53,7 +53,8 @@ MAX_LAYERS = 512
 #: Runs whose analysis / figures stay cached (least recently used ones are dropped).
 CACHE_SIZE = 16
 
-_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
+#: Only code and styles are served (the README screenshot in plugin_assets is not).
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
 
 class BadRequest(Exception):

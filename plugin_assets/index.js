@@ -124,7 +124,7 @@ export async function render() {
   const first = runs.find((r) => r.has_report) || runs[0];
   select.value = first.run;
   await showRun(first.run);
-  window.lrdiagLoadMs = performance.now() - t0; // read by the browser tests
+  window.lrdiagLoadMs = performance.now() - t0; // render() to charts drawn; read by the browser tests
 }
 
 async function showRun(run) {
@@ -148,6 +148,7 @@ async function showRun(run) {
   renderRecommendation(data.report, data.figures);
   setStatus(`${data.steps.toLocaleString()} steps shown` + (data.source === "analysis" ? " · analysed in the tab" : ""));
   document.body.dataset.state = "ready";
+  window.lrdiagReadyMs = performance.now(); // since navigation start; read by the browser tests
 }
 
 function renderSummary(data) {

@@ -1,0 +1,150 @@
+"""The LR Diagnostics tab in a real browser: hostile run data stays text, and a 1,000,000-step run
+loads in under 3 s.
+
+Both tests start a real ``tensorboard`` process and Debian's headless Chromium (helpers in
+``test_tb_e2e.py``); the logdirs are written directly as event files (``write_run``) so that the
+test data can hold exactly the hostile strings and the scale wanted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrdiag import names
+from lrdiag.report import Finding
+from test_tb_e2e import browser_page, tensorboard_server, wait_for_tab
+from test_tensorboard_plugin import SCRIPT_RUN, sample_report, synthetic_columns, write_run
+
+pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.timeout(400)]
+
+# Each payload sets window.__pwned if it ever runs as script.
+IMG_RUN = '"><img src=x onerror="window.__pwned=1">'
+UNICODE_RUN = "学习率 ünïcødé \u202edesrever ✓"
+LAYER = "<img src=x onerror=window.__pwned=5>"
+PAYLOADS = [
+    "<script>window.__pwned=3</script>",
+    '"><img src=x onerror=window.__pwned=4>',
+    "<svg onload=window.__pwned=9></svg>",
+]
+LONG = "L" * 10_000
+
+
+def _hostile_report(run: str, steps: int):
+    rep = sample_report(run, steps, message_extra=" " + PAYLOADS[0])
+    rep.findings.append(Finding("<i onmouseover=window.__pwned=10>spike</i>", 10, 12, "critical", 0.99, 0.1,
+                                PAYLOADS[1] + " " + PAYLOADS[2], {"note": PAYLOADS[0]}))
+    rep.findings.append(Finding("plateau", 20, 60, "info", 0.3, 0.1, LONG, {}))
+    rep.recommendation["kind"] = "<svg onload=window.__pwned=6>"
+    rep.recommendation["code"] = "</code></pre><script>window.__pwned=7</script>\nscheduler = None"
+    rep.recommendation["params"] = {"<b onclick=window.__pwned=11>x</b>": 1.0}
+    return rep
+
+
+def _assert_no_script_ran(frame) -> None:
+    assert frame.evaluate("window.__pwned") is None
+    # nothing from the data became an element: no images, no inline handlers anywhere
+    assert frame.evaluate("document.querySelectorAll('img, [onerror], [onload], [onmouseover], [onclick]').length") == 0
+    scripts = frame.evaluate("[...document.scripts].map(s => s.src || s.textContent.slice(0, 80))")
+    assert all("pwned" not in s for s in scripts), scripts
+
+
+def test_hostile_names_render_as_text(tmp_path):
+    logdir = tmp_path / "runs"
+    runs = [IMG_RUN, SCRIPT_RUN, UNICODE_RUN]
+    for i, run in enumerate(runs):
+        cols = synthetic_columns(200, layers=1, seed=i)  # two layers, so Plotly draws the legend
+        cols[names.update_ratio(LAYER)] = cols[names.lr("group0")][0], np.full(200, 1e-3)
+        write_run(logdir / run, cols, _hostile_report(run, 200))
+    with tensorboard_server(logdir, set(runs)) as base, browser_page(tmp_path) as page:
+        page.goto(f"{base}/data/plugin_entry.html?name=lrdiag")
+        wait_for_tab(page)
+        for run in runs:
+            page.select_option("#run-select", value=run)
+            wait_for_tab(page)
+            _assert_no_script_ran(page)
+            text = page.inner_text("body")
+            for payload in PAYLOADS:
+                assert payload in text  # shown literally, as text
+            assert LONG in text and run in page.locator("#run-select").inner_text()
+            assert "</code></pre><script>window.__pwned=7</script>" in page.inner_text("#recommendation pre")
+            # Plotly's hover label and legend show the strings literally too
+            chart_text = _hover_finding(page)
+            assert PAYLOADS[1] in chart_text and PAYLOADS[2] in chart_text
+            assert LAYER in page.inner_text("#chart-ratios")
+            _assert_no_script_ran(page)
+        # the whole TensorBoard UI with these runs: the tab's iframe stays clean as well
+        page.goto(f"{base}/#lrdiag")
+        page.wait_for_selector("iframe", timeout=60_000)
+        frame = next(f for f in page.frames if "plugin_entry.html" in f.url)
+        wait_for_tab(frame)
+        _assert_no_script_ran(frame)
+        assert page.evaluate("window.__pwned") is None
+        assert not page.lrdiag_errors, page.lrdiag_errors
+
+
+def _hover_finding(page) -> str:
+    """Hover the hostile finding's band on the loss chart; return the hover label's text."""
+    return page.evaluate("""() => {
+        const chart = document.getElementById('chart-loss_lr');
+        const i = chart.data.findIndex(t => t.yaxis === 'y3' && t.hovertext.includes('pwned=4'));
+        Plotly.Fx.hover(chart, [{curveNumber: i, pointNumber: 0}]);
+        return chart.querySelector('.hoverlayer').textContent;
+    }""")
+
+
+# -- scale --------------------------------------------------------------------------------
+
+STEPS = 1_000_000
+LAYERS = 200
+
+
+def write_large_run(run_dir, seed: int = 0):
+    """A 1,000,000-step, 200-layer run as TensorBoard holds it: loss and LR every 100 steps
+    (10,001 points; TensorBoard keeps a sample anyway), each layer's ratio every 1,000 steps, and
+    a report with findings across the whole run. Written directly as one event file (seconds)."""
+    rng = np.random.default_rng(seed)
+    s = np.append(np.arange(0, STEPS, 100), STEPS - 1)
+    lr = 0.1 * np.minimum(1, s / 10_000) * 0.5 * (1 + np.cos(np.pi * s / STEPS))
+    loss = 3 * np.exp(-s / 150_000) + 0.2 + 0.05 * rng.standard_normal(s.size)
+    spikes = rng.choice(s.size, 40, replace=False)
+    loss[spikes] += 5  # extremes the server-side downsampling must keep
+    cols = {names.LOSS: (s, loss), names.lr("group0"): (s, lr)}
+    sl = np.append(np.arange(0, STEPS, 1000), STEPS - 1)
+    for i in range(LAYERS):
+        cols[names.update_ratio(f"blocks.{i}.mlp.weight")] = (sl, 10 ** (-3 + 0.5 * np.sin(sl / 1e5 + i) + 0.1 * rng.standard_normal(sl.size)))
+    report = sample_report(run_dir.name, STEPS)
+    for j in sorted(spikes)[:30]:
+        report.findings.append(Finding("spike", int(s[j]), int(s[j]) + 100, "warning", 0.8, float(lr[j]), f"Loss spiked at step {int(s[j])}.", {}))
+    write_run(run_dir, cols, report)
+    return report, float(loss.max())
+
+
+def test_million_step_run_loads_under_3s(tmp_path):
+    logdir = tmp_path / "runs"
+    report, loss_max = write_large_run(logdir / "big")
+    # Keep 10,001 loss/LR points (TensorBoard's default sample is 1,000) so the tab has to
+    # downsample on the server.
+    with tensorboard_server(logdir, {"big"}, extra_args=("--samples_per_plugin", "scalars=20000")) as base, browser_page(tmp_path) as page:
+        page.goto(f"{base}/data/plugin_entry.html?name=lrdiag")
+        wait_for_tab(page)
+        ready_ms = page.evaluate("window.lrdiagReadyMs")
+        render_ms = page.evaluate("window.lrdiagLoadMs")
+        shown = page.evaluate("""() => {
+            const c = document.getElementById('chart-loss_lr');
+            return {n: c.data[0].y.length, max: Math.max(...c.data[0].y), layers: document.getElementById('chart-ratios').data[0].y.length,
+                    findings: document.querySelectorAll('.finding').length};
+        }""")
+        print(f"\n1,000,000-step x {LAYERS}-layer run: LR Diagnostics tab ready {ready_ms:.0f} ms after navigation "
+              f"(render() to charts drawn {render_ms:.0f} ms); loss trace {shown['n']} points, {shown['layers']} layers")
+        assert shown["n"] <= 2000 and shown["max"] == pytest.approx(loss_max)  # downsampled, spikes kept
+        assert shown["layers"] == LAYERS and shown["findings"] == len(report.findings)
+        assert "Loss spiked" in page.inner_text("#findings")
+        assert ready_ms < 3000, f"tab took {ready_ms:.0f} ms"
+        # the whole TensorBoard UI, tab selected: printed, not asserted (TensorBoard's own app)
+        page.goto(f"{base}/#lrdiag")
+        page.wait_for_selector("iframe", timeout=60_000)
+        frame = next(f for f in page.frames if "plugin_entry.html" in f.url)
+        wait_for_tab(frame)
+        print(f"full TensorBoard UI: tab ready {page.evaluate('performance.now()'):.0f} ms after navigation")
+        assert not page.lrdiag_errors, page.lrdiag_errors
