@@ -56,7 +56,9 @@ def plotly_js_path() -> str:
 def text(value: Any) -> str:
     """A run-derived string made safe for Plotly text fields (Plotly renders a subset of HTML
     in names and hover text; escaped entities display as the literal characters)."""
-    return html.escape(str(value), quote=True)
+    # Only &, < and > : Plotly decodes those entities but shows &quot; literally, and a quote
+    # outside a tag is harmless to its pseudo-HTML parser.
+    return html.escape(str(value), quote=False)
 
 
 def downsample_minmax(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
