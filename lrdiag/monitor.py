@@ -1,0 +1,939 @@
+"""The recording Monitor: optimizer step hooks -> per-step rows -> one background writer thread.
+
+``Monitor(optimizer, model)`` attaches to any ``torch.optim.Optimizer`` through
+``register_step_pre_hook`` / ``register_step_post_hook``; the training loop changes by one line,
+``monitor.log_loss(loss)``. For each recorded optimizer step it keeps:
+
+* ``lrdiag/lr/<group>`` and ``lrdiag/momentum/<group>`` (SGD/RMSprop ``momentum``, Adam ``beta1``);
+* ``lrdiag/loss``: the mean of the losses logged since the previous optimizer step (gradient
+  accumulation logs several per step);
+* on ratio steps (every ``ratio_every``): ``lrdiag/update_ratio/<layer>`` =
+  ||θ_after − θ_before|| / ||θ_before|| over the layer's parameters, the same per param group
+  (``lrdiag/group_update_ratio/<group>``), and the global ``grad_norm``, ``weight_norm``,
+  ``update_norm``;
+* ``lrdiag/skipped`` = 1 on a step an AMP ``GradScaler`` skipped (its ratios are NaN, not 0).
+
+Per-step work is a handful of fused ``torch._foreach_*`` kernels writing into a preallocated
+device buffer; the buffer is copied to the host (one sync) every ``flush_rows`` rows or
+``flush_secs`` seconds, and the rows go through a queue to one writer thread that feeds the sinks
+(local store first, then TensorBoard, MLflow, user sinks). Nothing raised inside lrdiag reaches the
+training loop: it is reported once (``MonitorWarning``) and recording degrades.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import names, norms
+from .errors import LRDiagError
+from .sinks.base import Sink
+
+log = logging.getLogger("lrdiag")
+
+#: Device-row columns before the per-layer and per-group ratios.
+_LOSS, _GRAD, _WEIGHT, _UPDATE = 0, 1, 2, 3
+_FIXED = (names.LOSS, names.GRAD_NORM, names.WEIGHT_NORM, names.UPDATE_NORM)
+
+_GENERIC, _SGD_MOMENTUM, _SGD_PLAIN = "snapshot", "sgd_momentum_buffer", "sgd_gradient"
+
+# hyper-parameters worth keeping in the metadata (scalars only; tensors/lists become floats/lists)
+_SKIP_HPARAMS = {"params"}
+
+
+class MonitorWarning(RuntimeWarning):
+    """Something inside lrdiag failed; training continues and recording degrades."""
+
+
+class _Reporter:
+    """Report each distinct problem once: one line through ``warnings`` and the ``lrdiag`` logger."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def once(self, key: str, message: str) -> None:
+        with self._lock:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+        log.warning(message)
+        warnings.warn(message, MonitorWarning, stacklevel=3)
+
+
+def _describe(e: BaseException) -> str:
+    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".strip().rstrip(":")
+
+
+def _hparams(group: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in group.items():
+        if k in _SKIP_HPARAMS:
+            continue
+        if isinstance(v, Tensor):
+            v = v.detach().cpu().tolist() if v.numel() > 1 else float(v)
+        if isinstance(v, (bool, int, float, str)) or v is None:
+            out[k] = v
+        elif isinstance(v, (tuple, list)) and all(isinstance(x, (bool, int, float)) for x in v):
+            out[k] = list(v)
+    return out
+
+
+def _momentum(group: Mapping[str, Any]) -> float | None:
+    if "betas" in group:
+        return float(group["betas"][0])
+    if "momentum" in group:
+        return float(group["momentum"])
+    return None
+
+
+def _scalar(v: Any) -> Any:
+    """A host float for LR/momentum; a tensor LR (capturable optimizers) is cloned, read at drain."""
+    if isinstance(v, Tensor):
+        return v.detach().clone() if v.device.type != "cpu" else float(v)
+    return float(v)
+
+
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+_WRAPPER_SEGMENTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_orig_mod.")
+
+
+def _clean_module_name(name: str) -> str:
+    """Drop the wrapper segments DDP/FSDP/torch.compile/checkpointing insert into module names."""
+    for seg in _WRAPPER_SEGMENTS:
+        name = name.replace(seg, "")
+        if name.endswith(seg[:-1]):
+            name = name[: -len(seg) + 1].rstrip(".")
+    return name
+
+
+def layer_names(model: torch.nn.Module | None) -> dict[int, str]:
+    """``id(parameter) -> layer name``: the dotted name of the module that owns the parameter.
+
+    A parameter held directly by the root module is named by its own name. DDP's ``module``,
+    FSDP's ``_fsdp_wrapped_module`` and ``torch.compile``'s ``_orig_mod`` are removed so that a
+    wrapped model records the same names as the plain one.
+    """
+    if model is None:
+        return {}
+    inner = getattr(model, "module", None)
+    if isinstance(model, torch.nn.parallel.DistributedDataParallel) and isinstance(inner, torch.nn.Module):
+        model = inner
+    out: dict[int, str] = {}
+    for mname, module in model.named_modules(remove_duplicate=False):
+        for pname, p in module.named_parameters(recurse=False):
+            if id(p) in out:
+                continue  # tied weights: the first owner names it
+            owner = _clean_module_name(mname)
+            out[id(p)] = owner if owner else pname
+    return out
+
+
+def _signature(optimizer: torch.optim.Optimizer) -> tuple:
+    return tuple(tuple(id(p) for p in g["params"]) for g in optimizer.param_groups)
+
+
+class _Plan:
+    """What is monitored: parameters in a fixed order, their layer and group, and the buffers.
+
+    Built once and again whenever the optimizer's parameters change (a group added, a parameter
+    replaced). ``index`` maps every parameter to three segments (its layer, its group, "all"),
+    so one ``index_add_`` turns per-parameter squared norms into per-layer, per-group and global
+    sums.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, owner: Mapping[int, str], fast_path: bool):
+        self.signature = _signature(optimizer)
+        self.fast_path = fast_path and type(optimizer) is torch.optim.SGD
+        raw = [names.group_name(g, i) for i, g in enumerate(optimizer.param_groups)]
+        self.groups = []
+        for i, n in enumerate(raw):  # two groups with one name would share a series: disambiguate
+            self.groups.append(n if raw.count(n) == 1 else f"{n}.{i}")
+        self.params: list[Tensor] = []
+        self.group_of: list[int] = []
+        layer_of_name: list[str] = []
+        self.frozen = 0
+        self.sparse = 0
+        seen: set[int] = set()
+        for gi, g in enumerate(optimizer.param_groups):
+            for pi, p in enumerate(g["params"]):
+                if not isinstance(p, Tensor) or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                if not p.requires_grad:
+                    self.frozen += 1
+                    continue
+                if p.is_sparse:
+                    self.sparse += 1  # a sparse *parameter* has no meaningful dense norm here
+                    continue
+                self.params.append(p)
+                self.group_of.append(gi)
+                layer_of_name.append(owner.get(id(p)) or f"{self.groups[gi]}.p{pi}")
+        self.layers = list(dict.fromkeys(layer_of_name))
+        lidx = {n: i for i, n in enumerate(self.layers)}
+        self.layer_of = [lidx[n] for n in layer_of_name]
+        self.sharded = any(norms.is_dtensor(p) for p in self.params)
+        locals_ = self.locals()
+        self.home = locals_[0].device if locals_ else torch.device("cpu")
+        self.buckets = norms.buckets(locals_)
+        L, G, P = len(self.layers), len(self.groups), len(self.params)
+        self.n_segments = L + G + 1
+        idx = self.layer_of + [L + g for g in self.group_of] + [L + G] * P
+        self.index = torch.tensor(idx, dtype=torch.long, device=self.home)
+        self.factors = None
+        self.process_group = None
+        if self.sharded:
+            f = [norms.replication_factor(p) for p in self.params]
+            self.factors = torch.tensor(f, dtype=torch.float32, device=self.home)
+            mesh = next(p.device_mesh for p in self.params if norms.is_dtensor(p))  # type: ignore[attr-defined]
+            self.process_group = mesh.get_group() if mesh.ndim == 1 else None
+        self.snaps: list[Tensor] | None = None
+        self._sub_cache: dict[tuple[int, ...], tuple[list[int], Any, Tensor]] = {}
+
+    # number of device-row columns: 4 fixed + layers + groups
+    @property
+    def width(self) -> int:
+        return len(_FIXED) + len(self.layers) + len(self.groups)
+
+    def column_names(self) -> list[str]:
+        return list(_FIXED) + [names.update_ratio(n) for n in self.layers] + [names.group_update_ratio(g) for g in self.groups]
+
+    def locals(self) -> list[Tensor]:
+        if not self.sharded:
+            return [p.detach() for p in self.params]
+        return [norms.local(p).detach() for p in self.params]
+
+    def _kind(self, group: Mapping[str, Any]) -> str:
+        if not self.fast_path:
+            return _GENERIC
+        if group.get("momentum", 0) and not group.get("nesterov", False):
+            return _SGD_MOMENTUM
+        if not group.get("momentum", 0) and not group.get("weight_decay", 0):
+            return _SGD_PLAIN
+        return _GENERIC
+
+    def _subset(self, idx: list[int]) -> tuple[list[int], Any, Tensor]:
+        key = tuple(idx)
+        hit = self._sub_cache.get(key)
+        if hit is None:
+            locs = self.locals()
+            hit = (idx, norms.buckets([locs[i] for i in idx]), torch.tensor(idx, dtype=torch.long, device=self.home))
+            if len(self._sub_cache) > 8:
+                self._sub_cache.clear()
+            self._sub_cache[key] = hit
+        return hit
+
+    def before(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        """At the pre-step hook of a ratio step: grad norms, weight norms, snapshot of θ_before."""
+        locs = self.locals()
+        P = len(locs)
+        grads = [p.grad for p in self.params]
+        has = [i for i, g in enumerate(grads) if g is not None]
+        if len(has) == P:
+            gn = norms.foreach_norms([norms.local(g) for g in grads], self.home, self.buckets)
+        else:
+            gn = torch.zeros(P, device=self.home)
+            if has:
+                gn[torch.tensor(has, device=self.home)] = norms.foreach_norms([norms.local(grads[i]) for i in has], self.home)
+        wn = norms.foreach_norms(locs, self.home, self.buckets)
+        pg = optimizer.param_groups
+        kinds = {gi: self._kind(pg[gi]) for gi in set(self.group_of)}
+        lrs = {gi: float(pg[gi]["lr"]) for gi in kinds}
+        generic = [i for i in range(P) if kinds[self.group_of[i]] == _GENERIC or grads[i] is None or grads[i].is_sparse]
+        if generic:
+            if self.snaps is None:
+                self.snaps = [torch.empty_like(t) for t in locs]
+            if len(generic) == P:
+                norms.snapshot(self.snaps, locs, self.buckets)
+            else:
+                _, b, _ = self._subset(generic)
+                norms.snapshot([self.snaps[i] for i in generic], [locs[i] for i in generic], b)
+        return {"gn": gn, "wn": wn, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has)}
+
+    def after(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> Tensor:
+        """At the post-step hook: the row values from grad_norm to the last group ratio."""
+        locs = self.locals()
+        P = len(locs)
+        generic = pre["generic"]
+        if len(generic) == P:
+            u = norms.update_norms(self.snaps, locs, self.home, self.buckets)  # type: ignore[arg-type]
+        else:
+            u = torch.zeros(P, device=self.home)
+            if generic:
+                _, b, t = self._subset(generic)
+                u[t] = norms.update_norms([self.snaps[i] for i in generic], [locs[i] for i in generic], self.home, b)  # type: ignore[index]
+            self._fast_updates(optimizer, pre, u, set(generic))
+        sq = torch.stack([u * u, pre["wn"] * pre["wn"], pre["gn"] * pre["gn"]])
+        if self.factors is not None:
+            sq = sq * self.factors
+        sums = norms.segment_sums(sq.repeat(1, 3), self.index, self.n_segments)
+        if self.sharded:
+            norms.all_reduce_sum(sums, self.process_group)
+        roots = sums.sqrt()
+        ratio = roots[0] / roots[1]
+        return torch.cat([roots[2, -1:], roots[1, -1:], roots[0, -1:], ratio[:-1]])
+
+    def _fast_updates(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any], u: Tensor, generic: set[int]) -> None:
+        """||Δθ|| from SGD's own state instead of a snapshot.
+
+        SGD without Nesterov updates θ ← θ − lr·b where b is the momentum buffer after this step
+        (b = g + wd·θ without momentum), so ||Δθ|| = lr·||b||; with neither momentum nor weight
+        decay, ||Δθ|| = lr·||g|| reuses the grad norms already computed. Parameters without a
+        gradient are not updated by SGD: their ||Δθ|| stays 0.
+        """
+        kinds, lrs = pre["kinds"], pre["lrs"]
+        mom_idx, bufs, scales, plain_idx, plain_scales = [], [], [], [], []
+        for i, p in enumerate(self.params):
+            if i in generic or i not in pre["has"]:
+                continue
+            gi = self.group_of[i]
+            if kinds[gi] == _SGD_MOMENTUM:
+                buf = optimizer.state.get(p, {}).get("momentum_buffer")
+                if buf is None:
+                    continue
+                mom_idx.append(i)
+                bufs.append(norms.local(buf).detach())
+                scales.append(lrs[gi])
+            else:
+                plain_idx.append(i)
+                plain_scales.append(lrs[gi])
+        if mom_idx:
+            n = norms.foreach_norms(bufs, self.home)
+            u[self._subset(mom_idx)[2]] = n * torch.tensor(scales, device=self.home)
+        if plain_idx:
+            t = self._subset(plain_idx)[2]
+            u[t] = pre["gn"][t] * torch.tensor(plain_scales, device=self.home)
+
+
+class _Writer(threading.Thread):
+    """The one background thread that talks to sinks. Messages arrive through ``self.q``.
+
+    The local store is always first; if it fails, blocks are kept in memory instead so analysis
+    at close still sees every value. Any other failing sink is reported once and dropped.
+    """
+
+    def __init__(self, sink_factories: list[tuple[str, Callable[[], Sink]]], reporter: _Reporter, keep_limit: int = 50_000_000):
+        super().__init__(name="lrdiag-writer", daemon=True)
+        self.q: "queue.Queue[tuple]" = queue.Queue()
+        self._factories = sink_factories
+        self._reporter = reporter
+        self.sinks: list[Sink] = []
+        self.store_sink: Sink | None = None
+        self.store_path: Path | None = None
+        self.memory: list[tuple[np.ndarray, dict[str, np.ndarray]]] | None = None
+        self._kept_values = 0
+        self._keep_limit = keep_limit
+        self.meta: dict[str, Any] = {}
+        self.report = None
+        self.history = None
+        self.rows_written = 0
+
+    def put(self, *msg: Any) -> None:
+        self.q.put(msg)
+
+    def _call(self, sink: Sink, what: str, fn: Callable[[], Any]) -> bool:
+        try:
+            fn()
+            return True
+        except Exception as e:
+            if sink is self.store_sink:
+                self._reporter.once(f"store-{what}", f"lrdiag: the local store failed ({_describe(e)}); keeping values in memory, training continues")
+                self.store_sink = None
+                if self.memory is None:
+                    self.memory = []
+            else:
+                self._reporter.once(f"sink-{sink.name}-{what}", f"lrdiag: sink {sink.name!r} failed in {what} ({_describe(e)}); it is dropped, the local store keeps every value")
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+                try:
+                    sink.close()
+                except Exception:
+                    pass
+            return False
+
+    def _open(self, meta: dict[str, Any]) -> None:
+        self.meta = dict(meta)
+        for label, make in self._factories:
+            try:
+                sink = make()
+            except Exception as e:
+                if label == "local store":
+                    self.memory = []
+                    self._reporter.once("store-create", f"lrdiag: cannot create the local store ({_describe(e)}); keeping values in memory, training continues")
+                else:
+                    self._reporter.once(f"sink-{label}-create", f"lrdiag: cannot create sink {label!r} ({_describe(e)}); continuing without it")
+                continue
+            self.sinks.append(sink)
+            if label == "local store":
+                self.store_sink = sink
+                self.store_path = None
+            self._call(sink, "open", lambda s=sink: s.open(self.meta))
+            if sink is self.store_sink:
+                self.store_path = getattr(sink, "path", None)
+
+    def _rows(self, steps: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        for sink in list(self.sinks):
+            self._call(sink, "write", lambda s=sink: s.write(steps, columns))
+        if self.store_sink is None and self.memory is not None:
+            n = steps.size * len(columns)
+            if self._kept_values + n <= self._keep_limit:
+                self.memory.append((steps, columns))
+                self._kept_values += n
+            else:
+                self._reporter.once("memory-full", "lrdiag: the in-memory fallback is full; later values are not kept")
+        self.rows_written += steps.size
+
+    def _meta(self, meta: dict[str, Any]) -> None:
+        self.meta = dict(meta)
+        for sink in list(self.sinks):
+            update = getattr(sink, "update_meta", None)
+            if update is not None:
+                self._call(sink, "update_meta", lambda u=update: u(self.meta))
+
+    def read_history(self):
+        """Everything this process recorded, read back from its own store file (or memory)."""
+        from .history import History
+        from .store import _merge, decode_block, iter_chunks, KIND_BLOCK
+
+        blocks = []
+        if self.store_path is not None and Path(self.store_path).exists():
+            for kind, payload in iter_chunks(self.store_path):
+                if kind == KIND_BLOCK:
+                    blocks.append(decode_block(payload))
+        for steps, cols in self.memory or []:  # what arrived after the store failed
+            blocks.append((np.asarray(steps), list(cols), np.vstack([np.asarray(v, np.float32) for v in cols.values()])))
+        steps, series = _merge(blocks)
+        return History(steps, series, self.meta)
+
+    def _report(self, analyze: bool) -> None:
+        try:
+            self.history = self.read_history()
+        except Exception as e:
+            self._reporter.once("history", f"lrdiag: could not read the run back for analysis ({_describe(e)})")
+            return
+        if not analyze or len(self.history) == 0:
+            return
+        try:
+            from .analysis.engine import analyze as run_analysis
+        except Exception as e:
+            self._reporter.once("analysis-import", f"lrdiag: analysis is unavailable ({_describe(e)}); the run is recorded, analyse it later with `lrdiag analyze`")
+            return
+        try:
+            self.report = run_analysis(self.history)
+        except Exception as e:
+            self._reporter.once("analysis", f"lrdiag: analysis failed ({_describe(e)}); the run is recorded, analyse it later with `lrdiag analyze`")
+            return
+        for sink in list(self.sinks):
+            self._call(sink, "write_report", lambda s=sink: s.write_report(self.report, self.history))
+
+    def run(self) -> None:
+        while True:
+            msg = self.q.get()
+            kind = msg[0]
+            try:
+                if kind == "open":
+                    self._open(msg[1])
+                elif kind == "rows":
+                    self._rows(msg[1], msg[2])
+                elif kind == "meta":
+                    self._meta(msg[1])
+                elif kind == "report":
+                    self._report(msg[1])
+                elif kind == "flush":
+                    for sink in list(self.sinks):
+                        self._call(sink, "flush", sink.flush)
+                elif kind == "close":
+                    for sink in list(self.sinks):
+                        self._call(sink, "close", sink.close)
+                    return
+            except Exception as e:  # never let the writer die silently
+                self._reporter.once(f"writer-{kind}", f"lrdiag: writer error in {kind} ({_describe(e)})")
+            finally:
+                if kind == "flush" and len(msg) > 1:
+                    msg[1].set()
+
+
+def _default_logdir() -> Path:
+    # like SummaryWriter: runs/<date>_<host>; a short uuid keeps two processes apart
+    import socket
+
+    return Path("runs") / f"{time.strftime('%b%d_%H-%M-%S')}_{socket.gethostname()}_{uuid.uuid4().hex[:6]}"
+
+
+def _dist() -> tuple[int, int]:
+    """``(rank, world_size)`` of the default process group, ``(0, 1)`` without one."""
+    try:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+    except Exception:
+        pass
+    return 0, 1
+
+
+class Monitor:
+    """Record learning-rate diagnostics of a training run from the optimizer's step hooks.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Any optimizer; its step hooks are used, ``step`` itself is untouched.
+    model : torch.nn.Module, optional
+        Names layers by the owning module's dotted name (``encoder.0.attn``); without it a layer
+        is ``<group>.p<i>``. DDP/FSDP/compile wrappers are seen through.
+    logdir : path, optional
+        The run directory (TensorBoard logdir); default ``runs/<date>_<host>_<id>``.
+    mlflow : bool, str or mlflow run, optional
+        ``True`` logs to MLflow's default tracking store as well; a string is a tracking URI; an
+        ``mlflow`` Run/ActiveRun logs into that run.
+    every : int
+        Record every ``every``-th optimizer step (LR, momentum, loss).
+    ratio_every : int
+        Compute the per-parameter passes (update ratios, grad/weight/update norms) every
+        ``ratio_every``-th step. These are the only per-step costs that grow with model size.
+    flush_secs : float
+        Longest time recorded rows stay in memory (also bounds what ``kill -9`` can lose).
+    flush_rows : int
+        Rows kept on the device before a drain to the host (the only host sync).
+    scaler : torch.amp.GradScaler, optional
+        Detects steps the scaler skipped (inf/NaN gradients) and records them as skipped.
+    sinks : list of Sink, optional
+        Extra sinks, called on the writer thread after the local store and TensorBoard.
+    tensorboard : bool
+        Write TensorBoard scalars and the report summary into ``logdir`` (default True).
+    analyze_on_close : bool
+        ``close()`` analyses the run and writes the report to every sink.
+    fast_path : bool
+        For SGD, read ||Δθ|| from the momentum buffer (or the gradient) instead of a snapshot.
+    start_step : int
+        Step number of the first optimizer step (for a resumed run).
+    loss_timing : {"auto", "before_step", "after_step"}
+        Whether ``log_loss`` is called before ``optimizer.step()`` (the loss belongs to the next
+        step) or after it (to the step just taken). ``auto`` decides at the first call: before if
+        no step has been taken yet.
+    rank : int, optional
+        This process's rank; default ``torch.distributed.get_rank()``. Only rank 0 writes.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        model: torch.nn.Module | None = None,
+        *,
+        logdir: str | os.PathLike | None = None,
+        mlflow: Any = False,
+        every: int = 1,
+        ratio_every: int = 1,
+        flush_secs: float = 2.0,
+        flush_rows: int = 256,
+        scaler: Any = None,
+        sinks: Sequence[Sink] | None = None,
+        tensorboard: bool = True,
+        analyze_on_close: bool = True,
+        fast_path: bool = True,
+        start_step: int = 0,
+        loss_timing: str = "auto",
+        rank: int | None = None,
+        close_timeout: float = 120.0,
+    ) -> None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise LRDiagError(f"Monitor needs a torch.optim.Optimizer, got {type(optimizer).__name__}; pass the optimizer your loop calls .step() on")
+        if model is not None and not isinstance(model, torch.nn.Module):
+            raise LRDiagError(f"model must be a torch.nn.Module (or None), got {type(model).__name__}")
+        for label, v in (("every", every), ("ratio_every", ratio_every), ("flush_rows", flush_rows)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise LRDiagError(f"{label} must be an integer >= 1, got {v!r}")
+        if not (isinstance(flush_secs, (int, float)) and flush_secs > 0):
+            raise LRDiagError(f"flush_secs must be a positive number of seconds, got {flush_secs!r}")
+        if loss_timing not in ("auto", "before_step", "after_step"):
+            raise LRDiagError(f"loss_timing must be 'auto', 'before_step' or 'after_step', got {loss_timing!r}")
+        self.optimizer = optimizer
+        self.model = model
+        self.every, self.ratio_every = every, ratio_every
+        self.flush_secs, self.flush_rows = float(flush_secs), flush_rows
+        self.analyze_on_close = analyze_on_close
+        self.close_timeout = close_timeout
+        self.run_dir = Path(logdir) if logdir is not None else _default_logdir()
+        self.rank = _dist()[0] if rank is None else int(rank)
+        self.run_id = uuid.uuid4().hex
+        self.report = None
+        self._reporter = _Reporter()
+        self._fast_path = fast_path
+        self._step = int(start_step)
+        self._loss_timing = loss_timing
+        self._closed = False
+        self._stats_on = True
+        self._failures = 0
+        self._pre: dict[str, Any] | None = None
+        self._force_rebuild = False
+        self._post_count = 0
+        self._pending_row: int | None = None  # after_step mode: the row waiting for its loss
+        self._loss_acc: Tensor | None = None
+        self._loss_host = 0.0
+        self._loss_count = 0
+        self._host_rows: list[tuple[int, list[Any], list[Any], float]] = []
+        self._last_drain = time.monotonic()
+        self._handles: list[Any] = []
+        self._scaler = None
+        self._writer: _Writer | None = None
+
+        self._owner = layer_names(model)
+        self._plan = _Plan(optimizer, self._owner, fast_path)
+        # Under DDP every rank holds the same parameters: rank 0 alone records. Sharded (FSDP)
+        # parameters need every rank for the norm reductions, but still only rank 0 writes.
+        self._active = self.rank == 0 or self._plan.sharded
+        self._writes = self.rank == 0
+        self._alloc_rows()
+        if self._writes:
+            self._writer = _Writer(self._sink_factories(mlflow, sinks, tensorboard), self._reporter)
+            self._writer.start()
+            self._writer.put("open", self._meta())
+        if self._active:
+            self._handles = [optimizer.register_step_pre_hook(self._pre_hook), optimizer.register_step_post_hook(self._post_hook)]
+            if scaler is not None:
+                self._wrap_scaler(scaler)
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _sink_factories(self, mlflow: Any, sinks: Sequence[Sink] | None, tensorboard: bool) -> list[tuple[str, Callable[[], Sink]]]:
+        from .sinks.local_sink import LocalStoreSink
+
+        run_dir = self.run_dir
+        out: list[tuple[str, Callable[[], Sink]]] = [("local store", lambda: LocalStoreSink(run_dir))]
+        if tensorboard:
+            from .sinks.tensorboard_sink import TensorBoardSink
+
+            out.append(("tensorboard", lambda: TensorBoardSink(run_dir)))
+        if mlflow is not None and mlflow is not False:
+            out.append(("mlflow", lambda: _make_mlflow_sink(mlflow, run_dir)))
+        for s in sinks or []:
+            if not isinstance(s, Sink):
+                raise LRDiagError(f"sinks must be lrdiag.sinks.base.Sink instances, got {type(s).__name__}")
+            out.append((s.name, lambda s=s: s))
+        return out
+
+    def _meta(self) -> dict[str, Any]:
+        from . import __version__
+
+        pg = self.optimizer.param_groups
+        group_hp = {self._plan.groups[i]: _hparams(g) for i, g in enumerate(pg)}
+        return {
+            "source": "lrdiag.Monitor",
+            "source_format": "lrdiag-store",
+            "run": self.run_dir.name,
+            "run_id": self.run_id,
+            "lrdiag_version": __version__,
+            "torch_version": torch.__version__,
+            "optimizer": type(self.optimizer).__name__,
+            "hparams": group_hp[self._plan.groups[0]] if pg else {},
+            "group_hparams": group_hp,
+            "groups": list(self._plan.groups),
+            "layers": list(self._plan.layers),
+            "every": self.every,
+            "ratio_every": self.ratio_every,
+            "update_method": "sgd_state" if self._plan.fast_path else "snapshot",
+            "frozen_params": self._plan.frozen,
+            "world_size": _dist()[1],
+            "created": time.time(),
+        }
+
+    def _alloc_rows(self) -> None:
+        self._rows = torch.full((self.flush_rows, self._plan.width), float("nan"), device=self._plan.home)
+
+    def _wrap_scaler(self, scaler: Any) -> None:
+        original = scaler.step
+        monitor = self
+
+        def step(optimizer, *args, **kwargs):
+            before = monitor._post_count
+            out = original(optimizer, *args, **kwargs)
+            if optimizer is monitor.optimizer and monitor._post_count == before and not monitor._closed:
+                monitor._guard("skipped-step", monitor._record_skipped)
+            return out
+
+        step._lrdiag_original = original  # type: ignore[attr-defined]
+        scaler.step = step
+        self._scaler = scaler
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        """The number the next optimizer step will be recorded under (steps so far + start_step)."""
+        return self._step
+
+    @property
+    def store_path(self) -> Path | None:
+        """This process's local store file (None until the writer opened it, or off rank 0)."""
+        return self._writer.store_path if self._writer else None
+
+    def log_loss(self, loss: Tensor | float) -> None:
+        """Add a loss value to the current optimizer step (no host sync; tensors stay on device).
+
+        With gradient accumulation, call it for every micro-batch: the step records their mean.
+        """
+        if self._closed or not self._active:
+            return
+        try:
+            if self._loss_timing == "auto":
+                self._loss_timing = "before_step" if self._post_count == 0 else "after_step"
+            if isinstance(loss, Tensor):
+                v = loss.detach()
+                if v.numel() != 1:
+                    v = v.float().mean()
+                if self._loss_acc is None or self._loss_acc.device != v.device:
+                    self._loss_acc = torch.zeros((), dtype=torch.float32, device=v.device)
+                self._loss_acc.add_(v.reshape(()))
+            else:
+                self._loss_host += float(loss)
+            self._loss_count += 1
+        except Exception as e:
+            self._reporter.once("log_loss", f"lrdiag: log_loss could not use {type(loss).__name__} ({_describe(e)}); it is ignored")
+
+    def flush(self, timeout: float | None = 30.0) -> None:
+        """Drain recorded rows to the sinks and wait until the writer has written them."""
+        if not self._writes or self._writer is None:
+            return
+        self._guard("flush", self._drain)
+        done = threading.Event()
+        self._writer.put("flush", done)
+        done.wait(timeout)
+
+    def history(self):
+        """Everything recorded so far as a ``History`` (flushes first; rank 0 only)."""
+        self.flush()
+        if self._writer is None:
+            return None
+        return self._writer.read_history()
+
+    def detach(self) -> None:
+        """Remove the hooks (and the scaler wrapper); recording stops, the sinks stay open."""
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        if self._scaler is not None and getattr(self._scaler.step, "_lrdiag_original", None) is not None:
+            try:
+                del self._scaler.step  # back to the class's method
+            except AttributeError:
+                pass
+            self._scaler = None
+
+    def close(self):
+        """Flush, analyse the run (if ``analyze_on_close``), write the report to every sink, close them.
+
+        Returns the Report (None off rank 0, when analysis is unavailable or the run is empty).
+        Safe to call twice.
+        """
+        if self._closed:
+            return self.report
+        self._guard("close-flush", self._finish_pending)
+        self._guard("close-drain", self._drain)
+        self.detach()
+        self._closed = True
+        if self._writer is None:
+            return None
+        self._writer.put("report", self.analyze_on_close)
+        self._writer.put("close")
+        self._writer.join(self.close_timeout)
+        if self._writer.is_alive():
+            self._reporter.once("close-timeout", f"lrdiag: a sink did not finish within {self.close_timeout:g}s; closing without waiting")
+        self.report = self._writer.report
+        return self.report
+
+    def __enter__(self) -> "Monitor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed and self._handles:
+                self.detach()
+        except Exception:
+            pass
+
+    # -- hooks --------------------------------------------------------------------------------
+    def _guard(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as e:
+            self._fault(what, e)
+            return None
+
+    def _fault(self, what: str, e: BaseException) -> None:
+        self._failures += 1
+        self._reporter.once(f"hook-{what}", f"lrdiag: {what} failed ({_describe(e)}); training continues, recording degrades")
+        self._pre = None
+        self._force_rebuild = True
+        if self._failures >= 3 and self._stats_on:
+            self._stats_on = False
+            self._reporter.once("stats-off", "lrdiag: update ratios and norms are switched off after repeated failures; LR and loss are still recorded")
+
+    def _pre_hook(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+        try:
+            self._begin_step()
+            s = self._step
+            if self._stats_on and s % self.ratio_every == 0:
+                self._pre = self._plan.before(optimizer)
+            else:
+                self._pre = None
+        except Exception as e:
+            self._fault("pre-step hook", e)
+
+    def _post_hook(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+        self._post_count += 1
+        try:
+            s = self._step
+            pre, self._pre = self._pre, None
+            if s % self.every == 0 or pre is not None:
+                row = self._new_row(s, skipped=0.0)
+                if pre is not None:
+                    self._rows[row, _GRAD:].copy_(self._plan.after(optimizer, pre))
+                    self._failures = 0
+                self._end_row(row)
+            else:
+                self._reset_loss_if_before()
+        except Exception as e:
+            self._fault("post-step hook", e)
+        finally:
+            self._step += 1
+
+    def _record_skipped(self) -> None:
+        """A scaler skipped ``optimizer.step``: a row with skipped=1 and no ratios (NaN)."""
+        self._begin_step()
+        s = self._step
+        if s % self.every == 0 or s % self.ratio_every == 0:
+            self._end_row(self._new_row(s, skipped=1.0))
+        else:
+            self._reset_loss_if_before()
+        self._step += 1
+
+    # -- rows ---------------------------------------------------------------------------------
+    def _begin_step(self) -> None:
+        """Start of an optimizer step: finish the previous row's loss (after_step mode), check the plan."""
+        self._finish_pending()
+        if self._force_rebuild or _signature(self.optimizer) != self._plan.signature:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._force_rebuild = False
+        self._drain()
+        old = self._plan
+        if self.model is not None:
+            self._owner = layer_names(self.model)
+        self._plan = _Plan(self.optimizer, self._owner, self._fast_path)
+        if old.width != self._plan.width or old.home != self._plan.home:
+            self._alloc_rows()
+        if self._writer is not None and (old.layers != self._plan.layers or old.groups != self._plan.groups):
+            self._writer.put("meta", self._meta())
+
+    def _new_row(self, step: int, skipped: float) -> int:
+        if len(self._host_rows) >= self.flush_rows:
+            self._drain()
+        pg = self.optimizer.param_groups
+        lrs = [_scalar(g["lr"]) if "lr" in g else math.nan for g in pg]
+        moms = [_momentum(g) for g in pg]
+        self._host_rows.append((step, lrs, moms, skipped))
+        return len(self._host_rows) - 1
+
+    def _end_row(self, row: int) -> None:
+        if self._loss_timing != "before_step":  # "auto" with no loss yet: a loss may still come
+            self._pending_row = row
+            return
+        self._put_loss(row)
+        self._maybe_drain()
+
+    def _finish_pending(self) -> None:
+        if self._pending_row is not None:
+            row, self._pending_row = self._pending_row, None
+            self._put_loss(row)
+            self._maybe_drain()
+        elif self._loss_timing != "before_step":
+            self._reset_loss()  # losses logged after a step that was not recorded
+
+    def _reset_loss_if_before(self) -> None:
+        if self._loss_timing != "after_step":
+            self._reset_loss()
+
+    def _reset_loss(self) -> None:
+        if self._loss_count:
+            if self._loss_acc is not None:
+                self._loss_acc.zero_()
+            self._loss_host = 0.0
+            self._loss_count = 0
+
+    def _put_loss(self, row: int) -> None:
+        if not self._loss_count:
+            return
+        if self._loss_acc is not None:
+            mean = (self._loss_acc + self._loss_host) / self._loss_count
+            self._rows[row, _LOSS].copy_(mean, non_blocking=True)
+        else:
+            self._rows[row, _LOSS].fill_(self._loss_host / self._loss_count)
+        self._reset_loss()
+
+    def _maybe_drain(self) -> None:
+        if len(self._host_rows) >= self.flush_rows or time.monotonic() - self._last_drain >= self.flush_secs:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Copy the recorded rows to the host (the one sync) and hand them to the writer thread."""
+        self._last_drain = time.monotonic()
+        n = len(self._host_rows)
+        if n == 0 or self._pending_row is not None and n == 1 and self._pending_row == 0:
+            return
+        keep_pending = self._pending_row is not None
+        m = n - 1 if keep_pending else n  # a row still waiting for its loss stays
+        if m == 0:
+            return
+        dev = self._rows[:m].to("cpu", dtype=torch.float32).numpy().copy()
+        self._rows[:m].fill_(float("nan"))
+        host, self._host_rows = self._host_rows[:m], self._host_rows[m:]
+        if keep_pending:
+            self._rows[0].copy_(self._rows[m])
+            self._rows[m].fill_(float("nan"))
+            self._pending_row = 0
+        if self._writes and self._writer is not None:
+            self._writer.put("rows", *self._columns(host, dev))
+
+    def _columns(self, host: list, dev: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        plan = self._plan
+        steps = np.fromiter((h[0] for h in host), dtype=np.int64, count=len(host))
+        cols: dict[str, np.ndarray] = {}
+        for j, name in enumerate(plan.column_names()):
+            cols[name] = dev[:, j]
+        groups = plan.groups
+        for gi, g in enumerate(groups):
+            cols[names.lr(g)] = np.array([_float(h[1][gi]) if gi < len(h[1]) else math.nan for h in host], dtype=np.float64)
+            mom = [h[2][gi] if gi < len(h[2]) else None for h in host]
+            if any(m is not None for m in mom):
+                cols[names.momentum(g)] = np.array([math.nan if m is None else m for m in mom], dtype=np.float64)
+        cols[names.SKIPPED] = np.array([h[3] for h in host], dtype=np.float64)
+        return steps, cols
+
+
+def _float(v: Any) -> float:
+    return float(v.item()) if isinstance(v, Tensor) else float(v)
+
+
+def _make_mlflow_sink(mlflow: Any, run_dir: Path) -> Sink:
+    """``mlflow=True`` -> default tracking store; a string -> tracking URI; else an MLflow run."""
+    from .sinks.mlflow_sink import MLflowSink
+
+    if mlflow is True:
+        return MLflowSink(run_dir=run_dir)
+    if isinstance(mlflow, (str, os.PathLike)):
+        return MLflowSink(tracking_uri=str(mlflow), run_dir=run_dir)
+    return MLflowSink(run=mlflow, run_dir=run_dir)

@@ -1,0 +1,275 @@
+"""Monitor on real small trainings: what it records must equal what an independent loop computes."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import lrdiag
+from lrdiag import names
+from lrdiag.errors import LRDiagError
+from lrdiag.store import read_store
+
+from _train_helpers import batches, digits_data, digits_setup, mlp, train
+
+
+def tb_scalars(run_dir) -> dict[str, dict[int, float]]:
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    acc = ea.EventAccumulator(str(run_dir), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    acc.Reload()
+    return {t: {e.step: e.value for e in acc.Scalars(t)} for t in acc.Tags()["scalars"]}
+
+
+def reference_ratios(model, optimizer, X, y, steps, batch=64, scheduler=None):
+    """Per-layer ||Δθ||/||θ_before|| computed naively in float64 around each optimizer.step()."""
+    loss_fn = nn.CrossEntropyLoss()
+    it = batches(X, y, batch)
+    owners = {}
+    for mname, m in model.named_modules():
+        for p in m.parameters(recurse=False):
+            owners.setdefault(mname, []).append(p)
+    out, lrs, losses = [], [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        xb, yb = next(it)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        before = {k: [p.detach().double().clone() for p in ps] for k, ps in owners.items()}
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(float(loss.detach()))
+        row = {}
+        for k, ps in owners.items():
+            du = math.sqrt(sum(float(((p.detach().double() - b) ** 2).sum()) for p, b in zip(ps, before[k])))
+            w = math.sqrt(sum(float((b ** 2).sum()) for b in before[k]))
+            row[k] = du / w
+        out.append(row)
+    return out, lrs, losses
+
+
+def test_records_every_step_and_matches_an_independent_computation(tmp_path):
+    model, opt, X, y = digits_setup("adam", lr=3e-3)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)
+    ref_model, ref_opt, _, _ = digits_setup("adam", lr=3e-3)
+    ref_sched = torch.optim.lr_scheduler.StepLR(ref_opt, step_size=7, gamma=0.5)
+    steps = 30
+    ref, ref_lrs, ref_losses = reference_ratios(ref_model, ref_opt, X, y, steps, scheduler=ref_sched)
+
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False) as mon:
+        losses = train(model, opt, X, y, steps, monitor=mon, scheduler=sched)
+    assert mon.step == steps
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-6)
+
+    meta, st, series = read_store(tmp_path / "run")
+    assert st.tolist() == list(range(steps))
+    assert meta["optimizer"] == "Adam" and meta["groups"] == ["group0"] and meta["layers"] == ["0", "2", "4"]
+    assert meta["hparams"]["betas"] == [0.9, 0.999]
+    np.testing.assert_allclose(series[names.lr("group0")], ref_lrs, rtol=1e-6)
+    np.testing.assert_allclose(series[names.momentum("group0")], 0.9, rtol=1e-6)
+    np.testing.assert_allclose(series[names.LOSS], ref_losses, rtol=1e-5)
+    for layer in ("0", "2", "4"):
+        np.testing.assert_allclose(series[names.update_ratio(layer)], [r[layer] for r in ref], rtol=2e-4)
+    assert np.all(series[names.SKIPPED] == 0)
+    for k in (names.GRAD_NORM, names.WEIGHT_NORM, names.UPDATE_NORM, names.group_update_ratio("group0")):
+        assert np.all(np.isfinite(series[k]) & (series[k] > 0)), k
+
+    # TensorBoard's Scalars hold the same values at every step
+    tb = tb_scalars(tmp_path / "run")
+    for key in (names.LOSS, names.lr("group0"), names.update_ratio("0"), names.update_ratio("4")):
+        assert sorted(tb[key]) == list(range(steps)), key
+        np.testing.assert_allclose([tb[key][s] for s in range(steps)], series[key], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [dict(momentum=0.9, weight_decay=1e-3), dict(momentum=0.9, dampening=0.1), dict()])
+def test_sgd_fast_path_agrees_with_snapshot(tmp_path, kwargs):
+    results = []
+    for fast in (True, False):
+        model, opt, X, y = digits_setup("sgd", lr=0.05, **kwargs)
+        with lrdiag.Monitor(opt, model, logdir=tmp_path / f"f{fast}", fast_path=fast, tensorboard=False, analyze_on_close=False) as mon:
+            train(model, opt, X, y, 12, monitor=mon)
+        meta, _, series = read_store(tmp_path / f"f{fast}")
+        assert meta["update_method"] == ("sgd_state" if fast else "snapshot")
+        results.append(series)
+    fast, slow = results
+    for k in slow:
+        if k.startswith(names.UPDATE_RATIO) or k in (names.UPDATE_NORM, names.GRAD_NORM, names.WEIGHT_NORM):
+            np.testing.assert_allclose(fast[k], slow[k], rtol=1e-3, err_msg=k)
+
+
+def monitored_sgd(logdir):
+    """SGD on digits with a store-only Monitor: ``(model, opt, mon, batches, loss_fn)``."""
+    model, opt, X, y = digits_setup("sgd", lr=0.05)
+    mon = lrdiag.Monitor(opt, model, logdir=logdir, tensorboard=False, analyze_on_close=False)
+    return model, opt, mon, batches(X, y, 32), nn.CrossEntropyLoss()
+
+
+def test_gradient_accumulation_records_the_mean_of_micro_batch_losses(tmp_path):
+    model, opt, mon, it, loss_fn = monitored_sgd(tmp_path)
+    expected = []
+    for _ in range(5):
+        opt.zero_grad()
+        ls = []
+        for _ in range(4):
+            xb, yb = next(it)
+            loss = loss_fn(model(xb), yb)
+            (loss / 4).backward()
+            mon.log_loss(loss)
+            ls.append(float(loss.detach()))
+        opt.step()
+        expected.append(np.mean(ls))
+    mon.close()
+    _, steps, series = read_store(tmp_path)
+    np.testing.assert_allclose(series[names.LOSS], expected, rtol=1e-5)
+
+
+def test_loss_logged_after_the_step_belongs_to_that_step(tmp_path):
+    model, opt, mon, it, loss_fn = monitored_sgd(tmp_path)
+    expected = []
+    for i in range(6):
+        opt.zero_grad()
+        xb, yb = next(it)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        mon.log_loss(float(loss.detach()) if i % 2 else loss)  # floats and tensors mix
+        expected.append(float(loss.detach()))
+    mon.close()
+    _, steps, series = read_store(tmp_path)
+    assert steps.tolist() == list(range(6))
+    np.testing.assert_allclose(series[names.LOSS], expected, rtol=1e-6)
+
+
+def test_cadences_every_and_ratio_every(tmp_path):
+    model, opt, X, y = digits_setup("adam", lr=1e-3)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path, every=2, ratio_every=6, tensorboard=False, analyze_on_close=False) as mon:
+        train(model, opt, X, y, 24, monitor=mon)
+    _, steps, series = read_store(tmp_path)
+    assert steps.tolist() == list(range(0, 24, 2))
+    has_ratio = ~np.isnan(series[names.update_ratio("0")])
+    assert steps[has_ratio].tolist() == [0, 6, 12, 18]
+    assert steps[~np.isnan(series[names.GRAD_NORM])].tolist() == [0, 6, 12, 18]
+    assert not np.isnan(series[names.LOSS]).any() and not np.isnan(series[names.lr("group0")]).any()
+
+
+def test_layer_names_without_model_named_groups_and_frozen_params(tmp_path):
+    torch.manual_seed(0)
+    model = mlp(64, 16, 10)
+    for p in model[2].parameters():
+        p.requires_grad_(False)  # frozen: stays in the optimizer, is not monitored
+    opt = torch.optim.SGD([
+        {"params": list(model[0].parameters()), "name": "encoder"},
+        {"params": list(model[2].parameters()) + list(model[4].parameters()), "lr": 0.01},
+    ], lr=0.1)
+    X, y = digits_data(256)
+    with lrdiag.Monitor(opt, logdir=tmp_path, tensorboard=False, analyze_on_close=False) as mon:
+        train(model, opt, X, y, 5, monitor=mon)
+    meta, _, series = read_store(tmp_path)
+    assert meta["groups"] == ["encoder", "group1"]
+    assert meta["layers"] == ["encoder.p0", "encoder.p1", "group1.p2", "group1.p3"]
+    assert meta["frozen_params"] == 2
+    np.testing.assert_allclose(series[names.lr("encoder")], 0.1)
+    np.testing.assert_allclose(series[names.lr("group1")], 0.01)
+    assert names.momentum("encoder") in series  # SGD has momentum (0)
+
+
+def test_params_without_grad_mixed_dtypes_and_sparse_grads(tmp_path):
+    torch.manual_seed(0)
+    emb = nn.Embedding(50, 8, sparse=True)
+    head = nn.Linear(8, 3).double()
+    unused = nn.Linear(4, 4)  # in the optimizer, never gets a gradient
+    half = nn.Linear(8, 8).to(torch.bfloat16)
+    model = nn.ModuleDict({"emb": emb, "head": head, "unused": unused, "mid": half})
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    mon = lrdiag.Monitor(opt, model, logdir=tmp_path, tensorboard=False, analyze_on_close=False)
+    for i in range(4):
+        opt.zero_grad()
+        idx = torch.randint(0, 50, (16,))
+        h = model["mid"](model["emb"](idx).to(torch.bfloat16)).double()
+        loss = model["head"](h).pow(2).mean()
+        loss.backward()
+        mon.log_loss(loss)
+        opt.step()
+    mon.close()
+    _, steps, series = read_store(tmp_path)
+    assert steps.tolist() == [0, 1, 2, 3]
+    assert np.all(series[names.update_ratio("unused")] == 0)  # not updated: a true zero
+    for layer in ("emb", "head", "mid"):
+        assert np.all(series[names.update_ratio(layer)] > 0), layer
+
+
+def test_amp_grad_scaler_skipped_steps_are_recorded_as_skipped(tmp_path):
+    model, opt, X, y = digits_setup("sgd", lr=0.05, momentum=0.9)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 8)
+    loss_fn = nn.CrossEntropyLoss()
+    it = batches(X, y, 32)
+    mon = lrdiag.Monitor(opt, model, logdir=tmp_path, scaler=scaler, tensorboard=False, analyze_on_close=False)
+    for i in range(6):
+        opt.zero_grad()
+        xb, yb = next(it)
+        loss = loss_fn(model(xb), yb)
+        if i == 3:
+            loss = loss * float("inf")  # inf gradients: the scaler skips optimizer.step
+        scaler.scale(loss).backward()
+        mon.log_loss(loss)
+        scaler.step(opt)
+        scaler.update()
+    mon.close()
+    _, steps, series = read_store(tmp_path)
+    assert steps.tolist() == list(range(6))
+    assert series[names.SKIPPED].tolist() == [0, 0, 0, 1, 0, 0]
+    r = series[names.update_ratio("0")]
+    assert np.isnan(r[3]) and np.all(r[[0, 1, 2, 4, 5]] > 0)
+    assert not hasattr(scaler.__dict__, "step") and "step" not in scaler.__dict__  # detach restored it
+
+
+def test_report_json_and_tensorboard_report_summary(tmp_path):
+    pytest.importorskip("lrdiag.analysis.engine")
+    model, opt, X, y = digits_setup("adam", lr=1e-2)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path) as mon:
+        train(model, opt, X, y, 40, monitor=mon)
+    assert mon.report is not None
+    on_disk = json.loads((tmp_path / "report.json").read_text())
+    assert on_disk == mon.report.to_dict() and on_disk["steps"] == [0, 39]
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    acc = ea.EventAccumulator(str(tmp_path), size_guidance={ea.TENSORS: 0})
+    acc.Reload()
+    (ev,) = acc.Tensors(names.REPORT_TAG)
+    assert ev.step == 39
+    assert json.loads(ev.tensor_proto.string_val[0]) == on_disk
+    assert acc.SummaryMetadata(names.REPORT_TAG).plugin_data.plugin_name == names.PLUGIN_NAME
+
+
+def test_bad_arguments_give_one_clear_error(tmp_path):
+    model, opt, _, _ = digits_setup("sgd")
+    with pytest.raises(LRDiagError, match="torch.optim.Optimizer"):
+        lrdiag.Monitor(model, logdir=tmp_path)
+    with pytest.raises(LRDiagError, match="every must be an integer"):
+        lrdiag.Monitor(opt, logdir=tmp_path, every=0)
+    with pytest.raises(LRDiagError, match="model must be"):
+        lrdiag.Monitor(opt, "not a model", logdir=tmp_path)
+    with pytest.raises(LRDiagError, match="flush_secs"):
+        lrdiag.Monitor(opt, logdir=tmp_path, flush_secs=-1)
+
+
+def test_detach_stops_recording_and_default_logdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model, opt, X, y = digits_setup("sgd", lr=0.05)
+    mon = lrdiag.Monitor(opt, model, tensorboard=False, analyze_on_close=False)
+    train(model, opt, X, y, 3, monitor=mon)
+    mon.detach()
+    train(model, opt, X, y, 3, monitor=mon)
+    mon.close()
+    assert mon.run_dir.parent.name == "runs" and mon.run_dir.is_dir()
+    _, steps, _ = read_store(mon.run_dir)
+    assert steps.tolist() == [0, 1, 2]
+    assert mon.close() is None  # twice is fine
