@@ -1,0 +1,86 @@
+"""MLflow runs (``mlflow:<run_id>``, ``runs:/<run_id>``): every metric's full history.
+
+Reads through ``MlflowClient(tracking_uri)``: the run's metric keys from ``get_run``, then
+``get_metric_history`` for each key (every logged value, not the latest). Keys map to lrdiag's
+names like TensorBoard tags do (lrdiag's own ``lrdiag/...`` keys, or ``train_loss``, ``lr``,
+``learning_rate``, ...). Run params become ``meta["hparams"]``; ``mlflow.runName`` the run name.
+
+A tracking server that does not answer fails after a short, bounded retry (MLflow's own default
+retries for minutes); set ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` / ``MLFLOW_HTTP_REQUEST_TIMEOUT`` to
+change that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+from ..history import History
+from .base import Columns, fail
+from .detect import classify, renamed
+
+# Bounded retries while lrdiag reads (only where the user has not chosen their own).
+_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+                  "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+
+
+def parse_run_id(source: str) -> str:
+    """``mlflow:<id>`` / ``runs:/<id>[/artifact/path]`` -> ``<id>``."""
+    rest = source.split(":", 1)[1].lstrip("/") if source.startswith("mlflow:") else source[len("runs:/"):]
+    run_id = rest.split("/", 1)[0].strip()
+    if not run_id:
+        raise fail(source, "names no run id; write mlflow:<run_id> or runs:/<run_id>")
+    return run_id
+
+
+@contextlib.contextmanager
+def _bounded_http() -> Iterator[None]:
+    added = [k for k in _HTTP_DEFAULTS if k not in os.environ]
+    for k in added:
+        os.environ[k] = _HTTP_DEFAULTS[k]
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
+def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict | None = None) -> History:
+    """Read one MLflow run into a History (see the module docstring)."""
+    try:
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        raise fail(source, "reading MLflow runs needs mlflow (pip install 'lrdiag[mlflow]')") from None
+    run_id = parse_run_id(source)
+    where = f" at {tracking_uri}" if tracking_uri else ""
+    with _bounded_http():
+        try:
+            client = MlflowClient(tracking_uri)
+            run = client.get_run(run_id)
+            cols = Columns(source)
+            for key in sorted(run.data.metrics):
+                for m in client.get_metric_history(run_id, key):
+                    cols.add(key, int(m.step), float(m.value))
+        except MlflowException as e:
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise fail(source, f"cannot read MLflow run {run_id}{where}: {msg}") from None
+        except (OSError, ValueError) as e:
+            raise fail(source, f"cannot reach the MLflow tracking store{where}: {e}") from None
+    if not len(cols):
+        raise fail(source, f"MLflow run {run_id} has no metrics")
+    mapping = classify(cols.names(), source=source, **(overrides or {}))
+    meta: dict[str, Any] = {
+        "run": run.data.tags.get("mlflow.runName") or run.info.run_name or run_id,
+        "run_id": run_id,
+        "experiment_id": run.info.experiment_id,
+        "source_format": "mlflow",
+        "hparams": dict(run.data.params),
+        "mlflow_tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+    }
+    if tracking_uri:
+        meta["tracking_uri"] = tracking_uri
+    if renamed(mapping):
+        meta["tags"] = renamed(mapping)
+    return cols.to_history(mapping, meta)
