@@ -1,0 +1,96 @@
+"""lrdiag.load("mlflow:<run_id>") against a real MLflow tracking store (SQLite file)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import lrdiag
+from lrdiag import names
+from lrdiag.errors import SourceError
+
+mlflow = pytest.importorskip("mlflow")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A SQLite tracking store with two runs: lrdiag-named metrics and foreign ones."""
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    uri = "sqlite:///" + str(tmp_path_factory.mktemp("mlflow") / "mlflow.db")
+    client = MlflowClient(uri)
+    exp = client.create_experiment("lrdiag-load")
+    now = int(time.time() * 1000)
+    rng = np.random.default_rng(0)
+    loss = 2.0 * np.exp(-np.arange(300) / 100) + 0.05 * rng.random(300)
+    lr = 0.1 * np.minimum(1, (np.arange(300) + 1) / 30)
+
+    own = client.create_run(exp, run_name="own-names")
+    metrics = []
+    for i in range(300):
+        metrics += [Metric(names.LOSS, float(loss[i]), now, i), Metric(names.lr("group0"), float(lr[i]), now, i),
+                    Metric(names.update_ratio("fc1"), 1e-3, now, i)]
+    for lo in range(0, len(metrics), 900):  # log_batch takes at most 1000 metrics
+        client.log_batch(own.info.run_id, metrics=metrics[lo:lo + 900])
+    client.log_param(own.info.run_id, "optimizer", "SGD")
+    client.set_terminated(own.info.run_id)
+
+    foreign = client.create_run(exp, run_name="foreign-names")
+    for i in range(0, 300, 5):
+        client.log_metric(foreign.info.run_id, "train_loss", float(loss[i]), step=i)
+        client.log_metric(foreign.info.run_id, "lr", float(lr[i]), step=i)
+        client.log_metric(foreign.info.run_id, "val_loss", float(loss[i]) + 0.1, step=i)
+    client.set_terminated(foreign.info.run_id)
+    empty = client.create_run(exp, run_name="empty")
+    return {"uri": uri, "own": own.info.run_id, "foreign": foreign.info.run_id, "empty": empty.info.run_id,
+            "loss": loss, "lr": lr}
+
+
+def test_lrdiag_named_metrics(store):
+    h = lrdiag.load(f"mlflow:{store['own']}", tracking_uri=store["uri"])
+    assert len(h) == 300 and h.steps.tolist() == list(range(300))
+    np.testing.assert_allclose(h.loss, store["loss"])
+    np.testing.assert_allclose(h.lr(), store["lr"])
+    assert h.layers == ["fc1"]
+    assert h.meta["source_format"] == "mlflow" and h.meta["run"] == "own-names"
+    assert h.meta["hparams"] == {"optimizer": "SGD"} and h.meta["source"] == f"mlflow:{store['own']}"
+
+
+def test_foreign_metric_keys_and_runs_uri(store):
+    h = lrdiag.load(f"runs:/{store['foreign']}/model", tracking_uri=store["uri"])
+    assert h.steps.tolist() == list(range(0, 300, 5))
+    np.testing.assert_allclose(h.loss, store["loss"][::5])
+    np.testing.assert_allclose(h.series[names.lr("group0")], store["lr"][::5])
+    np.testing.assert_allclose(h.series["lrdiag/eval_loss"], store["loss"][::5] + 0.1)
+    assert h.meta["tags"][names.LOSS] == "train_loss"
+    h2 = lrdiag.load(f"mlflow:{store['foreign']}", tracking_uri=store["uri"], loss="val_loss")
+    np.testing.assert_allclose(h2.loss, store["loss"][::5] + 0.1)
+
+
+def test_errors_name_the_run(store):
+    with pytest.raises(SourceError, match="cannot read MLflow run 0123456789abcdef"):
+        lrdiag.load("mlflow:0123456789abcdef", tracking_uri=store["uri"])
+    with pytest.raises(SourceError, match="has no metrics"):
+        lrdiag.load(f"mlflow:{store['empty']}", tracking_uri=store["uri"])
+    with pytest.raises(SourceError, match="names no run id"):
+        lrdiag.load("mlflow:", tracking_uri=store["uri"])
+
+
+def test_unreachable_server_fails_fast(store):
+    from conftest import free_port
+
+    t = time.monotonic()
+    with pytest.raises(SourceError, match="MLflow"):
+        lrdiag.load(f"mlflow:{store['own']}", tracking_uri=f"http://127.0.0.1:{free_port()}")
+    assert time.monotonic() - t < 60
+
+
+def test_cli_load_mlflow(store, capsys):
+    from lrdiag.cli import main
+
+    assert main(["load", f"mlflow:{store['foreign']}", "--tracking-uri", store["uri"]]) == 0
+    out = capsys.readouterr().out
+    assert "foreign-names: 60 steps (0..295)" in out and "format: mlflow" in out
