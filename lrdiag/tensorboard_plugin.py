@@ -79,33 +79,20 @@ def assets_dir() -> Path:
 # -- foreign tags -------------------------------------------------------------------------
 
 def foreign_mapping(tags: list[str]) -> dict[str, str]:
-    """Map a run's scalar tags to lrdiag series names ``{tag: name}``.
+    """Map a run's scalar tags to lrdiag series names ``{tag: name}``, only those it knows.
 
-    lrdiag's own tags map to themselves. For a run without them (Hugging Face, Lightning, plain
-    ``SummaryWriter``) the common loss and LR tags are recognised by ``lrdiag.sources``.
+    lrdiag's own tags map to themselves; for a run without them (Hugging Face, Lightning, plain
+    ``SummaryWriter``) the common loss / LR / grad-norm tags are recognised by the same detection
+    ``lrdiag.load`` uses (``lrdiag.sources.detect.classify``). The range test's series have their
+    own step axis and stay out of the run's History.
     """
-    own = {t: t for t in tags if t.startswith(names.PREFIX)}
-    if names.LOSS in own:
-        return own
-    return _detect_foreign(tags)
+    from .sources.detect import classify
+
+    return {tag: name for tag, name in classify(tags).items()
+            if name.startswith(names.PREFIX) and not name.startswith(_RANGE_TEST_PREFIX)}
 
 
-_LOSS_TAGS = ("train/loss", "loss", "train_loss", "training_loss", "loss/train", "train/loss_step", "train_loss_step", "train/train_loss")
-_LR_TAGS = ("train/learning_rate", "learning_rate", "lr", "train/lr", "lr/group0", "learning_rate/group0")
-
-
-def _detect_foreign(tags: list[str]) -> dict[str, str]:
-    """Minimal loss / LR tag detection (case-insensitive exact names, then ``lr-<Optimizer>``)."""
-    lower = {t.lower(): t for t in tags}
-    out = {}
-    loss = next((lower[c] for c in _LOSS_TAGS if c in lower), None)
-    if loss:
-        out[loss] = names.LOSS
-    lr = next((lower[c] for c in _LR_TAGS if c in lower), None)
-    lr = lr or next((t for t in sorted(tags) if t.lower().startswith("lr-")), None)  # Lightning's LearningRateMonitor
-    if lr:
-        out[lr] = names.lr("group0")
-    return out
+_RANGE_TEST_PREFIX = names.PREFIX + "range_test/"
 
 
 # -- the plugin ---------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
@@ -113,9 +112,13 @@ def wait_for_tab(frame, timeout_ms: float = 60_000) -> None:
 
 # -- the run ------------------------------------------------------------------------------
 
-def train_digits(logdir: Path, run: str = "digits", steps: int = 300) -> Path:
-    """A small real training: an MLP on scikit-learn's digits with SGD whose LR jumps too high
-    half way, recorded by lrdiag. Returns the run directory."""
+def train_digits(logdir: Path, run: str = "digits", steps: int = 300, *, high_lr: float = 1.5, record: str = "lrdiag") -> Path:
+    """A small real training: an MLP on scikit-learn's digits with SGD whose LR jumps to
+    ``high_lr`` half way. ``record="lrdiag"`` records it with ``lrdiag.Monitor``;
+    ``record="plain"`` logs only ``train/loss`` and ``train/learning_rate`` with a plain
+    ``SummaryWriter``, as a Hugging Face run does. Returns the run directory."""
+    from collections import OrderedDict
+
     import torch
     from sklearn.datasets import load_digits
 
@@ -123,7 +126,7 @@ def train_digits(logdir: Path, run: str = "digits", steps: int = 300) -> Path:
     x, y = load_digits(return_X_y=True)
     x = torch.tensor(x / 16.0, dtype=torch.float32)
     y = torch.tensor(y)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    model = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(64, 64), act=torch.nn.ReLU(), fc2=torch.nn.Linear(64, 10)))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     run_dir = logdir / run
     gen = torch.Generator().manual_seed(0)
@@ -131,7 +134,7 @@ def train_digits(logdir: Path, run: str = "digits", steps: int = 300) -> Path:
     def one_step(step):
         if step == steps // 2:
             for g in opt.param_groups:
-                g["lr"] = 1.5  # far too high: the loss blows up / oscillates
+                g["lr"] = high_lr  # too high: the loss blows up or oscillates
         idx = torch.randint(0, x.shape[0], (64,), generator=gen)
         loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
         opt.zero_grad()
@@ -139,80 +142,89 @@ def train_digits(logdir: Path, run: str = "digits", steps: int = 300) -> Path:
         opt.step()
         return loss
 
-    if _monitor_available():
+    if record == "plain":
+        from torch.utils.tensorboard import SummaryWriter
+
+        with SummaryWriter(str(run_dir)) as w:
+            for step in range(steps):
+                w.add_scalar("train/loss", float(one_step(step).detach()), step)
+                w.add_scalar("train/learning_rate", opt.param_groups[0]["lr"], step)
+    else:
         from lrdiag import Monitor
 
         with Monitor(opt, model, logdir=str(run_dir)) as mon:
             for step in range(steps):
                 mon.log_loss(one_step(step))
-    else:  # until lrdiag.Monitor lands: the same series through SummaryWriter
-        _record_by_hand(run_dir, model, opt, one_step, steps)
     return run_dir
-
-
-def _record_by_hand(run_dir, model, opt, one_step, steps) -> None:
-    import torch
-    from torch.utils.tensorboard import SummaryWriter
-
-    from lrdiag import names
-    from lrdiag.history import History
-    from test_tensorboard_plugin import report_summary, sample_report
-
-    layers = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
-    cols: dict[str, list] = {}
-    with SummaryWriter(str(run_dir)) as w:
-        for step in range(steps):
-            before = {n: m.weight.detach().clone() for n, m in layers.items()}
-            loss = float(one_step(step).detach())
-            row = {names.LOSS: loss, names.lr("group0"): opt.param_groups[0]["lr"]}
-            for n, m in layers.items():
-                row[names.update_ratio(n)] = float((m.weight.detach() - before[n]).norm() / m.weight.detach().norm())
-            for tag, v in row.items():
-                w.add_scalar(tag, v, step)
-                cols.setdefault(tag, []).append(v)
-        history = History(np.arange(steps), cols, {"run": "digits"})
-        try:
-            from lrdiag import analyze
-
-            report = analyze(history)
-        except (ImportError, AttributeError):
-            report = sample_report("digits", steps)
-        w._get_file_writer().add_summary(report_summary(report.to_json(indent=None)), steps - 1)
-
-
-def _monitor_available() -> bool:
-    try:
-        from lrdiag import Monitor  # noqa: F401
-    except (ImportError, AttributeError):
-        return False
-    return True
 
 
 # -- the test -----------------------------------------------------------------------------
 
 def test_tab_in_real_tensorboard(tmp_path, artifacts_dir):
     require_chromium()
+    pytest.importorskip("lrdiag.analysis.engine")  # the Monitor's report needs the analysis engine
     logdir = tmp_path / "runs"
     train_digits(logdir)
-    with tensorboard_server(logdir, {"digits"}) as base:
+    train_digits(logdir, "hf_style", high_lr=0.9, record="plain")
+    with tensorboard_server(logdir, {"digits", "hf_style"}) as base:
         report = _get_json(f"{base}/data/plugin/lrdiag/report?run=digits")["report"]
         assert report is not None, "the Monitor wrote no report summary"
-        with browser_page(tmp_path) as page:
+        with browser_page(tmp_path, height=1300) as page:  # tall enough for the README screenshot
+            page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
             # 1. the plugin's own page, as TensorBoard's iframe loads it
             page.goto(f"{base}/data/plugin_entry.html?name=lrdiag")
             wait_for_tab(page)
             _check_content(page, report)
             page.screenshot(path=str(artifacts_dir / "tb_plugin_entry.png"), full_page=True)
+            _check_interactions(page, report)
+            _check_analyse_button(page, base)
             # 2. the whole TensorBoard UI with the tab selected
             page.goto(f"{base}/#lrdiag")
             page.wait_for_selector("iframe", timeout=60_000)
-            frame = page.frame_locator("iframe").first
-            frame.locator("body[data-state=ready]").wait_for(timeout=60_000)
-            frame.locator("#chart-loss_lr .main-svg").first.wait_for(timeout=60_000)
+            frame = next(f for f in page.frames if "plugin_entry.html" in f.url)
+            wait_for_tab(frame)
+            assert frame.locator("#run-select").input_value() == "digits"  # a run with a report first
             assert page.get_by_text("LR Diagnostics").first.is_visible()
             page.wait_for_timeout(500)  # let Plotly finish its resize to the iframe
             page.screenshot(path=str(artifacts_dir / "tb_tab.png"))
             assert not page.lrdiag_errors, page.lrdiag_errors
+
+
+def _check_interactions(page, report: dict) -> None:
+    """Clicking a finding zooms the loss chart to it; the copy button copies the code."""
+    first = page.locator(".finding").first
+    first.click()
+    assert "selected" in first.get_attribute("class")
+    x_range = page.evaluate("document.getElementById('chart-loss_lr').layout.xaxis.range")
+    top = sorted(report["findings"], key=lambda f: (-{"info": 0, "warning": 1, "critical": 2}[f["severity"]], -f["confidence"], f["start_step"]))[0]
+    assert x_range[0] <= top["start_step"] and x_range[1] >= top["end_step"]
+    assert top["message"] in page.inner_text("#finding-detail")
+    page.uncheck("text=log LR")
+    assert page.evaluate("document.getElementById('chart-loss_lr').layout.yaxis2.type") == "linear"
+    page.check("text=log loss")
+    assert page.evaluate("document.getElementById('chart-loss_lr').layout.yaxis.type") == "log"
+    if (report.get("recommendation") or {}).get("code"):
+        page.click("#copy-code")
+        page.wait_for_function("document.getElementById('copy-code').textContent === 'Copied'")
+        assert page.evaluate("navigator.clipboard.readText()") == report["recommendation"]["code"]
+
+
+def _check_analyse_button(page, base: str) -> None:
+    """A run with only train/loss and train/learning_rate is analysed from the tab, once."""
+    page.select_option("#run-select", value="hf_style")
+    wait_for_tab(page)
+    assert "no lrdiag report" in page.inner_text("#summary")
+    assert page.locator(".finding").count() == 0
+    page.click("#analyze")
+    page.wait_for_selector("#status:has-text('analysed in the tab')", timeout=60_000)
+    wait_for_tab(page)
+    served = _get_json(f"{base}/data/plugin/lrdiag/report?run=hf_style")
+    assert served["source"] == "analysis" and served["report"]["findings"]
+    shown = page.locator(".finding .message").all_inner_texts()
+    assert sorted(shown) == sorted(f["message"] for f in served["report"]["findings"])
+    assert page.locator("#analyze").count() == 0
+    page.select_option("#run-select", value="digits")
+    wait_for_tab(page)
 
 
 def _check_content(page, report: dict) -> None:
