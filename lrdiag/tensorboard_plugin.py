@@ -57,6 +57,9 @@ CACHE_SIZE = 16
 _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
 
+_NO_DATA = "this run has no lrdiag data and no loss or learning-rate scalars"
+
+
 class BadRequest(Exception):
     """A request parameter was malformed, unknown or too large (HTTP 400 unless ``code``)."""
 
@@ -130,6 +133,7 @@ class LRDiagPlugin(base_plugin.TBPlugin):
         self._static: dict[str, tuple[bytes, str]] | None = None
         self._static_lock = threading.Lock()
         self._analyses = _LRU(CACHE_SIZE)
+        self._analysis_lock = threading.Lock()
         self._figures = _LRU(CACHE_SIZE)
 
     # -- TBPlugin interface ----------------------------------------------------------------
@@ -176,6 +180,8 @@ class LRDiagPlugin(base_plugin.TBPlugin):
 
     @wrappers.Request.application
     def _serve_static(self, request: wrappers.Request) -> wrappers.Response:
+        if request.method not in ("GET", "HEAD"):
+            return _error(request, f"method {request.method} not allowed (use GET)", 405)
         head, _, name = request.path.rpartition("/")
         entry = self._load_static().get(name) if head.endswith("/static") else None
         if entry is None:
@@ -194,6 +200,8 @@ class LRDiagPlugin(base_plugin.TBPlugin):
         def handle(ctx, eid, args):
             run = self._known_run(ctx, eid, args["run"])
             report, source, error = self._report(ctx, eid, run)
+            if report is None and error is None and not self._series_tags(ctx, eid, run):
+                raise BadRequest(_NO_DATA, 404)
             return {"run": run, "report": report, "source": source, "report_error": error}
 
         return self._json(request, {"run"}, handle)
@@ -328,11 +336,17 @@ class LRDiagPlugin(base_plugin.TBPlugin):
         from .analysis.engine import analyze
         from .errors import LRDiagError
 
-        try:
-            report = analyze(self._history(ctx, eid, run, series)).to_dict()
-        except LRDiagError as e:
-            raise BadRequest(f"cannot analyse this run: {e}", 422) from e
-        self._analyses.put(key, report)
+        # One analysis at a time: a second request for the same run waits and finds it cached,
+        # and many "Analyse" clicks cannot take every core of the machine TensorBoard runs on.
+        with self._analysis_lock:
+            cached = self._analyses.get(key)
+            if cached is not None:
+                return cached
+            try:
+                report = analyze(self._history(ctx, eid, run, series)).to_dict()
+            except LRDiagError as e:
+                raise BadRequest(f"cannot analyse this run: {e}", 422) from e
+            self._analyses.put(key, report)
         return report
 
     def _figures_payload(self, ctx, eid, args: dict[str, str]) -> dict[str, Any]:
@@ -342,8 +356,8 @@ class LRDiagPlugin(base_plugin.TBPlugin):
         max_points = _int_arg(args, "max_points", MAX_POINTS_DEFAULT, *MAX_POINTS_RANGE)
         series = self._series_tags(ctx, eid, run)
         report, source, error = self._report(ctx, eid, run)
-        if not series and report is None:
-            raise BadRequest("this run has no lrdiag data and no loss and learning-rate scalars", 404)
+        if not series and report is None and error is None:
+            raise BadRequest(_NO_DATA, 404)
         key = (self._analysis_key(ctx, eid, run, series) or (eid, run), max_points, json.dumps(report, sort_keys=True))
         cached = self._figures.get(key)
         if cached is None:

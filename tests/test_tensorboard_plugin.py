@@ -11,6 +11,7 @@ tests.
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -211,6 +212,7 @@ def test_report_and_figures(client):
     ("/data/plugin/lrdiag/report?run=nope", 404),                     # unknown run
     ("/data/plugin/lrdiag/report?run=..%2F..%2Fetc", 404),            # a path is just an unknown run
     ("/data/plugin/lrdiag/figures?run=other", 404),                   # no lrdiag data
+    ("/data/plugin/lrdiag/report?run=other", 404),
     ("/data/plugin/lrdiag/analyze?run=other", 404),                   # nothing to analyse
     ("/data/plugin/lrdiag/runs?x=1", 400),
 ])
@@ -281,3 +283,30 @@ def test_analyze_foreign_run_is_cached(logdir):
     report = json.loads(first.get_data(as_text=True))["report"]
     assert again["report"] == report and figs["report"] == report and figs["source"] == "analysis"
     assert report["schema"] == "lrdiag.report/1"
+
+
+# -- fuzz: no query string makes a route fail ---------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = st.sampled_from(["run", "max_points", "path", "", "run[]", "RUN"]) | st.text(max_size=12)
+_VALUES = st.sampled_from(["good", "foreign", SCRIPT_RUN, "other", "nope", "0", "-1", "2000", "1e9", "../good"]) | st.text(max_size=300)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_ROUTES = ["runs", "report", "figures", "static/index.js"]
+if importlib.util.find_spec("lrdiag.analysis.engine"):  # until the analysis engine has landed
+    _ROUTES.append("analyze")
+
+
+@given(route=st.sampled_from(_ROUTES),
+       params=st.lists(st.tuples(_KEYS, _VALUES), max_size=4), method=st.sampled_from(["GET", "POST", "PUT"]))
+def test_fuzzed_queries_never_fail(client, route, params, method):
+    from urllib.parse import urlencode
+
+    r = client.open(f"/data/plugin/lrdiag/{route}?{urlencode(params)}", method=method)
+    assert r.status_code in (200, 400, 404, 405, 422), (r.status_code, params, r.get_data(as_text=True)[:300])
+    if not route.startswith("static"):
+        body = json.loads(r.get_data(as_text=True))
+        assert ("error" in body) == (r.status_code != 200)
