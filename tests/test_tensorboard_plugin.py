@@ -294,12 +294,12 @@ _KEYS = st.sampled_from(["run", "max_points", "path", "", "run[]", "RUN"]) | st.
 _VALUES = st.sampled_from(["good", "foreign", SCRIPT_RUN, "other", "nope", "0", "-1", "2000", "1e9", "../good"]) | st.text(max_size=300)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 _ROUTES = ["runs", "report", "figures", "static/index.js"]
 if importlib.util.find_spec("lrdiag.analysis.engine"):  # until the analysis engine has landed
     _ROUTES.append("analyze")
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(_ROUTES),
        params=st.lists(st.tuples(_KEYS, _VALUES), max_size=4), method=st.sampled_from(["GET", "POST", "PUT"]))
 def test_fuzzed_queries_never_fail(client, route, params, method):
