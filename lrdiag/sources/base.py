@@ -108,6 +108,18 @@ class Columns:
         col[0].append(step)
         col[1].append(value)
 
+    def add_many(self, name: str, steps: np.ndarray, values: np.ndarray) -> None:
+        """Append aligned int64 ``steps`` and float64 ``values`` of one series at once."""
+        if not steps.size:
+            return
+        if name not in self._data:
+            if len(self._data) >= MAX_SERIES:
+                raise fail(self.source, f"more than {MAX_SERIES} distinct series: this is not a training log")
+            self._data[name] = (array("q"), array("d"))
+        s, v = self._data[name]
+        s.frombytes(np.ascontiguousarray(steps, dtype=np.int64).tobytes())
+        v.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+
     def names(self) -> list[str]:
         return list(self._data)
 
@@ -129,10 +141,43 @@ class Columns:
 
     def to_history(self, mapping: Mapping[str, str], meta: Mapping[str, Any]) -> History:
         """Build a History, renaming series by ``mapping`` (original name -> History name)."""
-        cols = {}
-        for name in self._data:
-            cols[mapping.get(name, name)] = self.arrays(name)
+        cols = {mapping.get(name, name): self.arrays(name) for name in self._data}
+        first = next(iter(cols.values()), None)
+        if first is not None and all(np.array_equal(s, first[0]) for s, _ in cols.values()) and np.all(np.diff(first[0]) > 0):
+            # One step column shared by every series, already sorted (a CSV, most logs): no alignment needed.
+            return History(first[0], {k: v for k, (_, v) in cols.items()}, meta)
         return History.from_columns(cols, meta)
+
+
+def parse_floats(cells: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(values, valid mask, number of non-empty cells that are not numbers)`` of text cells.
+
+    NumPy converts a clean column in one call (the common case); a column with empty or
+    non-numeric cells falls back to parsing cell by cell.
+    """
+    try:
+        values = np.array(cells, dtype=np.float64)
+        return values, np.ones(values.size, dtype=bool), 0
+    except (ValueError, OverflowError, TypeError):
+        pass
+    parsed = [to_float(c) for c in cells]
+    valid = np.fromiter((x is not None for x in parsed), dtype=bool, count=len(parsed))
+    values = np.fromiter((np.nan if x is None else x for x in parsed), dtype=np.float64, count=len(parsed))
+    bad = sum(1 for c, x in zip(cells, parsed) if x is None and c.strip())
+    return values, valid, bad
+
+
+def parse_steps(cells: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(int64 steps, valid mask)`` of text cells (integers, or integral floats like ``10.0``)."""
+    try:
+        steps = np.array(cells).astype(np.int64) if cells else np.zeros(0, np.int64)
+        return steps, np.ones(steps.size, dtype=bool)
+    except (ValueError, OverflowError, TypeError):
+        pass
+    parsed = [to_step(c) for c in cells]
+    valid = np.fromiter((x is not None for x in parsed), dtype=bool, count=len(parsed))
+    steps = np.fromiter((0 if x is None else x for x in parsed), dtype=np.int64, count=len(parsed))
+    return steps, valid
 
 
 def read_head(path: Path, n: int = 1 << 16) -> bytes:
@@ -147,21 +192,34 @@ def file_size(path: Path) -> int:
         return 0
 
 
-def bounded_lines(f, source: Any) -> Iterable[str]:
-    """Lines of a text file, each at most MAX_LINE characters (a longer one is an error).
+def bounded_lines(f, source: Any, block: int = 1 << 20) -> Iterable[str]:
+    """Lines of a text file (each ending in ``\n`` but the last), each at most MAX_LINE characters.
 
     Python's own line iteration reads a whole line whatever its length; a multi-gigabyte file
-    without a newline would be read into memory at once.
+    without a newline would be read into memory at once. Reading fixed blocks bounds memory
+    to about two blocks plus one line.
     """
+    carry = ""
     lineno = 0
     while True:
-        line = f.readline(MAX_LINE + 1)
-        if not line:
-            return
-        lineno += 1
-        if len(line) > MAX_LINE:
-            raise fail(source, f"line {lineno} is longer than {MAX_LINE // (1 << 20)} MB: not a CSV/JSONL log")
-        yield line
+        data = f.read(block)
+        if not data:
+            break
+        parts = (carry + data).split("\n")
+        carry = parts.pop()
+        for part in parts:
+            lineno += 1
+            if len(part) > MAX_LINE:
+                raise _too_long(source, lineno)
+            yield part + "\n"
+        if len(carry) > MAX_LINE:
+            raise _too_long(source, lineno + 1)
+    if carry:
+        yield carry
+
+
+def _too_long(source: Any, lineno: int) -> SourceError:
+    return fail(source, f"line {lineno} is longer than {MAX_LINE // (1 << 20)} MB: not a CSV/JSONL log")
 
 
 def short_list(items: Iterable[str], limit: int = 15) -> str:

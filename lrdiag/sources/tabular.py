@@ -19,7 +19,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .base import MAX_JSON_BYTES, Columns, bounded_lines, fail, file_size, to_float, to_step
+import numpy as np
+
+from .base import (MAX_JSON_BYTES, Columns, bounded_lines, fail, file_size, parse_floats, parse_steps,
+                   to_float, to_step)
 
 STEP_NAMES = ("step", "steps", "global_step", "trainer/global_step", "_step", "iteration", "iter", "it",
               "batch", "train/global_step", "global step", "optimizer_step", "update")
@@ -27,6 +30,7 @@ _DELIMITERS = ",;\t|"
 # W&B "export as CSV" adds min/max columns next to each metric; they are not series of their own.
 _SKIP_SUFFIXES = ("__MIN", "__MAX", "__min", "__max")
 _MAX_FLATTEN_DEPTH = 3
+_CHUNK_ROWS = 65536
 
 
 class Damage:
@@ -83,31 +87,43 @@ def read_csv(path: Path, *, step: str | None = None) -> tuple[Columns, dict]:
         step_idx = header.index(step_key) if step_key else None
         width = len(header)
         rownum = 0
+        chunk: list[list[str]] = []
         for row in csv.reader(lines, delimiter=delim):
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if len(row) != width:
                 damage.add("rows with a wrong number of cells")
-            s = rownum if step_idx is None else (to_step(row[step_idx]) if step_idx < len(row) else None)
-            rownum += 1
-            if s is None:
-                damage.add("rows without a usable step")
-                continue
-            for i, name in use:
-                if i >= len(row):
-                    continue
-                cell = row[i]
-                v = to_float(cell)
-                if v is None:
-                    if cell.strip():
-                        damage.add(f"non-numeric cells in {name!r}")
-                    continue
-                cols.add(name, s, v)
+            chunk.append(row)
+            if len(chunk) >= _CHUNK_ROWS:
+                _add_chunk(chunk, rownum, step_idx, use, cols, damage)
+                rownum += len(chunk)
+                chunk = []
+        _add_chunk(chunk, rownum, step_idx, use, cols, damage)
+        rownum += len(chunk)
     _drop_text_columns(cols, [n for _, n in use], damage)
     if not len(cols):
         raise fail(path, f"has no numeric column besides the step (columns: {short(delim.join(header))}, {rownum} rows)")
     damage.report()
     return cols, {"step_column": step_key or "(row number)", "rows": rownum, "delimiter": delim}
+
+
+def _add_chunk(rows: list[list[str]], first_row: int, step_idx: int | None, use: list[tuple[int, str]],
+               cols: Columns, damage: Damage) -> None:
+    """Parse a block of CSV rows column by column (vectorised) into ``cols``."""
+    if not rows:
+        return
+    if step_idx is None:
+        steps, ok = np.arange(first_row, first_row + len(rows), dtype=np.int64), np.ones(len(rows), dtype=bool)
+    else:
+        steps, ok = parse_steps([r[step_idx] if step_idx < len(r) else "" for r in rows])
+        if not ok.all():
+            damage.add("rows without a usable step", int((~ok).sum()))
+    for i, name in use:
+        values, valid, bad = parse_floats([r[i] if i < len(r) else "" for r in rows])
+        if bad:
+            damage.add(f"non-numeric cells in {name!r}", bad)
+        keep = ok & valid
+        cols.add_many(name, steps[keep], values[keep])
 
 
 def short(text: str, n: int = 60) -> str:
