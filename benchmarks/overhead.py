@@ -1,0 +1,193 @@
+"""What the Monitor costs a training loop: interleaved timings with and without it, in one process.
+
+    python benchmarks/overhead.py            # full run (a few minutes on one CPU thread)
+    python benchmarks/overhead.py --quick    # fewer repetitions
+
+Workloads (one CPU thread, ``torch.set_num_threads(1)``):
+  (a) MLP of about 4M parameters, batch 256, Adam;
+  (b) a small CNN on 32x32 images, batch 64, SGD with momentum.
+For each, three copies of the same model and optimizer train side by side: no Monitor, a Monitor
+at every step, a Monitor with ``ratio_every=10``. Blocks of steps of each copy are interleaved
+(random order per repetition) so that drifts in machine load hit all three alike; the printed ratio
+is the median over repetitions of (block CPU time with Monitor) / (block CPU time without), where
+CPU time is ``time.process_time()`` of the whole process, so the writer thread's work counts.
+
+Also printed: the Monitor's extra memory (snapshot buffers + row buffer, counted exactly; on CUDA
+the measured peak difference), a line with MLflow on (local SQLite in a temp dir), and a scale line
+(1,000,000 steps x 200 layers of synthetic rows through the local store and TensorBoard sinks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import lrdiag  # noqa: E402
+from lrdiag import names  # noqa: E402
+
+
+def mlp_4m() -> nn.Module:
+    return nn.Sequential(nn.Linear(1024, 2048), nn.ReLU(), nn.Linear(2048, 1024), nn.ReLU(), nn.Linear(1024, 10))
+
+
+def small_cnn() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+    )
+
+
+WORKLOADS = {
+    "mlp_4m_adam_b256": dict(model=mlp_4m, x=(256, 1024), opt=lambda p: torch.optim.Adam(p, lr=1e-3)),
+    "cnn_sgd_b64": dict(model=small_cnn, x=(64, 3, 32, 32), opt=lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)),
+}
+
+
+class Copy:
+    """One model + optimizer (+ Monitor) trained in blocks of steps."""
+
+    def __init__(self, spec, monitor_kwargs, logdir):
+        torch.manual_seed(0)
+        self.model = spec["model"]()
+        self.opt = spec["opt"](self.model.parameters())
+        g = torch.Generator().manual_seed(1)
+        self.x = torch.randn(*spec["x"], generator=g)
+        self.y = torch.randint(0, 10, (spec["x"][0],), generator=g)
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.mon = None
+        if monitor_kwargs is not None:
+            self.mon = lrdiag.Monitor(self.opt, self.model, logdir=logdir, analyze_on_close=False, **monitor_kwargs)
+
+    def block(self, steps: int) -> float:
+        # CPU time of the whole process (training thread + lrdiag's writer thread): on a shared,
+        # overloaded machine wall time mostly measures the neighbours, CPU time measures us.
+        t = time.process_time()
+        for _ in range(steps):
+            self.opt.zero_grad(set_to_none=True)
+            loss = self.loss_fn(self.model(self.x), self.y)
+            loss.backward()
+            if self.mon is not None:
+                self.mon.log_loss(loss)
+            self.opt.step()
+        return time.process_time() - t
+
+    def extra_bytes(self) -> int:
+        if self.mon is None:
+            return 0
+        plan = self.mon._plan
+        snaps = sum(t.numel() * t.element_size() for t in plan.snaps or [])
+        return snaps + self.mon._rows.numel() * self.mon._rows.element_size()
+
+    def close(self):
+        if self.mon is not None:
+            self.mon.close()
+
+
+def measure(name, spec, configs, reps, block, tmp):
+    copies = {label: Copy(spec, kw, Path(tmp) / f"{name}-{label}") for label, kw in configs.items()}
+    for c in copies.values():
+        c.block(3)  # warm-up: allocator, optimizer state, Monitor buffers
+    times = {label: [] for label in copies}
+    for _ in range(reps):
+        order = list(copies)
+        random.shuffle(order)
+        for label in order:
+            times[label].append(copies[label].block(block))
+    base = times["off"]
+    out = {}
+    for label in copies:
+        if label == "off":
+            continue
+        ratios = [t / b for t, b in zip(times[label], base)]
+        q = statistics.quantiles(ratios, n=4) if len(ratios) >= 4 else [min(ratios), 0, max(ratios)]
+        out[label] = (statistics.median(ratios), q[0], q[2], copies[label].extra_bytes())
+    step_ms = statistics.median(base) / block * 1e3
+    params = sum(p.numel() for p in copies["off"].model.parameters())
+    for c in copies.values():
+        c.close()
+    return step_ms, params, out
+
+
+def scale_line(steps: int, layers: int, tmp: str, tb_steps: int) -> str:
+    """Synthetic rows through the sinks: write throughput and store bytes per value."""
+    from lrdiag.sinks.local_sink import LocalStoreSink
+    from lrdiag.sinks.tensorboard_sink import TensorBoardSink
+
+    rng = np.random.default_rng(0)
+    block = 1000
+    cols = [names.LOSS, names.lr("group0"), names.GRAD_NORM] + [names.update_ratio(f"layers.{i}") for i in range(layers)]
+    store = LocalStoreSink(Path(tmp) / "scale")
+    store.open({"layers": cols})
+    t = time.perf_counter()
+    ratio = 1e-3 * np.exp(rng.normal(0, 0.3, size=(len(cols), block)))
+    for start in range(0, steps, block):
+        st = np.arange(start, start + block, dtype=np.int64)
+        data = {c: ratio[i] * (1 + 1e-4 * (start // block)) for i, c in enumerate(cols)}
+        store.write(st, data)
+    dt_store = time.perf_counter() - t
+    values = steps * len(cols)
+    store.close()
+    bpv = store.bytes_written / values
+    tb = TensorBoardSink(Path(tmp) / "scale")
+    tb.open({})
+    t = time.perf_counter()
+    for start in range(0, tb_steps, block):
+        st = np.arange(start, start + block, dtype=np.int64)
+        tb.write(st, {c: ratio[i] for i, c in enumerate(cols)})
+    dt_tb = time.perf_counter() - t
+    tb.close()
+    return (f"scale: {steps:,} steps x {len(cols)} series through the local store: {values / dt_store / 1e6:.1f} M values/s "
+            f"({dt_store:.1f} s, {bpv:.2f} bytes/value, {store.bytes_written / 1e6:.0f} MB); "
+            f"TensorBoard sink: {tb_steps * len(cols) / dt_tb / 1e6:.2f} M values/s "
+            f"({dt_tb / tb_steps * 1e6:.0f} us per {len(cols)}-value step on the writer thread)")
+
+
+def mlflow_line(reps: int, block: int, tmp: str) -> str:
+    try:
+        import lrdiag.sinks.mlflow_sink  # noqa: F401
+    except Exception as e:
+        return f"mlflow: skipped (lrdiag.sinks.mlflow_sink unavailable: {type(e).__name__})"
+    uri = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
+    spec = WORKLOADS["mlp_4m_adam_b256"]
+    step_ms, _, out = measure("mlflow", spec, {"off": None, "mlflow": dict(mlflow=uri)}, reps, block, tmp)
+    r, lo, hi, _ = out["mlflow"]
+    return f"mlflow on (sqlite, same MLP): {r:.3f}x (IQR {lo:.3f}-{hi:.3f})"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--block", type=int, default=10, help="steps per timed block")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--scale-steps", type=int, default=1_000_000)
+    ap.add_argument("--tb-steps", type=int, default=20_000)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.reps, args.block, args.scale_steps, args.tb_steps = 5, 5, 100_000, 5_000
+    torch.set_num_threads(1)
+    random.seed(0)
+    print(f"torch {torch.__version__}, 1 thread, {args.reps} interleaved repetitions of {args.block}-step blocks")
+    configs = {"off": None, "every=1": dict(every=1, ratio_every=1), "ratio_every=10": dict(every=1, ratio_every=10)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, spec in WORKLOADS.items():
+            step_ms, params, out = measure(name, spec, configs, args.reps, args.block, tmp)
+            print(f"{name}: {params / 1e6:.2f}M params, {step_ms:.1f} ms/step without Monitor")
+            for label, (r, lo, hi, extra) in out.items():
+                print(f"  {label:15s} {r:.3f}x  (IQR {lo:.3f}-{hi:.3f})  extra memory {extra / 2**20:.1f} MiB")
+        print(mlflow_line(max(3, args.reps // 3), args.block, tmp))
+        print(scale_line(args.scale_steps, 200, tmp, args.tb_steps))
+
+
+if __name__ == "__main__":
+    main()

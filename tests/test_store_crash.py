@@ -1,0 +1,167 @@
+"""Crash safety of what the Monitor writes: ``kill -9`` of a real training process, shared logdirs."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrdiag import names
+from lrdiag.store import read_store, store_files
+
+FLUSH_SECS = 0.5
+
+# A real training process: a small MLP on make_classification, one Monitor, the LR set per step by a
+# formula the parent can check, one line "step wall_time" printed after each optimizer step.
+CHILD = r"""
+import sys, time
+sys.path.insert(0, sys.argv[3])
+import torch
+from _train_helpers import mlp, batches
+import lrdiag
+
+logdir, lr0 = sys.argv[1], float(sys.argv[2])
+g = torch.Generator().manual_seed(0)
+X = torch.randn(512, 20, generator=g)
+y = (X[:, :3].argmax(1) + (X[:, 3] > 1).long()) %% 3  # generated, learnable labels
+model = mlp(20, 32, 3)
+opt = torch.optim.SGD(model.parameters(), lr=lr0, momentum=0.9)
+mon = lrdiag.Monitor(opt, model, logdir=logdir, flush_secs=%(flush)s, analyze_on_close=False)
+loss_fn = torch.nn.CrossEntropyLoss()
+it = batches(X, y, 32)
+steps = int(sys.argv[4])
+for step in range(steps):
+    for g in opt.param_groups:
+        g["lr"] = lr0 * (1 + step %% 5)
+    xb, yb = next(it)
+    opt.zero_grad()
+    loss = loss_fn(model(xb), yb)
+    loss.backward()
+    mon.log_loss(loss)
+    opt.step()
+    print(step, time.time(), flush=True)
+    time.sleep(0.01)
+mon.close()
+print("done", flush=True)
+""" % {"flush": FLUSH_SECS}
+
+TESTS_DIR = str(Path(__file__).resolve().parent)
+
+
+def start_child(tmp_path: Path, logdir: Path, lr0: float, steps: int) -> subprocess.Popen:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    return subprocess.Popen([sys.executable, str(script), str(logdir), str(lr0), TESTS_DIR, str(steps)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def check_prefix(logdir: Path, lr0: float) -> tuple[np.ndarray, dict]:
+    """The store holds steps 0..k with no gap, and every value is the one the child wrote."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a torn last chunk is reported by a warning; that is fine here
+        meta, steps, series = read_store(logdir)
+    k = steps.size
+    assert steps.tolist() == list(range(k)), "a gap or duplicate in the recorded steps"
+    if k:
+        np.testing.assert_allclose(series[names.lr("group0")], lr0 * (1 + steps % 5), rtol=1e-6)
+        assert np.all(np.isfinite(series[names.LOSS]))
+        assert np.all(series[names.update_ratio("0")] > 0)
+        assert meta["layers"] == ["0", "2", "4"]
+    return steps, series
+
+
+class Reader(threading.Thread):
+    """Collects the child's "step wall_time" lines as they come."""
+
+    def __init__(self, proc: subprocess.Popen):
+        super().__init__(daemon=True)
+        self.proc, self.lines = proc, []
+
+    def run(self) -> None:
+        for line in self.proc.stdout:
+            parts = line.split()
+            if len(parts) == 2 and parts[0].isdigit():
+                self.lines.append((int(parts[0]), float(parts[1])))
+
+
+def test_kill_9_at_random_steps_loses_at_most_the_last_flush_interval(tmp_path):
+    rng = random.Random(int(os.environ.get("LRDIAG_TEST_SEED", "0")) or None)
+    kills = 5
+    # Several real training processes at once (start-up dominates on 2 cores), each killed with
+    # SIGKILL after its own random amount of training.
+    procs = [start_child(tmp_path, tmp_path / f"run{i}", 0.01, 100_000) for i in range(kills)]
+    readers = [Reader(p) for p in procs]
+    for r in readers:
+        r.start()
+    kill_after = [rng.uniform(0.3, 3.0) for _ in procs]
+    killed_at: list[float | None] = [None] * kills
+    checked_live = set()
+    deadline = time.time() + 240
+    try:
+        while any(k is None for k in killed_at) and time.time() < deadline:
+            for i, (p, r) in enumerate(zip(procs, readers)):
+                if killed_at[i] is not None or not r.lines:
+                    continue
+                assert p.poll() is None, f"child {i} ended early: {p.stderr.read()[-2000:]}"
+                ran = r.lines[-1][1] - r.lines[0][1]
+                if i not in checked_live and ran > 0.5 * kill_after[i] and store_files(tmp_path / f"run{i}"):
+                    check_prefix(tmp_path / f"run{i}", 0.01)  # readable while the writer appends
+                    checked_live.add(i)
+                if ran >= kill_after[i]:
+                    p.send_signal(signal.SIGKILL)
+                    killed_at[i] = time.time()
+            time.sleep(0.02)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=30)
+            p.stdout.close()
+            p.stderr.close()
+    assert all(k is not None for k in killed_at), "children did not start in time"
+    for i, r in enumerate(readers):
+        r.join(timeout=10)
+        steps, _ = check_prefix(tmp_path / f"run{i}", 0.01)
+        # Every step taken more than one flush interval (plus scheduling slack on a loaded
+        # machine) before the kill must be in the store.
+        slack = 1.0
+        must_have = [s for s, t in r.lines if t <= killed_at[i] - FLUSH_SECS - slack]
+        assert steps.size >= (max(must_have) + 1 if must_have else 0), (
+            f"run {i}: store has {steps.size} steps, but step {max(must_have)} was taken "
+            f"{killed_at[i] - dict(r.lines)[max(must_have)]:.2f}s before the kill")
+    assert checked_live, "no store was read while being written"
+
+
+def test_two_processes_writing_one_logdir_do_not_corrupt_each_other(tmp_path):
+    logdir = tmp_path / "shared"
+    procs = [start_child(tmp_path, logdir, lr0, 40) for lr0 in (0.01, 0.02)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0 and out.strip().endswith("done"), err[-2000:]
+    files = store_files(logdir)
+    assert len(files) == 2
+    lr0s = []
+    for f in files:
+        meta, steps, series = read_store(f)
+        assert steps.tolist() == list(range(40))
+        lr0 = float(series[names.lr("group0")][0])
+        lr0s.append(lr0)
+        check_prefix(f, lr0)
+    assert sorted(lr0s) == pytest.approx([0.01, 0.02])
+    events = sorted(logdir.glob("events.out.tfevents.*"))
+    assert len(events) == 2  # one event file per process, never interleaved records
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    for ev in events:
+        acc = ea.EventAccumulator(str(ev), size_guidance={ea.SCALARS: 0})
+        acc.Reload()
+        assert [e.step for e in acc.Scalars(names.LOSS)] == list(range(40))
