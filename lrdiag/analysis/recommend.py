@@ -144,7 +144,7 @@ class Recommendation:
 
     def metric_for_plateau(self, steps: int) -> list[float]:
         """The metric curve ``lr_at`` assumes for ``reduce_on_plateau`` (feed it to ``scheduler.step``)."""
-        return [_plateau_metric(t, self.params["decay_start"]) for t in range(steps)]
+        return [_plateau_metric(t, self.params.get("decay_start", steps)) for t in range(steps)]
 
     # ------------------------------------------------------------------ torch objects
     def _prepare(self, optimizer) -> None:
@@ -164,6 +164,8 @@ class Recommendation:
         """
         from torch.optim import lr_scheduler as S
 
+        if self.kind == "keep":
+            return S.LambdaLR(optimizer, _one)  # leaves every group's LR as it is
         self._prepare(optimizer)
         p, T = self.params, self.total_steps
         if self.kind == "one_cycle":
@@ -230,11 +232,11 @@ class Recommendation:
         else:
             body = "scheduler = lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)  # keep the current LR\n"
             lr_line = ""
-        step = ("# after each evaluation of the monitored loss:\nscheduler.step(val_loss)\n" if self.kind == "reduce_on_plateau"
-                else "# in the training loop, after optimizer.step():\nscheduler.step()\n")
+        step = ("# after each evaluation of the monitored loss:\n#     scheduler.step(val_loss)\n" if self.kind == "reduce_on_plateau"
+                else "# in the training loop, after optimizer.step():\n#     scheduler.step()\n")
         clip = ""
         if p.get("clip_grad_norm"):
-            clip = (f"# before optimizer.step():\ntorch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={p['clip_grad_norm']})\n")
+            clip = (f"# before optimizer.step():\n#     torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={p['clip_grad_norm']})\n")
         return head + lr_line + body + step + clip
 
     def to_dict(self, max_points: int = 500) -> dict[str, Any]:

@@ -1,0 +1,196 @@
+"""lrdiag.recommend: schedules from a range test, fixes from a report; real schedulers match lr_at."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import lrdiag
+from lrdiag.analysis.range_test import RangeTestResult
+from lrdiag.analysis.recommend import Recommendation, recommend
+from lrdiag.errors import AnalysisError
+from lrdiag.report import Finding, Report
+
+
+def _result(lr=0.05, opt="SGD", hparams=None) -> RangeTestResult:
+    lrs = np.geomspace(1e-6, 1.0, 50)
+    return RangeTestResult(lrs=lrs, losses=np.linspace(2, 1, 50), smoothed=np.linspace(2, 1, 50), suggested_lr=lr,
+                           lr_range=(lr / 2, lr * 2) if lr else None, confidence=0.8, lr_min=lr * 3 if lr else None, method="test",
+                           optimizer={"name": opt, "hparams": hparams or {}})
+
+
+def _optimizer(kind: str, groups: int = 2):
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+    params = [{"params": model[0].parameters(), "lr": 0.01}, {"params": model[1].parameters(), "lr": 0.1}][:groups]
+    if kind == "sgd":
+        return model, torch.optim.SGD(params, lr=0.1)
+    if kind == "sgdm":
+        return model, torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    return model, torch.optim.AdamW(params, lr=1e-3)
+
+
+def _stepped(rec: Recommendation, opt, steps: int, model=None) -> np.ndarray:
+    """Train for real with the recommended scheduler; the LR of every group at every step."""
+    sched = rec.scheduler(opt)
+    metric = rec.metric_for_plateau(steps) if rec.kind == "reduce_on_plateau" else None
+    x, y = torch.randn(16, 4), torch.randn(16, 2)
+    out = []
+    for t in range(steps):
+        out.append([g["lr"] for g in opt.param_groups])
+        if model is not None:
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        sched.step(metric[t]) if metric is not None else sched.step()
+    return np.array(out)
+
+
+@pytest.mark.parametrize("opt_kind", ["sgd", "sgdm", "adamw"])
+@pytest.mark.parametrize("kind", ["one_cycle", "cosine_warmup", "wsd", "step_decay", "constant"])
+def test_scheduler_stepped_in_training_matches_lr_at(kind, opt_kind):
+    model, opt = _optimizer(opt_kind)
+    rec = recommend(_result(0.03), total_steps=400, optimizer=opt, kind=kind)
+    lrs = _stepped(rec, opt, 400, model)
+    expected = np.array([rec.lr_at(t) for t in range(400)])
+    np.testing.assert_allclose(lrs[:, 0], expected, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(lrs[:, 1] / lrs[:, 0], 10.0, rtol=1e-9)  # group ratio kept
+    assert rec.lr_at(0) <= rec.params["peak_lr"] + 1e-12 and np.isclose(expected.max(), 0.03, rtol=1e-3)
+    if kind in ("one_cycle", "cosine_warmup", "wsd"):
+        assert expected[-1] < 0.03 / 50  # annealed
+
+
+def test_choice_depends_on_optimizer_and_budget():
+    _, adam = _optimizer("adamw", 1)
+    long = recommend(_result(0.003, "AdamW"), total_steps=50_000, optimizer=adam)
+    assert long.kind == "cosine_warmup" and long.params["warmup_steps"] == 2000  # 2 / (1 - 0.999)
+    assert "2/(1-beta2) = 2000" in long.rationale
+    short = recommend(_result(0.003, "AdamW"), total_steps=1000, optimizer=adam)
+    assert short.kind == "one_cycle" and short.params["cycle_momentum"]
+    betas = []
+    sched = short.scheduler(adam)
+    for _ in range(1000):
+        betas.append(adam.param_groups[0]["betas"][0])
+        adam.step()
+        sched.step()
+    assert min(betas) == pytest.approx(0.85, abs=1e-3) and max(betas) == pytest.approx(0.95, abs=1e-3)
+    assert int(np.argmin(betas)) in range(245, 256)  # lowest beta1 at the LR peak (25% of the budget)
+    _, sgdm = _optimizer("sgdm", 1)
+    assert recommend(_result(), total_steps=5000, optimizer=sgdm).params["cycle_momentum"] is True
+    _, sgd = _optimizer("sgd", 1)
+    plain = recommend(_result(), total_steps=5000, optimizer=sgd)
+    assert plain.kind == "one_cycle" and plain.params["cycle_momentum"] is False
+    assert recommend(_result(), total_steps=300_000, optimizer=sgd).kind == "wsd"
+    # without a live optimizer, the range test's record of it is used
+    assert recommend(_result(0.003, "Adam", {"betas": [0.9, 0.99]}), total_steps=10_000).params["warmup_steps"] == 200
+
+
+def test_from_report_oscillation_decays_at_the_step():
+    rep = Report("run", (0, 1000), [Finding("oscillation", 400, 600, severity="warning", confidence=0.9, lr=0.2)])
+    rec = recommend(rep, total_steps=1000)
+    assert rec.kind == "step_decay" and rec.params["milestones"] == [400] and rec.params["gamma"] == 0.3
+    assert rec.lr_at(399) == pytest.approx(0.2) and rec.lr_at(400) == pytest.approx(0.06)
+    assert "step 400" in rec.rationale and "0.3" in rec.rationale
+    model, opt = _optimizer("sgdm")
+    np.testing.assert_allclose(_stepped(rec, opt, 1000, model)[:, 0], rec.curve(1000))
+
+
+def test_from_report_divergence_lowers_peak_longer_warmup_and_clips():
+    rep = Report("run", (0, 3000), [Finding("divergence", 900, 950, severity="critical", lr=0.3),
+                                    Finding("plateau", 100, 800, severity="warning", lr=0.3)])
+    rec = recommend(rep, total_steps=10_000)
+    assert rec.finding["kind"] == "divergence"
+    assert rec.params["peak_lr"] == pytest.approx(0.1) and rec.params["clip_grad_norm"] == 1.0
+    assert rec.params["warmup_steps"] >= 900
+    assert "clip_grad_norm_" in rec.code
+    model, opt = _optimizer("sgdm")
+    np.testing.assert_allclose(_stepped(rec, opt, 10_000)[:, 0], rec.curve(10_000), rtol=1e-9, atol=1e-15)
+
+
+def test_from_report_plateau_gives_reduce_on_plateau_parameters():
+    rep = Report("run", (0, 2000), [Finding("plateau", 800, 1200, severity="warning", lr=0.05)])
+    rec = recommend(rep, total_steps=2000)
+    p = rec.params
+    assert rec.kind == "reduce_on_plateau"
+    assert {"mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr"} <= set(p)
+    assert p["patience"] == 100 and p["decay_start"] == 800 and p["min_lr"] == pytest.approx(5e-5)
+    sched = rec.scheduler(_optimizer("sgd")[1])
+    assert isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    model, opt = _optimizer("sgd")
+    lrs = _stepped(rec, opt, 2000, model)[:, 0]
+    np.testing.assert_allclose(lrs, rec.curve(2000))
+    assert lrs[800] == 0.05 and lrs[-1] < 0.05 * 0.3  # it did lower the LR after the plateau began
+
+
+def test_lr_too_low_and_too_high_and_use_of_range_test_in_report():
+    low = recommend(Report("r", (0, 100), [Finding("lr_too_low", 0, 100, lr=1e-4)]), total_steps=1000)
+    assert low.params["peak_lr"] == pytest.approx(3e-4)
+    high = recommend(Report("r", (0, 100), [Finding("lr_too_high", 0, 100, lr=1.0)],
+                            range_test=_result(0.05).to_dict()), total_steps=1000)
+    assert high.params["peak_lr"] == pytest.approx(0.05)  # the range test's suggestion is lower than 1/3
+    calm = recommend(Report("r", (0, 100), [], range_test=_result(0.05).to_dict()), total_steps=1000)
+    assert calm.source == "range_test" and calm.params["peak_lr"] == 0.05
+
+
+def test_no_findings_keeps_the_current_schedule():
+    rec = recommend(Report("r", (0, 100), [Finding("spike", 3, 4, severity="info", lr=0.1)],
+                           meta={"hparams": {"lr": 0.1}}), total_steps=500)
+    assert rec.kind == "keep" and "keep the current" in rec.rationale
+    model, opt = _optimizer("sgd")
+    before = [g["lr"] for g in opt.param_groups]
+    sched = rec.scheduler(opt)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    assert [g["lr"] for g in opt.param_groups] == before
+
+
+def test_to_dict_from_dict_and_report_json():
+    rec = recommend(_result(0.02, "SGD", {"momentum": 0.9}), total_steps=777)
+    d = json.loads(json.dumps(rec.to_dict(), allow_nan=False))
+    assert d["kind"] == rec.kind and len(d["curve"]["steps"]) == len(d["curve"]["lrs"]) <= 500
+    assert d["curve"]["steps"][-1] == 776
+    back = Recommendation.from_dict(d)
+    np.testing.assert_allclose(back.curve(), rec.curve())
+    rep = Report("r", (0, 777), [], recommendation=d)
+    assert Report.from_json(rep.to_json()).recommendation["params"]["peak_lr"] == pytest.approx(0.02)
+    from lrdiag.figures import build_figures
+
+    assert any(f["id"] == "schedule" for f in build_figures(rep))
+
+
+@pytest.mark.parametrize("kind", ["one_cycle", "cosine_warmup", "wsd", "step_decay", "reduce_on_plateau"])
+def test_code_snippet_runs_and_reproduces_the_schedule(kind):
+    if kind == "reduce_on_plateau":
+        rec = recommend(Report("r", (0, 300), [Finding("plateau", 100, 200, lr=0.05)]), total_steps=300)
+    else:
+        rec = recommend(_result(0.05, "SGD", {"momentum": 0.9}), total_steps=300, kind=kind)
+    model, opt = _optimizer("sgdm")
+    ns = {"optimizer": opt, "model": model, "torch": torch, "math": math}
+    exec(compile(rec.code, "<recommendation>", "exec"), ns)
+    sched = ns["scheduler"]
+    metric = rec.metric_for_plateau(300)
+    seen = []
+    for t in range(300):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step(metric[t]) if kind == "reduce_on_plateau" else sched.step()
+    np.testing.assert_allclose(seen, rec.curve(300), rtol=1e-3, atol=1e-12)  # the code rounds to 4 digits
+
+
+def test_bad_input_raises_one_clear_error():
+    with pytest.raises(AnalysisError):
+        recommend({"foo": 1}, total_steps=100)
+    with pytest.raises(AnalysisError):
+        recommend(_result(), total_steps=1)
+    with pytest.raises(AnalysisError, match="no LR"):
+        recommend(Report("r", (0, 10), [Finding("oscillation", 1, 5)]), total_steps=100)
+    nothing = _result(None)
+    assert recommend(nothing, total_steps=100).kind == "keep"
+
+
+def test_public_api_names():
+    assert lrdiag.recommend is recommend and lrdiag.Recommendation is Recommendation
