@@ -53,8 +53,8 @@ GENERIC_LR = ("train/learning_rate", "learning_rate", "lr", "train/lr", "learnin
 
 _EVALISH = re.compile(r"(^|[/_\-. ])(eval|evaluation|val|valid|validation|test|dev)([/_\-. ]|$)", re.I)
 _LR_PREFIXED = re.compile(r"^(?:train/|optim/|optimizer/)?(?:lr|learning_rate)[/_](?P<group>.+)$", re.I)
-_LIGHTNING_LR = re.compile(r"^lr-(?P<group>.+)$")
-_LIGHTNING_MOMENTUM = re.compile(r"^momentum-(?P<group>.+)$")
+_LIGHTNING_LR = re.compile(r"^lr-(?P<group>.+?)(?P<suffix>-momentum|-weight_decay)?$")
+_LIGHTNING_MOMENTUM = re.compile(r"^(?:lr-(?P<group>.+)-momentum|momentum-(?P<group2>.+))$")
 _UPDATE_RATIO = re.compile(r"^(?:train/)?update_ratio(?:[/._:](?P<layer>.+))?$", re.I)
 # ``lr_<x>`` where x says it is not a group (a decay factor, a scheduler setting, a range).
 _NOT_A_GROUP = {"scheduler", "decay", "warmup", "mult", "multiplier", "factor", "scale", "ratio", "finder",
@@ -98,7 +98,7 @@ def _lr_group(tag: str) -> str | None:
         return ""  # one unnamed group
     m = _LIGHTNING_LR.match(tag)
     if m:
-        return m.group("group")
+        return None if m.group("suffix") else m.group("group")
     m = _LR_PREFIXED.match(tag)
     if m and m.group("group").lower() not in _NOT_A_GROUP and not _EVALISH.search(m.group("group")):
         return m.group("group")
@@ -193,7 +193,7 @@ def classify(tags: Iterable[str], *, source="", loss: str | None = None, lr: str
             continue
         m = _LIGHTNING_MOMENTUM.match(t)
         if m:
-            assign(t, names.momentum(m.group("group")))
+            assign(t, names.momentum(m.group("group") or m.group("group2")))
             continue
         m = _UPDATE_RATIO.match(t)
         if m:
