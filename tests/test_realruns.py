@@ -138,3 +138,20 @@ def test_trainer_state_with_strings_nan_and_missing_steps(tmp_path):
     assert np.isinf(h.series[names.GRAD_NORM][1])
     assert h.observed("lrdiag/eval_loss")[1].tolist() == [1.7] and "eval_runtime" not in h.series
 
+
+
+def test_output_dir_with_checkpoints_reads_the_latest(realruns, tmp_path):
+    """An HF output directory: checkpoint-N/trainer_state.json, the latest holds the whole log."""
+    import shutil
+
+    early, late = REALRUNS / "Francis-xsc__BERT_Weibo_Rumor.json", REALRUNS / "sherryxzhao__lora_alpaca.json"
+    for n, src in ((500, early), (1200, late)):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        shutil.copy(src, tmp_path / f"checkpoint-{n}" / "trainer_state.json")
+    with pytest.warns(UserWarning, match="latest checkpoint's trainer_state.json \\(checkpoint-1200\\)"):
+        h = lrdiag.load(tmp_path)
+    assert len(h) == 121 and h.meta["run"] == "checkpoint-1200"
+    (tmp_path / "other").mkdir()
+    shutil.copy(early, tmp_path / "other" / "trainer_state.json")
+    with pytest.raises(lrdiag.errors.SourceError, match="3 trainer_state.json files"):
+        lrdiag.load(tmp_path)

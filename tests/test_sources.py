@@ -337,3 +337,16 @@ def test_sniff_by_content(tmp_path, digits_run):
     renamed.write_bytes(ev.read_bytes())
     assert sniff(ev) == "events" and sniff(renamed) == "events" and sniff(st) == "lrstore"
     assert _loaded(renamed).meta["source_format"] == "tensorboard"
+
+
+def test_cli_load_on_a_logdir_with_several_runs(tmp_path, digits_run, capsys):
+    from lrdiag.cli import main
+
+    _write_lrdiag_run(tmp_path / "a", digits_run)
+    _write_lrdiag_run(tmp_path / "b", digits_run)
+    assert main(["load", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds 2 runs: 'a', 'b'" in err
+    assert main(["load", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("b: 60 steps (0..59)") and "optimizer: SGD" in out and "per-layer update ratios: 2 layers" in out

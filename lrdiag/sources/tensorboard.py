@@ -29,8 +29,11 @@ EVENTS_MARK = "tfevents"
 
 
 def _masked_crc32c(data: bytes) -> int:
+    global _masked_crc32c
+    # TensorBoard's own checksum (pure Python; importing it pulls in the TF stub, so lazily once)
     from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
 
+    _masked_crc32c = masked_crc32c
     return masked_crc32c(data)
 
 
