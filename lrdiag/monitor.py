@@ -354,7 +354,8 @@ class _Writer(threading.Thread):
                 if self.memory is None:
                     self.memory = []
             else:
-                self._reporter.once(f"sink-{sink.name}-{what}", f"lrdiag: sink {sink.name!r} failed in {what} ({_describe(e)}); it is dropped, the local store keeps every value")
+                kept = "the local store keeps every value" if self.store_sink is not None else "values are kept in memory"
+                self._reporter.once(f"sink-{sink.name}-{what}", f"lrdiag: sink {sink.name!r} failed in {what} ({_describe(e)}); it is dropped, {kept}")
             if sink in self.sinks:
                 self.sinks.remove(sink)
                 try:
@@ -703,7 +704,7 @@ class Monitor:
 
     def flush(self, timeout: float | None = 30.0) -> None:
         """Drain recorded rows to the sinks and wait until the writer has written them."""
-        if not self._writes or self._writer is None:
+        if not self._writes or self._writer is None or self._closed or not self._writer.is_alive():
             return
         self._guard("flush", self._drain)
         done = threading.Event()
@@ -800,8 +801,11 @@ class Monitor:
             if s % self.every == 0 or pre is not None:
                 row = self._new_row(s, skipped=0.0)
                 if pre is not None:
-                    self._rows[row, _GRAD:].copy_(self._plan.after(optimizer, pre))
-                    self._failures = 0
+                    try:
+                        self._rows[row, _GRAD:].copy_(self._plan.after(optimizer, pre))
+                        self._failures = 0
+                    except Exception as e:  # the row keeps its LR and loss; ratios stay NaN
+                        self._fault("update-ratio computation", e)
                 self._end_row(row)
             else:
                 self._reset_loss_if_before()
