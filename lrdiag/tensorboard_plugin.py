@@ -199,8 +199,9 @@ class LRDiagPlugin(base_plugin.TBPlugin):
     def _serve_report(self, request: wrappers.Request) -> wrappers.Response:
         def handle(ctx, eid, args):
             run = self._known_run(ctx, eid, args["run"])
-            report, source, error = self._report(ctx, eid, run)
-            if report is None and error is None and not self._series_tags(ctx, eid, run):
+            series = self._series_tags(ctx, eid, run)
+            report, source, error = self._report(ctx, eid, run, series)
+            if report is None and error is None and not series:
                 raise BadRequest(_NO_DATA, 404)
             return {"run": run, "report": report, "source": source, "report_error": error}
 
@@ -269,7 +270,7 @@ class LRDiagPlugin(base_plugin.TBPlugin):
                         "analyzable": analyzable, "last_step": max(steps) if steps else None})
         return out
 
-    def _report(self, ctx, eid, run: str) -> tuple[dict | None, str | None, str | None]:
+    def _report(self, ctx, eid, run: str, series=None) -> tuple[dict | None, str | None, str | None]:
         """``(report dict, source, error)``: the run's report summary, else a cached analysis."""
         from .report import Report
 
@@ -285,7 +286,8 @@ class LRDiagPlugin(base_plugin.TBPlugin):
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
                 # A damaged or foreign summary: show the charts anyway and say why no report.
                 return None, None, f"the run's lrdiag report could not be read ({type(e).__name__}: {str(e)[:200]})"
-        key = self._analysis_key(ctx, eid, run, self._series_tags(ctx, eid, run))
+        series = self._series_tags(ctx, eid, run) if series is None else series
+        key = self._analysis_key(ctx, eid, run, series)
         cached = self._analyses.get(key) if key else None
         return (cached, "analysis", None) if cached is not None else (None, None, None)
 
@@ -322,9 +324,7 @@ class LRDiagPlugin(base_plugin.TBPlugin):
 
     def _analysis_key(self, ctx, eid, run: str, series: dict[str, tuple[str, Any]]):
         """Cache key: the run plus each series' last step and wall time (new data -> new key)."""
-        if names.LOSS not in series:
-            return None
-        return (eid, run) + tuple(sorted((n, ts.max_step, ts.max_wall_time) for n, (_, ts) in series.items()))
+        return _data_key(eid, run, series) if names.LOSS in series else None
 
     def _analysis(self, ctx, eid, run: str, series: dict[str, tuple[str, Any]]) -> dict:
         key = self._analysis_key(ctx, eid, run, series)
@@ -349,25 +349,32 @@ class LRDiagPlugin(base_plugin.TBPlugin):
             self._analyses.put(key, report)
         return report
 
-    def _figures_payload(self, ctx, eid, args: dict[str, str]) -> dict[str, Any]:
+    def _figures_payload(self, ctx, eid, args: dict[str, str]) -> str:
+        """The run's figures, report and step count as a JSON string, cached per data version."""
         from .figures import build_figures
 
         run = self._known_run(ctx, eid, args["run"])
         max_points = _int_arg(args, "max_points", MAX_POINTS_DEFAULT, *MAX_POINTS_RANGE)
         series = self._series_tags(ctx, eid, run)
-        report, source, error = self._report(ctx, eid, run)
+        report, source, error = self._report(ctx, eid, run, series)
         if not series and report is None and error is None:
             raise BadRequest(_NO_DATA, 404)
-        key = (self._analysis_key(ctx, eid, run, series) or (eid, run), max_points, json.dumps(report, sort_keys=True))
-        cached = self._figures.get(key)
-        if cached is None:
+        key = (_data_key(eid, run, series), max_points, source, error, json.dumps(report, sort_keys=True))
+        body = self._figures.get(key)
+        if body is None:
             history = self._history(ctx, eid, run, series)
-            cached = (build_figures(report, history, max_points=max_points), len(history))
-            self._figures.put(key, cached)
-        figures, steps = cached
-        analyzable = names.LOSS in series and any(n.startswith(names.LR) for n in series)
-        return {"run": run, "report": report, "source": source, "report_error": error, "steps": steps,
-                "analyzable": analyzable, "figures": figures}
+            payload = {"run": run, "report": report, "source": source, "report_error": error, "steps": len(history),
+                       "analyzable": names.LOSS in series and any(n.startswith(names.LR) for n in series),
+                       "figures": build_figures(report, history, max_points=max_points)}
+            # Serialised once: figures and reports are strict JSON already (None for NaN).
+            body = json.dumps(payload, allow_nan=False, separators=(",", ":"))
+            self._figures.put(key, body)
+        return body
+
+
+def _data_key(eid: str, run: str, series: dict[str, tuple[str, Any]]) -> tuple:
+    """Identifies one version of a run's data: each series' last step and wall time."""
+    return (eid, run) + tuple(sorted((n, ts.max_step, ts.max_wall_time) for n, (_, ts) in series.items()))
 
 
 # -- request helpers ----------------------------------------------------------------------

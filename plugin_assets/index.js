@@ -106,6 +106,7 @@ export async function render() {
   let runs;
   try {
     runs = (await api("runs")).runs;
+    window.lrdiagRunsMs = performance.now() - t0;
   } catch (e) {
     setStatus(e.message, true);
     document.body.dataset.state = "error";
@@ -121,7 +122,9 @@ export async function render() {
     const tag = r.has_report ? "" : r.analyzable ? " (no report: can be analysed)" : " (no report)";
     select.append(el("option", { value: r.run }, r.run + tag));
   }
-  const first = runs.find((r) => r.has_report) || runs[0];
+  // A run named in the page's hash (#run=<name>, kept up to date below) is shown first.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("run");
+  const first = runs.find((r) => r.run === wanted) || runs.find((r) => r.has_report) || runs[0];
   select.value = first.run;
   await showRun(first.run);
   window.lrdiagLoadMs = performance.now() - t0; // render() to charts drawn; read by the browser tests
@@ -129,11 +132,18 @@ export async function render() {
 
 async function showRun(run) {
   state.run = run;
+  // An absolute URL: the page has <base href="plugin/lrdiag/">, which a bare "#..." would follow.
+  const url = new URL(location.href);
+  url.hash = new URLSearchParams({ run }).toString();
+  history.replaceState(null, "", url.href);
   document.body.dataset.state = "loading";
   setStatus("Loading…");
   let data;
+  const t0 = performance.now();
+  const timings = { run };
+  const timed = (name, promise) => promise.then((value) => { timings[name] = performance.now() - t0; return value; });
   try {
-    [data] = await Promise.all([api("figures", { run, max_points: MAX_POINTS }), loadPlotly()]);
+    [data] = await Promise.all([timed("figures_ms", api("figures", { run, max_points: MAX_POINTS })), timed("plotly_ms", loadPlotly())]);
   } catch (e) {
     setStatus(e.message, true);
     document.body.dataset.state = "error";
@@ -148,6 +158,8 @@ async function showRun(run) {
   renderRecommendation(data.report, data.figures);
   setStatus(`${data.steps.toLocaleString()} steps shown` + (data.source === "analysis" ? " · analysed in the tab" : ""));
   document.body.dataset.state = "ready";
+  timings.total_ms = performance.now() - t0;
+  window.lrdiagTimings = timings; // this run's load: data, library, charts drawn (for the browser tests)
   window.lrdiagReadyMs = performance.now(); // since navigation start; read by the browser tests
 }
 

@@ -110,6 +110,23 @@ def wait_for_tab(frame, timeout_ms: float = 60_000) -> None:
     frame.wait_for_selector("#chart-loss_lr .main-svg", timeout=timeout_ms)
 
 
+def open_tab_in_tensorboard(page, base: str):
+    """Open the whole TensorBoard UI on the LR Diagnostics tab; return the tab's iframe once its
+    charts are drawn."""
+    page.goto(f"{base}/#lrdiag")
+    page.wait_for_selector("iframe", timeout=60_000)
+    deadline = time.monotonic() + 60
+    while True:
+        frame = next((f for f in page.frames if "plugin_entry.html" in f.url), None)
+        if frame is not None:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no plugin_entry.html iframe; frames: {[f.url for f in page.frames]}")
+        page.wait_for_timeout(100)
+    wait_for_tab(frame)
+    return frame
+
+
 # -- the run ------------------------------------------------------------------------------
 
 def train_digits(logdir: Path, run: str = "digits", steps: int = 300, *, high_lr: float = 1.5, record: str = "lrdiag") -> Path:
@@ -179,10 +196,7 @@ def test_tab_in_real_tensorboard(tmp_path, artifacts_dir):
             _check_interactions(page, report)
             _check_analyse_button(page, base)
             # 2. the whole TensorBoard UI with the tab selected
-            page.goto(f"{base}/#lrdiag")
-            page.wait_for_selector("iframe", timeout=60_000)
-            frame = next(f for f in page.frames if "plugin_entry.html" in f.url)
-            wait_for_tab(frame)
+            frame = open_tab_in_tensorboard(page, base)
             assert frame.locator("#run-select").input_value() == "digits"  # a run with a report first
             assert page.get_by_text("LR Diagnostics").first.is_visible()
             page.wait_for_timeout(500)  # let Plotly finish its resize to the iframe
@@ -225,6 +239,10 @@ def _check_analyse_button(page, base: str) -> None:
     assert page.locator("#analyze").count() == 0
     page.select_option("#run-select", value="digits")
     wait_for_tab(page)
+    assert page.url.endswith("/data/plugin_entry.html?name=lrdiag#run=digits")  # a link to this run
+    page.reload()
+    wait_for_tab(page)
+    assert page.locator("#run-select").input_value() == "digits"
 
 
 def _check_content(page, report: dict) -> None:
