@@ -13,6 +13,8 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -310,3 +312,38 @@ def test_fuzzed_queries_never_fail(client, route, params, method):
     if not route.startswith("static"):
         body = json.loads(r.get_data(as_text=True))
         assert ("error" in body) == (r.status_code != 200)
+
+
+# -- no route opens a file it was told about ----------------------------------------------
+
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, bytes)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+def test_routes_open_no_given_path(logdir, tmp_path):
+    """With a Python audit hook recording every ``open``: no request, whatever its parameters,
+    opens a file in the logdir or a path named in the request (data comes from the provider)."""
+    global _OPENED
+    client, _ = make_app(logdir)
+    event_file = str(next((logdir / "good").iterdir()))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the browser")
+    urls = ["runs", "report?run=good", "figures?run=good", "figures?run=foreign", "report?run=" + q(str(secret)),
+            "figures?run=" + q(event_file), "report?run=" + q("../" * 8 + "etc/passwd"), "static/" + q(str(secret)),
+            "static/index.js", "static/plotly.min.js"]
+    for url in urls:  # warm up: lazy imports and the static index open files once, legitimately
+        client.get("/data/plugin/lrdiag/" + url)
+    sys.addaudithook(_audit)
+    _OPENED = []
+    try:
+        for url in urls:
+            assert client.get("/data/plugin/lrdiag/" + url).status_code in (200, 400, 404)
+        opened = list(_OPENED)
+    finally:
+        _OPENED = None
+    assert not [p for p in opened if str(logdir) in os.path.abspath(p) or "secret" in p or "passwd" in p], opened
+    assert opened == [], opened  # everything served from memory
