@@ -142,6 +142,18 @@ class Report:
     def from_json(cls, text: str) -> "Report":
         return cls.from_dict(json.loads(text))
 
+    def to_text(self) -> str:
+        """Plain text for a terminal (``lrdiag.render.to_text``)."""
+        from .render import to_text
+
+        return to_text(self)
+
+    def to_markdown(self) -> str:
+        """Markdown: summary, findings table, recommendation with its code (``lrdiag.render``)."""
+        from .render import to_markdown
+
+        return to_markdown(self)
+
     def sorted_findings(self) -> list[Finding]:
         """Most severe first, then most confident, then earliest."""
         return sorted(self.findings, key=lambda f: (-f.severity_rank, -f.confidence, f.start_step))

@@ -1,0 +1,98 @@
+"""The healthy band of update-norm / weight-norm ratios, per optimizer family.
+
+The per-step relative update ``r = ||Δθ|| / ||θ||`` of a layer is the most direct measure of
+how hard the learning rate pushes it:
+
+* **SGD** (with or without momentum): ``Δθ = -lr · v`` scales with the gradient, and the classic
+  rule of thumb for a healthy run is ``r ≈ 1e-3`` per step. Much lower means the layer barely
+  moves (LR too low); much higher means each step rewrites a large part of the weights
+  (unstable).
+* **Adam family** (Adam, AdamW, NAdam, RAdam, Adamax, ...): the update is normalised per element,
+  ``|Δθ_i| ≈ lr · |m_i| / sqrt(v_i)``, and in steady state ``|m / sqrt(v)|`` is about 0.2 (noisy
+  gradients), so ``r ≈ 0.2 · lr / rms(θ)``: it depends on the LR and the weight scale but not on
+  the gradient scale. With Adam's usual LR (1e-3) and weights of rms 0.02-0.1 that is 2e-3 to
+  1e-2, so Adam's band sits higher than SGD's.
+* Anything else (Adagrad, RMSprop, LBFGS, unknown): the SGD band, marked as a guess in evidence.
+
+A layer is reported only when its ratio stays outside the band for a long stretch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+ADAM_LIKE = ("adam", "adamw", "nadam", "radam", "adamax", "sparseadam", "lamb", "lion", "adafactor")
+SGD_LIKE = ("sgd", "asgd")
+
+
+@dataclass(frozen=True)
+class Band:
+    """Healthy range ``[low, high]`` of the per-step update ratio, and where it comes from."""
+
+    low: float
+    high: float
+    center: float
+    family: str  # "sgd", "adam" or "unknown"
+    basis: str  # one sentence: the rule behind the numbers
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "center": self.center, "family": self.family, "basis": self.basis}
+
+
+def optimizer_family(name: str | None) -> str:
+    """``"sgd"``, ``"adam"`` or ``"unknown"`` from an optimizer class name (any case)."""
+    n = (name or "").lower().replace("_", "")
+    if not n:
+        return "unknown"
+    if any(n.startswith(a) or n.endswith(a) for a in ADAM_LIKE) or "adam" in n:
+        return "adam"
+    if any(n.startswith(s) for s in SGD_LIKE) or "sgd" in n:
+        return "sgd"
+    return "unknown"
+
+
+#: ``(centre, low divisor, high multiplier)`` per family. The SGD band is lopsided on purpose:
+#: 1e-3 is the steady-state rule of thumb, but small models with momentum run at 1e-2 early in
+#: a healthy run, and a too-low SGD LR shows up as a ratio only a few times below 1e-3 (the
+#: gradient stays large when nothing is learnt). Adam's ratio follows the LR directly, so its
+#: band is symmetric. Set on the tuning split of benchmarks/detectors.py (digits).
+FACTORS = {"sgd": (1e-3, 3.0, 50.0), "adam": (None, 10.0, 10.0), "unknown": (1e-3, 3.0, 50.0)}
+
+
+def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = None) -> Band:
+    """The healthy band for ``optimizer`` (class name) and its hyper-parameters.
+
+    SGD: centre ``1e-3``, band ``[centre / 3, centre * 50]``.
+    Adam: centre ``0.2 * lr_ref / rms_ref`` with ``lr_ref = 1e-3`` (Adam's default LR) and
+    ``rms_ref = 0.05`` (a typical weight scale), i.e. ``4e-3``, band ``[centre / 10, centre
+    * 10]``. ``hparams`` may carry ``weight_rms`` (a measured weight scale) to move the Adam
+    centre. Unknown optimizers get the SGD band, marked as a guess in ``basis``.
+    """
+    fam = optimizer_family(optimizer)
+    hp = dict(hparams or {})
+    center, down, up = FACTORS[fam]
+    if fam == "adam":
+        rms = _positive(hp.get("weight_rms")) or 0.05
+        center = 0.2 * 1e-3 / rms
+        basis = f"Adam-family relative update ≈ 0.2·lr/rms(w); at lr 1e-3 and rms(w) {rms:g} that is {center:.1e} per step"
+    elif fam == "sgd":
+        basis = "SGD update-norm / weight-norm ≈ 1e-3 per step in a healthy run (up to ~1e-2 early in training)"
+    else:
+        basis = f"optimizer {optimizer or 'unknown'}: SGD rule of thumb (≈ 1e-3 per step) used as a guess"
+    return Band(low=center / down, high=center * up, center=center, family=fam, basis=basis)
+
+
+def band_from_meta(meta: Mapping[str, Any]) -> Band:
+    """``band_for`` with the optimizer class and hyper-parameters a History recorded."""
+    hp = meta.get("hparams") or {}
+    return band_for(meta.get("optimizer") or hp.get("optimizer"), hp if isinstance(hp, Mapping) else {})
+
+
+def _positive(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) and f > 0 else None

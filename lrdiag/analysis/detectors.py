@@ -1,0 +1,611 @@
+"""Detectors: each reads a ``Series`` view of a History and returns ``Finding``s.
+
+All detectors work on the *observed* loss points (NaN rows removed) and on log-loss when the loss
+is positive, so every threshold is relative ("3x higher", "1% better"). Thresholds are keyword
+options with defaults tuned on the tuning split of ``benchmarks/detectors.py``.
+
+* ``detect_divergence``: a non-finite loss, or a sustained blow-up (smoothed log-loss far above
+  its best so far and never coming back).
+* ``detect_spikes``: a loss jump far outside the band of the preceding block (robust z-score on
+  log-loss), with whether and when it recovered and whether the gradient norm led it.
+* ``detect_oscillation``: excess alternation of the detrended per-step loss against white-noise
+  baselines (``signals.window_oscillation_tests``); needs per-step data.
+* ``detect_plateau``: windows whose improvement is below a threshold with a Newey-West standard
+  error, phrased as ReduceLROnPlateau settings; "converged at a low LR" vs "stalled at a high LR".
+* ``detect_lr_band``: per-layer update ratios far below / above the optimizer's band.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import names
+from ..history import History
+from ..report import Finding
+from . import signals
+from .bands import Band, band_from_meta
+
+
+#: Changes of the loss below this fraction of its starting level are not events: a loss that
+#: is already 100x below where it started bouncing between 2e-4 and 2e-3 is converged, not
+#: diverging (``signals.log_loss``).
+LOSS_FLOOR = 0.01
+
+
+@dataclass
+class Series:
+    """What every detector needs from a History, computed once.
+
+    ``steps``/``loss``: observed loss points (NaN rows dropped, inf kept). ``y``: log of
+    (loss + 1% of its starting level) at the finite points when all are positive (``is_log``),
+    else the loss. ``gap``: median step
+    distance between loss points (1 = per-step log). ``lr_steps``/``lr_values``: the first
+    group's LR where logged.
+    """
+
+    history: History
+    steps: np.ndarray
+    loss: np.ndarray
+    finite: np.ndarray
+    fsteps: np.ndarray
+    y: np.ndarray
+    is_log: bool
+    gap: float
+    lr_steps: np.ndarray
+    lr_values: np.ndarray
+    band: Band
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_history(cls, history: History) -> "Series":
+        raw = history.loss
+        if raw is None:
+            raw = np.zeros(len(history))
+            present = np.zeros(len(history), dtype=bool)
+        else:
+            present = ~np.isnan(raw)
+        steps = history.steps[present]
+        loss = np.asarray(raw[present], dtype=np.float64)
+        finite = np.isfinite(loss)
+        fsteps = steps[finite]
+        y, is_log = signals.log_loss(loss[finite], floor_frac=LOSS_FLOOR)
+        gap = float(np.median(np.diff(fsteps))) if fsteps.size > 1 else float("nan")
+        lr = history.lr()
+        if lr is not None:
+            ok = np.isfinite(lr)
+            lr_steps, lr_values = history.steps[ok], np.asarray(lr[ok], dtype=np.float64)
+        else:
+            lr_steps, lr_values = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return cls(history, steps, loss, finite, fsteps, y, is_log, gap, lr_steps, lr_values, band_from_meta(history.meta))
+
+    @property
+    def per_step(self) -> bool:
+        return self.gap == self.gap and self.gap <= 1.5
+
+    def lr_at(self, step: int) -> float | None:
+        """The LR in effect at ``step`` (the last logged value at or before it)."""
+        if self.lr_values.size == 0:
+            return None
+        i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
+        return float(self.lr_values[max(i, 0)])
+
+    def peak_lr(self) -> float | None:
+        return float(self.lr_values.max()) if self.lr_values.size else None
+
+    def sampling_evidence(self) -> dict[str, Any]:
+        """What every finding says about how densely the loss was logged."""
+        if self.per_step:
+            return {"per_step": True}
+        return {"per_step": False, "logged_every": self.gap,
+                "note": f"loss logged every {self.gap:g} steps; steps are accurate to that spacing and one-step events between logs are invisible"}
+
+
+def _fmt_lr(lr: float | None) -> str:
+    return "unknown LR" if lr is None else f"LR {lr:.3g}"
+
+
+def _rel(dlog: float, is_log: bool) -> str:
+    return f"{math.exp(dlog):.3g}x" if is_log else f"+{dlog:.3g}"
+
+
+# -- divergence -----------------------------------------------------------------------------
+
+def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float = math.log(100.0), smooth: int = 5,
+                      min_run: int = 10, kept_progress: float = math.log(1.1)) -> list[Finding]:
+    """Non-finite loss, or a blow-up the run never recovered from.
+
+    On ``sm`` = running median of ``smooth`` points of log-loss (more for very noisy losses) and
+    ``best`` = its running
+    minimum, a divergence starts at the first point ``c`` where either
+
+    1. *sustained rise*: ``sm`` is more than ``rise`` (log 2: twice the loss, or 5 noise sd of
+       ``sm`` if that is more) above ``best`` for
+       at least ``min_run`` points and never again comes back below ``best[c] + rise / 2``; or
+    2. *blow-up without recovery*: some point is more than ``blowup`` (log 100) above ``best``
+       and afterwards the loss never improves on ``best[c]`` by more than ``kept_progress``
+       (10%): the run lost everything it had learnt (typically a dead network at chance level);
+
+    or where the loss first becomes non-finite. The reported onset is the last point before
+    ``c`` where ``sm`` was still within a quarter of the rise of its best.
+    """
+    out: list[Finding] = []
+    nonfinite_step = _first_nonfinite_step(s)
+    y = s.y
+    blow = None
+    if y.size >= 5:
+        scale = 1.0 if s.is_log else max(float(np.std(y)), 1e-12)
+        # Very noisy losses (small batches): a running best over lightly smoothed values is a
+        # lucky low draw. The smoothing widens until the smoothed curve's noise is ~0.1 (in
+        # log-loss), and the rise must also clear 5 of its noise standard deviations.
+        noise = _noise_sd(y)
+        smooth = int(min(101, max(smooth, (noise / (0.1 * scale)) ** 2))) | 1
+        sm = signals.rolling_median(y, min(smooth, y.size))
+        best = np.minimum.accumulate(sm)
+        rise = max(rise, 5.0 * noise / math.sqrt(smooth) / scale)
+        # suffix minimum: the lowest the smoothed loss ever gets from each point on
+        future_min = np.minimum.accumulate(sm[::-1])[::-1]
+        above = sm > best + rise * scale
+        sustained = above & (future_min > best + 0.5 * rise * scale)
+        idx = np.nonzero(sustained)[0]
+        if idx.size and (y.size - idx[0] >= min_run or nonfinite_step is not None):
+            blow = int(idx[0])
+        huge = np.nonzero(y > best + blowup * scale)[0]
+        if huge.size:
+            c = int(huge[0])
+            if future_min[c] > best[c] - kept_progress * scale and (blow is None or c < blow):
+                blow = c
+    if blow is None and nonfinite_step is None:
+        return out
+    ev = s.sampling_evidence()
+    if blow is not None:
+        sm_b = sm
+        level = float(np.minimum.accumulate(sm_b)[blow])
+        peak_rise = float(np.max(y[blow:]) - level)
+        final_rise = float(sm_b[-1] - level)
+        near = np.nonzero(sm_b[:blow] <= level + 0.25 * max(float(sm_b[blow]) - level, 0.0))[0]
+        onset = int(near[-1]) if near.size else 0
+        start = int(s.fsteps[onset])
+        lr = s.lr_at(start)
+        end = nonfinite_step if nonfinite_step is not None else int(s.fsteps[-1])
+        ev.update({"onset_step": start, "crossed_step": int(s.fsteps[blow]), "peak_rise": _rel(peak_rise, s.is_log),
+                   "final_rise": _rel(final_rise, s.is_log), "threshold_rise": _rel(rise, s.is_log),
+                   "nonfinite_step": nonfinite_step, "peak_lr": s.peak_lr()})
+        how = "became non-finite" if nonfinite_step is not None else f"ended {_rel(final_rise, s.is_log)} its best"
+        msg = (f"The loss diverged from step {start} at {_fmt_lr(lr)}: it rose to {_rel(peak_rise, s.is_log)} its best "
+               f"and never recovered (it {how}). Lower the LR (try 3-10x lower) or add warm-up/clipping.")
+        out.append(Finding("divergence", start, end, "critical", 0.95 if nonfinite_step is not None else 0.85, lr, msg, ev))
+    else:
+        lr = s.lr_at(nonfinite_step)
+        ev.update({"nonfinite_step": nonfinite_step, "peak_lr": s.peak_lr()})
+        msg = (f"The loss became non-finite (NaN/inf) at step {nonfinite_step} at {_fmt_lr(lr)}. "
+               "Lower the LR, add gradient clipping, or check for bad inputs at that step.")
+        out.append(Finding("divergence", nonfinite_step, int(s.history.steps[-1]), "critical", 0.95, lr, msg, ev))
+    return out
+
+
+def _noise_sd(y: np.ndarray) -> float:
+    """Robust sd (1.4826 x MAD) of the point-to-point noise of ``y`` around a 25-point median."""
+    if y.size < 10:
+        return 0.0
+    resid = y - signals.rolling_median(y, min(25, y.size))
+    return float(signals.MAD_TO_SIGMA * np.median(np.abs(resid - np.median(resid))))
+
+
+def _first_nonfinite_step(s: Series) -> int | None:
+    """Step of the first inf loss, or of the first NaN loss row after which the loss never has a
+    finite value again while the run goes on (an all-NaN tail at steps other series logged)."""
+    bad = ~s.finite
+    if bad.any():
+        return int(s.steps[int(np.argmax(bad))])
+    raw = s.history.loss
+    if raw is None or s.fsteps.size == 0:
+        return None
+    last = int(s.fsteps[-1])
+    tail = s.history.steps > last
+    if not tail.any():
+        return None
+    # NaN loss where other series were logged: the loss was computed and was NaN (a Monitor
+    # writes NaN for a NaN loss) -- if that tail covers several logging intervals.
+    others = [v for k, v in s.history.series.items() if k != names.LOSS and not k.startswith(names.UPDATE_RATIO)]
+    if not others:
+        return None
+    covered = np.zeros(int(tail.sum()), dtype=bool)
+    for v in others:
+        covered |= ~np.isnan(v[tail])
+    gap = s.gap if s.gap == s.gap else 1.0
+    if covered.sum() >= 3 and (int(s.history.steps[-1]) - last) >= 3 * gap:
+        return int(s.history.steps[tail][int(np.argmax(covered))])
+    return None
+
+
+# -- spikes ---------------------------------------------------------------------------------
+
+def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5), block: int = 64,
+                  recover_within: int = 200, grad_lead: int = 20) -> list[Finding]:
+    """Loss jumps far outside the band of the preceding block.
+
+    For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
+    and ``sigma_prev`` (1.4826 x MAD) come from the previous block of ``block`` points and
+    ``floor = 1e-3`` (log units) keeps a perfectly smooth loss from making every wiggle a spike.
+    A spike needs ``z_i > z`` *and* a jump of at least ``min_jump`` (log 1.5: 50% higher).
+    Consecutive spike points form one event. It *recovered* if the loss is back within
+    ``median_prev + 3 sigma_prev`` within ``recover_within`` points; an event that never
+    recovers before the end is left to the divergence detector. If the gradient norm jumped by
+    the same rule up to ``grad_lead`` steps earlier, the finding says so (it often leads).
+    """
+    y = s.y
+    if y.size < 2 * block:
+        block = max(8, y.size // 4)
+    if y.size < 2 * block:
+        return []
+    ref_med, ref_sig = signals.trailing_robust_band(y, block)
+    # The first block has no predecessor: it is compared with its own median and MAD (robust
+    # to a few spiking points), so an explosion in the first steps is still seen.
+    m0, s0 = signals.block_robust_stats(y[:block], block)
+    ref_med[:block], ref_sig[:block] = m0[0], s0[0]
+    floor = 1e-3 if s.is_log else 1e-3 * max(float(np.median(np.abs(y))), 1e-12)
+    sig = np.maximum(ref_sig, floor)
+    with np.errstate(invalid="ignore"):
+        zs = (y - ref_med) / sig
+        jump = y - ref_med
+        hit = (zs > z) & (jump > (min_jump if s.is_log else min_jump * max(float(np.median(np.abs(y))), 1e-12)))
+    events = signals.merge_runs(signals.runs(np.nan_to_num(hit, nan=0.0).astype(bool)), gap=2)
+    out: list[Finding] = []
+    gsteps, gz = _grad_norm_z(s, z, block)
+    for a, b in events:
+        band_top = ref_med[a] + 3.0 * sig[a]
+        after = y[b + 1 : b + 1 + recover_within]
+        back = np.nonzero(after <= band_top)[0]
+        if back.size == 0:
+            if b + 1 + recover_within >= y.size:
+                continue  # never recovered before the end: divergence territory
+            recovered, rec_step = False, None
+        else:
+            recovered, rec_step = True, int(s.fsteps[b + 1 + int(back[0])])
+        peak = int(a + np.argmax(y[a : b + 1]))
+        start, end = int(s.fsteps[a]), int(rec_step if rec_step is not None else s.fsteps[b])
+        lr = s.lr_at(start)
+        ev = s.sampling_evidence()
+        ev.update({"peak_step": int(s.fsteps[peak]), "robust_z": float(zs[peak]), "jump": _rel(float(jump[peak]), s.is_log),
+                   "recovered": recovered, "recovered_step": rec_step, "reference_block": block, "z_threshold": z})
+        lead = None
+        if gz is not None:
+            win = (gsteps >= start - grad_lead) & (gsteps <= start)
+            if np.any(win & (gz > z)):
+                lead = start - int(gsteps[win & (gz > z)][0])
+                ev["grad_norm_led_by_steps"] = lead
+        size = float(jump[peak])
+        sev = "warning" if (size > math.log(3) or not recovered) else "info"
+        rec_txt = f"recovered by step {rec_step}" if recovered else f"did not recover within {recover_within} logged points"
+        lead_txt = f" The gradient norm jumped {lead} steps earlier." if lead else ""
+        msg = (f"Loss spike at step {ev['peak_step']} ({_rel(size, s.is_log)} its recent level, robust z {zs[peak]:.0f}) "
+               f"at {_fmt_lr(lr)}; it {rec_txt}.{lead_txt}")
+        conf = float(min(0.99, 0.6 + 0.02 * (zs[peak] - z)))
+        out.append(Finding("spike", start, end, sev, conf, lr, msg, ev))
+    return out
+
+
+def _grad_norm_z(s: Series, z: float, block: int) -> tuple[np.ndarray, np.ndarray | None]:
+    g = s.history.series.get(names.GRAD_NORM)
+    if g is None:
+        return np.zeros(0, dtype=np.int64), None
+    ok = np.isfinite(g) & (g > 0)
+    if ok.sum() < 2 * block:
+        return np.zeros(0, dtype=np.int64), None
+    lg = np.log(g[ok])
+    med, sig = signals.trailing_robust_band(lg, block)
+    with np.errstate(invalid="ignore"):
+        gz = np.nan_to_num((lg - med) / np.maximum(sig, 1e-3), nan=0.0)
+    return s.history.steps[ok], gz
+
+
+# -- oscillation ----------------------------------------------------------------------------
+
+def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: float = 5.5, fisher_p: float = 1e-7,
+                       min_windows: int = 2, min_amplitude: float = 0.0) -> list[Finding]:
+    """Excess alternation of the detrended per-step loss (LR too high: the loss bounces).
+
+    Per window of ``window`` points (``signals.window_oscillation_tests``) a window is flagged
+    when any of: lag-1 autocorrelation ``z_rho1 < -z``; turning points ``z_tp > z``;
+    high-frequency power share ``z_hf > z``; Fisher's g ``p < fisher_p``. All z-scores are
+    against white noise through the same filter, so independent minibatch noise of any size
+    does not fire. An oscillation is ``min_windows`` or more flagged windows with at most one
+    unflagged window between them. Update ratios above the band over the interval raise the
+    confidence and are quoted.
+
+    Needs per-step data: with a sparser log, alternation is aliased away and the detector
+    returns nothing, recording why in ``s.notes``.
+    """
+    if not s.per_step:
+        s.notes["oscillation"] = (f"not tested: the loss is logged every {s.gap:g} steps and oscillation needs per-step values "
+                                  "(log every step to test it)")
+        return []
+    y = s.y
+    if y.size < window * min_windows:
+        s.notes["oscillation"] = f"not tested: {y.size} loss points, need at least {window * min_windows}"
+        return []
+    wt = signals.window_oscillation_tests(y, window=window, detrend=detrend)
+    flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | (wt.fisher_p < fisher_p)
+    if min_amplitude > 0:
+        flag &= wt.resid_std > min_amplitude
+    out: list[Finding] = []
+    for a, b in signals.merge_runs(signals.runs(flag), gap=1):
+        nflag = int(flag[a : b + 1].sum())
+        if nflag < min_windows:
+            continue
+        i0, i1 = int(wt.start[a]), min(int(wt.start[b]) + window - 1, y.size - 1)
+        start, end = int(s.fsteps[i0]), int(s.fsteps[i1])
+        sel = slice(a, b + 1)
+        lr = s.lr_at(start)
+        strongest = a + int(np.argmin(wt.fisher_p[sel]))
+        ev = {"per_step": True, "windows_flagged": nflag, "window": window,
+              "lag1_autocorr": float(np.median(wt.rho1[sel])), "z_lag1": float(np.min(wt.z_rho1[sel])),
+              "z_turning_points": float(np.max(wt.z_tp[sel])), "z_high_freq_power": float(np.max(wt.z_hf[sel])),
+              "fisher_p": float(np.min(wt.fisher_p[sel])), "period_steps": float(wt.period[strongest]),
+              "amplitude": _rel(float(np.median(wt.resid_std[sel])), s.is_log), "z_threshold": z}
+        hi_layers = _layers_out_of_band_between(s, start, end, "high")
+        if hi_layers:
+            ev["layers_above_band"] = hi_layers
+            ev["band"] = s.band.to_dict()
+        conf = 0.7 + 0.1 * min(nflag, 2) + (0.1 if hi_layers else 0.0)
+        support = f" Update ratios are above the healthy band in {len(hi_layers)} layer(s)." if hi_layers else ""
+        msg = (f"The loss oscillates from step {start} to {end} at {_fmt_lr(lr)}: it alternates up and down far more than "
+               f"minibatch noise does (lag-1 autocorrelation {ev['lag1_autocorr']:.2f}).{support} The LR is likely too high; "
+               "try 2-3x lower or a decaying schedule.")
+        out.append(Finding("oscillation", start, end, "warning", min(conf, 0.99), lr, msg, ev))
+    return out
+
+
+def _layers_out_of_band_between(s: Series, start: int, end: int, side: str) -> list[str]:
+    """Layers whose median update ratio over ``[start, end]`` is above (``side="high"``) or
+    below (``"low"``) the band. Ratios of exactly 0 (a layer that did not move at all: dead
+    units, frozen) are not a small LR and are left out."""
+    out = []
+    lo = int(np.searchsorted(s.history.steps, start, "left"))
+    hi = int(np.searchsorted(s.history.steps, end, "right"))
+    for name in s.history.layers:
+        v = s.history.series[names.update_ratio(name)][lo:hi]
+        v = v[np.isfinite(v) & (v != 0)]
+        if not v.size:
+            continue
+        med = float(np.median(v))
+        if (side == "high" and med > s.band.high) or (side == "low" and med < s.band.low):
+            out.append(name)
+    return out
+
+
+# -- plateau --------------------------------------------------------------------------------
+
+def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0.1, min_points: int = 30,
+                   max_upper: float = 0.03, confidence_z: float = 1.645, low_lr_frac: float = 0.2,
+                   converged_frac: float = 0.02, max_points: int = 20000) -> list[Finding]:
+    """Stretches where the loss stopped improving, tested with autocorrelation-robust errors.
+
+    The run is cut into windows of ``window_frac`` of its length (at least ``min_points``
+    points), stepped by a quarter window. In each, the log-loss slope is fitted by OLS with a
+    Newey-West standard error (``signals.newey_west_slope``); the relative improvement over the
+    window is ``d = -slope * span`` with standard error ``se``. A window is a plateau when
+    ``d < threshold`` (less than 1% better) **and** ``d + confidence_z * se < max_upper`` (we
+    are confident it is less than 3% better: a noisy window that merely *might* be flat does
+    not count) **and** the loss is not rising (``d > -max_upper``). Overlapping plateau windows
+    merge; a plateau must cover at least one full window.
+
+    In ReduceLROnPlateau terms: ``mode='min', threshold=threshold, threshold_mode='rel',
+    patience=<plateau length in steps>`` would have cut the LR at the plateau's end.
+
+    A plateau at under ``converged_frac`` of the starting loss, or where the LR is at most
+    ``low_lr_frac`` of the run's peak LR, is "converged" (info: the run could stop earlier); otherwise "stalled at a high LR" (warning: decay
+    the LR), unless the update ratios sit below the band (then the LR is too low to move).
+    """
+    # Long runs are averaged into at most ``max_points`` bins first: a plateau spans a tenth of
+    # the run, so bin means lose nothing the test needs and keep a million steps cheap.
+    t, y = signals.bin_means(s.fsteps.astype(np.float64), s.y, max_points)
+    n = y.size
+    if n < 2 * min_points:
+        return []
+    win = max(min_points, int(window_frac * n))
+    hop = max(1, win // 4)
+    flags = []
+    for a in range(0, n - win + 1, hop):
+        seg = slice(a, a + win)
+        slope, se = signals.newey_west_slope(t[seg], y[seg])
+        span = t[a + win - 1] - t[a]
+        if not np.isfinite(slope):
+            flags.append((a, False, 0.0, 0.0))
+            continue
+        scale = 1.0 if s.is_log else max(float(np.median(np.abs(y[seg]))), 1e-12)
+        d = -slope * span / scale
+        dse = se * span / scale
+        flat = d < threshold and d + confidence_z * dse < max_upper and d > -max_upper
+        flags.append((a, flat, d, dse))
+    mask = np.zeros(n, dtype=bool)
+    for a, flat, _, _ in flags:
+        if flat:
+            mask[a : a + win] = True
+    out: list[Finding] = []
+    peak = s.peak_lr()
+    for i0, i1 in signals.runs(mask):
+        start, end = _step_at(s, t[i0], "left"), _step_at(s, t[i1], "right")
+        inside = [f for f in flags if f[1] and f[0] >= i0 and f[0] + win - 1 <= i1]
+        d = float(np.mean([f[2] for f in inside])) if inside else 0.0
+        dse = float(np.mean([f[3] for f in inside])) if inside else 0.0
+        lr = s.lr_at(start)
+        lr_end = s.lr_at(end)
+        length = end - start
+        ev = s.sampling_evidence()
+        ev.update({"improvement_per_window": d, "improvement_se_newey_west": dse, "window_steps": int(t[min(win, n) - 1] - t[0]),
+                   "threshold_rel": threshold, "length_steps": length,
+                   "reduce_lr_on_plateau": {"mode": "min", "threshold": threshold, "threshold_mode": "rel",
+                                            "patience": int(max(1, length // 2)), "factor": 0.1},
+                   "lr_start": lr, "lr_end": lr_end, "peak_lr": peak})
+        low_ratio = _layers_out_of_band_between(s, start, end, "low")
+        level = float(np.median(s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)])) if s.is_log else None
+        first_level = float(np.median(s.loss[s.finite][: max(1, min(100, s.fsteps.size // 20))])) if s.is_log else None
+        if level is not None and first_level and level <= converged_frac * first_level:
+            state, sev = "converged", "info"
+            msg = (f"The loss plateaued from step {start} to {end} ({length} steps) at {level:.3g}, under "
+                   f"{level / first_level:.1%} of where it started: the run converged; training could stop around step {start}.")
+        elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
+            state, sev = "converged", "info"
+            msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better) after the LR "
+                   f"decayed to {lr_end:.3g} ({lr_end / peak:.0%} of its peak): the run converged; training could stop "
+                   f"around step {start}.")
+        elif low_ratio and len(low_ratio) * 2 >= max(1, len(s.history.layers)):
+            state, sev = "stalled_low_lr", "warning"
+            ev["layers_below_band"] = low_ratio
+            msg = (f"The loss stalled from step {start} to {end} ({length} steps) at {_fmt_lr(lr)} while the update ratios are "
+                   f"below the healthy band: the LR is too low to make progress; raise it.")
+        else:
+            state, sev = "stalled_high_lr", "warning" if end < int(s.fsteps[-1]) or lr is not None else "info"
+            lr_txt = f"with the LR still at {lr_end:.3g}" if lr_end is not None else "(no LR series to tell why)"
+            msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better) {lr_txt}. "
+                   f"Decay the LR here: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience={max(1, length // 2)}, "
+                   f"threshold={threshold}) would have cut it.")
+        ev["state"] = state
+        conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
+        out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
+    return out
+
+
+def _step_at(s: Series, t: float, side: str) -> int:
+    """The logged step nearest to a (possibly bin-averaged) step position."""
+    i = int(np.clip(np.searchsorted(s.fsteps, t, side), 0, s.fsteps.size - 1))
+    return int(s.fsteps[i])
+
+
+# -- LR out of band -------------------------------------------------------------------------
+
+def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, block: int = 1000,
+                   active_lr_frac: float = 0.5, progress: float = 0.5, sample: int = 20000) -> list[Finding]:
+    """Per-layer update ratios persistently outside the optimizer's healthy band (``bands``).
+
+    For ``lr_too_low`` only steps where the LR is at least ``active_lr_frac`` of its peak count
+    (warm-up and the tail of a decay are meant to be small) and before the loss made
+    ``progress`` of its total improvement (``_still_learning``); ``lr_too_high`` looks at all. Those steps are cut into
+    blocks (at most ``block`` steps, at least 20 blocks); a block is *low* for a layer when at
+    least ``persist`` of its values are below ``band.low`` (*high*: above ``band.high``). A
+    layer is out of band when such blocks cover at least ``min_frac`` of the tested steps. One
+    finding per direction names every layer out of band, with its median ratio.
+    """
+    if not s.history.layers:
+        return []
+    steps = s.history.steps
+    lr = s.history.lr()
+    active = np.ones(steps.size, dtype=bool)
+    if lr is not None and np.isfinite(lr).any():
+        lr_filled = _ffill(lr)
+        active = ~(lr_filled < active_lr_frac * np.nanmax(lr_filled))
+    out: list[Finding] = []
+    # Too high is judged everywhere: a ratio far above the band is a problem whatever the schedule.
+    for kind, mask in (("low", active & _still_learning(s, steps, progress)), ("high", np.ones(steps.size, dtype=bool))):
+        idx = np.nonzero(mask)[0]
+        if idx.size:
+            out.extend(_band_finding(s, kind, idx, persist=persist, min_frac=min_frac, block=block, sample=sample))
+    return out
+
+
+def _still_learning(s: Series, steps: np.ndarray, progress: float) -> np.ndarray:
+    """Steps before the smoothed log-loss has made ``progress`` of its total improvement.
+
+    Near convergence gradients vanish and so do update ratios, whatever the LR: a low ratio
+    there says nothing about the LR, so ``lr_too_low`` only looks at the part of the run that
+    is still far from its best loss. A run that barely improves is "still learning" throughout.
+    """
+    if s.y.size < 5:
+        return np.ones(steps.size, dtype=bool)
+    sm = signals.rolling_median(s.y, min(25, s.y.size))
+    total = float(sm[0] - sm.min())
+    done = (sm[0] - sm) / total >= progress if total > 0 else np.zeros(sm.size, dtype=bool)
+    if not done.any():
+        return np.ones(steps.size, dtype=bool)
+    return steps < int(s.fsteps[int(np.argmax(done))])
+
+
+def _layer_out_of_band(v: np.ndarray, kind: str, band: Band, *, persist: float, min_frac: float, block: int,
+                       sample: int) -> tuple[bool, float, tuple[int, int] | None, bool]:
+    """``(out of band, median ratio, (first, last) index of bad blocks, not updating)``."""
+    # A ratio of exactly 0 is a layer that did not move at all (dead units, zero gradient,
+    # frozen): that is not a small LR, so those steps are left out and the layer is named.
+    ok = np.isfinite(v) & (v != 0)
+    dead = bool(ok.sum() < 0.5 * np.isfinite(v).sum())
+    if ok.sum() < 5:
+        return False, float("nan"), None, dead
+    blk = int(max(1, min(block, v.size // 20)))  # >= 20 blocks: a regime change is not averaged away
+    nb = max(1, v.size // blk)
+    cut = nb * blk
+    stride = max(1, v.size // sample)
+    sub = v[::stride][ok[::stride]]
+    med = float(np.median(sub if sub.size else v[ok]))
+    cmp = v < band.low if kind == "low" else v > band.high
+    okb = ok[:cut].reshape(nb, blk).sum(axis=1)
+    cnt = (cmp & ok)[:cut].reshape(nb, blk).sum(axis=1)
+    bad = (okb > 0) & (cnt >= persist * np.maximum(okb, 1))
+    if bad.sum() < max(1, min_frac * nb):
+        return False, med, None, dead
+    first = int(np.argmax(bad)) * blk
+    last_block = int(nb - 1 - np.argmax(bad[::-1]))
+    last = v.size - 1 if last_block == nb - 1 else (last_block + 1) * blk - 1
+    return True, med, (first, last), dead
+
+
+def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Finding]:
+    layers = s.history.layers
+    steps = s.history.steps
+    found: list[tuple[str, float]] = []
+    spans: list[tuple[int, int]] = []
+    dead: list[str] = []
+    for name in layers:
+        bad, med, span, is_dead = _layer_out_of_band(s.history.series[names.update_ratio(name)][idx], kind, s.band, **opts)
+        if is_dead:
+            dead.append(name)
+        if bad and span is not None:
+            found.append((name, med))
+            spans.append((int(steps[idx[span[0]]]), int(steps[idx[span[1]]])))
+    if not found:
+        return []
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    found.sort(key=lambda p: p[1], reverse=(kind == "high"))
+    share = len(found) / len(layers)
+    ev = {"band": s.band.to_dict(), "layers": [n for n, _ in found], "median_ratio": dict(found),
+          "layers_total": len(layers), "persist": opts["persist"], "steps_tested": int(idx.size)}
+    if dead:
+        ev["layers_not_updating"] = dead
+    shown = ", ".join(f"{n} ({m:.1e})" for n, m in found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    where = "every monitored layer" if share == 1 else f"{len(found)} of {len(layers)} layers"
+    b = s.band
+    if kind == "low":
+        fk = "lr_too_low"
+        msg = (f"The LR looks too low for {where}: update/weight ratios stay below {b.low:.1e} per step while the loss "
+               f"is still far from its best (healthy ≈ {b.center:.0e} for {b.family}): {shown}. Raise the LR (these layers barely move).")
+    else:
+        fk = "lr_too_high"
+        msg = (f"The LR looks too high for {where}: update/weight ratios stay above {b.high:.1e} per step "
+               f"(healthy ≈ {b.center:.0e} for {b.family}): {shown}. Lower the LR, or the LR of those layers.")
+    sev = "warning" if share >= 0.5 or kind == "high" else "info"
+    return [Finding(fk, start, end, sev, float(min(0.95, 0.6 + 0.35 * share)), s.lr_at(start), msg, ev)]
+
+
+def _ffill(v: np.ndarray) -> np.ndarray:
+    """Forward-fill NaN (an LR logged sparsely holds until the next value)."""
+    ok = np.isfinite(v)
+    if ok.all():
+        return v
+    idx = np.where(ok, np.arange(v.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    out = v[idx].astype(np.float64)
+    first = int(np.argmax(ok)) if ok.any() else v.size
+    out[:first] = v[first] if first < v.size else np.nan
+    return out
+
+
+DETECTORS: dict[str, Callable[..., list[Finding]]] = {
+    "divergence": detect_divergence,
+    "spike": detect_spikes,
+    "oscillation": detect_oscillation,
+    "plateau": detect_plateau,
+    "lr_band": detect_lr_band,
+}
