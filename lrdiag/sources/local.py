@@ -97,37 +97,39 @@ def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any]) -> His
     stores = store_files(run_dir)
     events = event_files(run_dir)
     meta: dict[str, Any] = {}
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    steps = np.zeros(0, dtype=np.int64)
+    series: dict[str, np.ndarray] = {}
     formats = []
     if stores:
         store_meta, steps, series = read_store(run_dir)
         meta.update(store_meta)
-        for name, values in series.items():
-            ok = ~np.isnan(values)
-            columns[name] = (steps[ok], values[ok])
         formats.append("lrdiag-store")
         meta["store_files"] = [str(s) for s in stores]
-    have_lr = any(n.startswith(names.LR) for n in columns)
-    if events and (not columns or names.LOSS not in columns or not have_lr or overrides):
+    have_lr = any(n.startswith(names.LR) for n in series)
+    extra: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if events and (not series or names.LOSS not in series or not have_lr or overrides):
         try:
             cols, ev_meta = read_events(events, run_dir)
         except Exception as e:
-            if not columns:
+            if not series:
                 raise
             warnings.warn(f"{run_dir}: ignoring the event files beside the store ({e})")
         else:
             mapping = classify(cols.names(), source=run_dir, **overrides)
-            for tag in cols.names():
-                target = mapping[tag]
-                if target not in columns:
-                    columns[target] = cols.arrays(tag)
+            extra = {mapping[tag]: cols.arrays(tag) for tag in cols.names() if mapping[tag] not in series}
             meta.update(ev_meta)
             if renamed(mapping):
                 meta["tags"] = renamed(mapping)
             formats.append("tensorboard")
-    if not columns:
+    if not series and not extra:
         what = "lrdiag store holds no steps yet" if stores else "no scalar series"
         raise fail(run_dir, what)
     meta.setdefault("run", label)
     meta["source_format"] = "+".join(formats)
+    if not extra:
+        # The store is already aligned on its steps (float32, NaN where a series has no value):
+        # use it as it is, without re-aligning tens of millions of values.
+        return History(steps, series, meta)
+    columns = {name: (steps[~np.isnan(v)], v[~np.isnan(v)]) for name, v in series.items()}
+    columns.update(extra)
     return History.from_columns(columns, meta)

@@ -1,11 +1,12 @@
 """Read every scalar of TensorBoard event files (all events, not TensorBoard's 1,000-point sample).
 
-An event file is a sequence of TFRecords: ``u64 length, u32 masked_crc32c(length), data,
-u32 masked_crc32c(data)``, each ``data`` a serialized ``Event`` proto. We frame the records here
-(rather than through ``event_file_loader``) for two reasons: a record length is checked against
-what is left in the file before anything is allocated (a corrupt length cannot ask for gigabytes),
-and a truncated or corrupt record is reported with its byte offset instead of silently ending
-the read. The checksum and the protos are TensorBoard's own.
+An event file is a sequence of TFRecords, each holding a serialized ``Event`` proto. We frame the
+records ourselves (:mod:`lrdiag.sources.tfrecord`) rather than through ``event_file_loader``,
+for three reasons: a record length is checked against what is left in the file before anything
+is allocated (a corrupt length cannot ask for gigabytes); a truncated or corrupt record is
+reported with its byte offset instead of silently ending the read; and checksums are verified
+many records at a time (TensorBoard's pure-Python CRC made a million scalars take minutes).
+The protos are TensorBoard's own.
 
 Scalars come in two encodings, both read: TF1 / ``torch.utils.tensorboard`` ``simple_value``,
 and TF2 tensor summaries (``summary.value.tensor``, plugin ``scalars``, a 0-d or 1-element
@@ -17,11 +18,11 @@ from __future__ import annotations
 import struct
 import warnings
 from pathlib import Path
-from typing import Iterator
 
-from .base import MAX_RECORD, Columns, fail, file_size
 
-_LEN = struct.Struct("<Q")
+from .base import Columns, fail
+from .tfrecord import iter_records
+
 _CRC = struct.Struct("<I")
 _PLUGIN_SCALARS = "scalars"
 
@@ -42,40 +43,6 @@ def looks_like_events(head: bytes) -> bool:
     if len(head) < 12:
         return False
     return _masked_crc32c(head[:8]) == _CRC.unpack_from(head, 8)[0]
-
-
-def iter_records(path: Path) -> Iterator[bytes]:
-    """Yield the data of every intact record; warn and stop at a truncated or corrupt one."""
-    size = file_size(path)
-    with open(path, "rb") as f:
-        off = 0
-        while True:
-            head = f.read(12)
-            if not head:
-                return
-            if len(head) < 12:
-                warnings.warn(f"{path}: ignoring a truncated record at byte {off} (the writer may still be running)")
-                return
-            if _masked_crc32c(head[:8]) != _CRC.unpack_from(head, 8)[0]:
-                warnings.warn(f"{path}: corrupt record header at byte {off}; read the events before it")
-                return
-            (length,) = _LEN.unpack_from(head)
-            if length > MAX_RECORD or length + 4 > size - off - 12:
-                if length + 4 > size - off - 12:
-                    warnings.warn(f"{path}: ignoring a truncated record at byte {off} (the writer may still be running)")
-                else:
-                    warnings.warn(f"{path}: record at byte {off} claims {length} bytes, over the {MAX_RECORD} byte limit; read the events before it")
-                return
-            data = f.read(length)
-            crc = f.read(4)
-            if len(data) < length or len(crc) < 4:
-                warnings.warn(f"{path}: ignoring a truncated record at byte {off}")
-                return
-            if _masked_crc32c(data) != _CRC.unpack(crc)[0]:
-                warnings.warn(f"{path}: corrupt record at byte {off} (checksum mismatch); read the events before it")
-                return
-            off += 16 + length
-            yield data
 
 
 def _tensor_scalar(tensor) -> float | None:
