@@ -179,7 +179,6 @@ def train_digits(logdir: Path, run: str = "digits", steps: int = 300, *, high_lr
 
 def test_tab_in_real_tensorboard(tmp_path, artifacts_dir):
     require_chromium()
-    pytest.importorskip("lrdiag.analysis.engine")  # the Monitor's report needs the analysis engine
     logdir = tmp_path / "runs"
     train_digits(logdir)
     train_digits(logdir, "hf_style", high_lr=0.9, record="plain")

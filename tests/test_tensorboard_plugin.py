@@ -11,7 +11,6 @@ tests.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import os
 import sys
@@ -75,11 +74,13 @@ def write_run(run_dir: Path, columns: Mapping[str, tuple[Any, Any]], report: Rep
 
 
 def synthetic_columns(steps: int, layers: int = 3, every: int = 1, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Loss, LR and per-layer update ratios of a run that oscillates after a warm-up."""
+    """Loss, LR and per-layer update ratios of a run whose loss diverges once the LR jumps 8x
+    half way."""
     rng = np.random.default_rng(seed)
     s = np.arange(0, steps, every)
     lr = np.where(s < steps // 2, 0.05, 0.4)
-    loss = 2.0 * np.exp(-s / (steps / 4)) + 0.1 + np.where(s >= steps // 2, 0.3 * np.sin(s), 0) + 0.02 * rng.standard_normal(s.size)
+    blowup = np.where(s >= steps // 2, np.expm1((s - steps // 2) / (steps / 15)), 0)
+    loss = 2.0 * np.exp(-s / (steps / 4)) + 0.1 + blowup + 0.02 * rng.standard_normal(s.size)
     cols = {names.LOSS: (s, loss), names.lr("group0"): (s, lr)}
     for i in range(layers):
         cols[names.update_ratio(f"layer{i}.weight")] = (s, 1e-3 * (1 + i) * lr / 0.05 * np.exp(0.1 * rng.standard_normal(s.size)))
@@ -263,9 +264,12 @@ def test_is_active(tmp_path):
     assert make_app(tmp_path)[1].is_active() is True
 
 
-def test_analyze_foreign_run_is_cached(logdir):
-    engine = pytest.importorskip("lrdiag.analysis.engine")
-    client, plugin = make_app(logdir)
+def test_analyze_foreign_run_is_cached(logdir, monkeypatch):
+    """"Analyse this run" runs lrdiag.analyze once per data version; later requests (analyze,
+    report, figures) are served from the cache. The real analyze runs, counted."""
+    from lrdiag.analysis import engine
+
+    client, _ = make_app(logdir)
     calls = []
     real = engine.analyze
 
@@ -273,18 +277,21 @@ def test_analyze_foreign_run_is_cached(logdir):
         calls.append(len(history))
         return real(history, **kw)
 
-    engine.analyze = counting
-    try:
-        first = client.post("/data/plugin/lrdiag/analyze?run=foreign")
-        assert first.status_code == 200, first.get_data(as_text=True)
-        again = get_json(client, "/data/plugin/lrdiag/analyze?run=foreign")
-        figs = get_json(client, "/data/plugin/lrdiag/figures?run=foreign")
-    finally:
-        engine.analyze = real
+    monkeypatch.setattr(engine, "analyze", counting)
+    assert get_json(client, "/data/plugin/lrdiag/report?run=foreign")["report"] is None  # not analysed yet
+    first = client.post("/data/plugin/lrdiag/analyze?run=foreign")
+    assert first.status_code == 200, first.get_data(as_text=True)
+    again = get_json(client, "/data/plugin/lrdiag/analyze?run=foreign")
+    figs = get_json(client, "/data/plugin/lrdiag/figures?run=foreign")
+    rep = get_json(client, "/data/plugin/lrdiag/report?run=foreign")
     assert calls == [300]  # analysed once, then served from the cache
     report = json.loads(first.get_data(as_text=True))["report"]
-    assert again["report"] == report and figs["report"] == report and figs["source"] == "analysis"
-    assert report["schema"] == "lrdiag.report/1"
+    assert again["report"] == report and figs["report"] == report and rep["report"] == report
+    assert figs["source"] == rep["source"] == "analysis"
+    assert report["schema"] == "lrdiag.report/1" and report["steps"] == [0, 299]
+    # the divergence after the LR jump is found and shaded on the loss chart
+    assert "divergence" in [f["kind"] for f in report["findings"]]
+    assert any(s["type"] == "rect" for s in figs["figures"][0]["layout"]["shapes"])
 
 
 # -- fuzz: no query string makes a route fail ---------------------------------------------
@@ -296,9 +303,7 @@ _KEYS = st.sampled_from(["run", "max_points", "path", "", "run[]", "RUN"]) | st.
 _VALUES = st.sampled_from(["good", "foreign", SCRIPT_RUN, "other", "nope", "0", "-1", "2000", "1e9", "../good"]) | st.text(max_size=300)
 
 
-_ROUTES = ["runs", "report", "figures", "static/index.js"]
-if importlib.util.find_spec("lrdiag.analysis.engine"):  # until the analysis engine has landed
-    _ROUTES.append("analyze")
+_ROUTES = ["runs", "report", "figures", "analyze", "static/index.js"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
