@@ -145,7 +145,10 @@ def _loss_lr_figure(rep: Mapping[str, Any], history: "History", max_points: int)
     layout = {
         "xaxis": {"title": {"text": "step"}},
         "yaxis": {"title": {"text": "loss"}, "type": "linear"},
-        "yaxis2": {"title": {"text": "learning rate"}, "overlaying": "y", "side": "right", "type": "log", "showgrid": False},
+        "yaxis2": {"title": {"text": "learning rate"}, "overlaying": "y", "side": "right", "type": "log", "showgrid": False,
+                   # Plotly labels a log axis spanning under a decade with bare digits ("8", "2", "4"):
+                   # two significant digits read as LRs (0.08, 0.19, 0.44, 1).
+                   "tickformat": ".2~g"},
         "yaxis3": {"overlaying": "y", "range": [0, 1.05], "visible": False, "fixedrange": True},
         "shapes": shapes,
         "legend": {"orientation": "h", "y": -0.2},
