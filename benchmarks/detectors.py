@@ -13,8 +13,8 @@ Cases
   blow-up, optionally to NaN, or a jump to a high level that stays), a plateau (mid-run stall
   or convergence to a floor), an oscillation (period 2-6 bounce or negatively correlated noise,
   amplitude 0.5-3x the noise), per-layer update ratios far below/above the band; and clean
-  curves (no event; their decay over the last tenth of the run is at least 3%, so they are not
-  converged).
+  curves (no event; their decay over the last tenth of the run is at least 3%, measured on
+  loss + 1% of the starting loss as lrdiag does, so they are not converged).
 * Real small trainings (scikit-learn's bundled datasets, an MLP, CPU, seconds each) driven into
   each condition: LR 10-100x too high, 100x too low, and long training past convergence, plus
   healthy runs.
@@ -194,7 +194,9 @@ def _base_curve(rng: np.random.Generator, n: int, slow: float = 1.0) -> np.ndarr
         a, alpha, t0 = rng.uniform(0.5, 3.0), rng.uniform(0.3, 1.0), rng.uniform(20, 300) * slow
         c = a * rng.uniform(0.0, 0.3)
         base = c + a * (1.0 + t / t0) ** -alpha
-        if base[int(0.9 * n)] / base[-1] - 1.0 >= 0.03:
+        # progress as lrdiag measures it: relative to (loss + 1% of the starting loss)
+        floor = 0.01 * base[0]
+        if (base[int(0.9 * n)] + floor) / (base[-1] + floor) - 1.0 >= 0.03:
             return base
 
 
@@ -362,12 +364,14 @@ class Tally:
 
 
 UNSTABLE = ("divergence", "oscillation", "lr_too_high")
+#: Detector options passed to analyze() (empty: the library defaults). For tuning experiments.
+OPTIONS: dict = {}
 
 
 def score(case: Case, tally: Tally) -> None:
     """Add one case's findings to the tally (see the module docstring for the rules)."""
     t0 = time.perf_counter()
-    report = analyze(case.history, recommend=False)
+    report = analyze(case.history, recommend=False, **OPTIONS)
     tally.seconds += time.perf_counter() - t0
     n = len(case.history)
     tol = max(50, int(0.05 * n))

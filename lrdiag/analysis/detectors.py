@@ -380,8 +380,9 @@ def _layers_out_of_band_between(s: Series, start: int, end: int, side: str) -> l
 
 # -- plateau --------------------------------------------------------------------------------
 
-def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0.1, min_points: int = 30,
-                   max_upper: float = 0.03, confidence_z: float = 1.645, low_lr_frac: float = 0.2,
+def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0.15, min_points: int = 30,
+                   max_upper: float = 0.05, confidence_z: float = 2.33, low_lr_frac: float = 0.2,
+                   min_windows: int = 2,
                    converged_frac: float = 0.02, max_points: int = 20000) -> list[Finding]:
     """Stretches where the loss stopped improving, tested with autocorrelation-robust errors.
 
@@ -390,9 +391,10 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     Newey-West standard error (``signals.newey_west_slope``); the relative improvement over the
     window is ``d = -slope * span`` with standard error ``se``. A window is a plateau when
     ``d < threshold`` (less than 1% better) **and** ``d + confidence_z * se < max_upper`` (we
-    are confident it is less than 3% better: a noisy window that merely *might* be flat does
+    are 99% sure it is less than 5% better: a noisy window that merely *might* be flat does
     not count) **and** the loss is not rising (``d > -max_upper``). Overlapping plateau windows
-    merge; a plateau must cover at least one full window.
+    merge; a plateau needs at least ``min_windows`` flat windows (one flat-looking window among
+    the ~40 tested is a multiple-testing fluke).
 
     In ReduceLROnPlateau terms: ``mode='min', threshold=threshold, threshold_mode='rel',
     patience=<plateau length in steps>`` would have cut the LR at the plateau's end.
@@ -410,7 +412,10 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     win = max(min_points, int(window_frac * n))
     hop = max(1, win // 4)
     flags = []
-    for a in range(0, n - win + 1, hop):
+    starts = list(range(0, n - win + 1, hop))
+    if starts[-1] != n - win:
+        starts.append(n - win)  # the last window ends at the last point
+    for a in starts:
         seg = slice(a, a + win)
         slope, se = signals.newey_west_slope(t[seg], y[seg])
         span = t[a + win - 1] - t[a]
@@ -431,6 +436,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     for i0, i1 in signals.runs(mask):
         start, end = _step_at(s, t[i0], "left"), _step_at(s, t[i1], "right")
         inside = [f for f in flags if f[1] and f[0] >= i0 and f[0] + win - 1 <= i1]
+        if len(inside) < min_windows:
+            continue  # one flat-looking window among many is the multiple-testing fluke
         d = float(np.mean([f[2] for f in inside])) if inside else 0.0
         dse = float(np.mean([f[3] for f in inside])) if inside else 0.0
         lr = s.lr_at(start)
@@ -444,7 +451,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                    "lr_start": lr, "lr_end": lr_end, "peak_lr": peak})
         low_ratio = _layers_out_of_band_between(s, start, end, "low")
         level = float(np.median(s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)])) if s.is_log else None
-        first_level = float(np.median(s.loss[s.finite][: max(1, min(100, s.fsteps.size // 20))])) if s.is_log else None
+        first_level = float(np.median(s.loss[s.finite][: max(1, min(20, s.fsteps.size // 50))])) if s.is_log else None
         if level is not None and first_level and level <= converged_frac * first_level:
             state, sev = "converged", "info"
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps) at {level:.3g}, under "

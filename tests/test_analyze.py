@@ -1,0 +1,189 @@
+"""lrdiag.analyze on real small trainings and on awkward inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lrdiag
+from lrdiag import names
+from lrdiag.errors import AnalysisError
+from lrdiag.history import History
+from lrdiag.report import SEVERITIES, Report
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_detectors", REPO / "benchmarks" / "detectors.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def train():
+    return _bench().train_history
+
+
+# -- real trainings --------------------------------------------------------------------------
+
+def test_unstable_run_names_divergence_with_step_and_lr(train):
+    h = train("digits", optimizer="sgd", lr=5.0, steps=300, seed=0)  # 100x the healthy LR
+    rep = lrdiag.analyze(h)
+    assert rep.verdict in ("divergence", "oscillation")
+    top = rep.sorted_findings()[0]
+    assert top.kind in ("divergence", "oscillation") and top.severity == "critical"
+    assert top.lr == pytest.approx(5.0)
+    assert 0 <= top.start_step < 50  # it blew up within the first steps
+    assert f"step {top.start_step}" in top.message and "LR 5" in top.message
+    assert "diverged" in rep.summary
+
+
+def test_adam_far_too_high_is_unstable(train):
+    h = train("digits", optimizer="adam", lr=0.1, steps=600, seed=0)
+    rep = lrdiag.analyze(h)
+    kinds = {f.kind for f in rep.findings if f.severity != "info"}
+    assert kinds & {"divergence", "oscillation", "lr_too_high"}, rep.summary
+
+
+def test_healthy_run_reports_no_problem(train):
+    h = train("digits", optimizer="sgd", lr=0.05, steps=400, seed=0)
+    rep = lrdiag.analyze(h)
+    assert rep.verdict == "healthy", [f.message for f in rep.findings]
+    assert [f for f in rep.findings if f.severity != "info"] == []
+    assert "No learning-rate problem" in rep.summary
+
+
+def test_converged_run_reports_plateau(train):
+    h = train("digits", optimizer="sgd", lr=0.05, steps=1500, seed=0)  # memorises digits by ~step 500
+    rep = lrdiag.analyze(h)
+    plateaus = [f for f in rep.findings if f.kind == "plateau"]
+    assert plateaus, rep.summary
+    p = plateaus[-1]
+    assert p.evidence["state"] == "converged" and p.end_step >= 1400
+    assert "converged" in p.message and "could stop" in p.message
+
+
+def test_lr_100x_too_low_names_layers(train):
+    h = train("digits", optimizer="adam", lr=1e-5, steps=600, seed=0)
+    rep = lrdiag.analyze(h)
+    low = [f for f in rep.findings if f.kind == "lr_too_low"]
+    assert low and low[0].evidence["layers"], rep.summary
+    assert all(name in h.layers for name in low[0].evidence["layers"])
+    assert low[0].evidence["band"]["family"] == "adam"
+
+
+# -- the report ------------------------------------------------------------------------------
+
+def _synthetic(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    loss = (0.1 + 2 * (1 + t / 50) ** -0.6) * np.exp(0.1 * rng.standard_normal(n))
+    return t, loss
+
+
+def test_report_json_and_ranking():
+    t, loss = _synthetic()
+    loss[1000:1004] *= 6  # a spike
+    loss[2000:] = np.nan  # then NaN while the LR goes on: a divergence
+    h = History(t, {names.LOSS: loss, names.lr("group0"): np.full(t.size, 0.2)}, {"run": "r1", "optimizer": "SGD"})
+    rep = lrdiag.analyze(h)
+    kinds = [f.kind for f in rep.findings]
+    assert kinds[0] == "divergence" and "spike" in kinds
+    d = json.loads(rep.to_json())
+    assert d["schema"] == "lrdiag.report/1" and d["run"] == "r1" and d["steps"] == [0, n_last(t)]
+    for f in d["findings"]:
+        assert f["severity"] in SEVERITIES and 0 <= f["confidence"] <= 1 and f["message"]
+    assert Report.from_json(rep.to_json()).to_dict() == rep.to_dict()
+    assert d["meta"]["ratio_band"]["family"] == "sgd"
+
+
+def n_last(t):
+    return int(t[-1])
+
+
+def test_recommendation_attached_when_available():
+    pytest.importorskip("lrdiag.analysis.recommend")
+    t, loss = _synthetic()
+    h = History(t, {names.LOSS: loss, names.lr("group0"): np.full(t.size, 0.1)})
+    rep = lrdiag.analyze(h)
+    assert isinstance(rep.recommendation, dict) and rep.recommendation.get("kind")
+    rep2 = lrdiag.analyze(h, recommend=False)
+    assert rep2.recommendation is None
+
+
+def test_detector_options_and_skip():
+    t, loss = _synthetic()
+    loss[1500:1503] *= 4
+    h = History(t, {names.LOSS: loss})
+    assert any(f.kind == "spike" for f in lrdiag.analyze(h, recommend=False).findings)
+    assert not any(f.kind == "spike" for f in lrdiag.analyze(h, recommend=False, spike=False).findings)
+    assert not any(f.kind == "spike" for f in lrdiag.analyze(h, recommend=False, spike={"z": 1e9}).findings)
+
+
+def test_analyze_a_csv_path(tmp_path):
+    t, loss = _synthetic(2000)
+    p = tmp_path / "log.csv"
+    p.write_text("step,lr,loss\n" + "".join(f"{s},0.1,{v}\n" for s, v in zip(t, loss)))
+    rep = lrdiag.analyze(str(p), recommend=False)
+    assert rep.steps == (0, 1999) and rep.meta["input"] == "ok"
+
+
+# -- awkward inputs: a clear answer, not a crash -----------------------------------------------
+
+def test_empty_history():
+    rep = lrdiag.analyze(History([], {names.LOSS: []}))
+    assert rep.findings == [] and rep.steps is None
+    assert "no steps" in rep.summary and "log the training loss" in rep.summary
+    json.loads(rep.to_json())
+
+
+def test_one_step():
+    rep = lrdiag.analyze(History([7], {names.LOSS: [2.3], names.lr("g"): [0.1]}))
+    assert rep.findings == [] and rep.steps == (7, 7)
+    assert "fewer than 3" in rep.summary
+
+
+def test_all_nan():
+    rep = lrdiag.analyze(History(np.arange(50), {names.LOSS: np.full(50, np.nan), names.lr("g"): np.full(50, 0.1)}))
+    assert rep.findings == [] and "NaN" in rep.summary
+
+
+def test_all_inf_is_divergence():
+    rep = lrdiag.analyze(History(np.arange(5), {names.LOSS: np.full(5, np.inf)}))
+    assert rep.findings[0].kind == "divergence" and rep.findings[0].start_step == 0
+
+
+def test_non_monotonic_steps():
+    t, loss = _synthetic(2000)
+    order = np.random.default_rng(0).permutation(t.size)
+    steps = np.concatenate([t[order], t[:100]])  # shuffled, and a resumed run re-logging 100 steps
+    vals = np.concatenate([loss[order], loss[:100]])
+    rep = lrdiag.analyze(History(steps, {names.LOSS: vals}), recommend=False)
+    assert rep.steps == (0, 1999) and rep.meta["input"] == "ok"
+    assert [f for f in rep.findings if f.severity != "info"] == []
+
+
+def test_constant_loss():
+    rep = lrdiag.analyze(History(np.arange(500), {names.LOSS: np.full(500, 0.693), names.lr("g"): np.full(500, 0.1)}))
+    assert "not learning" in rep.summary
+    assert all(f.kind == "plateau" for f in rep.findings)
+
+
+def test_negative_loss_works_without_log_scale():
+    t, loss = _synthetic(3000)
+    rep = lrdiag.analyze(History(t, {names.LOSS: -10 + loss}), recommend=False)  # e.g. an ELBO-like loss
+    assert rep.meta["input"] == "ok"
+
+
+def test_no_loss_series_is_an_analysis_error():
+    h = History(np.arange(10), {names.lr("g"): np.full(10, 0.1)}, {"run": "only-lr"})
+    with pytest.raises(AnalysisError, match="no loss series.*log the training loss"):
+        lrdiag.analyze(h)
