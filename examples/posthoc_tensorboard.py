@@ -75,19 +75,17 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/posthoc_tensorboard"), help="the logdir to write")
     parser.add_argument("--steps", type=int, default=200 if quick else 400)
-    logdir = parser.parse_args(argv).out
-    written = foreign_training(logdir, parser.parse_args(argv).steps)
+    args = parser.parse_args(argv)
+    logdir = args.out
+    written = foreign_training(logdir, args.steps)
     print(f"Part 1: wrote {len(written['step'])} points of train/loss and train/learning_rate to {logdir}")
 
     # Part 2: post-hoc analysis of that logdir.
     history = lrdiag.load(str(logdir))
     print("\nPart 2: lrdiag.load read:\n" + history.describe())
     report = lrdiag.analyze(history)
-    print(f"\nVerdict: {report.verdict}")
-    for f in report.sorted_findings():
-        lr = "" if f.lr is None else f" (LR {f.lr:.3g})"
-        print(f"  [{f.severity}] {f.kind} steps {f.start_step}-{f.end_step}{lr}: {f.message}")
-    print(f"\nSummary: {report.summary}")
+    print(f"\nVerdict: {report.verdict}\n")
+    print(report.to_text())
     (logdir / "report.json").write_text(report.to_json())
     print(f"\nThe report is in {logdir / 'report.json'}; the same from a shell: lrdiag analyze {logdir}")
     return {"written": written, "report": report.to_dict()}

@@ -104,7 +104,7 @@ def test_lightning_example_writes_into_the_loggers_run(tmp_path):
     np.testing.assert_array_equal(steps, np.arange(n))
     # the recommendation from the range test was applied: the LR peaks at its peak_lr
     assert np.nanmax(cols["lrdiag/lr/group0"]) == pytest.approx(summary["peak_lr"], rel=1e-5)
-    assert summary["peak_lr"] == pytest.approx(summary["suggested_lr"], rel=1e-9)
+    assert 0 < summary["peak_lr"] <= summary["suggested_lr"] * 1.0001  # scaled for the budget, never up
     acc = _tb(log_dir)
     assert "train_loss" in acc.Tags()["scalars"] and len(acc.Scalars("lrdiag/loss")) == n
     assert summary["val_acc"] > 0.9

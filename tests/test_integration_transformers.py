@@ -1,0 +1,182 @@
+"""The Transformers integration, with real ``Trainer`` runs of a tiny randomly-initialised GPT-2
+built from a config (no download: HF_HUB_OFFLINE=1) on generated token sequences.
+
+The Trainer's own records (``state.log_history``: the loss it logs every ``logging_steps``, the LR)
+are the reference the per-step series lrdiag wrote are checked against.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("accelerate")
+from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments  # noqa: E402
+
+from lrdiag.integrations.transformers import LRDiagCallback, unwrap_optimizer  # noqa: E402
+from lrdiag.store import read_store, store_files  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+
+VOCAB, SEQ = 48, 12
+
+
+class Counting(torch.utils.data.Dataset):
+    """Sequences ``s, s+1, s+2, ... (mod VOCAB)``: learnable in a few dozen steps."""
+
+    def __init__(self, n: int, seed: int = 1):
+        g = torch.Generator().manual_seed(seed)
+        start = torch.randint(0, VOCAB, (n, 1), generator=g)
+        self.x = (start + torch.arange(SEQ)) % VOCAB
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return {"input_ids": self.x[i], "labels": self.x[i]}
+
+
+def tiny_gpt2() -> GPT2LMHeadModel:
+    """2 layers, width 32, random weights: built from a config, nothing downloaded."""
+    torch.manual_seed(0)
+    special = dict.fromkeys(("bos_token_id", "eos_token_id", "pad_token_id"), 0)
+    return GPT2LMHeadModel(GPT2Config(vocab_size=VOCAB, n_positions=SEQ, n_embd=32, n_layer=2, n_head=2, **special))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny matrices: threads only contend on a shared 2-core machine.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _args(tmp_path, **kw) -> TrainingArguments:
+    base = dict(output_dir=str(tmp_path / "out"), logging_steps=4, per_device_train_batch_size=16,
+                num_train_epochs=2, learning_rate=3e-3, lr_scheduler_type="linear", save_strategy="no",
+                disable_tqdm=True, use_cpu=True, seed=0, report_to=[])
+    base.update(kw)
+    return TrainingArguments(**base)
+
+
+def _store(run_dir):
+    files = store_files(run_dir)
+    assert len(files) == 1, files
+    return read_store(files[0])
+
+
+def _logged(trainer, key="loss"):
+    """``{global_step: value}`` of what the Trainer logged (its own record, ``log_history``)."""
+    return {h["step"]: h[key] for h in trainer.state.log_history if key in h and "train_runtime" not in h}
+
+
+def test_tensorboard_run_gets_per_step_series_matching_the_trainers_logs(tmp_path):
+    """Gradient accumulation 2, evaluation every 4 steps (its forward passes must be ignored)."""
+    cb = LRDiagCallback()
+    args = _args(tmp_path, report_to=["tensorboard"], per_device_train_batch_size=8, gradient_accumulation_steps=2,
+                 eval_strategy="steps", eval_steps=4, per_device_eval_batch_size=16)
+    trainer = Trainer(model=tiny_gpt2(), args=args, train_dataset=Counting(128), eval_dataset=Counting(32, seed=2),
+                      callbacks=[cb])
+    trainer.train()
+
+    n = trainer.state.global_step
+    assert n == 16 and cb.loss_source == "forward"
+    run_dir = cb.run_dir
+    assert run_dir.parent == Path(args.output_dir) / "runs"  # the TensorBoardCallback's run directory
+    meta, steps, cols = _store(run_dir)
+    np.testing.assert_array_equal(steps, np.arange(1, n + 1))  # numbered like global_step
+    loss = cols["lrdiag/loss"]
+    assert np.all(np.isfinite(loss))
+    # Per step, yet consistent with the Trainer: the mean over each logging interval is its loss.
+    logged = _logged(trainer)
+    assert sorted(logged) == [4, 8, 12, 16]
+    for gs, value in logged.items():
+        np.testing.assert_allclose(loss[(steps > gs - 4) & (steps <= gs)].mean(), value, rtol=1e-5)
+    # The LR the step used, as the Trainer logged it at its logging steps.
+    lrs = cols["lrdiag/lr/group0"]
+    for gs, value in _logged(trainer, "learning_rate").items():
+        np.testing.assert_allclose(lrs[steps == gs][0], value, rtol=1e-6)
+    assert lrs[0] > lrs[-1]  # the linear decay is there, step by step
+    assert meta["optimizer"] == "AdamW"
+    assert {"transformer.h.0.attn.c_attn", "transformer.h.1.mlp.c_fc"} <= set(meta["layers"])
+    assert np.all(np.isfinite(cols["lrdiag/update_ratio/transformer.h.0.attn.c_attn"]))
+
+    # The report: output_dir/lrdiag/report.json, the run directory, and TensorBoard.
+    assert cb.report_path == Path(args.output_dir) / "lrdiag" / "report.json"
+    report = json.loads(cb.report_path.read_text())
+    assert report == json.loads((run_dir / "report.json").read_text())
+    assert report["schema"] == "lrdiag.report/1" and report["steps"] == [1, n]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
+    acc.Reload()
+    assert "train/loss" in acc.Tags()["scalars"]  # the Trainer's own scalars, same run
+    assert [e.step for e in acc.Scalars("lrdiag/loss")] == list(range(1, n + 1))
+    assert "lrdiag/report" in acc.Tags()["tensors"]
+
+
+def test_mlflow_run_of_the_trainer_gets_series_tags_and_report(tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "lrdiag-hf")
+    mlflow.set_tracking_uri(uri)
+    cb = LRDiagCallback()
+    args = _args(tmp_path, report_to=["mlflow"], num_train_epochs=1, per_device_train_batch_size=8)
+    trainer = Trainer(model=tiny_gpt2(), args=args, train_dataset=Counting(96), callbacks=[cb])
+    trainer.train()
+
+    n = trainer.state.global_step
+    assert cb.run_dir == Path(args.output_dir) / "lrdiag"  # no TensorBoard in report_to
+    assert cb.report_path.is_file()
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("lrdiag-hf").experiment_id])
+    assert len(runs) == 1  # lrdiag wrote into the Trainer's run, it did not open its own
+    run = runs[0]
+    assert run.data.tags["lrdiag.verdict"] == cb.report.verdict
+    assert "loss" in run.data.metrics  # the Trainer's own metric, same run
+    hist = client.get_metric_history(run.info.run_id, "lrdiag/loss")
+    assert sorted(m.step for m in hist) == list(range(1, n + 1))
+    arts = {a.path for a in client.list_artifacts(run.info.run_id, "lrdiag")}
+    assert "lrdiag/report.json" in arts
+    mlflow.set_tracking_uri(None)
+
+
+def _loss_outside_the_model(outputs, labels, num_items_in_batch=None):
+    logits = outputs.logits[:, :-1].reshape(-1, VOCAB)
+    return torch.nn.functional.cross_entropy(logits, labels[:, 1:].reshape(-1))
+
+
+def test_loss_computed_outside_the_model_falls_back_to_the_logged_loss(tmp_path):
+    """With ``compute_loss_func`` the model returns no loss: the series is the Trainer's own,
+    sparse (one value per logging interval), at the step it was logged."""
+    cb = LRDiagCallback()
+    trainer = Trainer(model=tiny_gpt2(), args=_args(tmp_path, num_train_epochs=1), train_dataset=Counting(128),
+                      callbacks=[cb], compute_loss_func=_loss_outside_the_model)
+    trainer.train()
+    assert cb.loss_source == "on_log"
+    meta, steps, cols = _store(cb.run_dir)
+    np.testing.assert_array_equal(steps, np.arange(1, trainer.state.global_step + 1))
+    loss = cols["lrdiag/loss"]
+    have = steps[np.isfinite(loss)]
+    logged = _logged(trainer)
+    assert list(have) == sorted(logged) == [4, 8]
+    np.testing.assert_allclose(loss[np.isfinite(loss)], [logged[s] for s in have], rtol=1e-6)
+    assert (cb.run_dir / "report.json").is_file()
+
+
+def test_unwrap_optimizer_finds_the_torch_optimizer_inside_accelerate():
+    from accelerate.optimizer import AcceleratedOptimizer
+
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    assert unwrap_optimizer(AcceleratedOptimizer(opt, device_placement=False)) is opt
+    assert unwrap_optimizer(opt) is opt
