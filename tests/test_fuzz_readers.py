@@ -306,7 +306,7 @@ def test_fifo_and_deep_nesting_do_not_hang(tmp_path):
 
 
 def test_large_csv_loads_in_bounded_memory(tmp_path):
-    n = 300_000
+    n = 100_000
     p = tmp_path / "big.csv"
     steps = np.arange(n)
     with open(p, "w") as f:
