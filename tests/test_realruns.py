@@ -155,3 +155,20 @@ def test_output_dir_with_checkpoints_reads_the_latest(realruns, tmp_path):
     shutil.copy(early, tmp_path / "other" / "trainer_state.json")
     with pytest.raises(lrdiag.errors.SourceError, match="3 trainer_state.json files"):
         lrdiag.load(tmp_path)
+
+
+def test_loading_never_imports_torch(realruns, tmp_path):
+    """Reading logs needs neither torch nor MLflow (DESIGN: lazy imports)."""
+    code = ("import sys, lrdiag; h = lrdiag.load(sys.argv[1]); "
+            "bad = [m for m in ('torch', 'mlflow', 'lightning', 'transformers') if m in sys.modules]; "
+            "print(len(h), bad); sys.exit(1 if bad else 0)")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "tb"))
+    for i in range(5):
+        w.add_scalar("train/loss", 1.0, i)
+        w.add_scalar("train/learning_rate", 0.1, i, new_style=True)
+    w.close()
+    for source in (realruns[0], tmp_path / "tb"):
+        r = subprocess.run([sys.executable, "-c", code, str(source)], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
