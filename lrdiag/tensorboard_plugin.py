@@ -26,6 +26,7 @@ import collections
 import gzip
 import json
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -309,7 +310,9 @@ class LRDiagPlugin(base_plugin.TBPlugin):
         from .history import History
 
         columns = {}
-        layer = {n: t for n, (t, _) in series.items() if n.startswith(names.UPDATE_RATIO)}
+        # Layers in natural order (blocks.2 before blocks.10): the order of the chart's legend
+        # and heatmap rows.
+        layer = {n: series[n][0] for n in sorted((n for n in series if n.startswith(names.UPDATE_RATIO)), key=_natural)}
         main = {n: t for n, (t, _) in series.items() if n not in layer}
         for group, cap in ((main, SERIES_SAMPLES), (layer, LAYER_SAMPLES)):
             if not group:
@@ -363,13 +366,20 @@ class LRDiagPlugin(base_plugin.TBPlugin):
         body = self._figures.get(key)
         if body is None:
             history = self._history(ctx, eid, run, series)
+            first, last = (int(history.steps[0]), int(history.steps[-1])) if len(history) else (None, None)
             payload = {"run": run, "report": report, "source": source, "report_error": error, "steps": len(history),
+                       "first_step": first, "last_step": last,
                        "analyzable": names.LOSS in series and any(n.startswith(names.LR) for n in series),
                        "figures": build_figures(report, history, max_points=max_points)}
             # Serialised once: figures and reports are strict JSON already (None for NaN).
             body = json.dumps(payload, allow_nan=False, separators=(",", ":"))
             self._figures.put(key, body)
         return body
+
+
+def _natural(name: str) -> list:
+    """Sort key that orders embedded numbers by value: ``layer.2`` < ``layer.10``."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
 
 
 def _data_key(eid: str, run: str, series: dict[str, tuple[str, Any]]) -> tuple:

@@ -156,11 +156,20 @@ async function showRun(run) {
   renderFindings(data.report);
   await renderCharts(data.figures);
   renderRecommendation(data.report, data.figures);
-  setStatus(`${data.steps.toLocaleString()} steps shown` + (data.source === "analysis" ? " · analysed in the tab" : ""));
+  setStatus(statusLine(data));
   document.body.dataset.state = "ready";
   timings.total_ms = performance.now() - t0;
   window.lrdiagTimings = timings; // this run's load: data, library, charts drawn (for the browser tests)
   window.lrdiagReadyMs = performance.now(); // since navigation start; read by the browser tests
+}
+
+function statusLine(data) {
+  // TensorBoard keeps a sample of each series (1,000 points by default): say so when the run
+  // has more steps than points.
+  const span = data.last_step === null ? "" : `steps ${data.first_step.toLocaleString()}–${data.last_step.toLocaleString()}`;
+  const sampled = data.last_step !== null && data.steps < data.last_step - data.first_step + 1;
+  const points = sampled ? ` · ${data.steps.toLocaleString()} points as sampled by TensorBoard` : "";
+  return span + points + (data.source === "analysis" ? " · analysed in the tab" : "");
 }
 
 function renderSummary(data) {

@@ -182,3 +182,6 @@ def _check_big_run(page, report, loss_max: float) -> None:
     assert shown["n"] <= 2000 and shown["max"] == pytest.approx(loss_max)  # downsampled, spikes kept
     assert shown["layers"] == LAYERS and shown["findings"] == len(report.findings)
     assert "Loss spiked" in page.inner_text("#findings")
+    assert "steps 0–999,999 · 10,001 points as sampled by TensorBoard" in page.inner_text("#status")
+    rows = page.evaluate("document.getElementById('chart-ratios').data[0].y.slice(0, 3)")
+    assert rows == [f"blocks.{i}.mlp.weight" for i in range(3)]  # natural layer order
