@@ -273,3 +273,44 @@ def test_detach_stops_recording_and_default_logdir(tmp_path, monkeypatch):
     _, steps, _ = read_store(mon.run_dir)
     assert steps.tolist() == [0, 1, 2]
     assert mon.close() is None  # twice is fine
+
+
+def test_tensorboard_records_decode_and_carry_valid_crcs(tmp_path):
+    """The hand-encoded events: every record's CRCs check with TensorBoard's own crc32c, every
+    Event parses with TensorBoard's protobufs and holds exactly the non-NaN values."""
+    import struct
+
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    from lrdiag.sinks.tensorboard_sink import TensorBoardSink
+
+    rng = np.random.default_rng(0)
+    sink = TensorBoardSink(tmp_path)
+    sink.open({})
+    tags = [names.LOSS, names.lr("ünïcode group"), names.update_ratio("a" * 300)] + [f"lrdiag/x{i}" for i in range(20)]
+    expected = {}
+    start = 0
+    for n in (1, 7, 300, 50):
+        steps = np.sort(rng.choice(2**40, size=n, replace=False)) if n == 50 else np.arange(start, start + n)
+        start += n
+        cols = {t: np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n)).astype(np.float32) for t in tags}
+        sink.write(steps, cols)
+        for i, s in enumerate(steps):
+            expected[int(s)] = {t: float(cols[t][i]) for t in tags if not np.isnan(cols[t][i])}
+    sink.close()
+    data = sink.path.read_bytes()
+    off, got = 0, {}
+    while off < len(data):
+        (length,) = struct.unpack_from("<Q", data, off)
+        assert struct.unpack_from("<I", data, off + 8)[0] == masked_crc32c(data[off : off + 8])
+        payload = data[off + 12 : off + 12 + length]
+        assert struct.unpack_from("<I", data, off + 12 + length)[0] == masked_crc32c(payload)
+        ev = event_pb2.Event.FromString(payload)
+        if ev.HasField("summary"):
+            got[ev.step] = {v.tag: v.simple_value for v in ev.summary.value}
+        off += 16 + length
+    expected = {s: v for s, v in expected.items() if v}
+    assert got.keys() == expected.keys()
+    for s in expected:
+        assert got[s] == pytest.approx(expected[s], rel=1e-6)

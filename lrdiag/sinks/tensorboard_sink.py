@@ -57,36 +57,6 @@ def crc32c(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def crc32c_many(records: list[bytes]) -> list[int]:
-    """CRC32C of many records at once: the byte loop runs over positions, vectorised over records.
-
-    A CRC is sequential within a record but records are independent, so a block of n events of
-    length m costs m numpy steps over n-vectors instead of n*m Python steps.
-    """
-    n = len(records)
-    if n < 16:
-        return [crc32c(r) for r in records]
-    lengths = np.fromiter((len(r) for r in records), dtype=np.int64, count=n)
-    m = int(lengths.max())
-    buf = np.zeros((n, m), dtype=np.uint8)
-    flat = np.frombuffer(b"".join(records), dtype=np.uint8)
-    # scatter each record into its row
-    row_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    rows = np.repeat(np.arange(n), lengths)
-    cols = np.arange(flat.size) - np.repeat(row_starts, lengths)
-    buf[rows, cols] = flat
-    crc = np.full(n, 0xFFFFFFFF, dtype=np.uint32)
-    uniform = bool((lengths == m).all())
-    cols_t = np.ascontiguousarray(buf.T)
-    for j in range(m):
-        nxt = _NP_TABLE[(crc ^ cols_t[j]) & 0xFF] ^ (crc >> 8)
-        if uniform:
-            crc = nxt
-        else:
-            crc = np.where(lengths > j, nxt, crc)
-    return [int(c) ^ 0xFFFFFFFF for c in crc]
-
-
 def _masked(crc: int) -> int:
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
@@ -122,6 +92,85 @@ def _event(wall_time: float, step: int, summary: bytes) -> bytes:
     return b"\x09" + struct.pack("<d", wall_time) + b"\x10" + _varint(step) + b"\x2a" + _varint(len(summary)) + summary
 
 
+def _zero_shift_tables(distances: np.ndarray) -> np.ndarray:
+    """``T[i, b]``: the CRC register contribution of byte ``b`` followed by ``distances[i]`` bytes.
+
+    The CRC register update is linear over XOR, so for messages of one length
+    ``crc(template XOR delta) = crc(template) XOR (XOR over bytes of delta of T[position, byte])``.
+    """
+    need = {int(d): i for i, d in enumerate(distances)}
+    out = np.empty((len(distances), 256), dtype=np.uint32)
+    state = _NP_TABLE.copy()  # a byte b processed from register 0 leaves TABLE[b]
+    for d in range(int(distances.max()) + 1 if len(distances) else 0):
+        i = need.get(d)
+        if i is not None:
+            out[i] = state
+        state = (state >> 8) ^ _NP_TABLE[state & 0xFF]  # one more zero byte
+    return out
+
+
+class _Layout:
+    """Byte layout of one kind of step event: which tags it carries and how long its step varint is.
+
+    Every event of a layout has the same length and the same bytes except at the "variable"
+    positions (wall time, step, the float values). A block of such events is then encoded with a
+    few numpy operations: copy the template, scatter the variable bytes, and CRC by table lookups
+    at the variable positions only (see ``_zero_shift_tables``).
+    """
+
+    def __init__(self, prefixes: list[bytes], step_len: int):
+        summary = bytearray()
+        float_pos = []
+        for p in prefixes:
+            summary += p
+            float_pos.extend(range(len(summary), len(summary) + 4))
+            summary += b"\0\0\0\0"
+        head = b"\x09" + b"\0" * 8 + b"\x10" + b"\x80" * (step_len - 1) + b"\0" + b"\x2a" + _varint(len(summary))
+        event = head + bytes(summary)
+        self.length = len(event)
+        wall = list(range(1, 9))
+        step = list(range(10, 10 + step_len))
+        self.step_len = step_len
+        self.var = np.array(wall + step + [len(head) + f for f in float_pos], dtype=np.int64)
+        template = np.frombuffer(event, dtype=np.uint8).copy()
+        template[self.var] = 0
+        self.template = template
+        self.crc0 = crc32c(template.tobytes())
+        self.tables = _zero_shift_tables(self.length - 1 - self.var)
+        header = struct.pack("<Q", self.length)
+        self.header = np.frombuffer(header + struct.pack("<I", _masked(crc32c(header))), dtype=np.uint8)
+
+    def encode(self, wall_time: float, steps: np.ndarray, floats: np.ndarray) -> bytes:
+        """TFRecords for ``len(steps)`` events; ``floats`` is (n, k) little-endian float32."""
+        n = len(steps)
+        var = np.empty((n, len(self.var)), dtype=np.uint8)
+        var[:, :8] = np.frombuffer(struct.pack("<d", wall_time), dtype=np.uint8)
+        s = steps.astype(np.uint64)
+        for i in range(self.step_len):  # varint: 7 bits per byte, high bit = more bytes follow
+            byte = (s >> np.uint64(7 * i)) & np.uint64(0x7F)
+            if i < self.step_len - 1:
+                byte |= np.uint64(0x80)
+            var[:, 8 + i] = byte.astype(np.uint8)
+        var[:, 8 + self.step_len :] = np.ascontiguousarray(floats, dtype="<f4").view(np.uint8).reshape(n, -1)
+        events = np.tile(self.template, (n, 1))
+        events[:, self.var] = var
+        crc = np.bitwise_xor.reduce(self.tables[np.arange(len(self.var)), var], axis=1) ^ np.uint32(self.crc0)
+        masked = (((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(0xA282EAD8)).astype("<u4")
+        out = np.empty((n, len(self.header) + self.length + 4), dtype=np.uint8)
+        out[:, : len(self.header)] = self.header
+        out[:, len(self.header) : len(self.header) + self.length] = events
+        out[:, -4:] = masked.view(np.uint8).reshape(n, 4)
+        return out.tobytes()
+
+
+def _varint_len(steps: np.ndarray) -> np.ndarray:
+    s = np.maximum(steps.astype(np.int64), 0)
+    n = np.ones(s.shape, dtype=np.int64)
+    for k in range(1, 10):
+        n += s >= (1 << (7 * k))
+    return n
+
+
 class TensorBoardSink(Sink):
     """Writes per-step scalars and the final Report into a TensorBoard event file in ``logdir``.
 
@@ -137,6 +186,7 @@ class TensorBoardSink(Sink):
         self.logdir = Path(logdir)
         self._f = None
         self._prefix: dict[str, bytes] = {}
+        self._layouts: dict[tuple, _Layout] = {}
         self.last_step: int | None = None
         self.path: Path | None = None
 
@@ -161,21 +211,39 @@ class TensorBoardSink(Sink):
         if n == 0:
             return
         tags = list(columns)
-        prefixes = [self._prefix_of(t) for t in tags]
         values = np.vstack([np.asarray(columns[t], dtype="<f4") for t in tags]) if tags else np.zeros((0, n), "<f4")
         finite = ~np.isnan(values)  # NaN means "no value at this step": not written
-        raw = values.T.copy()  # (n, k) contiguous: row i's float bytes
+        steps = np.asarray(steps, dtype=np.int64)
+        if np.any(steps < 0):
+            raise ValueError("TensorBoard steps must be >= 0")
         now = time.time()
-        events = []
-        for i in range(n):
-            rb = raw[i].tobytes()
-            ok = finite[:, i]
-            summary = b"".join(prefixes[j] + rb[4 * j : 4 * j + 4] for j in np.flatnonzero(ok))
-            if summary:
-                events.append(_event(now, int(steps[i]), summary))
-        crcs = crc32c_many(events)
-        self._f.write(b"".join(_record(e, c) for e, c in zip(events, crcs)))
+        # rows that carry the same tags and whose step varint has the same length share a layout
+        step_lens = _varint_len(steps)
+        keys = np.ascontiguousarray(np.concatenate([np.packbits(finite.T, axis=1), step_lens[:, None].astype(np.uint8)], axis=1))
+        _, first, inverse = np.unique(keys.view(np.dtype((np.void, keys.shape[1]))).ravel(), return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        parts = [b""] * n
+        for u, row0 in enumerate(first):
+            mask, step_len = finite[:, row0], int(step_lens[row0])
+            if not mask.any():
+                continue
+            rows = np.flatnonzero(inverse == u)
+            layout = self._layout(tuple(t for t, m in zip(tags, mask) if m), step_len)
+            blob = layout.encode(now, steps[rows], values[mask][:, rows].T)
+            size = len(blob) // len(rows)
+            for j, r in enumerate(rows):
+                parts[r] = blob[j * size : (j + 1) * size]
+        self._f.write(b"".join(parts))  # in step order
         self.last_step = int(steps[-1])
+
+    def _layout(self, tags: tuple[str, ...], step_len: int) -> _Layout:
+        key = (tags, step_len)
+        lay = self._layouts.get(key)
+        if lay is None:
+            if len(self._layouts) > 64:
+                self._layouts.clear()
+            lay = self._layouts[key] = _Layout([self._prefix_of(t) for t in tags], step_len)
+        return lay
 
     def write_report(self, report: "Report", history: "History | None") -> None:
         """The Report JSON as a string tensor summary (tag ``names.REPORT_TAG``, plugin ``names.PLUGIN_NAME``)."""
