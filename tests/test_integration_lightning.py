@@ -265,6 +265,15 @@ def test_bad_options_raise_one_clear_error(tmp_path):
         trainer.fit(TwoOptimizers(), _loader(batch_size=256))
 
 
+def test_bad_monitor_options_raise_before_training(tmp_path):
+    module = Digits()
+    before = [p.detach().clone() for p in module.parameters()]
+    trainer = _trainer(tmp_path, False, [LRDiagCallback(every=0)], max_epochs=1)
+    with pytest.raises(LRDiagError, match="every must be an integer >= 1"):
+        trainer.fit(module, _loader(batch_size=256))
+    assert all(torch.equal(a, b) for a, b in zip(before, module.parameters()))
+
+
 def test_loss_from_outputs():
     t = torch.tensor(2.5, requires_grad=True)
     assert loss_from_outputs(t).item() == 2.5 and not loss_from_outputs(t).requires_grad

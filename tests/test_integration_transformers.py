@@ -115,6 +115,7 @@ def test_tensorboard_run_gets_per_step_series_matching_the_trainers_logs(tmp_pat
     report = json.loads(cb.report_path.read_text())
     assert report == json.loads((run_dir / "report.json").read_text())
     assert report["schema"] == "lrdiag.report/1" and report["steps"] == [1, n]
+    assert cb.report.run in (cb.report_path.parent / "report.md").read_text()
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
@@ -172,6 +173,16 @@ def test_loss_computed_outside_the_model_falls_back_to_the_logged_loss(tmp_path)
     assert list(have) == sorted(logged) == [4, 8]
     np.testing.assert_allclose(loss[np.isfinite(loss)], [logged[s] for s in have], rtol=1e-6)
     assert (cb.run_dir / "report.json").is_file()
+
+
+def test_bad_monitor_options_raise_before_training(tmp_path):
+    from lrdiag.errors import LRDiagError
+
+    trainer = Trainer(model=tiny_gpt2(), args=_args(tmp_path, max_steps=2), train_dataset=Counting(32),
+                      callbacks=[LRDiagCallback(ratio_every=0)])
+    with pytest.raises(LRDiagError, match="ratio_every must be an integer >= 1"):
+        trainer.train()
+    assert trainer.state.global_step == 0
 
 
 def test_unwrap_optimizer_finds_the_torch_optimizer_inside_accelerate():

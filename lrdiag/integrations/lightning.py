@@ -175,23 +175,33 @@ class LRDiagCallback(Callback):
             warnings.warn("lrdiag: the trainer has no optimizer; nothing to monitor", stacklevel=2)
             return
         names = self._names(len(optimizers))
-        self._keys = self._loss_keys(len(optimizers))
+        keys = self._loss_keys(len(optimizers))
+        self._keys = []
         self._accumulate = int(getattr(trainer, "accumulate_grad_batches", 1) or 1)
         self.monitors.clear()
         self.reports.clear()
         self.run_dirs.clear()
-        for name, opt in zip(names, optimizers):
+        for name, key, opt in zip(names, keys, optimizers):
             run_dir = logdir if len(optimizers) == 1 else os.path.join(logdir, name)
             # One MLflow run holds one set of lrdiag series; with several optimizers only the
             # TensorBoard runs (one per optimizer) get them (warned below).
             sinks = self._sinks(mlf, run_dir) if len(optimizers) == 1 else []
             kwargs = {"loss_timing": "after_step", "start_step": int(trainer.global_step), **self.monitor_kwargs}
-            mon = Monitor(opt, model=pl_module, logdir=run_dir, sinks=sinks, **kwargs)
+            try:
+                mon = Monitor(opt, model=pl_module, logdir=run_dir, sinks=sinks, **kwargs)
+            except LRDiagError:  # bad options (every=0, ...): one clear error, before any step ran
+                raise
+            except Exception as exc:  # anything unforeseen: train on, unmonitored
+                warnings.warn(f"lrdiag: {name} is not monitored: {exc}", stacklevel=2)
+                for sink in sinks:
+                    sink.close()
+                continue
             self.monitors[name] = mon
-            self.run_dirs[name] = str(getattr(mon, "run_dir", run_dir))
+            self.run_dirs[name] = str(mon.run_dir)
+            self._keys.append(key)
         self._last_step = [m.step for m in self.monitors.values()]
-        self._acc = [None] * len(optimizers)
-        self._count = [0] * len(optimizers)
+        self._acc = [None] * len(self.monitors)
+        self._count = [0] * len(self.monitors)
         if mlf is not None and len(optimizers) > 1:
             warnings.warn("lrdiag: several optimizers with an MLFlowLogger: each optimizer's series and report "
                           f"are written to its own run directory under {logdir}, not to the MLflow run",

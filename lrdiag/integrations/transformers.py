@@ -59,6 +59,8 @@ from typing import Any, Mapping
 import torch
 from transformers import TrainerCallback
 
+from ..errors import LRDiagError
+
 __all__ = ["LRDiagCallback", "unwrap_optimizer"]
 
 
@@ -215,7 +217,15 @@ class LRDiagCallback(TrainerCallback):
         # Steps are numbered like the Trainer's global_step after the step (1, 2, ...), so the
         # lrdiag series line up with the Trainer's own scalars in TensorBoard and MLflow.
         kwargs_ = {"loss_timing": "after_step", "start_step": int(state.global_step) + 1, **self.monitor_kwargs}
-        self.monitor = Monitor(unwrap_optimizer(optimizer), model=model, logdir=run_dir, sinks=sinks, **kwargs_)
+        try:
+            self.monitor = Monitor(unwrap_optimizer(optimizer), model=model, logdir=run_dir, sinks=sinks, **kwargs_)
+        except LRDiagError:  # bad options (every=0, ...): one clear error, before any step ran
+            raise
+        except Exception as exc:  # anything unforeseen: train on, unmonitored
+            warnings.warn(f"lrdiag: the run is not monitored: {exc}", stacklevel=2)
+            for sink in sinks:
+                sink.close()
+            return
         self.run_dir = Path(self.monitor.run_dir)
         self.report_path = out_dir / "report.json"
         self.report = None
