@@ -5,8 +5,9 @@ language model on Python's own standard-library source text). For each task:
 
 * **Ground truth**: an exhaustive sweep of 15 log-spaced LRs x {constant, one-cycle} x 2 tuning
   seeds; the sweep picks the (schedule, LR) with the lowest mean *validation* loss on those seeds.
-* **Methods**, each measured on 3 *other* seeds (model init and batch order), by the final *test*
-  loss after the task's training budget, so the sweep's choice gets no winner's-curse bonus:
+* **Methods**, each measured on 3 *other* seeds (model init and batch order), by the final
+  validation loss after the task's training budget, so the sweep's choice gets no winner's-curse
+  bonus from seed noise (the loss on a separate test split is reported too):
   - ``sweep``: the sweep's choice re-run on the evaluation seeds (the reference);
   - ``lrdiag``: ``lrdiag.range_test`` (with its confirmation runs, scored on the validation split)
     then ``lrdiag.recommend(result, total_steps=T)``; the recommended scheduler is used as is;
@@ -16,7 +17,7 @@ language model on Python's own standard-library source text). For each task:
     strictly decreasing valley of the curve, the LR in the middle of its middle third);
   - ``default``: the optimizer's usual default LR (SGD 0.01, Adam/AdamW 1e-3).
   The finders' LRs are used both as a constant LR and as OneCycleLR's max_lr.
-* **Regret** = method's test loss / sweep's test loss - 1 (mean over the evaluation seeds);
+* **Regret** = method's final validation loss / the sweep's - 1 (mean over the evaluation seeds);
   **cost** = tuning steps / training steps of one run.
 
 Tasks are split into a *tuning* part (used while developing lrdiag's method) and a *held-out* part
@@ -94,6 +95,11 @@ def _tabular(loader, regression=False):
     return _standardise(_split(X, y))
 
 
+def _generated(xy):
+    X, y = xy
+    return _standardise(_split(torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.long)))
+
+
 def _mlp(inp, hidden, out):
     return lambda: nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                  nn.Linear(hidden, out))
@@ -147,7 +153,9 @@ def build_tasks() -> list[Task]:
     ce, mse = F.cross_entropy, F.mse_loss
     sgd_grid, adam_grid = (1e-3, 10.0), (1e-5, 0.3)
     tasks = [
-        Task("wine-mlp-sgd", "tuning", _tabular(datasets.load_wine), _mlp(13, 32, 3), "sgd", 300, 16, ce, sgd_grid),
+        Task("classif-mlp-sgd", "tuning", _generated(datasets.make_classification(
+            1500, 20, n_informative=8, n_classes=3, flip_y=0.05, random_state=0)), _mlp(20, 32, 3), "sgd", 300, 32, ce,
+             sgd_grid),
         Task("cancer-mlp-sgdm", "tuning", _tabular(datasets.load_breast_cancer), _mlp(30, 32, 2), "sgdm", 300, 32, ce, sgd_grid),
         Task("digits-mlp-adam", "tuning", _tabular(datasets.load_digits), _mlp(64, 64, 10), "adam", 400, 32, ce, adam_grid),
         Task("digits-cnn-sgdm", "tuning", _split(*[torch.tensor(a, dtype=t) for a, t in
@@ -159,10 +167,11 @@ def build_tasks() -> list[Task]:
     char, vocab = _char_data(["textwrap", "string"])
     tasks += [
         Task("charlm-mlp-adamw", "held-out", char, lambda: _CharMLP(vocab), "adamw", 500, 64, ce, adam_grid),
-        Task("moons-mlp-sgd", "held-out", _standardise(_split(*[torch.tensor(a, dtype=t) for a, t in zip(
-            datasets.make_moons(600, noise=0.3, random_state=0), (torch.float32, torch.long))])), _mlp(2, 32, 2), "sgd",
+        Task("moons-mlp-sgd", "held-out", _generated(datasets.make_moons(900, noise=0.3, random_state=0)), _mlp(2, 32, 2), "sgd",
              300, 32, ce, sgd_grid),
-        Task("iris-mlp-sgdm", "held-out", _tabular(datasets.load_iris), _mlp(4, 16, 3), "sgdm", 200, 16, ce, sgd_grid),
+        Task("classif-linear-sgdm", "held-out", _generated(datasets.make_classification(
+            1200, 30, n_informative=10, n_classes=4, flip_y=0.1, random_state=1)), lambda: nn.Linear(30, 4), "sgdm", 200,
+             32, ce, sgd_grid),
         Task("digits-cnn-adam", "held-out", tuple(d / 16.0 if i % 2 == 0 else d for i, d in enumerate(
             _split(*[torch.tensor(a, dtype=t) for a, t in zip(datasets.load_digits(return_X_y=True),
                                                            (torch.float32, torch.long))], seed=1))),
@@ -328,7 +337,7 @@ def lrdiag_advice(task: Task, seed: int):
     opt = make_opt(task.opt, model.parameters(), DEFAULT_LR[task.opt])
     val = [(task.data[2], task.data[3])]
     res = lrdiag.range_test(model, opt, task.loss, batches(task, seed), val_data=val, progress=False,
-                            confirm_steps=max(10, task.steps // 8))
+                            confirm_steps=max(20, int((task.steps - 100) / 5)))
     rec = lrdiag.recommend(res, total_steps=task.steps, optimizer=opt)
     return model, opt, rec, res
 
@@ -347,47 +356,66 @@ def sweep(task: Task, seeds=TUNE_SEEDS) -> tuple[str, float, dict]:
     return best[0], best[1], table
 
 
-def run_task(task: Task, eval_seeds) -> dict:
-    t0 = time.perf_counter()
+def _baselines(task: Task, eval_seeds) -> dict:
+    """The sweep (choice and re-runs) and the finder / default baselines: everything but lrdiag."""
     s_sched, s_lr, table = sweep(task)
-    out = {"sweep": {"test": [], "cost": N_LRS * 2 * len(TUNE_SEEDS), "lr": s_lr, "sched": s_sched}}
-    out["_best_1cycle"] = min((k for k in table if k[0] == "1cycle"), key=table.get)[1]
-    methods = ["lrdiag", "lr-finder (const)", "lr-finder (1cycle)", "valley (const)", "valley (1cycle)",
-               "default (const)", "default (1cycle)"]
-    for m in methods:
-        out[m] = {"test": [], "cost": [], "lr": []}
+    out = {"sweep": {"val": [], "test": [], "cost": N_LRS * 2 * len(TUNE_SEEDS), "lr": s_lr, "sched": s_sched},
+           "_table": [[k[0], k[1], v] for k, v in table.items()]}
+    for m in BASELINES:
+        out[m] = {"val": [], "test": [], "cost": [], "lr": []}
     for seed in eval_seeds:
-        out["sweep"]["test"].append(train(task, seed, s_lr, s_sched)[1])
-        model, opt, rec, res = lrdiag_advice(task, seed)
-        sched = rec.scheduler(opt)
-        out["lrdiag"]["test"].append(train(task, seed, rec.params["peak_lr"], sched_factory=lambda o: sched,
-                                           model=model, opt=opt)[1])
-        out["lrdiag"]["cost"].append(res.cost_steps / task.steps)
-        out["lrdiag"]["lr"].append(rec.params["peak_lr"])
+        _record(out["sweep"], train(task, seed, s_lr, s_sched))
         for name, rule in (("lr-finder", lr_finder_steepest), ("valley", fastai_valley)):
             lr, cost = rule(task, seed)
-            for sched_kind in ("const", "1cycle"):
-                m = out[f"{name} ({sched_kind})"]
-                m["test"].append(train(task, seed, lr, sched_kind)[1])
-                m["cost"].append(cost / task.steps)
-                m["lr"].append(lr)
-        for sched_kind in ("const", "1cycle"):
-            m = out[f"default ({sched_kind})"]
-            m["test"].append(train(task, seed, DEFAULT_LR[task.opt], sched_kind)[1])
-            m["cost"].append(0.0)
-            m["lr"].append(DEFAULT_LR[task.opt])
-    ref = float(np.mean(out["sweep"]["test"]))
-    for m, d in out.items():
-        if m.startswith("_"):
-            continue
-        d["regret"] = float(np.mean(d["test"])) / ref - 1
-        d["cost"] = float(np.mean(d["cost"])) if isinstance(d["cost"], list) else float(d["cost"])
+            for kind in ("const", "1cycle"):
+                _record(out[f"{name} ({kind})"], train(task, seed, lr, kind), cost / task.steps, lr)
+        for kind in ("const", "1cycle"):
+            _record(out[f"default ({kind})"], train(task, seed, DEFAULT_LR[task.opt], kind), 0.0, DEFAULT_LR[task.opt])
+    return out
+
+
+BASELINES = ["lr-finder (const)", "lr-finder (1cycle)", "valley (const)", "valley (1cycle)", "default (const)",
+             "default (1cycle)"]
+
+
+def _record(d: dict, losses, cost=None, lr=None) -> None:
+    d["val"].append(losses[0])
+    d["test"].append(losses[1])
+    if cost is not None:
+        d["cost"].append(cost)
+        d["lr"].append(lr)
+
+
+def run_task(task: Task, eval_seeds, cache: dict | None = None) -> dict:
+    t0 = time.perf_counter()
+    key = f"{task.name}|{list(eval_seeds)}"
+    base = (cache or {}).get(key) or _baselines(task, eval_seeds)
+    if cache is not None:
+        cache[key] = base
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    out["lrdiag"] = d = {"val": [], "test": [], "cost": [], "lr": []}
+    out["_candidates"] = []
+    for seed in eval_seeds:
+        model, opt, rec, res = lrdiag_advice(task, seed)
+        sched = rec.scheduler(opt)
+        _record(d, train(task, seed, rec.params["peak_lr"], sched_factory=lambda o: sched, model=model, opt=opt),
+                res.cost_steps / task.steps, rec.params["peak_lr"])
+        out["_candidates"].append({"candidates": res.candidates, "suggested": res.suggested_lr, "kind": rec.kind})
+    for split in ("val", "test"):
+        ref = float(np.mean(out["sweep"][split]))
+        for m, v in out.items():
+            if not m.startswith("_"):
+                v[f"regret_{split}"] = float(np.mean(v[split])) / ref - 1
+    for m, v in out.items():
+        if not m.startswith("_"):
+            v["regret"] = v["regret_val"]
+            v["cost_mean"] = float(np.mean(v["cost"])) if isinstance(v["cost"], list) else float(v["cost"])
     out["_seconds"] = time.perf_counter() - t0
     return out
 
 
 def summarise(results: dict[str, dict], tasks: list[Task]) -> str:
-    methods = [m for m in next(iter(results.values())) if not m.startswith("_")]
+    methods = ["sweep", "lrdiag"] + BASELINES
     lines = []
     head = f"{'task':22s} {'split':8s} " + " ".join(f"{m:>18s}" for m in methods)
     lines.append(head)
@@ -403,12 +431,14 @@ def summarise(results: dict[str, dict], tasks: list[Task]) -> str:
         if not names:
             continue
         lines.append(f"[{split}: {len(names)} tasks]")
-        lines.append(f"  {'method':20s} {'within 5%':>10s} {'median regret':>14s} {'mean regret':>12s} {'tuning cost':>12s}")
+        lines.append(f"  {'method':20s} {'within 5%':>10s} {'median regret':>14s} {'mean regret':>12s} {'tuning cost':>12s} "
+                     f"{'median (test split)':>20s}")
         for m in methods:
             reg = np.array([results[n][m]["regret"] for n in names])
-            cost = np.mean([results[n][m]["cost"] for n in names])
+            cost = np.mean([results[n][m]["cost_mean"] for n in names])
+            test = np.array([results[n][m]["regret_test"] for n in names])
             lines.append(f"  {m:20s} {np.mean(reg <= 0.05):>10.0%} {np.median(reg):>+14.1%} {np.mean(reg):>+12.1%} "
-                         f"{cost:>11.2f}x")
+                         f"{cost:>11.2f}x {np.median(test):>+20.1%}")
     return "\n".join(lines)
 
 
@@ -416,6 +446,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="2 evaluation seeds and the first 4 tasks only")
     p.add_argument("--tasks", help="comma-separated task names")
+    p.add_argument("--json", help="also write every number (sweep tables, lrdiag candidates) to this JSON file")
+    p.add_argument("--cache", help="JSON file keeping the sweep and baseline results between runs (they do not "
+                                   "depend on lrdiag); reused when present")
     args = p.parse_args(argv)
     tasks = build_tasks()
     eval_seeds = EVAL_SEEDS
@@ -427,14 +460,30 @@ def main(argv=None) -> int:
         tasks = tasks[:4] if not args.tasks else tasks
     results = {}
     t0 = time.perf_counter()
+    cache = None
+    if args.cache:
+        import json
+
+        cache = json.load(open(args.cache)) if os.path.exists(args.cache) else {}
     for t in tasks:
-        results[t.name] = r = run_task(t, eval_seeds)
+        results[t.name] = r = run_task(t, eval_seeds, cache)
+        if cache is not None:
+            import json
+
+            with open(args.cache, "w") as f:
+                json.dump(cache, f)
         lr = np.round(r["lrdiag"]["lr"], 5).tolist()
-        print(f"{t.name}: sweep chose {r['sweep']['sched']} lr={r['sweep']['lr']:.3g} (best 1cycle {r['_best_1cycle']:.3g}); lrdiag peak LRs {lr} "
-              f"regret {r['lrdiag']['regret']:+.1%} ({r['_seconds']:.0f}s)", flush=True)
+        print(f"{t.name}: sweep chose {r['sweep']['sched']} lr={r['sweep']['lr']:.3g}; lrdiag peak LRs {lr}: "
+              f"regret {r['lrdiag']['regret']:+.1%} on validation, {r['lrdiag']['regret_test']:+.1%} on test "
+              f"({r['_seconds']:.0f}s)", flush=True)
+        if args.json:
+            import json
+
+            with open(args.json, "w") as f:
+                json.dump(results, f, default=float)
     print()
     print(summarise(results, tasks))
-    print(f"\nregret = test loss / sweep's test loss - 1 (mean over seeds {list(eval_seeds)}); the sweep chose on seeds "
+    print(f"\nregret = final validation loss / the sweep's - 1 (mean over seeds {list(eval_seeds)}); the sweep chose on seeds "
           f"{list(TUNE_SEEDS)} by validation loss; tuning cost in training runs of the task's budget. "
           f"Total {time.perf_counter() - t0:.0f}s.")
     return 0

@@ -194,3 +194,15 @@ def test_bad_input_raises_one_clear_error():
 
 def test_public_api_names():
     assert lrdiag.recommend is recommend and lrdiag.Recommendation is Recommendation
+
+
+def test_peak_is_scaled_from_the_confirmation_horizon_to_the_budget():
+    res = _result(0.08)
+    res.curve = {"horizon": 100, "horizon_exponent": 0.5}
+    assert res.lr_for(400) == pytest.approx(0.04)
+    assert res.lr_for(50) == pytest.approx(0.08)  # never scaled up
+    rec = recommend(res, total_steps=400, kind="constant")
+    assert rec.params["peak_lr"] == pytest.approx(0.04) and "scaled to 0.04 for 400 steps" in rec.rationale
+    assert rec.params["lr_range"] == pytest.approx([0.02, 0.08])
+    res.curve = {}  # a curve-only result is used as is
+    assert recommend(res, total_steps=400, kind="constant").params["peak_lr"] == pytest.approx(0.08)

@@ -399,12 +399,17 @@ def _from_range_test(res, total_steps: int, optimizer, kind: str | None) -> Reco
         return Recommendation("keep", {"peak_lr": float(lr)}, total_steps,
                               f"The range test gave no suggestion ({res.message or res.stop_reason}); keep the current LR "
                               f"{lr:.3g} and rerun the test over a wider LR range or with more steps.")
-    peak = float(res.suggested_lr)
+    found = float(res.suggested_lr)
+    peak = float(res.lr_for(total_steps)) if hasattr(res, "lr_for") else found
     k, params, why = schedule_for(peak, total_steps, facts, kind)
-    lo, hi = res.lr_range or (peak, peak)
-    rationale = (f"Peak LR {peak:.3g} from the range test (good range {lo:.3g}..{hi:.3g}, confidence "
-                 f"{res.confidence:.0%}; {res.method}). For {facts['name'] or 'this optimizer'} and {total_steps} steps: {why}")
-    params["lr_range"] = [lo, hi]
+    lo, hi = res.lr_range or (found, found)
+    horizon = (res.curve or {}).get("horizon")
+    scaled = (f" scaled to {peak:.3g} for {total_steps} steps (x(horizon/steps)^a, horizon {horizon} steps)"
+              if peak != found else "")
+    rationale = (f"Peak LR {found:.3g} from the range test (good range {lo:.3g}..{hi:.3g}, confidence "
+                 f"{res.confidence:.0%}; {res.method}){scaled}. For {facts['name'] or 'this optimizer'} and "
+                 f"{total_steps} steps: {why}")
+    params["lr_range"] = [lo * peak / found, hi * peak / found]
     params["confidence"] = float(res.confidence)
     return Recommendation(k, params, total_steps, rationale, source="range_test")
 
