@@ -137,6 +137,7 @@ def logdir(tmp_path_factory) -> Path:
     write_run(root / "foreign", {"train/loss": cols[names.LOSS], "train/learning_rate": cols[names.lr("group0")]})
     write_run(root / "other", {"accuracy": (np.arange(10), np.linspace(0, 1, 10))})
     write_run(root / "badreport", synthetic_columns(50, layers=0), "{not json")
+    write_run(root / "report_only", {}, sample_report("report_only", 100))  # e.g. an lrdiag analyze result
     return root
 
 
@@ -183,7 +184,7 @@ def test_static_assets_served_by_exact_name(client):
 
 def test_runs_lists_lrdiag_and_analyzable_runs(client):
     runs = {r["run"]: r for r in get_json(client, "/data/plugin/lrdiag/runs")["runs"]}
-    assert set(runs) == {"good", SCRIPT_RUN, "foreign", "badreport"}  # "other" has neither
+    assert set(runs) == {"good", SCRIPT_RUN, "foreign", "badreport", "report_only"}  # "other" has neither
     assert runs["good"]["has_report"] and runs["good"]["last_step"] == 399
     assert not runs["foreign"]["has_lrdiag"] and runs["foreign"]["analyzable"]
 
@@ -248,6 +249,12 @@ def test_damaged_report_still_shows_charts(client):
     body = get_json(client, "/data/plugin/lrdiag/figures?run=badreport")
     assert body["report"] is None and "could not be read" in body["report_error"]
     assert [f["id"] for f in body["figures"]] == ["loss_lr"]
+
+
+def test_report_without_scalars(client):
+    body = get_json(client, "/data/plugin/lrdiag/figures?run=report_only")
+    assert body["report"]["run"] == "report_only" and body["steps"] == 0 and body["last_step"] is None
+    assert [f["id"] for f in body["figures"]] == ["range_test", "schedule"]
 
 
 def test_foreign_run_charts_without_report(client):
