@@ -275,10 +275,12 @@ class _Plan:
                 _, b, t = self._subset(generic)
                 u[t] = norms.update_norms([self.snaps[i] for i in generic], [locs[i] for i in generic], self.home, b)  # type: ignore[index]
             self._fast_updates(optimizer, pre, u, set(generic))
-        sq = torch.stack([u * u, pre["wn"] * pre["wn"], pre["gn"] * pre["gn"]])
+        sq = torch.stack([u, pre["wn"], pre["gn"]]).square_()
         if self.factors is not None:
             sq = sq * self.factors
-        sums = norms.segment_sums(sq.repeat(1, 3), self.index, self.n_segments)
+        # every parameter counts for its layer, its group and "all": the columns repeated 3 times
+        # (expand+reshape: Tensor.repeat is slow for small tensors on CPU)
+        sums = norms.segment_sums(sq.unsqueeze(1).expand(-1, 3, -1).reshape(3, -1), self.index, self.n_segments)
         if self.sharded:
             norms.all_reduce_sum(sums, self.process_group)
         roots = sums.sqrt()
