@@ -47,6 +47,7 @@ except ImportError:  # pragma: no cover - depends on what is installed
     from pytorch_lightning.utilities import move_data_to_device  # type: ignore[no-redef]
 
 from ..errors import LRDiagError
+from ._common import start_monitor
 
 __all__ = ["LRDiagCallback", "range_test", "loss_from_outputs", "optimizer_from_module"]
 
@@ -166,8 +167,6 @@ class LRDiagCallback(Callback):
     def on_train_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
         # on_train_start rather than on_fit_start: a resumed fit has restored global_step (and the
         # optimizer state) by then, so the Monitor numbers its steps from where the run stands.
-        from ..monitor import Monitor
-
         # trainer.log_dir broadcasts from rank 0, so every rank computes the destination.
         logdir, mlf = self._destination(trainer)
         optimizers = list(trainer.optimizers)
@@ -187,14 +186,8 @@ class LRDiagCallback(Callback):
             # TensorBoard runs (one per optimizer) get them (warned below).
             sinks = self._sinks(mlf, run_dir) if len(optimizers) == 1 else []
             kwargs = {"loss_timing": "after_step", "start_step": int(trainer.global_step), **self.monitor_kwargs}
-            try:
-                mon = Monitor(opt, model=pl_module, logdir=run_dir, sinks=sinks, **kwargs)
-            except LRDiagError:  # bad options (every=0, ...): one clear error, before any step ran
-                raise
-            except Exception as exc:  # anything unforeseen: train on, unmonitored
-                warnings.warn(f"lrdiag: {name} is not monitored: {exc}", stacklevel=2)
-                for sink in sinks:
-                    sink.close()
+            mon = start_monitor(opt, pl_module, run_dir, sinks, name, **kwargs)
+            if mon is None:
                 continue
             self.monitors[name] = mon
             self.run_dirs[name] = str(mon.run_dir)

@@ -59,7 +59,7 @@ from typing import Any, Mapping
 import torch
 from transformers import TrainerCallback
 
-from ..errors import LRDiagError
+from ._common import start_monitor
 
 __all__ = ["LRDiagCallback", "unwrap_optimizer"]
 
@@ -199,8 +199,6 @@ class LRDiagCallback(TrainerCallback):
         return run.info.run_id, mlflow.get_tracking_uri()
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
-        from ..monitor import Monitor
-
         if optimizer is None:
             warnings.warn("lrdiag: the Trainer passed no optimizer to callbacks; nothing is monitored", stacklevel=2)
             return
@@ -217,14 +215,8 @@ class LRDiagCallback(TrainerCallback):
         # Steps are numbered like the Trainer's global_step after the step (1, 2, ...), so the
         # lrdiag series line up with the Trainer's own scalars in TensorBoard and MLflow.
         kwargs_ = {"loss_timing": "after_step", "start_step": int(state.global_step) + 1, **self.monitor_kwargs}
-        try:
-            self.monitor = Monitor(unwrap_optimizer(optimizer), model=model, logdir=run_dir, sinks=sinks, **kwargs_)
-        except LRDiagError:  # bad options (every=0, ...): one clear error, before any step ran
-            raise
-        except Exception as exc:  # anything unforeseen: train on, unmonitored
-            warnings.warn(f"lrdiag: the run is not monitored: {exc}", stacklevel=2)
-            for sink in sinks:
-                sink.close()
+        self.monitor = start_monitor(unwrap_optimizer(optimizer), model, run_dir, sinks, "the run", **kwargs_)
+        if self.monitor is None:
             return
         self.run_dir = Path(self.monitor.run_dir)
         self.report_path = out_dir / "report.json"

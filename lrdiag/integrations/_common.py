@@ -1,0 +1,30 @@
+"""What the framework callbacks share (imports neither Lightning nor Transformers)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Sequence
+
+from ..errors import LRDiagError
+
+
+def start_monitor(optimizer: Any, model: Any, run_dir: str | os.PathLike, sinks: Sequence[Any], what: str,
+                  **kwargs: Any) -> Any:
+    """``lrdiag.Monitor(optimizer, model, logdir=run_dir, sinks=sinks, **kwargs)`` for a callback.
+
+    Bad options (``every=0``, ...) raise their ``LRDiagError`` before any step ran. Anything
+    unforeseen is reported once and the training goes on unmonitored (returns None): a callback
+    must not stop a run that would have worked without it.
+    """
+    from ..monitor import Monitor
+
+    try:
+        return Monitor(optimizer, model=model, logdir=run_dir, sinks=list(sinks), **kwargs)
+    except LRDiagError:
+        raise
+    except Exception as exc:
+        warnings.warn(f"lrdiag: {what} is not monitored: {type(exc).__name__}: {exc}", stacklevel=3)
+        for sink in sinks:
+            sink.close()
+        return None
