@@ -165,6 +165,43 @@ def mlflow_line(reps: int, block: int, tmp: str) -> str:
     return f"mlflow on (sqlite, same MLP): {r:.3f}x (IQR {lo:.3f}-{hi:.3f})"
 
 
+def adam_state_line(reps: int = 10) -> str:
+    """Can Adam's moments replace the snapshot? ||Δθ|| = lr_t·||m / (sqrt(v) + eps)|| needs sqrt,
+    add and div passes over two state tensors: compare with snapshot + subtract + norm."""
+    torch.manual_seed(0)
+    model = mlp_4m()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for p in model.parameters():
+        p.grad = torch.randn_like(p)
+    opt.step()
+    ps = [p.detach() for p in model.parameters()]
+    m = [opt.state[p]["exp_avg"] for p in model.parameters()]
+    v = [opt.state[p]["exp_avg_sq"] for p in model.parameters()]
+    snaps = [torch.empty_like(p) for p in ps]
+
+    def from_moments():
+        d = torch._foreach_sqrt(v)
+        torch._foreach_add_(d, 1e-8)
+        torch._foreach_div_(d, m)  # (sqrt(v)+eps)/m: the same passes as m/(sqrt(v)+eps)
+        return torch._foreach_norm(d)
+
+    def from_snapshot():
+        torch._foreach_copy_(snaps, ps)
+        torch._foreach_sub_(snaps, ps)
+        return torch._foreach_norm(snaps)
+
+    def cpu_ms(fn):
+        fn()
+        t = time.process_time()
+        for _ in range(reps):
+            fn()
+        return (time.process_time() - t) / reps * 1e3
+
+    a, b = statistics.median(cpu_ms(from_moments) for _ in range(3)), statistics.median(cpu_ms(from_snapshot) for _ in range(3))
+    return (f"adam: ||Δθ|| from the moments {a:.1f} ms vs snapshot+subtract+norm {b:.1f} ms per step "
+            f"({'moments faster' if a < b else 'the snapshot path is faster: Adam uses it'})")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=15)
@@ -185,6 +222,7 @@ def main(argv=None) -> None:
             print(f"{name}: {params / 1e6:.2f}M params, {step_ms:.1f} ms/step without Monitor")
             for label, (r, lo, hi, extra) in out.items():
                 print(f"  {label:15s} {r:.3f}x  (IQR {lo:.3f}-{hi:.3f})  extra memory {extra / 2**20:.1f} MiB")
+        print(adam_state_line())
         print(mlflow_line(max(3, args.reps // 3), args.block, tmp))
         print(scale_line(args.scale_steps, 200, tmp, args.tb_steps))
 
