@@ -244,6 +244,22 @@ def test_failing_fit_still_writes_the_report_of_the_steps_that_ran(tmp_path):
     assert json.loads((run_dir / "report.json").read_text())["steps"] == [0, 8]
 
 
+def test_a_resumed_fit_numbers_its_steps_from_the_checkpoint(tmp_path):
+    first = _trainer(tmp_path, TensorBoardLogger(str(tmp_path / "tb")), [LRDiagCallback()], max_epochs=1)
+    first.fit(Digits(), _loader(batch_size=256))
+    ckpt = tmp_path / "one_epoch.ckpt"
+    first.save_checkpoint(ckpt)
+    n1 = first.global_step
+    cb = LRDiagCallback()
+    second = _trainer(tmp_path, TensorBoardLogger(str(tmp_path / "tb")), [cb], max_epochs=2)
+    module = Digits()
+    second.fit(module, _loader(batch_size=256), ckpt_path=str(ckpt))
+    _, steps, cols = _store(cb.run_dirs["optimizer0"])
+    np.testing.assert_array_equal(steps, np.arange(n1, second.global_step))
+    np.testing.assert_allclose(cols["lrdiag/loss"], module.micro_losses, rtol=1e-5)
+    np.testing.assert_allclose(cols["lrdiag/lr/group0"], module.step_lrs, rtol=1e-7)  # StepLR state restored
+
+
 def test_without_a_tensorboard_logger_it_writes_under_the_log_dir(tmp_path):
     from lightning.pytorch.loggers import CSVLogger
 
