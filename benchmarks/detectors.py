@@ -12,7 +12,9 @@ Cases
   with one injected event of varied size, onset and length: a spike, a divergence (exponential
   blow-up, optionally to NaN, or a jump to a high level that stays), a plateau (mid-run stall
   or convergence to a floor), an oscillation (period 2-6 bounce or negatively correlated noise,
-  amplitude 0.5-3x the noise), per-layer update ratios far below/above the band; and clean
+  amplitude 0.8-3x the noise), per-layer update ratios 3-30x beyond the optimizer's band edge
+  (too low: from the start, with a 30x slower loss decay; too high: from the start or from
+  10-30% of the run), with the ratio following the LR schedule; and clean
   curves (no event; their decay over the last tenth of the run is at least 3%, measured on
   loss + 1% of the starting loss as lrdiag does, so they are not converged).
 * Real small trainings (scikit-learn's bundled datasets, an MLP, CPU, seconds each) driven into
@@ -49,6 +51,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lrdiag import names  # noqa: E402
+from lrdiag.analysis.bands import band_for  # noqa: E402
 from lrdiag.analysis.engine import analyze  # noqa: E402
 from lrdiag.history import History  # noqa: E402
 
@@ -297,13 +300,19 @@ def make_case(rng: np.random.Generator, kind: str) -> Case:
     elif kind in ("lr_too_low", "lr_too_high"):
         bad = rng.choice(n_layers, size=int(rng.integers(max(1, n_layers // 2), n_layers + 1)), replace=False)
         # too low: from the start (a mid-run drop is a schedule); too high: from the start or later
-        on = 0 if kind == "lr_too_low" or rng.random() < 0.5 else int(rng.integers(int(0.1 * n), int(0.5 * n)))
-        shift = 10 ** (-rng.uniform(1.5, 2.5)) if kind == "lr_too_low" else 10 ** rng.uniform(1.3, 2.0)
+        on = 0 if kind == "lr_too_low" or rng.random() < 0.5 else int(rng.integers(int(0.1 * n), int(0.3 * n)))
+        # "far outside": 3-30x beyond the band's edge for this optimizer (at the peak LR)
+        band = band_for(opt)
+        beyond = 10 ** rng.uniform(0.5, 1.5)
         for i in bad:
-            ratios[f"layers.{i}"] = np.where(t >= on, ratios[f"layers.{i}"] * shift, ratios[f"layers.{i}"])
+            r = ratios[f"layers.{i}"]
+            c = np.median(r[lr_curve >= 0.99 * lr_curve.max()])
+            target = band.low / beyond if kind == "lr_too_low" else band.high * beyond
+            ratios[f"layers.{i}"] = np.where(t >= on, r * (target / c), r)
+        shift = beyond
         labels.append((kind, on, n - 1))
         also = ("plateau",) if kind == "lr_too_low" else ("oscillation",)
-        detail += f" {len(bad)}/{n_layers} layers x{shift:.0e} from {on}"
+        detail += f" {len(bad)}/{n_layers} layers {shift:.1f}x beyond the band from {on}"
     loss = np.exp(logl)
     series = {names.LOSS: loss, names.lr("group0"): lr_curve}
     series.update({names.update_ratio(k): v for k, v in ratios.items()})
