@@ -318,3 +318,20 @@ def test_bad_arguments_raise_one_clear_error():
         lrdiag.range_test(model, opt, F.cross_entropy, [], progress=False)
     with pytest.raises(LRDiagError, match="needs model, loss_fn and data"):
         lrdiag.range_test(model, opt)
+
+
+def test_curve_goes_to_the_active_mlflow_run(tmp_path):
+    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("lrdiag.sinks.mlflow_sink")
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        data = _regression()
+        model = torch.nn.Linear(8, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        with mlflow.start_run() as run:
+            res = lrdiag.range_test(model, opt, F.mse_loss, data, confirm=False, mlflow=True, progress=False)
+        hist = mlflow.tracking.MlflowClient().get_metric_history(run.info.run_id, names.RANGE_TEST_LOSS)
+        assert len(hist) == res.lrs.size
+        np.testing.assert_allclose(sorted((h.step, h.value) for h in hist)[-1][1], res.losses[-1], rtol=1e-5)
+    finally:
+        mlflow.set_tracking_uri(None)
