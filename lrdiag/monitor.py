@@ -341,6 +341,7 @@ class _Writer(threading.Thread):
         self.report = None
         self.history = None
         self.rows_written = 0
+        self.cpu_seconds = 0.0  # CPU time this thread spent writing (the overhead benchmark reads it)
 
     def put(self, *msg: Any) -> None:
         self.q.put(msg)
@@ -445,6 +446,7 @@ class _Writer(threading.Thread):
         while True:
             msg = self.q.get()
             kind = msg[0]
+            t0 = time.thread_time()
             try:
                 if kind == "open":
                     self._open(msg[1])
@@ -464,6 +466,7 @@ class _Writer(threading.Thread):
             except Exception as e:  # never let the writer die silently
                 self._reporter.once(f"writer-{kind}", f"lrdiag: writer error in {kind} ({_describe(e)})")
             finally:
+                self.cpu_seconds += time.thread_time() - t0
                 if kind == "flush" and len(msg) > 1:
                     msg[1].set()
 
@@ -592,6 +595,8 @@ class Monitor:
         self._handles: list[Any] = []
         self._scaler = None
         self._writer: _Writer | None = None
+        #: CPU seconds spent inside the step hooks on the training thread (a self-measurement)
+        self.hook_cpu_seconds = 0.0
 
         self._owner = layer_names(model)
         self._plan = _Plan(optimizer, self._owner, fast_path)
@@ -785,6 +790,7 @@ class Monitor:
             self._reporter.once("stats-off", "lrdiag: update ratios and norms are switched off after repeated failures; LR and loss are still recorded")
 
     def _pre_hook(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+        t0 = time.thread_time()
         try:
             self._begin_step()
             s = self._step
@@ -794,8 +800,10 @@ class Monitor:
                 self._pre = None
         except Exception as e:
             self._fault("pre-step hook", e)
+        self.hook_cpu_seconds += time.thread_time() - t0
 
     def _post_hook(self, optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
+        t0 = time.thread_time()
         self._post_count += 1
         try:
             s = self._step
@@ -815,6 +823,7 @@ class Monitor:
             self._fault("post-step hook", e)
         finally:
             self._step += 1
+            self.hook_cpu_seconds += time.thread_time() - t0
 
     def _record_skipped(self) -> None:
         """A scaler skipped ``optimizer.step``: a row with skipped=1 and no ratios (NaN)."""
