@@ -59,7 +59,8 @@ def test_hostile_names_render_as_text(tmp_path):
         cols = synthetic_columns(200, layers=1, seed=i)  # two layers, so Plotly draws the legend
         cols[names.update_ratio(LAYER)] = cols[names.lr("group0")][0], np.full(200, 1e-3)
         write_run(logdir / run, cols, _hostile_report(run, 200))
-    with tensorboard_server(logdir, set(runs)) as base, browser_page(tmp_path) as page:
+    # Served under --path_prefix: every URL the tab uses is relative to its own module.
+    with tensorboard_server(logdir, set(runs), path_prefix="/tb") as base, browser_page(tmp_path) as page:
         page.goto(f"{base}/data/plugin_entry.html?name=lrdiag")
         wait_for_tab(page)
         for run in runs:

@@ -34,16 +34,20 @@ def _get_json(url: str, timeout: float = 5.0):
 
 
 @contextlib.contextmanager
-def tensorboard_server(logdir: Path, expect_runs: set[str], *, extra_args: tuple[str, ...] = (), timeout: float = 120.0) -> Iterator[str]:
-    """Start ``tensorboard --logdir`` on a free loopback port; yield its base URL once the
-    plugin lists ``expect_runs``; stop it (and its data server) on exit."""
+def tensorboard_server(logdir: Path, expect_runs: set[str], *, extra_args: tuple[str, ...] = (), path_prefix: str = "",
+                       timeout: float = 120.0) -> Iterator[str]:
+    """Start ``tensorboard --logdir`` on a free loopback port; yield its base URL (with
+    ``--path_prefix`` if given) once the plugin lists ``expect_runs``; stop it (and its data
+    server) on exit."""
     port = free_port()
     exe = shutil.which("tensorboard")
     cmd = [exe] if exe else [sys.executable, "-m", "tensorboard.main"]
     cmd += ["--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port), "--reload_interval", "2", *extra_args]
+    if path_prefix:
+        cmd += ["--path_prefix", path_prefix]
     log = open(logdir.parent / f"tensorboard-{port}.log", "w+b")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}{path_prefix}"
     try:
         deadline = time.monotonic() + timeout
         seen: set[str] = set()
@@ -94,14 +98,19 @@ def browser_page(tmp_path: Path, width: int = 1280, height: int = 900):
             page = ctx.pages[0] if ctx.pages else ctx.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            # Failed loads are reported by URL (the console message lacks it); the browser's own
-            # favicon probe is not the tab's business.
+            # Failed loads are reported by URL (the console message lacks it). Not the tab's
+            # business: the browser's favicon probe, and TensorBoard's own UI asking for its
+            # fonts outside --path_prefix.
             page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" and "Failed to load resource" not in m.text else None)
-            page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+            page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 and not _foreign_miss(r.url) else None)
             page.lrdiag_errors = errors
             yield page
         finally:
             ctx.close()
+
+
+def _foreign_miss(url: str) -> bool:
+    return url.endswith("/favicon.ico") or "/font-roboto/" in url
 
 
 def wait_for_tab(frame, timeout_ms: float = 60_000) -> None:
@@ -181,7 +190,7 @@ def test_tab_in_real_tensorboard(tmp_path, artifacts_dir):
     require_chromium()
     logdir = tmp_path / "runs"
     train_digits(logdir)
-    train_digits(logdir, "hf_style", high_lr=0.9, record="plain")
+    train_digits(logdir, "hf_style", record="plain")
     with tensorboard_server(logdir, {"digits", "hf_style"}) as base:
         report = _get_json(f"{base}/data/plugin/lrdiag/report?run=digits")["report"]
         assert report is not None, "the Monitor wrote no report summary"
