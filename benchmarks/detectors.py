@@ -98,6 +98,7 @@ def train_history(dataset: str = "digits", *, optimizer: str = "sgd", lr: float 
 
     torch.manual_seed(seed)
     torch.set_num_threads(1)  # a tiny model: threads only add contention
+    torch.set_flush_denormal(True)  # a blown-up run is full of denormals, which crawl on CPU
     X, y, task = _dataset(dataset)
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y.astype(np.int64) if task == "cls" else y.astype(np.float32))
@@ -505,6 +506,16 @@ def main(argv: list[str] | None = None) -> None:
         for split in (["tuning", "heldout"] if args.split == "both" else [args.split]):
             run_split(split, n, not args.no_real, args.verbose)
     speed()
+    speed_one(1_000_000, 200)
+
+
+def speed_one(n_steps: int, n_layers: int) -> None:
+    """One timing at the scale of the hardening issue (1M steps x 200 layers)."""
+    h = scale_history(n_steps, n_layers)
+    data = sum(v.nbytes for v in h.series.values())
+    t0 = time.perf_counter()
+    analyze(h, recommend=False)
+    print(f"{n_steps:,} steps x {n_layers} layers: analyze {time.perf_counter() - t0:.2f} s (history {data / 2**20:.0f} MiB)")
 
 
 if __name__ == "__main__":

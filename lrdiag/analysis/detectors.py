@@ -410,8 +410,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                    converged_frac: float = 0.02, max_points: int = 20000) -> list[Finding]:
     """Stretches where the loss stopped improving, tested with autocorrelation-robust errors.
 
-    The run is cut into windows of ``window_frac`` of its length (at least ``min_points``
-    points), stepped by a quarter window. In each, the log-loss slope is fitted by OLS with a
+    The run is cut into windows of ``window_frac`` and of ``2 * window_frac`` of its length (at
+    least ``min_points`` points), stepped by a quarter window. In each, the log-loss slope is fitted by OLS with a
     Newey-West standard error (``signals.newey_west_slope``); the relative improvement over the
     window is ``d = -slope * span`` with standard error ``se``. A window is a plateau when
     ``d < threshold`` (less than 1% better) **and** ``d + confidence_z * se < max_upper`` (we
@@ -433,42 +433,32 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     n = y.size
     if n < 2 * min_points:
         return []
-    win = max(min_points, int(window_frac * n))
-    hop = max(1, win // 4)
-    flags = []
-    starts = list(range(0, n - win + 1, hop))
-    if starts[-1] != n - win:
-        starts.append(n - win)  # the last window ends at the last point
-    for a in starts:
-        seg = slice(a, a + win)
-        slope, se = signals.newey_west_slope(t[seg], y[seg])
-        span = t[a + win - 1] - t[a]
-        if not np.isfinite(slope):
-            flags.append((a, False, 0.0, 0.0))
+    flags: list[tuple[int, int, bool, float, float]] = []
+    # Two scales: the longer window has twice the points, so a noisy loss can still be shown
+    # to be flat (the standard error shrinks), with the same per-window thresholds.
+    for frac in (window_frac, 2 * window_frac):
+        win = max(min_points, int(frac * n))
+        if win > n:
             continue
-        scale = 1.0 if s.is_log else max(float(np.median(np.abs(y[seg]))), 1e-12)
-        d = -slope * span / scale
-        dse = se * span / scale
-        flat = d < threshold and d + confidence_z * dse < max_upper and d > -max_upper
-        flags.append((a, flat, d, dse))
+        flags.extend(_flat_windows(t, y, win, s.is_log, threshold, max_upper, confidence_z))
     mask = np.zeros(n, dtype=bool)
-    for a, flat, _, _ in flags:
+    for a, w, flat, _, _ in flags:
         if flat:
-            mask[a : a + win] = True
+            mask[a : a + w] = True
     out: list[Finding] = []
     peak = s.peak_lr()
     for i0, i1 in signals.runs(mask):
         start, end = _step_at(s, t[i0], "left"), _step_at(s, t[i1], "right")
-        inside = [f for f in flags if f[1] and f[0] >= i0 and f[0] + win - 1 <= i1]
+        inside = [f for f in flags if f[2] and f[0] >= i0 and f[0] + f[1] - 1 <= i1]
         if len(inside) < min_windows:
             continue  # one flat-looking window among many is the multiple-testing fluke
-        d = float(np.mean([f[2] for f in inside])) if inside else 0.0
-        dse = float(np.mean([f[3] for f in inside])) if inside else 0.0
+        d = float(np.mean([f[3] for f in inside])) if inside else 0.0
+        dse = float(np.mean([f[4] for f in inside])) if inside else 0.0
         lr = s.lr_at(start)
         lr_end = s.lr_at(end)
         length = end - start
         ev = s.sampling_evidence()
-        ev.update({"improvement_per_window": d, "improvement_se_newey_west": dse, "window_steps": int(t[min(win, n) - 1] - t[0]),
+        ev.update({"improvement_per_window": d, "improvement_se_newey_west": dse, "window_steps": int(t[min(max(min_points, int(window_frac * n)), n) - 1] - t[0]),
                    "threshold_rel": threshold, "length_steps": length,
                    "reduce_lr_on_plateau": {"mode": "min", "threshold": threshold, "threshold_mode": "rel",
                                             "patience": int(max(1, length // 2)), "factor": 0.1},
@@ -499,6 +489,28 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         ev["state"] = state
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
+    return out
+
+
+def _flat_windows(t: np.ndarray, y: np.ndarray, win: int, is_log: bool, threshold: float, max_upper: float,
+                  confidence_z: float) -> list[tuple[int, int, bool, float, float]]:
+    """``(start, length, flat, d, se)`` for windows of ``win`` points stepped by a quarter
+    window (the last one ends at the last point); see ``detect_plateau`` for the test."""
+    n = y.size
+    starts = list(range(0, n - win + 1, max(1, win // 4)))
+    if starts[-1] != n - win:
+        starts.append(n - win)
+    out = []
+    for a in starts:
+        seg = slice(a, a + win)
+        slope, se = signals.newey_west_slope(t[seg], y[seg])
+        if not np.isfinite(slope):
+            out.append((a, win, False, 0.0, 0.0))
+            continue
+        span = t[a + win - 1] - t[a]
+        scale = 1.0 if is_log else max(float(np.median(np.abs(y[seg]))), 1e-12)
+        d, dse = -slope * span / scale, se * span / scale
+        out.append((a, win, bool(d < threshold and d + confidence_z * dse < max_upper and d > -max_upper), d, dse))
     return out
 
 
