@@ -109,6 +109,15 @@ def n_last(t):
     return int(t[-1])
 
 
+def test_frequent_spikes_are_called_a_pattern():
+    t, loss = _synthetic(6000)
+    for at in range(1000, 6000, 800):
+        loss[at : at + 3] *= 6
+    rep = lrdiag.analyze(History(t, {names.LOSS: loss}), recommend=False)
+    assert sum(f.kind == "spike" for f in rep.findings) >= 5
+    assert "spiked" in rep.summary and "too high" in rep.summary
+
+
 def test_recommendation_attached_when_available():
     pytest.importorskip("lrdiag.analysis.recommend")
     t, loss = _synthetic()

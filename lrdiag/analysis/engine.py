@@ -24,6 +24,9 @@ from ..history import History
 from ..report import Finding, Report
 from . import detectors as D
 
+#: This many spike findings in one run are a pattern (LR too high), said so in the summary.
+FREQUENT_SPIKES = 5
+
 #: How to log what analysis needs, quoted when a History has nothing to analyse.
 WHAT_TO_LOG = ("log the training loss every step (lrdiag.Monitor(...).log_loss(loss), a TensorBoard scalar such as "
                "'train/loss', or a CSV/JSONL column 'loss'), ideally with the learning rate ('lr')")
@@ -201,6 +204,10 @@ def summarize(report: Report, history: History | None = None) -> str:
                 parts.append(f"For information: {_count_kinds(infos)}.")
         elif infos:
             parts.append(f"No serious problem; for information: {infos[0].message}")
+    spikes = [f for f in report.findings if f.kind == "spike"]
+    if len(spikes) >= FREQUENT_SPIKES:
+        parts.append(f"The loss spiked {len(spikes)} times: frequent spikes usually mean the LR is too high for this "
+                     "model and batch size (try 2-3x lower, warm-up, or gradient clipping).")
     nt = report.meta.get("not_tested") or {}
     for kind, why in nt.items():
         parts.append(f"{kind.capitalize()} was {why}.")
