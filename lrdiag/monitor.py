@@ -22,6 +22,7 @@ training loop: it is reported once (``MonitorWarning``) and recording degrades.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -30,6 +31,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -246,7 +248,8 @@ class _Plan:
         else:
             gn = torch.zeros(P, device=self.home)
             if has:
-                gn[torch.tensor(has, device=self.home)] = norms.foreach_norms([norms.local(grads[i]) for i in has], self.home)
+                # cached index tensor: no host-to-device copy (a sync on GPU) per step
+                gn[self._subset(has)[2]] = norms.foreach_norms([norms.local(grads[i]) for i in has], self.home)
         wn = norms.foreach_norms(locs, self.home, self.buckets)
         pg = optimizer.param_groups
         kinds = {gi: self._kind(pg[gi]) for gi in set(self.group_of)}
@@ -312,11 +315,12 @@ class _Plan:
                 plain_idx.append(i)
                 plain_scales.append(lrs[gi])
         if mom_idx:
-            n = norms.foreach_norms(bufs, self.home)
-            u[self._subset(mom_idx)[2]] = n * torch.tensor(scales, device=self.home)
+            u[self._subset(mom_idx)[2]] = norms.scaled_norms(bufs, scales, self.home)
         if plain_idx:
+            # lr·||g||: scale a device vector by python floats without building a device tensor
             t = self._subset(plain_idx)[2]
-            u[t] = pre["gn"][t] * torch.tensor(plain_scales, device=self.home)
+            scaled = torch._foreach_mul(list(pre["gn"][t].unbind()), plain_scales)
+            u[t] = torch.stack(scaled)
 
 
 class _Writer(threading.Thread):
@@ -609,6 +613,8 @@ class Monitor:
             self._writer = _Writer(self._sink_factories(mlflow, sinks, tensorboard), self._reporter)
             self._writer.start()
             self._writer.put("open", self._meta())
+            # a Monitor never closed still gets its last rows written when the interpreter exits
+            atexit.register(_flush_at_exit, weakref.ref(self))
         if self._active:
             self._handles = [optimizer.register_step_pre_hook(self._pre_hook), optimizer.register_step_post_hook(self._post_hook)]
             if scaler is not None:
@@ -941,6 +947,17 @@ class Monitor:
 
 def _float(v: Any) -> float:
     return float(v.item()) if isinstance(v, Tensor) else float(v)
+
+
+def _flush_at_exit(ref: "weakref.ref[Monitor]") -> None:
+    mon = ref()
+    if mon is None or mon._closed or mon._writer is None:
+        return
+    mon._guard("exit-flush", mon._finish_pending)
+    mon._guard("exit-flush", mon._drain)
+    mon._closed = True
+    mon._writer.put("close")
+    mon._writer.join(10.0)
 
 
 def _make_mlflow_sink(mlflow: Any, run_dir: Path) -> Sink:

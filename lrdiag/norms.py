@@ -93,6 +93,25 @@ def foreach_norms(tensors: Sequence[Tensor], home: torch.device, groups: "Ordere
     return out
 
 
+def scaled_norms(tensors: Sequence[Tensor], scales: Sequence[float], home: torch.device) -> Tensor:
+    """``scales[i] * ||tensors[i]||`` as one float32 vector on ``home``.
+
+    The scales are Python floats applied with ``torch._foreach_mul_`` on each device, so no
+    host-to-device copy (a sync on GPU) is needed for them.
+    """
+    groups = buckets(tensors)
+    out = torch.empty(len(tensors), device=home, dtype=torch.float32)
+    for (_device, dtype), idx in groups.items():
+        acc = torch.float32 if dtype in (torch.float16, torch.bfloat16) else None
+        ns = list(torch._foreach_norm([tensors[i] for i in idx], 2, dtype=acc))
+        torch._foreach_mul_(ns, [float(scales[i]) for i in idx])
+        part = torch.stack(ns).to(home, torch.float32, non_blocking=True)
+        if len(groups) == 1:
+            return part
+        out[torch.tensor(idx, device=home)] = part
+    return out
+
+
 def snapshot(dst: Sequence[Tensor], src: Sequence[Tensor], groups: "OrderedDict[tuple, list[int]]") -> None:
     """``dst[i] <- src[i]`` for every i, one fused copy per (device, dtype) bucket."""
     for idx in groups.values():

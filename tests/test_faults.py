@@ -178,3 +178,22 @@ def test_mlflow_server_down_does_not_stop_training(tmp_path, monkeypatch):
     _, steps, _ = read_store(tmp_path)
     assert steps.tolist() == list(range(10))
     assert len(msgs) == len(set(msgs))
+
+
+def test_a_monitor_never_closed_still_writes_its_rows_at_exit(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import torch; from _train_helpers import digits_setup, train\n"
+        "import lrdiag\n"
+        "model, opt, X, y = digits_setup('sgd', lr=0.05)\n"
+        "mon = lrdiag.Monitor(opt, model, logdir=%r, flush_secs=3600)\n"
+        "train(model, opt, X, y, 7, monitor=mon)\n"  # no close(): rows are still on the device buffer
+    ) % (str(Path(__file__).parent), str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    _, steps, series = read_store(tmp_path)
+    assert steps.tolist() == list(range(7)) and np.all(np.isfinite(series[names.LOSS]))
