@@ -120,7 +120,7 @@ def _loss_lr_figure(rep: Mapping[str, Any], history: "History", max_points: int)
     if loss is None:
         return None
     data.append(loss)
-    eval_loss = _series_trace(history, "lrdiag/eval_loss", "eval loss", max_points, mode="lines+markers", line={"color": "#2ca02c"})
+    eval_loss = _series_trace(history, names.EVAL_LOSS, "eval loss", max_points, mode="lines+markers", line={"color": "#2ca02c"})
     if eval_loss:
         data.append(eval_loss)
     for g in history.groups:
@@ -184,7 +184,7 @@ def _ratios_figure(rep: Mapping[str, Any], history: "History", max_points: int) 
             x, y = downsample_minmax(history.steps, row, max_points)
             if y.size:
                 data.append({"type": "scatter", "mode": "lines", "name": text(name), "x": x.tolist(), "y": _finite_list(y)})
-        layout = {"xaxis": {"title": {"text": "step"}}, "yaxis": {"title": {"text": "||Δθ|| / ||θ||"}, "type": "log"},
+        layout = {"xaxis": {"title": {"text": "step"}}, "yaxis": {"title": {"text": "||Δθ|| / ||θ||"}, "type": "log", "exponentformat": "e", "dtick": 1},
                   "shapes": shapes, "hovermode": "closest", "margin": {"l": 70, "r": 20, "t": 40, "b": 40},
                   "legend": {"orientation": "h", "y": -0.2}}
         if band:

@@ -11,6 +11,7 @@ PREFIX = "lrdiag/"
 PLUGIN_NAME = "lrdiag"
 
 LOSS = "lrdiag/loss"
+EVAL_LOSS = "lrdiag/eval_loss"  # validation/eval loss from foreign logs (HF eval rows, val_loss)
 GRAD_NORM = "lrdiag/grad_norm"
 WEIGHT_NORM = "lrdiag/weight_norm"
 UPDATE_NORM = "lrdiag/update_norm"  # global ||Δθ||, all monitored parameters together

@@ -28,7 +28,7 @@ from .. import names
 from ..errors import SourceError
 from .base import short_list
 
-EVAL_LOSS = names.PREFIX + "eval_loss"
+EVAL_LOSS = names.EVAL_LOSS
 
 # Exact names, best first (compared case-insensitively).
 LOSS_NAMES = (
