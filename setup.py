@@ -17,8 +17,11 @@ class BuildWithPluginAssets(build_py):
         super().run()
         src = HERE / "plugin_assets"
         dst = Path(self.build_lib) / "lrdiag" / "plugin_assets"
-        if src.is_dir():
-            self.copy_tree(str(src), str(dst))
+        # Only what the tab serves; the README's screenshots stay out of the wheel.
+        for f in src.glob("*"):
+            if f.suffix in (".js", ".css", ".html"):
+                dst.mkdir(parents=True, exist_ok=True)
+                self.copy_file(str(f), str(dst / f.name))
 
 extras = {
     "mlflow": ["mlflow>=2.10"],
