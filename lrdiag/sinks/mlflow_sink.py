@@ -90,7 +90,7 @@ def metric_key(name: str) -> str:
     if len(key) > MAX_KEY_CHARS:
         import hashlib
 
-        key = key[: MAX_KEY_CHARS - 9] + "~" + hashlib.sha1(key.encode()).hexdigest()[:8]
+        key = key[: MAX_KEY_CHARS - 9] + "-" + hashlib.sha1(key.encode()).hexdigest()[:8]
     return key
 
 
@@ -341,17 +341,21 @@ class _Target:
         return created
 
     def _experiment_id(self) -> str:
-        if self.experiment:
-            exp = self.client.get_experiment_by_name(self.experiment)
-            return exp.experiment_id if exp is not None else self.client.create_experiment(self.experiment)
-        try:  # what mlflow.set_experiment / MLFLOW_EXPERIMENT_NAME / _ID chose (private helper)
-            from mlflow.tracking.fluent import _get_experiment_id
+        """``experiment`` by name (created if missing), else MLFLOW_EXPERIMENT_NAME, else
+        MLFLOW_EXPERIMENT_ID (``mlflow.set_experiment`` sets it), else Default ("0").
 
-            eid = _get_experiment_id()
-            if eid:
-                return str(eid)
-        except Exception:
-            pass
+        Looked up on this target's store, which need not be the one the fluent API points at:
+        an id that does not exist there is skipped."""
+        name = self.experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+        if name:
+            exp = self.client.get_experiment_by_name(name)
+            return exp.experiment_id if exp is not None else self.client.create_experiment(name)
+        eid = os.environ.get("MLFLOW_EXPERIMENT_ID")
+        if eid:
+            try:
+                return self.client.get_experiment(eid).experiment_id
+            except Exception:  # not on this store
+                pass
         return "0"  # MLflow's Default experiment
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
@@ -600,12 +604,25 @@ class MLflowSink(Sink):
         self._closed = True
         done = threading.Event()
         self._q.put(("close", done))
-        if not done.wait(self.close_timeout):
+        if not self._wait_close(done):
             # The sender is stuck in a request (MLflow retries a lost server for minutes): give
             # up on it; the cursor says the run is not in sync, `lrdiag sync` sends the rest.
             self._gap = True
-            self._fail(TimeoutError(f"MLflow did not take everything within {self.close_timeout:g} s"))
+            self._fail(TimeoutError("MLflow did not take everything before close() (the server is gone or too slow)"))
             self._save_cursor(closed=True)
+
+    def _wait_close(self, done: threading.Event) -> bool:
+        """Wait for the sender up to ``close_timeout``, but give up at once if the server is gone:
+        a request in flight to a dead server sits in MLflow's retries for minutes."""
+        deadline = time.monotonic() + self.close_timeout
+        while not done.wait(1.0):
+            if time.monotonic() > deadline:
+                return False
+            try:
+                _probe(self.tracking_uri, timeout=2.0)
+            except OSError:
+                return done.is_set()
+        return True
 
     # -- the sender thread ---------------------------------------------------------------------
     def _loop(self) -> None:
