@@ -337,7 +337,7 @@ def lrdiag_advice(task: Task, seed: int):
     opt = make_opt(task.opt, model.parameters(), DEFAULT_LR[task.opt])
     val = [(task.data[2], task.data[3])]
     res = lrdiag.range_test(model, opt, task.loss, batches(task, seed), val_data=val, progress=False,
-                            confirm_steps=max(20, int((task.steps - 100) / 5)))
+                            confirm_steps=max(20, int((task.steps - 100) / 5)), max_cost_steps=task.steps)
     rec = lrdiag.recommend(res, total_steps=task.steps, optimizer=opt)
     return model, opt, rec, res
 

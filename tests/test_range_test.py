@@ -335,3 +335,14 @@ def test_curve_goes_to_the_active_mlflow_run(tmp_path):
         np.testing.assert_allclose(sorted((h.step, h.value) for h in hist)[-1][1], res.losses[-1], rtol=1e-5)
     finally:
         mlflow.set_tracking_uri(None)
+
+
+def test_max_cost_steps_caps_the_whole_test():
+    train, val = _digits(10)
+    model = _mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    res = lrdiag.range_test(model, opt, F.cross_entropy, train, val_data=val, num_steps=50, confirm_steps=20,
+                            max_extend=3, max_cost_steps=150, progress=False)
+    assert 50 + 4 * 5 + 3 * 20 <= res.cost_steps <= 150
+    assert sum(c["horizon"] for c in res.candidates) == res.cost_steps - res.lrs.size - res.skipped_steps
+    assert res.curve["horizon"] == 20 and 0.0 <= res.curve["horizon_exponent"] <= 1.0

@@ -670,7 +670,8 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
                step_fn: Callable[[], Any] | None = None, accumulation_steps: int = 1, scaler=None,
                autocast=None, val_data: Iterable | None = None, val_batches: int = 8,
                confirm: bool = True, confirm_steps: int = 40, short_steps: int | None = None, candidates: int = 4,
-               long_candidates: int = 3, spacing: float = 10 ** 0.5, max_extend: int = 1, curve_divisor: float = 3.0, diverge_th: float = 1.5,
+               long_candidates: int = 3, spacing: float = 10 ** 0.5, max_extend: int = 1,
+               max_cost_steps: int | None = None, curve_divisor: float = 3.0, diverge_th: float = 1.5,
                smooth_frac: float = 0.15, bootstrap: int = 100, seed: int = 0,
                logdir: str | None = None, mlflow: bool = False, progress: bool | None = None) -> RangeTestResult:
     """Find a good peak learning rate for ``model`` trained with ``optimizer``; see the module docstring.
@@ -693,6 +694,8 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
         confirmation runs (step 5): ``candidates`` runs of ``short_steps`` (default confirm_steps // 4)
         steps spaced by ``spacing``, then ``long_candidates`` runs of ``confirm_steps`` spaced by
         sqrt(spacing); each stage tries up to ``max_extend`` more when its best is at an end
+    max_cost_steps : optional cap on all optimizer steps of the test (sweep + confirmation); extra
+        candidates beyond an end are skipped when they would exceed it (the planned ones always run)
     curve_divisor : without confirmation, ``suggested_lr = lr_min / curve_divisor``
     diverge_th : stop rule threshold (step 2)
     smooth_frac, bootstrap, seed : smoother window, bootstrap resamples, seed of the bootstrap
@@ -723,7 +726,8 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
         if confirm and res.lr_min is not None and model is not None:
             short = int(short_steps or max(5, confirm_steps // 4))
             _run_confirmation(res, stepper, snap, batches, val_data, val_batches, loss_fn, int(confirm_steps), short,
-                              candidates, long_candidates, spacing, max_extend, bar)
+                              candidates, long_candidates, spacing, max_extend, bar,
+                              math.inf if max_cost_steps is None else max_cost_steps)
     finally:
         if bar is not None:
             bar.close()
@@ -769,10 +773,13 @@ def _analyse(sweep: dict[str, Any], frac: float, n_boot: int, seed: int, divisor
     return res
 
 
-def _stage(run: Callable[[float], np.ndarray], lrs: Sequence[float], spacing: float, max_extend: int) -> dict:
-    """Score ``lrs``; while the best is at an end, try up to ``max_extend`` more beyond it."""
+def _stage(run: Callable[[float], np.ndarray], lrs: Sequence[float], spacing: float, max_extend: int,
+           affordable: Callable[[], bool] = lambda: True) -> dict:
+    """Score ``lrs``; while the best is at an end (and the budget allows), try up to ``max_extend`` more."""
     cands = {lr: run(lr) for lr in lrs}
     for _ in range(max_extend):
+        if not affordable():
+            break
         srt = sorted(cands)
         b = int(np.argmin([np.mean(cands[lr]) for lr in srt]))
         if b == 0:
@@ -785,7 +792,7 @@ def _stage(run: Callable[[float], np.ndarray], lrs: Sequence[float], spacing: fl
 
 
 def _run_confirmation(res, stepper, snap, batches, val_data, val_batches, loss_fn, steps, short, n_cand, n_cand2,
-                      spacing, max_extend, bar) -> None:
+                      spacing, max_extend, bar, budget: float = math.inf) -> None:
     """Step 5 of the method: short annealed runs at two horizons, paired on the same batches."""
     replay = [[next(batches) for _ in range(stepper.accum)] for _ in range(steps)] if batches is not None else None
     val = list(itertools.islice(iter(val_data), val_batches)) if val_data is not None else None
@@ -806,7 +813,9 @@ def _run_confirmation(res, stepper, snap, batches, val_data, val_batches, loss_f
             return scores
         return run
 
-    first = _stage(runner(short), [res.lr_min / spacing ** k for k in range(n_cand)], spacing, max_extend)
+    # Extensions of stage a only if stage b still fits the budget afterwards; of stage b if it fits.
+    first = _stage(runner(short), [res.lr_min / spacing ** k for k in range(n_cand)], spacing, max_extend,
+                   lambda: res.cost_steps + short + n_cand2 * steps <= budget)
     res.candidates = record
     if not any(np.all(np.isfinite(v)) for v in first.values()):
         res.message = "every confirmation run diverged; the curve-only suggestion is kept"
@@ -816,7 +825,8 @@ def _run_confirmation(res, stepper, snap, batches, val_data, val_batches, loss_f
     fine = math.sqrt(spacing)
     centre = b1 * (short / steps) ** 0.5
     half = (n_cand2 - 1) / 2
-    second = _stage(runner(steps), [centre * fine ** (k - half) for k in range(n_cand2)], fine, max_extend)
+    second = _stage(runner(steps), [centre * fine ** (k - half) for k in range(n_cand2)], fine, max_extend,
+                    lambda: res.cost_steps + steps <= budget)
     if not any(np.all(np.isfinite(v)) for v in second.values()):
         res.message = "every long confirmation run diverged; the short runs' suggestion is kept"
         res.suggested_lr, res.lr_range, res.confidence = _pick(first, spacing)
