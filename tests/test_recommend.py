@@ -201,6 +201,7 @@ def test_peak_is_scaled_from_the_confirmation_horizon_to_the_budget():
     res.curve = {"horizon": 100, "horizon_exponent": 0.5}
     assert res.lr_for(400) == pytest.approx(0.04)
     assert res.lr_for(50) == pytest.approx(0.08)  # never scaled up
+    assert res.lr_for(100_000) == pytest.approx(res.lr_for(1000)) == pytest.approx(0.08 / 10 ** 0.5)  # capped
     rec = recommend(res, total_steps=400, kind="constant")
     assert rec.params["peak_lr"] == pytest.approx(0.04) and "scaled to 0.04 for 400 steps" in rec.rationale
     assert rec.params["lr_range"] == pytest.approx([0.02, 0.08])

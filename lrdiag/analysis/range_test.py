@@ -42,7 +42,8 @@ Method (what ``range_test`` does and why)
    two stages measure how fast the optimum falls with the horizon on *this* problem:
    ``a = log(lr_a / lr_b) / log(confirm_steps / short_steps)`` (clipped to [0, 1]), and
    ``RangeTestResult.lr_for(total_steps) = suggested_lr * (confirm_steps / total_steps) ** a``,
-   which ``lrdiag.recommend`` uses. Extrapolating a measured trend beats a fixed rule: on the
+   which ``lrdiag.recommend`` uses (at most to ``MAX_EXTRAPOLATION`` = 10 x ``confirm_steps``;
+   for a long run, make ``confirm_steps`` about a tenth of it if the budget allows). Extrapolating a measured trend beats a fixed rule: on the
    benchmark tasks the exponent ranges from about 0.3 (SGD on tabular data) to about 0.8 (Adam on
    digits).
 7. **Uncertainty.** Scores are compared with *paired* per-batch differences (same batches for
@@ -79,6 +80,8 @@ from ..report import _json_safe
 #: Horizon exponent used by ``RangeTestResult.lr_for`` when the result has no measured one
 #: (a result read from an older report, or one whose long confirmation runs all diverged).
 HORIZON_EXPONENT = 0.5
+#: ``lr_for`` extrapolates the horizon trend at most this many times the confirmation horizon.
+MAX_EXTRAPOLATION = 10
 
 # ----------------------------------------------------------------------------- smoothing
 
@@ -417,8 +420,8 @@ class RangeTestResult:
         ``suggested_lr`` is the best peak over ``horizon = confirm_steps`` steps; a longer run wants a
         lower peak. ``lr_for`` scales it by ``(horizon / total_steps) ** exponent`` for
         ``total_steps > horizon``, with the exponent measured by the two confirmation stages
-        (module docstring, step 6; :data:`HORIZON_EXPONENT` if none was measured). A curve-only
-        result is returned as is.
+        (module docstring, step 6; :data:`HORIZON_EXPONENT` if none was measured), extrapolated at
+        most to ``MAX_EXTRAPOLATION * horizon`` steps. A curve-only result is returned as is.
         """
         if self.suggested_lr is None:
             return None
@@ -426,7 +429,9 @@ class RangeTestResult:
         a = self.curve.get("horizon_exponent", HORIZON_EXPONENT) if exponent is None else float(exponent)
         if not horizon or total_steps <= horizon:
             return float(self.suggested_lr)
-        return float(self.suggested_lr) * (horizon / total_steps) ** a
+        # A trend measured between two short horizons is not extrapolated arbitrarily far: beyond
+        # MAX_EXTRAPOLATION x the horizon the peak is held (use a larger confirm_steps for long runs).
+        return float(self.suggested_lr) * (horizon / min(total_steps, MAX_EXTRAPOLATION * horizon)) ** a
 
     def __repr__(self) -> str:
         s = "None" if self.suggested_lr is None else f"{self.suggested_lr:.3g}"
