@@ -207,3 +207,9 @@ def test_peak_is_scaled_from_the_confirmation_horizon_to_the_budget():
     assert rec.params["lr_range"] == pytest.approx([0.02, 0.08])
     res.curve = {}  # a curve-only result is used as is
     assert recommend(res, total_steps=400, kind="constant").params["peak_lr"] == pytest.approx(0.08)
+
+
+def test_spikes_alone_keep_the_schedule_and_add_clipping():
+    rec = recommend(Report("r", (0, 100), [Finding("spike", 30, 31, severity="warning", lr=0.1)]), total_steps=500)
+    assert rec.kind == "keep" and rec.params["clip_grad_norm"] == 1.0 and "step 30" in rec.rationale
+    assert "clip_grad_norm_" in rec.code

@@ -35,6 +35,7 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
 * ``lr_too_low`` with LR x: the annealed schedule peaking at 3x (or the range test's suggestion).
+* ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients).
 
 A report with no findings gives ``kind="keep"``: keep the current schedule; ``scheduler()`` then
 returns a ``LambdaLR`` that leaves the optimizer's LR unchanged. (``recommend`` never returns
@@ -61,7 +62,7 @@ ADAM_LIKE = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lamb", "LAMB", "Lion"
 WSD_FROM = 200_000
 FINAL_DIV = 1000.0  # final LR = peak / FINAL_DIV
 WARM_DIV = 25.0  # one-cycle starts at peak / WARM_DIV
-_PRIORITY = ("divergence", "oscillation", "lr_too_high", "plateau", "lr_too_low")
+_PRIORITY = ("divergence", "oscillation", "lr_too_high", "plateau", "lr_too_low", "spike")
 
 
 def _cos(start: float, end: float, pct: float) -> float:
@@ -437,6 +438,11 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         return Recommendation("keep", {"peak_lr": float(lr)}, total_steps,
                               "No LR problem was found; keep the current schedule.", source="report")
     x = _current_lr(report, finding, facts)
+    if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
+        return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
+                              f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
+                              ", but recovered: keep the schedule and clip gradients to norm 1.0.",
+                              source="report", finding=finding.to_dict())
     if not x:
         raise AnalysisError(f"the {finding.kind} finding has no LR (the run logged no LR series); "
                             "log the LR or pass optimizer= to recommend()")
