@@ -606,6 +606,9 @@ class Monitor:
         self._plan = _Plan(optimizer, self._owner, fast_path)
         # Under DDP every rank holds the same parameters: rank 0 alone records. Sharded (FSDP)
         # parameters need every rank for the norm reductions, but still only rank 0 writes.
+        if model is not None and not self._plan.sharded and _uses_fsdp1(model):
+            self._reporter.once("fsdp1", "lrdiag: FullyShardedDataParallel (FSDP1) parameters are flat shards; update ratios "
+                                "are those of rank 0's shard. Use torch.distributed.fsdp.fully_shard (FSDP2) for exact per-layer ratios")
         self._active = self.rank == 0 or self._plan.sharded
         self._writes = self.rank == 0
         self._alloc_rows()
@@ -947,6 +950,14 @@ class Monitor:
 
 def _float(v: Any) -> float:
     return float(v.item()) if isinstance(v, Tensor) else float(v)
+
+
+def _uses_fsdp1(model: torch.nn.Module) -> bool:
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+    except Exception:  # pragma: no cover - builds without distributed
+        return False
+    return any(isinstance(m, FullyShardedDataParallel) for m in model.modules())
 
 
 def _flush_at_exit(ref: "weakref.ref[Monitor]") -> None:
