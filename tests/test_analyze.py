@@ -80,6 +80,70 @@ def test_lr_100x_too_low_names_layers(train):
     assert low[0].evidence["band"]["family"] == "adam"
 
 
+def _digits_sgd_monitored(tmp_path, lr: float, seed: int, steps: int = 300) -> History:
+    """The reported setup: digits / 16, MLP 64-128-10 (ReLU), SGD momentum 0.9, batch 64,
+    recorded by ``lrdiag.Monitor`` and read back from its logdir."""
+    import torch
+    from sklearn.datasets import load_digits
+    from torch import nn
+
+    torch.set_num_threads(1)
+    X, y = load_digits(return_X_y=True)
+    X, y = torch.tensor(X / 16.0, dtype=torch.float32), torch.tensor(y)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    mon = lrdiag.Monitor(opt, model, logdir=str(tmp_path / f"lr{lr}_s{seed}"))
+    g = torch.Generator().manual_seed(seed)
+    perm, pos, loss_fn = torch.randperm(len(X), generator=g), 0, nn.CrossEntropyLoss()
+    for _ in range(steps):
+        if pos + 64 > len(X):
+            perm, pos = torch.randperm(len(X), generator=g), 0
+        i = perm[pos : pos + 64]
+        pos += 64
+        opt.zero_grad()
+        loss = loss_fn(model(X[i]), y[i])
+        loss.backward()
+        mon.log_loss(loss)
+        opt.step()
+    mon.close()
+    return lrdiag.load(str(tmp_path / f"lr{lr}_s{seed}"))
+
+
+def _assert_lower_the_lr(rep: Report, lr: float) -> None:
+    stalls = [f for f in rep.findings if f.evidence.get("state") == "stalled_after_instability"]
+    assert stalls and stalls[0].kind == "lr_too_high" and stalls[0].severity == "critical", rep.summary
+    assert rep.findings[0] is stalls[0], rep.summary  # the main problem
+    assert not [f for f in rep.findings if f.kind == "lr_too_low" or f.evidence.get("state") == "stalled_low_lr"], rep.summary
+    assert "raise" not in rep.summary.lower().replace("do not raise", ""), rep.summary
+    assert rep.recommendation["params"]["peak_lr"] < lr / 2, rep.recommendation
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_unstable_sgd_that_settles_high_is_lr_too_high(tmp_path, seed):
+    # lr=1.3: ratios ~0.4/step in the first steps, then the loss sits noisy at ~75% of its start
+    # (0.05 at lr=0.1). No 2x rise above its best, so it is not a divergence, but not healthy.
+    h = _digits_sgd_monitored(tmp_path, 1.3, seed)
+    assert np.nanmean(h.loss[-50:]) > 1.0  # the setup really is the broken one
+    rep = lrdiag.analyze(h)
+    _assert_lower_the_lr(rep, 1.3)
+
+
+def test_dead_relus_after_a_spike_are_not_a_low_lr(tmp_path):
+    # lr=2.0: the loss spikes, the first layer's ReLUs die (its ratios collapse to 0) and the
+    # loss stalls at chance level. Was reported as "plateau, LR too low: raise it".
+    h = _digits_sgd_monitored(tmp_path, 2.0, 0)
+    rep = lrdiag.analyze(h)
+    _assert_lower_the_lr(rep, 2.0)
+    assert "0" in rep.findings[0].evidence["layers_stopped_updating"], rep.findings[0].evidence
+
+
+def test_healthy_sgd_momentum_run_is_not_called_unstable(tmp_path):
+    h = _digits_sgd_monitored(tmp_path, 0.1, 0)
+    rep = lrdiag.analyze(h)
+    assert not [f for f in rep.findings if f.severity != "info"], rep.summary
+
+
 # -- the report ------------------------------------------------------------------------------
 
 def _synthetic(n=3000, seed=0):

@@ -233,6 +233,32 @@ def test_warmup_and_decay_tail_do_not_count_as_too_low():
     assert run(hist(t, logl, lr=lr, extra=ratios), D.detect_lr_band) == []
 
 
+
+def _stalled_high(ratio_head, n=3000, seed=0):
+    """Loss drops 2 -> 1.5 in 200 steps then sits there, noisy; ratios ``ratio_head`` for the
+    first 100 steps, 3e-3 afterwards."""
+    t = np.arange(n)
+    logl = np.log(1.5 + 0.5 * np.exp(-t / 50)) + 0.1 * np.random.default_rng(seed).standard_normal(n)
+    r = np.where(t < 100, ratio_head, 3e-3)
+    return hist(t, logl, extra={names.update_ratio("a"): r, names.update_ratio("b"): r})
+
+
+def test_stall_after_huge_ratios_is_lr_too_high_not_low():
+    found = run(_stalled_high(0.3), D.detect_unstable_stall)
+    assert [f.kind for f in found] == ["lr_too_high"] and found[0].evidence["state"] == "stalled_after_instability"
+    assert found[0].start_step == 0 and "lower" in found[0].message and set(found[0].evidence["layers_ratio_above"]) == {"a", "b"}
+
+
+def test_stall_without_instability_is_not_called_unstable():
+    # same stall, ratios inside the band throughout: nothing says the LR was too high
+    assert run(_stalled_high(3e-3), D.detect_unstable_stall) == []
+    # huge early ratios but the loss went on to learn most of the way: a healthy hot start
+    t = np.arange(3000)
+    logl = np.log(0.05 + 2 * np.exp(-t / 300)) + 0.1 * np.random.default_rng(1).standard_normal(t.size)
+    r = np.where(t < 100, 0.3, 3e-3)
+    assert run(hist(t, logl, extra={names.update_ratio("a"): r}), D.detect_unstable_stall) == []
+
+
 # -- sparse logs -----------------------------------------------------------------------------
 
 def test_sparse_log_findings_say_so():

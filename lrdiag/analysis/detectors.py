@@ -13,11 +13,14 @@ options with defaults tuned on the tuning split of ``benchmarks/detectors.py``.
 * ``detect_plateau``: windows whose improvement is below a threshold with a Newey-West standard
   error, phrased as ReduceLROnPlateau settings; "converged at a low LR" vs "stalled at a high LR".
 * ``detect_lr_band``: per-layer update ratios far below / above the optimizer's band.
+* ``detect_unstable_stall``: early instability (ratios far above the band, or the loss rising
+  above its start) followed by a stall far above where a working LR gets: LR too high.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -642,6 +645,118 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
     return [Finding(fk, start, end, sev, float(min(0.95, 0.6 + 0.35 * share)), s.lr_at(start), msg, ev)]
 
 
+# -- stalled after instability ----------------------------------------------------------------
+
+def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: float = 1 / 3,
+                          still_improving: float = math.log(1.1), ratio_factor: float = 2.0, layer_share: float = 0.5,
+                          loss_rise: float = math.log(1.5), collapse: float = 1e-2, max_blocks: int = 1000) -> list[Finding]:
+    """A run that became unstable and then stalled far from where a working LR gets: LR too high.
+
+    A too-high LR does not always blow the loss up for good (``detect_divergence``): the loss
+    can jump, the weights grow or ReLUs die, and then it settles, noisy, at a level that is
+    a large fraction of where it started. Such a stall is never "LR too low", even when the update
+    ratios afterwards are tiny (dead units do not move). With ``y`` the log-loss, ``y0`` its
+    starting level (median of the first 2% of the points, 3 to 20) and ``n`` points, a finding
+    needs all of
+
+    1. *little learnt*: the mean of the last tenth of ``y`` is above ``y0 - kept`` (log 2: the
+       run ended above half its starting loss; a working LR cuts it many times);
+    2. *not improving*: over the last ``tail_frac`` of the run the fitted log-loss slope
+       (``signals.newey_west_slope``) makes it less than ``still_improving`` (10%) better;
+    3. *instability first*, either of: in at least ``layer_share`` of the layers, the median
+       update ratio over some block of steps (at least 10, at most ``max_blocks`` blocks) exceeds
+       ``ratio_factor * band.high`` (SGD: 0.1, each step rewriting a tenth of the weights; the
+       band already allows for the ~1/(1-momentum) amplification of momentum); or the 5-point
+       running median of the loss rose ``loss_rise`` (1.5x) above its starting level.
+
+    Layers whose median ratio over the last ``tail_frac`` is below the band and under ``collapse``
+    (1/100) of their peak block median are named as "stopped updating" (dead units). The finding is
+    ``lr_too_high`` (critical) with ``evidence["state"] = "stalled_after_instability"``.
+    """
+    y = s.y
+    n = y.size
+    if not s.is_log or n < 30:
+        return []
+    y0 = float(np.median(y[: max(3, min(20, n // 50))]))
+    end_level = float(np.mean(y[-max(5, n // 10):]))
+    if end_level <= y0 - kept:
+        return []
+    k = max(10, int(n * tail_frac))
+    # bin means keep a million-step tail cheap; a trend over a third of the run survives them
+    slope, _ = signals.newey_west_slope(*signals.bin_means(s.fsteps[-k:].astype(np.float64), y[-k:], 20000))
+    span = float(s.fsteps[-1] - s.fsteps[-k])
+    if np.isfinite(slope) and -slope * span >= still_improving:
+        return []
+    onset: list[int] = []
+    m5 = signals.rolling_median(y, 5)
+    rose = np.nonzero(m5 > y0 + loss_rise)[0]
+    if rose.size:
+        onset.append(int(s.fsteps[int(rose[0])]))
+    peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
+    if s.history.layers and len(first_high) >= max(1, layer_share * len(s.history.layers)):
+        onset.append(min(first_high.values()))
+    if not onset:
+        return []
+    start = min(onset)
+    lr = s.lr_at(start)
+    ev = s.sampling_evidence()
+    ev.update({"state": "stalled_after_instability", "start_level": math.exp(y0), "end_level": math.exp(end_level),
+               "best_level": float(np.exp(np.min(signals.moving_average(y, max(5, n // 10))))),
+               "peak_loss_rise": _rel(float(m5.max() - y0), True), "loss_rose_at": int(s.fsteps[int(rose[0])]) if rose.size else None,
+               "layers_ratio_above": {name: peaks[name] for name in first_high}, "ratio_limit": ratio_factor * s.band.high,
+               "band": s.band.to_dict(), "peak_lr": s.peak_lr()})
+    why = []
+    if rose.size:
+        why.append(f"the loss rose to {_rel(float(m5.max() - y0), True)} its starting level")
+    if first_high:
+        top = max(peaks[name] for name in first_high)
+        why.append(f"update ratios reached {top:.2g} per step in {len(first_high)} of {len(s.history.layers)} layers, "
+                   f"healthy is at most {s.band.high:.0e} for {s.band.family}")
+    dead_txt = ""
+    if dead:
+        ev["layers_stopped_updating"] = dead
+        dead_txt = f" Afterwards {', '.join(dead[:5])} stopped updating (ratios collapsed to ~0: dead units), which is not a low LR."
+    msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}) and then stalled at a loss of "
+           f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
+           f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
+    return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose.size and first_high) else 0.7, lr, msg, ev)]
+
+
+def _ratio_blocks(s: Series, limit: float, band_low: float, tail_frac: float, collapse: float,
+                  max_blocks: int) -> tuple[dict[str, float], list[str], dict[str, int]]:
+    """Per layer: peak block-median update ratio, whether it collapsed, first step above ``limit``."""
+    steps = s.history.steps
+    rows = steps.size
+    blk = max(10, -(-rows // max_blocks))
+    nb = rows // blk
+    peaks: dict[str, float] = {}
+    dead: list[str] = []
+    first: dict[str, int] = {}
+    if nb < 3:
+        return peaks, dead, first
+    tail = slice(rows - max(10, int(rows * tail_frac)), rows)
+    for name in s.history.layers:
+        v = s.history.series[names.update_ratio(name)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks (sparse logging)
+            # at most 20 evenly spaced values per block: a block median needs no more, and
+            # 200 layers x 1M steps stay cheap
+            med = np.nanmedian(v[: nb * blk].reshape(nb, blk)[:, :: max(1, blk // 20)], axis=1)
+            late = float(np.nanmedian(v[tail][:: max(1, (tail.stop - tail.start) // 20000)]))
+        if not np.isfinite(med).any():
+            continue
+        peak = float(np.nanmax(med))
+        peaks[name] = peak
+        above = np.nonzero(med > limit)[0]
+        if above.size:
+            first[name] = int(steps[int(above[0]) * blk])
+        # Dead, not slow: below the band *and* a hundredfold below its own peak (a layer that
+        # merely calmed down after a large start stays inside the band).
+        if late == late and late < band_low and late < collapse * peak:
+            dead.append(name)
+    return peaks, dead, first
+
+
 def _ffill(v: np.ndarray) -> np.ndarray:
     """Forward-fill NaN (an LR logged sparsely holds until the next value)."""
     ok = np.isfinite(v)
@@ -661,4 +776,5 @@ DETECTORS: dict[str, Callable[..., list[Finding]]] = {
     "oscillation": detect_oscillation,
     "plateau": detect_plateau,
     "lr_band": detect_lr_band,
+    "unstable_stall": detect_unstable_stall,
 }

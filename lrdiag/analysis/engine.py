@@ -41,7 +41,7 @@ def analyze(source_or_history: Any, **options: Any) -> Report:
         A ``History``, or anything ``lrdiag.load`` accepts (run directory, event file, CSV/JSONL,
         ``trainer_state.json``, ``mlflow:<run_id>``).
     **options
-        ``divergence=``, ``spike=``, ``oscillation=``, ``plateau=``, ``lr_band=``: dicts of
+        ``divergence=``, ``spike=``, ``oscillation=``, ``plateau=``, ``lr_band=``, ``unstable_stall=``: dicts of
         keyword options for that detector (see ``lrdiag.analysis.detectors``), or ``False`` to
         skip it. ``recommend=False`` skips the recommender; ``total_steps=`` is passed to it
         (default: the last step of the run). Other options go to ``lrdiag.load``.
@@ -134,13 +134,21 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
 
     A divergence explains spikes, oscillation and plateaus that start at or after its onset
     (minus a short lead: the first jumps *are* the divergence) and later too-small updates (a
-    dead network); a spike that overlaps an oscillation is part of it.
+    dead network); a spike that overlaps an oscillation is part of it. A stall after
+    instability (``detect_unstable_stall``) likewise explains later plateaus and too-small
+    updates, and is itself dropped when a divergence was found.
     """
     div = [f for f in findings if f.kind == "divergence"]
     onset = min((d.start_step for d in div), default=None)
     osc = [f for f in findings if f.kind == "oscillation"]
+    stall = [f for f in findings if (f.evidence or {}).get("state") == "stalled_after_instability"]
+    stall_onset = min((f.start_step for f in stall), default=None)
     out = []
     for f in findings:
+        if f in stall and div:
+            continue  # the divergence already says it, more strongly
+        if f.kind in ("plateau", "lr_too_low") and stall_onset is not None and f.start_step >= stall_onset:
+            continue  # stalled after instability: tiny ratios are dead units, not a low LR
         if f.kind == "lr_too_low" and onset is not None and f.start_step >= onset:
             continue  # after a blow-up the layers are dead: tiny updates say nothing about the LR
         if f.kind in ("spike", "oscillation", "plateau") and div:
