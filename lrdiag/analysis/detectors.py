@@ -715,7 +715,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     dead_txt = ""
     if dead:
         ev["layers_stopped_updating"] = dead
-        dead_txt = f" Afterwards {', '.join(dead[:5])} stopped updating (ratios collapsed to ~0: dead units), which is not a low LR."
+        dead_txt = f" Afterwards layer(s) {', '.join(repr(d) for d in dead[:5])} stopped updating (ratios collapsed to ~0: dead units), which is not a low LR."
     msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}) and then stalled at a loss of "
            f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
            f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
