@@ -237,24 +237,38 @@ class _Plan:
             self._sub_cache[key] = hit
         return hit
 
-    def before(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-        """At the pre-step hook of a ratio step: grad norms, weight norms, snapshot of θ_before."""
-        locs = self.locals()
-        P = len(locs)
+    def grad_norms(self) -> tuple[Tensor, list[int]]:
+        """Per-parameter gradient norms (0 where there is no gradient) and who has a gradient."""
+        P = len(self.params)
         grads = [p.grad for p in self.params]
         has = [i for i, g in enumerate(grads) if g is not None]
         if len(has) == P:
-            gn = norms.foreach_norms([norms.local(g) for g in grads], self.home, self.buckets)
+            return norms.foreach_norms([norms.local(g) for g in grads], self.home, self.buckets), has
+        gn = torch.zeros(P, device=self.home)
+        if has:
+            # cached index tensor: no host-to-device copy (a sync on GPU) per step
+            gn[self._subset(has)[2]] = norms.foreach_norms([norms.local(grads[i]) for i in has], self.home)
+        return gn, has
+
+    def before(self, optimizer: torch.optim.Optimizer, closure: bool = False) -> dict[str, Any]:
+        """At the pre-step hook of a ratio step: grad norms, weight norms, snapshot of θ_before.
+
+        With a closure (LBFGS, Lightning's automatic optimization) the gradients of this step are
+        computed inside ``step()``: grad norms wait for the post-step hook, and every parameter
+        takes the snapshot path (the SGD fast path needs this step's gradient up front).
+        """
+        locs = self.locals()
+        P = len(locs)
+        grads = [p.grad for p in self.params]
+        if closure:
+            gn, has = None, list(range(P))
         else:
-            gn = torch.zeros(P, device=self.home)
-            if has:
-                # cached index tensor: no host-to-device copy (a sync on GPU) per step
-                gn[self._subset(has)[2]] = norms.foreach_norms([norms.local(grads[i]) for i in has], self.home)
+            gn, has = self.grad_norms()
         wn = norms.foreach_norms(locs, self.home, self.buckets)
         pg = optimizer.param_groups
         kinds = {gi: self._kind(pg[gi]) for gi in set(self.group_of)}
         lrs = {gi: float(pg[gi]["lr"]) for gi in kinds}
-        generic = [i for i in range(P) if kinds[self.group_of[i]] == _GENERIC or grads[i] is None or grads[i].is_sparse]
+        generic = [i for i in range(P) if closure or kinds[self.group_of[i]] == _GENERIC or grads[i] is None or grads[i].is_sparse]
         if generic:
             if self.snaps is None:
                 self.snaps = [torch.empty_like(t) for t in locs]
@@ -278,7 +292,8 @@ class _Plan:
                 _, b, t = self._subset(generic)
                 u[t] = norms.update_norms([self.snaps[i] for i in generic], [locs[i] for i in generic], self.home, b)  # type: ignore[index]
             self._fast_updates(optimizer, pre, u, set(generic))
-        sq = torch.stack([u, pre["wn"], pre["gn"]]).square_()
+        gn = pre["gn"] if pre["gn"] is not None else self.grad_norms()[0]
+        sq = torch.stack([u, pre["wn"], gn]).square_()
         if self.factors is not None:
             sq = sq * self.factors
         # every parameter counts for its layer, its group and "all": the columns repeated 3 times
@@ -804,7 +819,8 @@ class Monitor:
             self._begin_step()
             s = self._step
             if self._stats_on and s % self.ratio_every == 0:
-                self._pre = self._plan.before(optimizer)
+                closure = (args[0] if args else kwargs.get("closure")) is not None
+                self._pre = self._plan.before(optimizer, closure=closure)
             else:
                 self._pre = None
         except Exception as e:

@@ -314,3 +314,38 @@ def test_tensorboard_records_decode_and_carry_valid_crcs(tmp_path):
     assert got.keys() == expected.keys()
     for s in expected:
         assert got[s] == pytest.approx(expected[s], rel=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{"momentum": 0.9}, {}])
+def test_closure_steps_record_this_steps_grad_norm_and_ratio(tmp_path, kwargs):
+    """With ``optimizer.step(closure)`` (LBFGS, Lightning) the gradient exists only inside step():
+    grad_norm and the ratios must be this step's, not the previous one's."""
+    model = mlp(seed=3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, **kwargs)
+    X, y = digits_data(256)
+    loss_fn = nn.CrossEntropyLoss()
+    mon = lrdiag.Monitor(opt, model, logdir=tmp_path, tensorboard=False, analyze_on_close=False)
+    it = batches(X, y, 64)
+    true_gn, true_ratio = [], []
+    for _ in range(6):
+        xb, yb = next(it)
+        seen = {}
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            seen["gn"] = math.sqrt(sum(float(p.grad.double().pow(2).sum()) for p in model.parameters()))
+            return loss
+
+        before = [p.detach().double().clone() for p in model.parameters()]
+        loss = opt.step(closure)
+        mon.log_loss(loss)
+        du = math.sqrt(sum(float(((p.detach().double() - b) ** 2).sum()) for p, b in zip(model.parameters(), before)))
+        w = math.sqrt(sum(float((b ** 2).sum()) for b in before))
+        true_gn.append(seen["gn"])
+        true_ratio.append(du / w)
+    mon.close()
+    _, steps, series = read_store(tmp_path)
+    np.testing.assert_allclose(series[names.GRAD_NORM], true_gn, rtol=1e-4)
+    np.testing.assert_allclose(series[names.UPDATE_NORM] / series[names.WEIGHT_NORM], true_ratio, rtol=1e-4)
