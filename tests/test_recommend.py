@@ -213,3 +213,8 @@ def test_spikes_alone_keep_the_schedule_and_add_clipping():
     rec = recommend(Report("r", (0, 100), [Finding("spike", 30, 31, severity="warning", lr=0.1)]), total_steps=500)
     assert rec.kind == "keep" and rec.params["clip_grad_norm"] == 1.0 and "step 30" in rec.rationale
     assert "clip_grad_norm_" in rec.code
+
+
+def test_unknown_problem_kinds_keep_the_schedule_and_say_so():
+    rec = recommend(Report("r", (0, 100), [Finding("new_kind", 3, 9, severity="warning", lr=0.1)]), total_steps=50)
+    assert rec.kind == "keep" and "new_kind" in rec.rationale

@@ -435,8 +435,10 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
 
             return _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
         lr = _current_lr(report, None, facts) or 0.0
-        return Recommendation("keep", {"peak_lr": float(lr)}, total_steps,
-                              "No LR problem was found; keep the current schedule.", source="report")
+        other = sorted(by_kind)
+        why = (f"Found {', '.join(other)}, for which no schedule change is prescribed; keep the current schedule "
+               "and see the findings." if other else "No LR problem was found; keep the current schedule.")
+        return Recommendation("keep", {"peak_lr": float(lr)}, total_steps, why, source="report")
     x = _current_lr(report, finding, facts)
     if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
         return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
