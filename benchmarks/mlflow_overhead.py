@@ -174,7 +174,7 @@ def main() -> None:
                 print(measure(name, spec, uri, reps, block if name.startswith("mlp") else 5 * block, tmp), flush=True)
             print(measure("mlp_4m_adam_b256_sqlite_no_server", WORKLOADS["mlp_4m_adam_b256"],
                           f"sqlite:///{tmp / 'local.db'}", reps, block, tmp), flush=True)
-            print(sink_costs(uri, tmp, steps=1000 if args.quick else 5000), flush=True)
+            print(sink_costs(uri, tmp, steps=1000 if args.quick else 2000), flush=True)
         finally:
             if proc is not None:
                 os.killpg(proc.pid, signal.SIGTERM)

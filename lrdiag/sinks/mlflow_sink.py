@@ -125,6 +125,25 @@ def _probe(uri: str, timeout: float = 3.0) -> None:
         raise OSError(f"tracking server at {uri} is unreachable ({reason})") from None
 
 
+def _refused(uri: str) -> bool:
+    """True if nothing listens at an HTTP tracking URI's host and port any more (a busy server
+    that is slow to answer is not refused: only a refused TCP connection counts)."""
+    if not _is_http(uri):
+        return False
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname, port), timeout=2.0):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError):  # timeouts, DNS hiccups: not proof that it is gone
+        return False
+
+
 def _resolve_uri(tracking_uri: str | None) -> str:
     """The tracking URI as MLflow resolves it now (absolute path for the default SQLite file)."""
     import mlflow
@@ -484,8 +503,8 @@ class MLflowSink(Sink):
     run_name : str, optional
         Name of a run the sink creates (default: the run directory's name).
     max_pending_values : int
-        Values queued for sending at most (memory bound: about 12 bytes per value, plus the
-        step index per block). Beyond it, blocks are dropped from memory and resent from the
+        Values queued for sending at most (memory bound: 4 bytes per value plus 8 per step;
+        the default is about 20 MB). Beyond it, blocks are dropped from memory and resent from the
         local store.
     retry_secs : float
         After a failure, wait this long before trying the server again.
@@ -616,11 +635,7 @@ class MLflowSink(Sink):
         a request in flight to a dead server sits in MLflow's retries for minutes."""
         deadline = time.monotonic() + self.close_timeout
         while not done.wait(1.0):
-            if time.monotonic() > deadline:
-                return False
-            try:
-                _probe(self.tracking_uri, timeout=2.0)
-            except OSError:
+            if time.monotonic() > deadline or _refused(self.tracking_uri):
                 return done.is_set()
         return True
 
