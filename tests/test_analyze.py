@@ -260,3 +260,17 @@ def test_no_loss_series_is_an_analysis_error():
     h = History(np.arange(10), {names.lr("g"): np.full(10, 0.1)}, {"run": "only-lr"})
     with pytest.raises(AnalysisError, match="no loss series.*log the training loss"):
         lrdiag.analyze(h)
+
+
+def test_keep_recommendation_names_the_runs_current_lr():
+    """A healthy run is told to keep its schedule, at the LR it actually ended with (not 0)."""
+    n = 400
+    steps = np.arange(n)
+    rng = np.random.default_rng(0)
+    lr = np.linspace(3e-3, 1e-3, n)
+    h = History(steps, {names.LOSS: 2 * (steps + 10.0) ** -0.3 + 0.01 * rng.standard_normal(n),
+                        names.lr("group0"): lr}, {"run": "healthy", "optimizer": "AdamW"})
+    report = lrdiag.analyze(h)
+    assert report.verdict == "healthy"
+    assert report.recommendation["kind"] == "keep"
+    assert report.recommendation["params"]["peak_lr"] == pytest.approx(lr[-1])

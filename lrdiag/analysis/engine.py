@@ -92,6 +92,12 @@ def _analyze_history(history: History, det_opts: Mapping[str, Any]) -> Report:
         report.meta["loss_logged_every"] = s.gap
     if history.meta.get("optimizer"):
         report.meta["optimizer"] = str(history.meta["optimizer"])
+    if isinstance(history.meta.get("hparams"), dict):
+        report.meta["hparams"] = history.meta["hparams"]
+    lr = history.lr()
+    if lr is not None and np.isfinite(lr).any():
+        # the LR a "keep the schedule" recommendation refers to (no finding carries one then)
+        report.meta["final_lr"] = float(lr[np.isfinite(lr)][-1])
     state = _input_state(s)
     report.meta["input"] = state
     findings: list[Finding] = []

@@ -418,7 +418,7 @@ def _from_range_test(res, total_steps: int, optimizer, kind: str | None) -> Reco
 def _current_lr(report: Report, finding, facts) -> float | None:
     if finding is not None and finding.lr:
         return float(finding.lr)
-    return facts.get("lr") or (report.meta.get("hparams") or {}).get("lr")
+    return facts.get("lr") or (report.meta.get("hparams") or {}).get("lr") or report.meta.get("final_lr")
 
 
 def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) -> Recommendation:
