@@ -1,5 +1,5 @@
 """Run the examples (posthoc_tensorboard, unstable_training, lightning_example,
-transformers_example) as a user would, each in its own process, and check that what they claim
+transformers_example, range_test) as a user would, each in its own process, and check that what they claim
 is true by reading what they wrote independently of them.
 
 ``LRDIAG_EXAMPLE_QUICK=1`` shortens them (fewer steps); they still do the real thing.
@@ -127,3 +127,18 @@ def test_transformers_example_records_every_step_while_the_trainer_logs_every_te
     assert sorted(hf_loss) == list(range(10, n + 1, 10))
     for step, value in hf_loss.items():  # the Trainer's interval mean == the mean of lrdiag's steps
         np.testing.assert_allclose(cols["lrdiag/loss"][step - 10:step].mean(), value, rtol=1e-5)
+
+
+def test_range_test_example_beats_the_default_lr(tmp_path):
+    """examples/range_test.py: tuning costs at most one training run and the recommended schedule
+    ends with a lower test loss than the optimizer's usual default LR."""
+    import re
+
+    png = tmp_path / "range_test.png"
+    out = run_example("range_test.py", "--out", str(png), timeout=900)
+    cost = float(re.search(r"\(([\d.]+) training runs\)", out).group(1))
+    default = float(re.search(r"default LR 0\.01, constant : ([\d.]+)", out).group(1))
+    tuned = float(re.search(r"lrdiag recommendation\s+: ([\d.]+)", out).group(1))
+    assert 0 < cost <= 1.0, out
+    assert tuned < default, out
+    assert png.read_bytes()[:4] == b"\x89PNG"
