@@ -83,7 +83,19 @@ def _dataset(name: str):
     return X.astype(np.float32), y, task
 
 
-def train_history(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
+def train_history(*args, **kwargs) -> History:
+    """``_record_training`` with flush-to-zero on (a blown-up run is full of denormals, which crawl
+    on CPU), restored afterwards: FTZ is process-wide state the caller (a test run) must not inherit."""
+    import torch
+
+    torch.set_flush_denormal(True)
+    try:
+        return _record_training(*args, **kwargs)
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
                   batch: int = 32, hidden: int = 64, momentum: float = 0.9, schedule: str | None = None,
                   seed: int = 0, run: str | None = None) -> History:
     """Train a small MLP on a scikit-learn dataset and record what lrdiag's Monitor records.
@@ -98,7 +110,6 @@ def train_history(dataset: str = "digits", *, optimizer: str = "sgd", lr: float 
 
     torch.manual_seed(seed)
     torch.set_num_threads(1)  # a tiny model: threads only add contention
-    torch.set_flush_denormal(True)  # a blown-up run is full of denormals, which crawl on CPU
     X, y, task = _dataset(dataset)
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y.astype(np.int64) if task == "cls" else y.astype(np.float32))

@@ -55,3 +55,30 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning")
     config.addinivalue_line("markers", "browser: needs Debian's chromium")
     config.addinivalue_line("markers", "server: starts a real tensorboard or mlflow server")
+
+
+_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
+
+
+@pytest.fixture(autouse=True)
+def _isolate_mlflow_state():
+    """MLflow keeps process-wide state: ``mlflow.set_experiment`` (called by Lightning's
+    MLFlowLogger and Transformers' MLflow callback) sets a module global and MLFLOW_EXPERIMENT_ID.
+    A later test on a fresh store would then look for an experiment that does not exist there.
+    Each test starts and ends with MLflow's defaults (without importing mlflow if unused)."""
+    saved = {k: os.environ.get(k) for k in _MLFLOW_ENV}
+    yield
+    import sys
+
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None:
+        while fluent.active_run() is not None:
+            fluent.end_run()
+        fluent._active_experiment_id = None
+        if "mlflow" in sys.modules:
+            sys.modules["mlflow"].set_tracking_uri(None)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
