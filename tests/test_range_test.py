@@ -333,6 +333,12 @@ def test_curve_goes_to_the_active_mlflow_run(tmp_path):
         hist = mlflow.tracking.MlflowClient().get_metric_history(run.info.run_id, names.RANGE_TEST_LOSS)
         assert len(hist) == res.lrs.size
         np.testing.assert_allclose(sorted((h.step, h.value) for h in hist)[-1][1], res.losses[-1], rtol=1e-5)
+        client = mlflow.tracking.MlflowClient()
+        tags = client.get_run(run.info.run_id).data.tags
+        assert float(tags["lrdiag.suggested_lr"]) == pytest.approx(res.suggested_lr, rel=1e-2)
+        assert "LR range test" in tags["mlflow.note.content"]
+        arts = {a.path for a in client.list_artifacts(run.info.run_id, "lrdiag")}
+        assert {"lrdiag/report.json", "lrdiag/report.html"} <= arts
     finally:
         mlflow.set_tracking_uri(None)
 

@@ -638,10 +638,16 @@ def _log_curve(res: RangeTestResult, logdir: str | None, mlflow: bool) -> None:
         try:
             from ..sinks.mlflow_sink import MLflowSink
 
+            from ..report import Report
+
             sink = MLflowSink()
             try:
                 sink.open(meta)
                 sink.write(steps, cols)
+                # the result on the run page too: lrdiag.suggested_lr tag, description, report.html
+                # with the range-test figure (no findings: a range test diagnoses no run)
+                sink.write_report(Report(run="range_test", steps=(0, int(steps[-1])) if steps.size else None,
+                                         range_test=res.to_dict(), summary=f"LR range test: {res.message}"), None)
                 sink.flush()
             finally:
                 sink.close()
