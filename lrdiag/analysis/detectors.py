@@ -471,8 +471,10 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         first_level = float(np.median(s.loss[s.finite][: max(1, min(20, s.fsteps.size // 50))])) if s.is_log else None
         if level is not None and first_level and level <= converged_frac * first_level:
             state, sev = "converged", "info"
-            msg = (f"The loss plateaued from step {start} to {end} ({length} steps) at {level:.3g}, under "
-                   f"{level / first_level:.1%} of where it started: the run converged; training could stop around step {start}.")
+            frac = level / first_level
+            frac_txt = f"{frac:.1%}" if frac >= 1e-3 else f"{frac:.1e}x"  # "0.0%" would read as no loss at all
+            msg = (f"The loss plateaued from step {start} to {end} ({length} steps) at {level:.3g}, "
+                   f"{frac_txt} of where it started: the run converged; training could stop around step {start}.")
         elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
             state, sev = "converged", "info"
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better) after the LR "
