@@ -24,46 +24,16 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from .. import names
+from ..crc32c import TABLE, crc32c, mask
 from .base import Sink
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..history import History
     from ..report import Report
 
-# -- CRC32C (Castagnoli), table driven -------------------------------------------------------------
-_POLY = 0x82F63B78
-
-
-def _make_table() -> list[int]:
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ _POLY if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _make_table()
-_NP_TABLE = np.array(_TABLE, dtype=np.uint32)
-
-
-def crc32c(data: bytes) -> int:
-    """CRC32C of ``data`` (pure Python; fine for short records)."""
-    crc = 0xFFFFFFFF
-    t = _TABLE
-    for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def _masked(crc: int) -> int:
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
 def _record(data: bytes, data_crc: int) -> bytes:
     header = struct.pack("<Q", len(data))
-    return header + struct.pack("<I", _masked(crc32c(header))) + data + struct.pack("<I", _masked(data_crc))
+    return header + struct.pack("<I", mask(crc32c(header))) + data + struct.pack("<I", mask(data_crc))
 
 
 # -- protobuf wire format, by hand -----------------------------------------------------------------
@@ -100,12 +70,12 @@ def _zero_shift_tables(distances: np.ndarray) -> np.ndarray:
     """
     need = {int(d): i for i, d in enumerate(distances)}
     out = np.empty((len(distances), 256), dtype=np.uint32)
-    state = _NP_TABLE.copy()  # a byte b processed from register 0 leaves TABLE[b]
+    state = TABLE.copy()  # a byte b processed from register 0 leaves TABLE[b]
     for d in range(int(distances.max()) + 1 if len(distances) else 0):
         i = need.get(d)
         if i is not None:
             out[i] = state
-        state = (state >> 8) ^ _NP_TABLE[state & 0xFF]  # one more zero byte
+        state = (state >> 8) ^ TABLE[state & 0xFF]  # one more zero byte
     return out
 
 
@@ -138,7 +108,7 @@ class _Layout:
         self.crc0 = crc32c(template.tobytes())
         self.tables = _zero_shift_tables(self.length - 1 - self.var)
         header = struct.pack("<Q", self.length)
-        self.header = np.frombuffer(header + struct.pack("<I", _masked(crc32c(header))), dtype=np.uint8)
+        self.header = np.frombuffer(header + struct.pack("<I", mask(crc32c(header))), dtype=np.uint8)
 
     def encode(self, wall_time: float, steps: np.ndarray, floats: np.ndarray) -> bytes:
         """TFRecords for ``len(steps)`` events; ``floats`` is (n, k) little-endian float32."""
@@ -155,7 +125,7 @@ class _Layout:
         events = np.tile(self.template, (n, 1))
         events[:, self.var] = var
         crc = np.bitwise_xor.reduce(self.tables[np.arange(len(self.var)), var], axis=1) ^ np.uint32(self.crc0)
-        masked = (((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(0xA282EAD8)).astype("<u4")
+        masked = mask(crc).astype("<u4")
         out = np.empty((n, len(self.header) + self.length + 4), dtype=np.uint8)
         out[:, : len(self.header)] = self.header
         out[:, len(self.header) : len(self.header) + self.length] = events

@@ -6,7 +6,7 @@ interpreter, which made reading a foreign event file of a million scalars take m
 events are short records of a handful of distinct lengths, so we frame a block of the file first
 (reading only the length fields), then check the CRCs of all records of one length together with
 NumPy: one table look-up per byte *position* over every record of the block, instead of one per
-byte. Records that are long and rare (images, text) use TensorBoard's own function.
+byte. Records that are long and rare (images, text) are checked one by one (``lrdiag.crc32c``).
 
 Semantics are those of a sequential reader: every record before the first bad one is returned;
 the first truncated or corrupt record ends the read with a warning giving its byte offset.
@@ -21,43 +21,22 @@ from typing import Iterator
 
 import numpy as np
 
+from ..crc32c import crc32c, crc32c_rows, mask
 from .base import MAX_RECORD, file_size
 
 _LEN = struct.Struct("<Q")
 _BLOCK = 16 << 20  # bytes framed and verified at once
 _VECTOR_MIN = 16  # fewer records of one length than this: checksum them one by one
 _BATCH_BYTES = 1 << 20  # bound on the index matrix of one vectorised batch (x8 bytes)
-_MASK_DELTA = 0xA282EAD8
-
-
-def _table() -> np.ndarray:
-    poly = 0x82F63B78  # CRC-32C (Castagnoli), reflected
-    t = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        t = np.where(t & 1, (t >> 1) ^ poly, t >> 1).astype(np.uint32)
-    return t
-
-
-_T = _table()
 
 
 def masked_crc32c_rows(rows: np.ndarray) -> np.ndarray:
-    """Masked CRC-32C of each row of a ``[n, L]`` uint8 matrix, as TFRecord stores it.
-
-    ``crc = T[(crc ^ byte) & 0xFF] ^ (crc >> 8)`` over the bytes, then
-    ``mask(crc) = ((crc >> 15) | (crc << 17)) + 0xA282EAD8`` (mod 2^32).
-    """
-    crc = np.full(rows.shape[0], 0xFFFFFFFF, dtype=np.uint32)
-    for j in range(rows.shape[1]):
-        crc = _T[(crc ^ rows[:, j]) & 0xFF] ^ (crc >> np.uint32(8))
-    crc ^= np.uint32(0xFFFFFFFF)
-    return (((crc >> np.uint32(15)) | (crc << np.uint32(17))).astype(np.uint64) + _MASK_DELTA).astype(np.uint32)
+    """Masked CRC-32C of each row of a ``[n, L]`` uint8 matrix, as TFRecord stores it."""
+    return mask(crc32c_rows(rows))
 
 
 def _scalar_crc(data: bytes) -> int:
-    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
-
-    return masked_crc32c(data)
+    return mask(crc32c(data))
 
 
 def _stored_u32(arr: np.ndarray, offsets: np.ndarray) -> np.ndarray:
