@@ -218,3 +218,28 @@ def test_spikes_alone_keep_the_schedule_and_add_clipping():
 def test_unknown_problem_kinds_keep_the_schedule_and_say_so():
     rec = recommend(Report("r", (0, 100), [Finding("new_kind", 3, 9, severity="warning", lr=0.1)]), total_steps=50)
     assert rec.kind == "keep" and "new_kind" in rec.rationale
+
+
+def test_keep_code_pastes_no_second_scheduler_and_leaves_a_users_schedule_alone():
+    """A "keep" snippet must not add a scheduler: a LambdaLR(1.0) beside the user's own
+    scheduler would reset the LR to its initial value every step."""
+    rec = recommend(Report("r", (0, 300), [Finding("spike", 100, 110, severity="warning", lr=0.05)]), total_steps=300)
+    assert rec.kind == "keep" and "clip_grad_norm_" in rec.code
+    model, opt = _optimizer("sgdm")
+    users = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+    ns = {"optimizer": opt, "model": model, "torch": torch}
+    exec(compile(rec.code, "<recommendation>", "exec"), ns)
+    assert "scheduler" not in ns
+    for _ in range(20):
+        opt.step()
+        users.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(users.base_lrs[0] * 0.25)
+
+
+def test_plateau_advice_quotes_the_findings_reduce_lr_on_plateau_numbers():
+    rop = {"mode": "min", "threshold": 0.01, "threshold_mode": "rel", "patience": 265, "factor": 0.1}
+    f = Finding("plateau", 1000, 1530, severity="warning", lr=3.6e-7, evidence={"reduce_lr_on_plateau": rop})
+    rec = recommend(Report("r", (0, 3000), [f]), total_steps=3000)
+    assert rec.kind == "reduce_on_plateau"
+    assert (rec.params["factor"], rec.params["patience"], rec.params["threshold"]) == (0.1, 265, 0.01)
+    assert "factor=0.1" in rec.rationale and "patience=265" in rec.rationale and "patience=265" in rec.code

@@ -231,10 +231,18 @@ class Recommendation:
                     f"patience={p['patience']}, threshold={p['threshold']},\n    threshold_mode={p['threshold_mode']!r}, "
                     f"cooldown={p['cooldown']}, min_lr={p['min_lr']:.4g})\n")
         else:
-            body = "scheduler = lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)  # keep the current LR\n"
-            lr_line = ""
-        step = ("# after each evaluation of the monitored loss:\n#     scheduler.step(val_loss)\n" if self.kind == "reduce_on_plateau"
-                else "# in the training loop, after optimizer.step():\n#     scheduler.step()\n")
+            # A second scheduler on the same optimizer would fight the user's own one (a LambdaLR
+            # of 1.0 resets the LR to its initial value every step), so "keep" pastes nothing.
+            head = lr_line = ""
+            body = "# nothing to change: keep your optimizer's LR and your current LR scheduler\n"
+        if self.kind == "keep":
+            step = ""
+        elif self.kind == "reduce_on_plateau":
+            step = ("# patience counts scheduler.step() calls: call it after every optimizer.step() with the training loss,\n"
+                    "#     scheduler.step(loss.item())\n"
+                    "# or once per evaluation with patience divided by the steps between evaluations.\n")
+        else:
+            step = "# in the training loop, after optimizer.step():\n#     scheduler.step()\n"
         clip = ""
         if p.get("clip_grad_norm"):
             clip = (f"# before optimizer.step():\n#     torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm={p['clip_grad_norm']})\n")
@@ -475,15 +483,22 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               source="report", finding=fd)
     if finding.kind == "plateau":
         length = max(1, int(finding.end_step) - s)
-        patience = max(2, length // 4)
-        params = {"peak_lr": float(x), "mode": "min", "factor": 0.3, "patience": patience, "threshold": 1e-3,
-                  "threshold_mode": "rel", "cooldown": patience // 2, "min_lr": float(x) / 1000.0, "eps": 1e-8,
+        # The detector states the plateau in ReduceLROnPlateau terms (the parameters that would
+        # have cut it); reuse them so the finding and the advice quote one set of numbers.
+        rop = dict((finding.evidence or {}).get("reduce_lr_on_plateau") or {})
+        patience = int(rop.get("patience") or max(2, length // 4))
+        factor = float(rop.get("factor") or 0.3)
+        threshold = float(rop.get("threshold") or 1e-3)
+        mode, threshold_mode = str(rop.get("mode") or "min"), str(rop.get("threshold_mode") or "rel")
+        params = {"peak_lr": float(x), "mode": mode, "factor": factor, "patience": patience, "threshold": threshold,
+                  "threshold_mode": threshold_mode, "cooldown": patience // 2, "min_lr": float(x) / 1000.0, "eps": 1e-8,
                   "decay_start": s}
         return Recommendation("reduce_on_plateau", params, total_steps,
                               f"The loss stopped improving ({where}, {length} steps). Lower the LR when it stalls: "
-                              f"ReduceLROnPlateau(factor=0.3, patience={patience} steps, threshold=1e-3 relative, "
-                              f"cooldown={patience // 2}, min_lr={x / 1000:.3g}), stepped with the loss every step; or "
-                              f"start a planned decay at step {s}.", source="report", finding=fd)
+                              f"ReduceLROnPlateau(factor={factor:g}, patience={patience} steps, threshold={threshold:g} "
+                              f"{'relative' if threshold_mode == 'rel' else 'absolute'}, cooldown={patience // 2}, "
+                              f"min_lr={x / 1000:.3g}), stepped with the loss every step; or start a planned decay at "
+                              f"step {s}.", source="report", finding=fd)
     # lr_too_low
     peak = max(3.0 * x, rt_lr or 0.0)
     k, params, why = schedule_for(peak, total_steps, facts, kind)
