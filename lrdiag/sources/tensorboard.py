@@ -19,9 +19,11 @@ import struct
 import warnings
 from pathlib import Path
 
+import numpy as np
 
 from .base import Columns, fail
-from .tfrecord import iter_records
+from .event_scalars import decode_block
+from .tfrecord import iter_record_blocks
 
 _CRC = struct.Struct("<I")
 _PLUGIN_SCALARS = "scalars"
@@ -62,37 +64,58 @@ def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str]) -> int
     """Add every scalar of one event file to ``cols``; return the number of events read.
 
     ``plugin_of`` remembers each tag's plugin across files (TF2 writes the metadata only with a
-    tag's first value).
+    tag's first value). Plain scalar events are decoded a block at a time
+    (:mod:`lrdiag.sources.event_scalars`); every other record goes through protobuf.
     """
-    from google.protobuf.message import DecodeError
-    from tensorboard.compat.proto import event_pb2
-
     n = 0
     bad = 0
-    for data in iter_records(path):
-        ev = event_pb2.Event()
-        try:
-            ev.ParseFromString(data)
-        except (DecodeError, RuntimeError, ValueError):
-            bad += 1
-            continue
-        n += 1
-        if not ev.HasField("summary"):
-            continue
-        step = int(ev.step)
-        for v in ev.summary.value:
-            kind = v.WhichOneof("value")
-            if v.HasField("metadata") and v.metadata.plugin_data.plugin_name:
-                plugin_of.setdefault(v.tag, v.metadata.plugin_data.plugin_name)
-            if kind == "simple_value":
-                cols.add(v.tag, step, float(v.simple_value))
-            elif kind == "tensor" and plugin_of.get(v.tag, _PLUGIN_SCALARS) == _PLUGIN_SCALARS:
-                x = _tensor_scalar(v.tensor)
-                if x is not None:
-                    cols.add(v.tag, step, x)
+    for buf, starts, lengths in iter_record_blocks(path):
+        fast, rest = decode_block(np.frombuffer(buf, dtype=np.uint8), starts, lengths)
+        per_tag: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {t: [v] for t, v in fast.items()}
+        n += len(starts)
+        for i in rest.tolist():
+            s = int(starts[i])
+            events = _parse_event(buf[s:s + int(lengths[i])], plugin_of)
+            if events is None:
+                bad += 1
+                n -= 1
+                continue
+            for tag, step, value in events:
+                per_tag.setdefault(tag, []).append((np.array([i]), np.array([step], dtype=np.int64), np.array([value])))
+        for tag, parts in per_tag.items():
+            idx, steps, values = (np.concatenate(x) for x in zip(*parts)) if len(parts) > 1 else parts[0]
+            order = np.argsort(idx, kind="stable")  # file order within the tag (later values win)
+            cols.add_many(tag, steps[order], values[order])
     if bad:
         warnings.warn(f"{path}: skipped {bad} undecodable event(s)")
     return n
+
+
+def _parse_event(data: bytes, plugin_of: dict[str, str]) -> list[tuple[str, int, float]] | None:
+    """The scalars of one event record parsed with protobuf; None when it does not decode."""
+    from google.protobuf.message import DecodeError
+    from tensorboard.compat.proto import event_pb2
+
+    ev = event_pb2.Event()
+    try:
+        ev.ParseFromString(data)
+    except (DecodeError, RuntimeError, ValueError):
+        return None
+    out: list[tuple[str, int, float]] = []
+    if not ev.HasField("summary"):
+        return out
+    step = int(ev.step)
+    for v in ev.summary.value:
+        kind = v.WhichOneof("value")
+        if v.HasField("metadata") and v.metadata.plugin_data.plugin_name:
+            plugin_of.setdefault(v.tag, v.metadata.plugin_data.plugin_name)
+        if kind == "simple_value":
+            out.append((v.tag, step, float(v.simple_value)))
+        elif kind == "tensor" and plugin_of.get(v.tag, _PLUGIN_SCALARS) == _PLUGIN_SCALARS:
+            x = _tensor_scalar(v.tensor)
+            if x is not None:
+                out.append((v.tag, step, x))
+    return out
 
 
 def event_files(run_dir: Path) -> list[Path]:

@@ -80,6 +80,17 @@ def _first_bad(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tupl
 
 def iter_records(path: Path) -> Iterator[bytes]:
     """Yield the data of every intact record; warn and stop at the first truncated or corrupt one."""
+    for buf, starts, lengths in iter_record_blocks(path):
+        for s, n in zip(starts.tolist(), lengths.tolist()):
+            yield buf[s:s + n]
+
+
+def iter_record_blocks(path: Path) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
+    """Yield ``(buf, starts, lengths)``: a block of the file and where each intact record's data
+    lies in it (int64 arrays), so callers can decode many records at once.
+
+    Same semantics as :func:`iter_records` (warn and stop at the first truncated or corrupt record).
+    """
     size = file_size(path)
     with open(path, "rb") as f:
         buf = b""
@@ -104,8 +115,8 @@ def iter_records(path: Path) -> Iterator[bytes]:
             st = np.asarray(starts, dtype=np.int64)
             bad, why = _first_bad(arr, st, np.asarray(lengths, dtype=np.int64)) if starts else (None, "")
             good = len(starts) if bad is None else bad
-            for s, n in zip(starts[:good], lengths[:good]):
-                yield buf[s + 12:s + 12 + n]
+            if good:
+                yield buf, st[:good] + 12, np.asarray(lengths[:good], dtype=np.int64)
             if bad is not None:
                 warnings.warn(f"{path}: {why} at byte {base + starts[bad]}; read the events before it")
                 return
