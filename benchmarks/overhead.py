@@ -2,8 +2,10 @@
 
     python benchmarks/overhead.py            # full run (a few minutes on one CPU thread)
     python benchmarks/overhead.py --quick    # fewer repetitions
+    python benchmarks/overhead.py --no-fused # the torch._foreach_* path only (LRDIAG_FUSED=0)
+    python benchmarks/overhead.py --threads 2
 
-Workloads (one CPU thread, ``torch.set_num_threads(1)``):
+Workloads (one CPU thread, ``torch.set_num_threads(1)``, unless ``--threads``):
   (a) MLP of about 4M parameters, batch 256, Adam;
   (b) a small CNN on 32x32 images, batch 64, SGD with momentum.
 For each, three copies of the same model and optimizer train side by side: no Monitor, a Monitor
@@ -14,6 +16,11 @@ CPU time is ``time.process_time()`` of the whole process, so the writer thread's
 On a shared machine that ratio is still noisy (other processes evict caches), so a second,
 "self-measured" ratio is printed: 1 + (CPU time inside the Monitor's step hooks, measured with
 ``time.thread_time()``, + CPU time of its writer thread) / (CPU time of a step without Monitor).
+
+Warm-up: the Monitor compiles its fused C kernel (``lrdiag.fused``) on first use in a background
+thread and uses the foreach path until it is ready. The warm-up waits for that build (and then
+runs a few steps of every copy), so the timed blocks measure the steady state; each line says
+which path the timed ratio steps took ("norms: fused" or "norms: foreach").
 
 Also printed: the Monitor's extra memory (snapshot buffers + row buffer, counted exactly; on CUDA
 the measured peak difference), a line with MLflow on (local SQLite in a temp dir), and a scale line
@@ -36,6 +43,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import lrdiag  # noqa: E402
+import lrdiag.fused  # noqa: E402
 from lrdiag import names  # noqa: E402
 
 
@@ -89,7 +97,7 @@ class Copy:
         if self.mon is None:
             return 0
         plan = self.mon._plan
-        snaps = sum(t.numel() * t.element_size() for t in plan.snaps or [])
+        snaps = sum(t.numel() * t.element_size() for t in plan.snaps if t is not None)
         return snaps + self.mon._rows.numel() * self.mon._rows.element_size()
 
     def own_cpu(self) -> tuple[float, float]:
@@ -106,8 +114,10 @@ class Copy:
 
 def measure(name, spec, configs, reps, block, tmp):
     copies = {label: Copy(spec, kw, Path(tmp) / f"{name}-{label}") for label, kw in configs.items()}
+    lrdiag.fused.wait(timeout=300)  # the background compile of the C kernel (no-op when switched off)
     for c in copies.values():
-        c.block(3)  # warm-up: allocator, optimizer state, Monitor buffers
+        c.block(3)  # warm-up: allocator, optimizer state, Monitor buffers, the kernel's tables
+    paths0 = {label: dict(c.mon.norm_paths) for label, c in copies.items() if c.mon is not None}
     times = {label: [] for label in copies}
     own0 = {label: c.own_cpu() for label, c in copies.items()}
     for _ in range(reps):
@@ -118,18 +128,27 @@ def measure(name, spec, configs, reps, block, tmp):
     base = times["off"]
     timed_steps = reps * block
     own = {label: [(b - a) / timed_steps for a, b in zip(own0[label], c.own_cpu())] for label, c in copies.items()}
+    paths = {label: {k: v - paths0[label][k] for k, v in c.mon.norm_paths.items()} for label, c in copies.items() if c.mon is not None}
     out = {}
     for label in copies:
         if label == "off":
             continue
         ratios = [t / b for t, b in zip(times[label], base)]
         q = statistics.quantiles(ratios, n=4) if len(ratios) >= 4 else [min(ratios), 0, max(ratios)]
-        out[label] = (statistics.median(ratios), q[0], q[2], copies[label].extra_bytes(), own[label])
+        out[label] = (statistics.median(ratios), q[0], q[2], copies[label].extra_bytes(), own[label], path_label(paths[label]))
     step_ms = statistics.median(base) / block * 1e3
     params = sum(p.numel() for p in copies["off"].model.parameters())
     for c in copies.values():
         c.close()
     return step_ms, params, out
+
+
+def path_label(counts: dict[str, int]) -> str:
+    """Which norm path the timed ratio steps took: "fused", "foreach" or a mix with counts."""
+    used = {k: v for k, v in counts.items() if v}
+    if len(used) == 1:
+        return next(iter(used))
+    return ", ".join(f"{k} {v}" for k, v in used.items()) or "none"
 
 
 def scale_line(steps: int, layers: int, tmp: str, tb_steps: int) -> str:
@@ -174,7 +193,7 @@ def mlflow_line(reps: int, block: int, tmp: str) -> str:
     uri = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
     spec = WORKLOADS["mlp_4m_adam_b256"]
     step_ms, _, out = measure("mlflow", spec, {"off": None, "mlflow": dict(mlflow=uri)}, reps, block, tmp)
-    r, lo, hi, _, (hook, writer) = out["mlflow"]
+    r, lo, hi, _, (hook, writer), _path = out["mlflow"]
     own = 1 + (hook + writer) / (step_ms / 1e3)
     return f"mlflow on (sqlite, same MLP): {r:.3f}x (IQR {lo:.3f}-{hi:.3f}), self-measured {own:.4f}x (writer thread {writer * 1e3:.2f} ms/step; MLflow's own sender thread not counted here)"
 
@@ -223,21 +242,30 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--scale-steps", type=int, default=1_000_000)
     ap.add_argument("--tb-steps", type=int, default=20_000)
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (the fused kernel uses as many)")
+    ap.add_argument("--no-fused", action="store_true", help="Monitor(fused=False): the torch._foreach_* path only")
+    ap.add_argument("--only", choices=sorted(WORKLOADS), help="one workload, and skip the adam/mlflow/scale lines")
     args = ap.parse_args(argv)
     if args.quick:
         args.reps, args.block, args.scale_steps, args.tb_steps = 5, 5, 100_000, 5_000
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     random.seed(0)
-    print(f"torch {torch.__version__}, 1 thread, {args.reps} interleaved repetitions of {args.block}-step blocks")
-    configs = {"off": None, "every=1": dict(every=1, ratio_every=1), "ratio_every=10": dict(every=1, ratio_every=10)}
+    fused = False if args.no_fused else None
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.reps} interleaved repetitions of {args.block}-step blocks; "
+          f"fused kernel: {'off' if args.no_fused else lrdiag.fused.status() if lrdiag.fused.wait(300) is None else 'ready'}")
+    configs = {"off": None, "every=1": dict(every=1, ratio_every=1, fused=fused), "ratio_every=10": dict(every=1, ratio_every=10, fused=fused)}
     with tempfile.TemporaryDirectory() as tmp:
         for name, spec in WORKLOADS.items():
+            if args.only and name != args.only:
+                continue
             step_ms, params, out = measure(name, spec, configs, args.reps, args.block, tmp)
             print(f"{name}: {params / 1e6:.2f}M params, {step_ms:.1f} ms/step without Monitor")
-            for label, (r, lo, hi, extra, (hook, writer)) in out.items():
+            for label, (r, lo, hi, extra, (hook, writer), path) in out.items():
                 own = 1 + (hook + writer) / (step_ms / 1e3)
                 print(f"  {label:15s} {r:.3f}x  (IQR {lo:.3f}-{hi:.3f})  self-measured {own:.4f}x "
-                      f"(hooks {hook * 1e3:.2f} ms + writer {writer * 1e3:.3f} ms per step)  extra memory {extra / 2**20:.1f} MiB")
+                      f"(hooks {hook * 1e3:.2f} ms + writer {writer * 1e3:.3f} ms per step)  extra memory {extra / 2**20:.1f} MiB  norms: {path}")
+        if args.only:
+            return
         print(adam_state_line())
         print(mlflow_line(max(3, args.reps // 3), args.block, tmp))
         print(scale_line(args.scale_steps, 200, tmp, args.tb_steps))

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import fused as _cfused
 from . import names, norms
 from .errors import LRDiagError
 from .sinks.base import Sink
@@ -156,7 +157,7 @@ class _Plan:
     sums.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, owner: Mapping[int, str], fast_path: bool):
+    def __init__(self, optimizer: torch.optim.Optimizer, owner: Mapping[int, str], fast_path: bool, fused_ok: bool = False):
         self.signature = _signature(optimizer)
         self.fast_path = fast_path and type(optimizer) is torch.optim.SGD
         raw = [names.group_name(g, i) for i, g in enumerate(optimizer.param_groups)]
@@ -201,8 +202,20 @@ class _Plan:
             self.factors = torch.tensor(f, dtype=torch.float32, device=self.home)
             mesh = next(p.device_mesh for p in self.params if norms.is_dtensor(p))  # type: ignore[attr-defined]
             self.process_group = mesh.get_group() if mesh.ndim == 1 else None
-        self.snaps: list[Tensor] | None = None
+        # squared norms are summed in float64 on CPU (cheap there); float32 on accelerators
+        self.acc = torch.float64 if self.home.type == "cpu" else torch.float32
+        self.all_idx = list(range(P))
+        self.group_set = sorted(set(self.group_of))
+        self.snaps: list[Tensor | None] = [None] * P
+        self._all_snapped = P == 0
         self._sub_cache: dict[tuple[int, ...], tuple[list[int], Any, Tensor]] = {}
+        # the C kernel's share: CPU float32 contiguous parameters of an unsharded CPU model
+        can_fuse = fused_ok and not self.sharded and self.home.type == "cpu"
+        self.fused_idx = [i for i, t in enumerate(locals_) if can_fuse and norms.fusable(t)]
+        self.rest_set = set(self.all_idx) - set(self.fused_idx)
+        self.rest_idx = sorted(self.rest_set)
+        self._fz: norms.FusedPass | None = None
+        self.stale = False  # set when a parameter stopped fitting the plan: the Monitor re-plans
 
     # number of device-row columns: 4 fixed + layers + groups
     @property
@@ -237,63 +250,128 @@ class _Plan:
             self._sub_cache[key] = hit
         return hit
 
-    def grad_norms(self) -> tuple[Tensor, list[int]]:
-        """Per-parameter gradient norms (0 where there is no gradient) and who has a gradient."""
-        P = len(self.params)
+    def _fused_pass(self) -> "norms.FusedPass | None":
+        """The C kernel's passes over ``fused_idx`` once the kernel is ready (None until then)."""
+        if not self.fused_idx:
+            return None
+        if self._fz is None:
+            k = _cfused.kernels()  # the first call starts the background build; None until done
+            if k is None:
+                return None
+            self._fz = norms.FusedPass(k, [self.params[i] for i in self.fused_idx])
+        return self._fz
+
+    def _alloc_snaps(self, idx: Sequence[int]) -> None:
+        if self._all_snapped:
+            return
+        locs = None
+        for i in idx:
+            if self.snaps[i] is None:
+                locs = locs or self.locals()
+                self.snaps[i] = torch.empty_like(locs[i])  # a contiguous parameter gets a contiguous copy
+        self._all_snapped = all(t is not None for t in self.snaps)
+
+    def _scatter(self, out: Tensor, idx: Sequence[int], values: Tensor) -> None:
+        """``out[idx] = values`` (converted to ``out``'s dtype); the whole vector when idx is everything."""
+        values = values.to(out.dtype)
+        if len(idx) == len(out):
+            out.copy_(values)
+        else:
+            out[self._subset(list(idx))[2]] = values
+
+    def _sq_norms(self, tensors: Sequence[Tensor], idx: Sequence[int], out: Tensor) -> None:
+        """``out[i] = ||tensors[i]||²`` for i in idx, with foreach norms."""
+        if not idx:
+            return
+        b = self.buckets if len(idx) == len(out) else self._subset(list(idx))[1]
+        n = norms.foreach_norms([norms.local(tensors[i]) for i in idx], self.home, b)
+        self._scatter(out, idx, n.to(self.acc).square_())
+
+    def _snapshot(self, idx: Sequence[int], locs: Sequence[Tensor]) -> None:
+        if len(idx) == len(locs):
+            norms.snapshot(self.snaps, locs, self.buckets)  # type: ignore[arg-type]
+        elif idx:
+            norms.snapshot([self.snaps[i] for i in idx], [locs[i] for i in idx], self._subset(list(idx))[1])  # type: ignore[misc]
+
+    def grad_sq(self) -> Tensor:
+        """Per-parameter squared gradient norms (0 where there is no gradient), foreach path."""
         grads = [p.grad for p in self.params]
-        has = [i for i, g in enumerate(grads) if g is not None]
-        if len(has) == P:
-            return norms.foreach_norms([norms.local(g) for g in grads], self.home, self.buckets), has
-        gn = torch.zeros(P, device=self.home)
-        if has:
-            # cached index tensor: no host-to-device copy (a sync on GPU) per step
-            gn[self._subset(has)[2]] = norms.foreach_norms([norms.local(grads[i]) for i in has], self.home)
-        return gn, has
+        out = torch.zeros(len(grads), dtype=self.acc, device=self.home)
+        self._sq_norms(grads, [i for i, g in enumerate(grads) if g is not None], out)
+        return out
 
     def before(self, optimizer: torch.optim.Optimizer, closure: bool = False) -> dict[str, Any]:
-        """At the pre-step hook of a ratio step: grad norms, weight norms, snapshot of θ_before.
+        """At the pre-step hook of a ratio step: squared grad and weight norms, snapshot of θ_before.
 
+        Parameters in ``fused_idx`` go through one pass of the C kernel (``lrdiag.fused``) once it
+        is ready; the rest, and all of them before that, through ``torch._foreach_*``.
         With a closure (LBFGS, Lightning's automatic optimization) the gradients of this step are
         computed inside ``step()``: grad norms wait for the post-step hook, and every parameter
         takes the snapshot path (the SGD fast path needs this step's gradient up front).
         """
-        locs = self.locals()
-        P = len(locs)
-        grads = [p.grad for p in self.params]
-        if closure:
-            gn, has = None, list(range(P))
-        else:
-            gn, has = self.grad_norms()
-        wn = norms.foreach_norms(locs, self.home, self.buckets)
+        P = len(self.params)
+        grads: list[Tensor | None] = [None] * P if closure else [p.grad for p in self.params]
         pg = optimizer.param_groups
-        kinds = {gi: self._kind(pg[gi]) for gi in set(self.group_of)}
+        kinds = {gi: self._kind(pg[gi]) for gi in self.group_set}
         lrs = {gi: float(pg[gi]["lr"]) for gi in kinds}
-        generic = [i for i in range(P) if closure or kinds[self.group_of[i]] == _GENERIC or grads[i] is None or grads[i].is_sparse]
-        if generic:
-            if self.snaps is None:
-                self.snaps = [torch.empty_like(t) for t in locs]
-            if len(generic) == P:
-                norms.snapshot(self.snaps, locs, self.buckets)
+        if closure or not self.fast_path:
+            generic = self.all_idx
+        else:
+            generic = [i for i in range(P) if kinds[self.group_of[i]] == _GENERIC or grads[i] is None or grads[i].is_sparse]  # type: ignore[union-attr]
+        has = self.all_idx if closure else [i for i, g in enumerate(grads) if g is not None]
+        self._alloc_snaps(generic)
+        wsq = torch.zeros(P, dtype=self.acc, device=self.home)
+        gsq = None if closure else torch.zeros(P, dtype=self.acc, device=self.home)
+        rest, grad_rest, fz = self.all_idx, has, self._fused_pass()
+        if fz is not None:
+            fi, snaps = self.fused_idx, self.snaps
+            gen = None if len(generic) == P else set(generic)
+            bad = fz.pre([self.params[i] for i in fi], [grads[i] for i in fi],
+                         [snaps[i] if gen is None or i in gen else None for i in fi])
+            if bad is None:  # a parameter changed under us (p.data replaced): foreach now, re-plan next step
+                fz, self.stale = None, True
+                self.snaps, self._all_snapped = [None] * P, False  # sized like the parameters as they are now
+                self._alloc_snaps(generic)
             else:
-                _, b, _ = self._subset(generic)
-                norms.snapshot([self.snaps[i] for i in generic], [locs[i] for i in generic], b)
-        return {"gn": gn, "wn": wn, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has)}
+                self._scatter(wsq, fi, fz.wsq)
+                if gsq is not None:
+                    self._scatter(gsq, fi, fz.gsq)
+                rest = self.rest_idx
+                grad_rest = [i for i in has if i in self.rest_set] + [fi[j] for j in bad]
+        if rest:
+            locs = self.locals()
+            self._sq_norms(locs, rest, wsq)
+            snap = rest if generic is self.all_idx else [i for i in generic if i in self.rest_set]
+            try:
+                self._snapshot(snap, locs)
+            except RuntimeError:  # a parameter re-allocated with another shape (p.data = ...)
+                for i in snap:
+                    self.snaps[i] = torch.empty_like(locs[i])
+                self._snapshot(snap, locs)
+                self.stale = True  # and re-plan before the next step
+        if gsq is not None:
+            self._sq_norms(grads, grad_rest, gsq)  # type: ignore[arg-type]
+        return {"gsq": gsq, "wsq": wsq, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has),
+                "fused": fz, "path": "fused" if fz is not None else "foreach"}
 
     def after(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> Tensor:
         """At the post-step hook: the row values from grad_norm to the last group ratio."""
-        locs = self.locals()
-        P = len(locs)
+        P = len(self.params)
         generic = pre["generic"]
-        if len(generic) == P:
-            u = norms.update_norms(self.snaps, locs, self.home, self.buckets)  # type: ignore[arg-type]
-        else:
-            u = torch.zeros(P, device=self.home)
-            if generic:
-                _, b, t = self._subset(generic)
-                u[t] = norms.update_norms([self.snaps[i] for i in generic], [locs[i] for i in generic], self.home, b)  # type: ignore[index]
-            self._fast_updates(optimizer, pre, u, set(generic))
-        gn = pre["gn"] if pre["gn"] is not None else self.grad_norms()[0]
-        sq = torch.stack([u, pre["wn"], gn]).square_()
+        usq = torch.zeros(P, dtype=self.acc, device=self.home)
+        rest, fz = generic, pre["fused"]
+        if fz is not None and fz.post([self.params[i] for i in self.fused_idx]):
+            self._scatter(usq, self.fused_idx, fz.usq)  # 0 where no snapshot was taken (SGD fast path)
+            rest = [i for i in generic if i in self.rest_set]
+        if rest:
+            locs = self.locals()
+            b = self.buckets if len(rest) == P else self._subset(rest)[1]
+            u = norms.update_norms([self.snaps[i] for i in rest], [locs[i] for i in rest], self.home, b)  # type: ignore[misc]
+            self._scatter(usq, rest, u.to(self.acc).square_())
+        if len(generic) != P:
+            self._fast_updates(optimizer, pre, usq, set(generic))
+        gsq = pre["gsq"] if pre["gsq"] is not None else self.grad_sq()
+        sq = torch.stack([usq, pre["wsq"], gsq])
         if self.factors is not None:
             sq = sq * self.factors
         # every parameter counts for its layer, its group and "all": the columns repeated 3 times
@@ -301,16 +379,16 @@ class _Plan:
         sums = norms.segment_sums(sq.unsqueeze(1).expand(-1, 3, -1).reshape(3, -1), self.index, self.n_segments)
         if self.sharded:
             norms.all_reduce_sum(sums, self.process_group)
-        roots = sums.sqrt()
+        roots = sums.sqrt_()
         ratio = roots[0] / roots[1]
         return torch.cat([roots[2, -1:], roots[1, -1:], roots[0, -1:], ratio[:-1]])
 
-    def _fast_updates(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any], u: Tensor, generic: set[int]) -> None:
-        """||Δθ|| from SGD's own state instead of a snapshot.
+    def _fast_updates(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any], usq: Tensor, generic: set[int]) -> None:
+        """||Δθ||² from SGD's own state instead of a snapshot.
 
         SGD without Nesterov updates θ ← θ − lr·b where b is the momentum buffer after this step
         (b = g + wd·θ without momentum), so ||Δθ|| = lr·||b||; with neither momentum nor weight
-        decay, ||Δθ|| = lr·||g|| reuses the grad norms already computed. Parameters without a
+        decay, ||Δθ||² = lr²·||g||² reuses the grad norms already computed. Parameters without a
         gradient are not updated by SGD: their ||Δθ|| stays 0.
         """
         kinds, lrs = pre["kinds"], pre["lrs"]
@@ -328,14 +406,13 @@ class _Plan:
                 scales.append(lrs[gi])
             else:
                 plain_idx.append(i)
-                plain_scales.append(lrs[gi])
+                plain_scales.append(lrs[gi] ** 2)
         if mom_idx:
-            u[self._subset(mom_idx)[2]] = norms.scaled_norms(bufs, scales, self.home)
+            self._scatter(usq, mom_idx, norms.scaled_norms(bufs, scales, self.home).to(self.acc).square_())
         if plain_idx:
-            # lr·||g||: scale a device vector by python floats without building a device tensor
+            # lr²·||g||²: scale a device vector by python floats without building a device tensor
             t = self._subset(plain_idx)[2]
-            scaled = torch._foreach_mul(list(pre["gn"][t].unbind()), plain_scales)
-            u[t] = torch.stack(scaled)
+            self._scatter(usq, plain_idx, torch.stack(torch._foreach_mul(list(pre["gsq"][t].unbind()), plain_scales)))
 
 
 class _Writer(threading.Thread):
@@ -543,6 +620,12 @@ class Monitor:
         ``close()`` analyses the run and writes the report to every sink.
     fast_path : bool
         For SGD, read ||Δθ|| from the momentum buffer (or the gradient) instead of a snapshot.
+    fused : bool, optional
+        Compute the norms of CPU float32 parameters with lrdiag's small C kernel
+        (``lrdiag.fused``): two passes over memory per ratio step instead of about eight. It is
+        compiled with the system C compiler on first use, in the background (the foreach path is
+        used meanwhile, and wherever there is no compiler). Default: on unless the environment
+        sets ``LRDIAG_FUSED=0``; ``False`` switches it off for this monitor.
     start_step : int
         Step number of the first optimizer step (for a resumed run).
     loss_timing : {"auto", "before_step", "after_step"}
@@ -569,6 +652,7 @@ class Monitor:
         tensorboard: bool = True,
         analyze_on_close: bool = True,
         fast_path: bool = True,
+        fused: bool | None = None,
         start_step: int = 0,
         loss_timing: str = "auto",
         rank: int | None = None,
@@ -597,6 +681,9 @@ class Monitor:
         self.report = None
         self._reporter = _Reporter()
         self._fast_path = fast_path
+        self._fused = _cfused.enabled(fused)
+        #: ratio steps computed per path: "fused" (the C kernel took part) or "foreach"
+        self.norm_paths = {"fused": 0, "foreach": 0}
         self._step = int(start_step)
         self._loss_timing = loss_timing
         self._closed = False
@@ -618,7 +705,9 @@ class Monitor:
         self.hook_cpu_seconds = 0.0
 
         self._owner = layer_names(model)
-        self._plan = _Plan(optimizer, self._owner, fast_path)
+        self._plan = _Plan(optimizer, self._owner, fast_path, self._fused)
+        if self._plan.fused_idx:
+            _cfused.kernels()  # start the background build now: it is usually ready by the first step
         # Under DDP every rank holds the same parameters: rank 0 alone records. Sharded (FSDP)
         # parameters need every rank for the norm reductions, but still only rank 0 writes.
         if model is not None and not self._plan.sharded and _uses_fsdp1(model):
@@ -819,7 +908,9 @@ class Monitor:
             self._begin_step()
             s = self._step
             if self._stats_on and s % self.ratio_every == 0:
-                closure = (args[0] if args else kwargs.get("closure")) is not None
+                # torch passes ``step``'s own arguments, self included: args == (optimizer, closure?)
+                pos = args[1:] if args and args[0] is optimizer else args
+                closure = (pos[0] if pos else kwargs.get("closure")) is not None
                 self._pre = self._plan.before(optimizer, closure=closure)
             else:
                 self._pre = None
@@ -838,6 +929,7 @@ class Monitor:
                 if pre is not None:
                     try:
                         self._rows[row, _GRAD:].copy_(self._plan.after(optimizer, pre))
+                        self.norm_paths[pre["path"]] += 1
                         self._failures = 0
                     except Exception as e:  # the row keeps its LR and loss; ratios stay NaN
                         self._fault("update-ratio computation", e)
@@ -864,7 +956,7 @@ class Monitor:
     def _begin_step(self) -> None:
         """Start of an optimizer step: finish the previous row's loss (after_step mode), check the plan."""
         self._finish_pending()
-        if self._force_rebuild or _signature(self.optimizer) != self._plan.signature:
+        if self._force_rebuild or self._plan.stale or _signature(self.optimizer) != self._plan.signature:
             self._rebuild()
 
     def _rebuild(self) -> None:
@@ -873,7 +965,7 @@ class Monitor:
         old = self._plan
         if self.model is not None:
             self._owner = layer_names(self.model)
-        self._plan = _Plan(self.optimizer, self._owner, self._fast_path)
+        self._plan = _Plan(self.optimizer, self._owner, self._fast_path, self._fused)
         if old.width != self._plan.width or old.home != self._plan.home:
             self._alloc_rows()
         if self._writer is not None and (old.layers != self._plan.layers or old.groups != self._plan.groups):

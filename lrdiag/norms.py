@@ -137,3 +137,83 @@ def all_reduce_sum(t: Tensor, group=None) -> Tensor:
 
     dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
     return t
+
+
+def fusable(t: Tensor) -> bool:
+    """Whether the C kernel (``lrdiag.fused``) may read ``t``: a plain dense contiguous CPU float32 tensor."""
+    return (type(t) in (Tensor, torch.nn.Parameter) and t.dtype is torch.float32 and t.layout is torch.strided
+            and t.device.type == "cpu" and t.is_contiguous())
+
+
+def _readable(t: Tensor, n: int) -> bool:
+    """The per-step check before handing ``t``'s pointer to C: still float32, dense, CPU, contiguous, n elements.
+
+    A parameter whose ``.data`` was replaced, or a gradient of another layout, fails it; C never
+    sees a pointer whose extent it does not know.
+    """
+    return t.dtype is torch.float32 and t.layout is torch.strided and t.is_cpu and t.numel() == n and t.is_contiguous()
+
+
+class FusedPass:
+    """The fused pre/post passes of ``lrdiag.fused`` over a fixed list of CPU float32 tensors.
+
+    ``pre`` reads θ and g, writes the snapshot, and leaves ``Σθ²`` in ``wsq`` and ``Σg²`` in
+    ``gsq`` (float64, one per tensor); ``post`` leaves ``Σ(θ_after − θ_before)²`` in ``usq``.
+    Every call first checks each tensor (``_readable``); a parameter that fails makes the call
+    return False/None and nothing is computed, so the caller takes the foreach path instead.
+    """
+
+    def __init__(self, kernels, params: Sequence[Tensor]):
+        self.k = kernels
+        self.n = [p.numel() for p in params]
+        c = self.count = len(params)
+        self.tab = torch.zeros((4, c), dtype=torch.int64)
+        self.out = torch.zeros(2 * c, dtype=torch.float64)
+        self._tab = self.tab.numpy()  # a view: cheap row assignment from Python lists
+        self._tab[3] = self.n
+        self._args = (c, self.tab.data_ptr(), self.out.data_ptr())
+        self.wsq, self.gsq, self.usq = self.out[:c], self.out[c:], self.out[:c]
+
+    def pre(self, params: Sequence[Tensor], grads: Sequence[Tensor | None], snaps: Sequence[Tensor | None]) -> list[int] | None:
+        """One pass: snapshot (where ``snaps[j]`` is given), ``wsq`` and ``gsq`` (0 where no gradient).
+
+        Returns the positions whose gradient exists but could not be read here (their ``gsq`` is 0:
+        the caller computes them), or None when a parameter or snapshot failed the check.
+        """
+        pp, gp, sp, bad = [], [], [], []
+        for j, (p, g, s, n) in enumerate(zip(params, grads, snaps, self.n)):
+            if not _readable(p, n):
+                return None
+            pp.append(p.data_ptr())
+            if g is None:
+                gp.append(0)
+            elif type(g) is Tensor and _readable(g, n):
+                gp.append(g.data_ptr())
+            else:
+                gp.append(0)
+                bad.append(j)
+            if s is None:
+                sp.append(0)
+            elif _readable(s, n):
+                sp.append(s.data_ptr())
+            else:
+                return None
+        tab = self._tab
+        tab[0], tab[1], tab[2] = pp, gp, sp
+        self.k.pre(*self._args, torch.get_num_threads())
+        return bad
+
+    def post(self, params: Sequence[Tensor]) -> bool:
+        """One pass over the snapshots taken by ``pre``: ``usq`` (0 where no snapshot was taken).
+
+        The snapshot tensors must still be alive (the caller holds them); False (nothing computed)
+        if a parameter no longer passes the check.
+        """
+        pp = []
+        for p, n in zip(params, self.n):
+            if not _readable(p, n):
+                return False
+            pp.append(p.data_ptr())
+        self._tab[0] = pp
+        self.k.post(*self._args, torch.get_num_threads())
+        return True
