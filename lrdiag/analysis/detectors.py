@@ -15,6 +15,8 @@ options with defaults tuned on the tuning split of ``benchmarks/detectors.py``.
 * ``detect_lr_band``: per-layer update ratios far below / above the optimizer's band.
 * ``detect_unstable_stall``: early instability (ratios far above the band, or the loss rising
   above its start) followed by a stall far above where a working LR gets: LR too high.
+* ``detect_loss_rise``: the loss level rose above its best and stayed there to the end: LR too
+  high.
 """
 
 from __future__ import annotations
@@ -180,6 +182,7 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
             if future5[c] > best5[c] - kept_progress * scale and (blow is None or c < blow):
                 blow = c
                 best = np.minimum(best, best5)  # the level it blew up from
+                sm = np.minimum(sm, sm5)  # onset: judged on the curve that reached that level
     if blow is None and nonfinite_step is None:
         return out
     ev = s.sampling_evidence()
@@ -333,7 +336,7 @@ def _grad_norm_z(s: Series, z: float, block: int) -> tuple[np.ndarray, np.ndarra
 # -- oscillation ----------------------------------------------------------------------------
 
 def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: float = 5.5, fisher_p: float = 1e-7,
-                       min_windows: int = 2, min_amplitude: float = 0.0) -> list[Finding]:
+                       min_windows: int = 2, min_amplitude: float = 0.0, scales: tuple[int, ...] = (1, 2)) -> list[Finding]:
     """Excess alternation of the detrended per-step loss (LR too high: the loss bounces).
 
     Per window of ``window`` points (``signals.window_oscillation_tests``) a window is flagged
@@ -341,8 +344,11 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
     high-frequency power share ``z_hf > z``; Fisher's g ``p < fisher_p``. All z-scores are
     against white noise through the same filter, so independent minibatch noise of any size
     does not fire. An oscillation is ``min_windows`` or more flagged windows with at most one
-    unflagged window between them. Update ratios above the band over the interval raise the
-    confidence and are quoted.
+    unflagged window between them. The test runs at each window length ``c * window`` for ``c``
+    in ``scales``: a weak but steady bounce (lag-1 autocorrelation -0.5, ~5 baseline sd in 128
+    points) is ~7 sd in 256, while the per-window threshold stays the same (each scale's
+    baseline is simulated for its own length). Intervals found at any scale are merged. Update
+    ratios above the band over the interval raise the confidence and are quoted.
 
     Needs per-step data: with a sparser log, alternation is aliased away and the detector
     returns nothing, recording why in ``s.notes``.
@@ -355,21 +361,26 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
     if y.size < window * min_windows:
         s.notes["oscillation"] = f"not tested: {y.size} loss points, need at least {window * min_windows}"
         return []
-    wt = signals.window_oscillation_tests(y, window=window, detrend=detrend)
-    flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | (wt.fisher_p < fisher_p)
-    if min_amplitude > 0:
-        flag &= wt.resid_std > min_amplitude
-    out: list[Finding] = []
-    for a, b in signals.merge_runs(signals.runs(flag), gap=1):
-        nflag = int(flag[a : b + 1].sum())
-        if nflag < min_windows:
+    hits: list[tuple[int, int, signals.WindowTests, slice, int, int]] = []  # (i0, i1, tests, windows, nflag, window)
+    for c in scales:
+        win = int(c * window)
+        if y.size < win * min_windows:
             continue
-        i0, i1 = int(wt.start[a]), min(int(wt.start[b]) + window - 1, y.size - 1)
+        wt = signals.window_oscillation_tests(y, window=win, detrend=detrend)
+        flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | (wt.fisher_p < fisher_p)
+        if min_amplitude > 0:
+            flag &= wt.resid_std > min_amplitude
+        for a, b in signals.merge_runs(signals.runs(flag), gap=1):
+            nflag = int(flag[a : b + 1].sum())
+            if nflag >= min_windows:
+                hits.append((int(wt.start[a]), min(int(wt.start[b]) + win - 1, y.size - 1), wt, slice(a, b + 1), nflag, win))
+    out: list[Finding] = []
+    for i0, i1, wt, sel, nflag, win in _merge_hits(hits):
         start, end = int(s.fsteps[i0]), int(s.fsteps[i1])
-        sel = slice(a, b + 1)
+        a = sel.start
         lr = s.lr_at(start)
         strongest = a + int(np.argmin(wt.fisher_p[sel]))
-        ev = {"per_step": True, "windows_flagged": nflag, "window": window,
+        ev = {"per_step": True, "windows_flagged": nflag, "window": win,
               "lag1_autocorr": float(np.median(wt.rho1[sel])), "z_lag1": float(np.min(wt.z_rho1[sel])),
               "z_turning_points": float(np.max(wt.z_tp[sel])), "z_high_freq_power": float(np.max(wt.z_hf[sel])),
               "fisher_p": float(np.min(wt.fisher_p[sel])), "period_steps": float(wt.period[strongest]),
@@ -384,6 +395,19 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
                f"minibatch noise does (lag-1 autocorrelation {ev['lag1_autocorr']:.2f}).{support} The LR is likely too high; "
                "try 2-3x lower or a decaying schedule.")
         out.append(Finding("oscillation", start, end, "warning", min(conf, 0.99), lr, msg, ev))
+    return out
+
+
+def _merge_hits(hits: list) -> list:
+    """Merge overlapping oscillation intervals found at different window lengths: the union of
+    the interval, and the statistics of the scale that flagged the most windows."""
+    out: list = []
+    for h in sorted(hits, key=lambda h: h[0]):
+        if out and h[0] <= out[-1][1]:
+            keep = out[-1] if out[-1][4] >= h[4] else h
+            out[-1] = (out[-1][0], max(out[-1][1], h[1])) + keep[2:]
+        else:
+            out.append(h)
     return out
 
 
@@ -409,19 +433,28 @@ def _layers_out_of_band_between(s: Series, start: int, end: int, side: str) -> l
 
 def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0.15, min_points: int = 30,
                    max_upper: float = 0.05, confidence_z: float = 2.33, low_lr_frac: float = 0.2,
-                   min_windows: int = 2,
+                   min_windows: int = 2, scales: tuple[float, ...] = (0.7, 1.0, 1.41, 2.0, 2.83, 4.0),
                    converged_frac: float = 0.02, max_points: int = 20000) -> list[Finding]:
     """Stretches where the loss stopped improving, tested with autocorrelation-robust errors.
 
-    The run is cut into windows of ``window_frac`` and of ``2 * window_frac`` of its length (at
-    least ``min_points`` points), stepped by a quarter window. In each, the log-loss slope is fitted by OLS with a
-    Newey-West standard error (``signals.newey_west_slope``); the relative improvement over the
-    window is ``d = -slope * span`` with standard error ``se``. A window is a plateau when
-    ``d < threshold`` (less than 1% better) **and** ``d + confidence_z * se < max_upper`` (we
-    are 99% sure it is less than 5% better: a noisy window that merely *might* be flat does
-    not count) **and** the loss is not rising (``d > -max_upper``). Overlapping plateau windows
-    merge; a plateau needs at least ``min_windows`` flat windows (one flat-looking window among
-    the ~40 tested is a multiple-testing fluke).
+    *Multiscale trend test.* Windows of ``c * window_frac`` of the run for each ``c`` in
+    ``scales`` (0.1 to 0.6 of the run; at least ``min_points`` points), stepped by a quarter
+    window. In each, the log-loss slope is fitted by OLS with a Newey-West standard error
+    (``signals.newey_west_slope``). The improvement is expressed as a *rate*: ``d = -slope * R``
+    with ``R = window_frac`` of the run's steps (the reference span), standard error
+    ``se * R``, whatever the window's own length. A window is flat when ``d < threshold`` (under
+    1% better per reference span) **and** ``d + confidence_z * se < max_upper`` (99% sure it is
+    under 5% better per reference span) **and** the loss is not rising (``d > -max_upper``).
+    A long window measures a rate much more precisely (its error shrinks like ``length^-1.5``),
+    which is what lets a very noisy loss (a minibatch of 4) be shown flat over a long stall;
+    short windows find short stalls of a quiet loss. Overlapping flat windows merge; a plateau
+    needs at least ``min_windows`` flat windows (one flat-looking window among the ~100 tested
+    is a multiple-testing fluke).
+
+    *Converged region.* Changes below ``LOSS_FLOOR`` (1%) of the starting loss are not events
+    (``Series.y``): where the 25-point running median of the loss stays below that level to the
+    end of the run, for at least ``window_frac`` of it, the run has made 99% of the progress
+    any LR could still make and the stretch is a plateau whatever its relative trend.
 
     In ReduceLROnPlateau terms: ``mode='min', threshold=threshold, threshold_mode='rel',
     patience=<plateau length in steps>`` would have cut the LR at the plateau's end.
@@ -436,24 +469,29 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     n = y.size
     if n < 2 * min_points:
         return []
+    ref_span = window_frac * float(t[-1] - t[0])
     flags: list[tuple[int, int, bool, float, float]] = []
-    # Two scales: the longer window has twice the points, so a noisy loss can still be shown
-    # to be flat (the standard error shrinks), with the same per-window thresholds.
-    for frac in (window_frac, 2 * window_frac):
-        win = max(min_points, int(frac * n))
-        if win > n:
+    seen: set[int] = set()
+    for c in scales:
+        win = min(n, max(min_points, int(c * window_frac * n)))
+        if win in seen:
             continue
-        flags.extend(_flat_windows(t, y, win, s.is_log, threshold, max_upper, confidence_z))
+        seen.add(win)
+        flags.extend(_flat_windows(t, y, win, s.is_log, threshold, max_upper, confidence_z, ref_span))
     mask = np.zeros(n, dtype=bool)
     for a, w, flat, _, _ in flags:
         if flat:
             mask[a : a + w] = True
+    conv_from = _converged_from(s, t, n, window_frac, min_points)
+    if conv_from is not None:
+        mask[conv_from:] = True
     out: list[Finding] = []
     peak = s.peak_lr()
     for i0, i1 in signals.runs(mask):
         start, end = _step_at(s, t[i0], "left"), _step_at(s, t[i1], "right")
         inside = [f for f in flags if f[2] and f[0] >= i0 and f[0] + f[1] - 1 <= i1]
-        if len(inside) < min_windows:
+        in_converged = conv_from is not None and i1 >= conv_from
+        if len(inside) < min_windows and not in_converged:
             continue  # one flat-looking window among many is the multiple-testing fluke
         d = float(np.mean([f[3] for f in inside])) if inside else 0.0
         dse = float(np.mean([f[4] for f in inside])) if inside else 0.0
@@ -497,10 +535,28 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     return out
 
 
+def _converged_from(s: Series, t: np.ndarray, n: int, window_frac: float, min_points: int) -> int | None:
+    """Bin index (of ``t``) from which the loss stays below ``LOSS_FLOOR`` of its starting level
+    to the end, if that stretch is at least ``window_frac`` of the run; else None."""
+    if not s.is_log or s.y.size < 2 * min_points:
+        return None
+    x0 = float(np.median(s.loss[s.finite][: max(1, min(20, s.fsteps.size // 50))]))
+    if not x0 > 0:
+        return None
+    # y = log(loss + floor) with floor = LOSS_FLOOR * x0: loss < floor  <=>  y < log(2 floor)
+    above = np.nonzero(s.median25 >= math.log(2.0 * LOSS_FLOOR * x0))[0]
+    first = int(above[-1]) + 1 if above.size else 0
+    if first >= s.y.size or s.y.size - first < max(min_points, window_frac * s.y.size):
+        return None
+    i = int(np.searchsorted(t, float(s.fsteps[first]), "left"))
+    return i if i < n else None
+
+
 def _flat_windows(t: np.ndarray, y: np.ndarray, win: int, is_log: bool, threshold: float, max_upper: float,
-                  confidence_z: float) -> list[tuple[int, int, bool, float, float]]:
+                  confidence_z: float, ref_span: float) -> list[tuple[int, int, bool, float, float]]:
     """``(start, length, flat, d, se)`` for windows of ``win`` points stepped by a quarter
-    window (the last one ends at the last point); see ``detect_plateau`` for the test."""
+    window (the last one ends at the last point), ``d`` and ``se`` per ``ref_span`` steps; see
+    ``detect_plateau`` for the test."""
     n = y.size
     starts = list(range(0, n - win + 1, max(1, win // 4)))
     if starts[-1] != n - win:
@@ -512,9 +568,8 @@ def _flat_windows(t: np.ndarray, y: np.ndarray, win: int, is_log: bool, threshol
         if not np.isfinite(slope):
             out.append((a, win, False, 0.0, 0.0))
             continue
-        span = t[a + win - 1] - t[a]
         scale = 1.0 if is_log else max(float(np.median(np.abs(y[seg]))), 1e-12)
-        d, dse = -slope * span / scale, se * span / scale
+        d, dse = -slope * ref_span / scale, se * ref_span / scale
         out.append((a, win, bool(d < threshold and d + confidence_z * dse < max_upper and d > -max_upper), d, dse))
     return out
 
@@ -668,8 +723,9 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     3. *instability first*, either of: in at least ``layer_share`` of the layers, the median
        update ratio over some block of steps (at least 10, at most ``max_blocks`` blocks) exceeds
        ``ratio_factor * band.high`` (SGD: 0.1, each step rewriting a tenth of the weights; the
-       band already allows for the ~1/(1-momentum) amplification of momentum); or the 5-point
-       running median of the loss rose ``loss_rise`` (1.5x) above its starting level.
+       band already allows for the ~1/(1-momentum) amplification of momentum); or the running
+       median of the loss (5 points, widened for a noisy loss until its noise is ~0.1, as in
+       ``detect_divergence``) rose ``loss_rise`` (1.5x, and 5 of its noise sd) above its starting level.
 
     Layers whose median ratio over the last ``tail_frac`` is below the band and under ``collapse``
     (1/100) of their peak block median are named as "stopped updating" (dead units). The finding is
@@ -690,8 +746,13 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     if np.isfinite(slope) and -slope * span >= still_improving:
         return []
     onset: list[int] = []
-    m5 = signals.rolling_median(y, 5)
-    rose = np.nonzero(m5 > y0 + loss_rise)[0]
+    # A very noisy loss (a minibatch of 4) puts a 5-point median far above its level by chance:
+    # the median widens until its noise is ~0.1 (as in detect_divergence) and the rise must
+    # also clear 5 of its noise sd.
+    noise = _noise_sd(y, s.median25)
+    width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
+    m5 = signals.rolling_median(y, min(width, n))
+    rose = np.nonzero(m5 > y0 + max(loss_rise, 5.0 * noise / math.sqrt(width)))[0]
     if rose.size:
         onset.append(int(s.fsteps[int(rose[0])]))
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
@@ -722,6 +783,73 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
            f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
            f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose.size and first_high) else 0.7, lr, msg, ev)]
+
+
+def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0, block_frac: float = 0.02,
+                     min_block: int = 25, tail_frac: float = 0.1, min_blocks: int = 10) -> list[Finding]:
+    """The loss got worse and stayed worse: its level rose above its best and never came back.
+
+    Training at a workable LR never makes the training loss *worse* for long; a too-high LR
+    does, also when it neither blows up (``detect_divergence``: 2x) nor stalls near its start
+    (``detect_unstable_stall``): Adam at 100x its LR on a small task first learns, then jumps to
+    a worse level where it bounces. With ``m_k`` the means of log-loss over consecutive blocks of
+    ``block_frac`` of the run (at least ``min_block`` points), ``b_k`` the running minimum of
+    their trailing 3-block means (the best level held for 3 blocks) and
+    ``s_m = 1.4826 MAD(m_{k+1} - m_k) / sqrt(2)`` the noise of one block mean (measured on block
+    means, so autocorrelation is included), the rise starts at the first block ``c`` where
+
+    1. ``m_c > b_c + rise`` (log 1.25: 25% worse than the best),
+    2. every later block stays above ``b_c + rise / 2``, and the last ``tail_frac`` of the run
+       averages above ``b_c + rise`` (it stayed worse to the end), and
+    3. the whole stretch from ``c`` on is significantly above the best:
+       ``mean(m[c:]) - b_c > sqrt(2 ln K) s_m / sqrt(3) + z s_m sqrt(1/3 + 1/L)`` with ``L`` blocks
+       after ``c`` and ``K = c / 3`` earlier 3-block levels (the first term is how far the
+       minimum of ``K`` noisy levels falls below their mean by chance).
+
+    Reported as ``lr_too_high`` with ``evidence["state"] = "loss_rose"``, from the last block
+    still within a quarter of ``rise`` of the best. Needs at least ``min_blocks`` blocks and a
+    positive loss.
+    """
+    y = s.y
+    if not s.is_log or y.size < min_blocks * min_block:
+        return []
+    w = max(min_block, int(block_frac * y.size))
+    nb = y.size // w
+    if nb < min_blocks:
+        return []
+    m = y[: nb * w].reshape(nb, w).mean(axis=1)
+    dm = np.diff(m)
+    s_m = signals.MAD_TO_SIGMA * float(np.median(np.abs(dm - np.median(dm)))) / math.sqrt(2.0)
+    m3 = np.convolve(m, np.ones(3) / 3.0)[: nb]  # trailing 3-block mean
+    m3[:2] = m[:2]
+    best = np.minimum.accumulate(m3)
+    later_min = np.minimum.accumulate(m[::-1])[::-1]
+    k_tail = max(1, int(round(tail_frac * nb)))
+    tail = float(m[-k_tail:].mean())
+    cand = np.nonzero((m > best + rise) & (later_min > best + 0.5 * rise) & (tail > best + rise))[0]
+    if not cand.size:
+        return []
+    c = int(cand[0])
+    level = float(best[c])
+    after = float(m[c:].mean())
+    n_after = nb - c
+    bias = math.sqrt(2.0 * math.log(max(c / 3.0, 1.0))) * s_m / math.sqrt(3.0)
+    need = bias + z * s_m * math.sqrt(1.0 / 3.0 + 1.0 / n_after)
+    if after - level <= need:
+        return []
+    near = np.nonzero(m[:c] <= level + 0.25 * rise)[0]
+    onset = int(near[-1]) + 1 if near.size else 0
+    start = int(s.fsteps[min(onset * w, y.size - 1)])
+    lr = s.lr_at(start)
+    up = tail - level
+    ev = s.sampling_evidence()
+    ev.update({"state": "loss_rose", "best_level": float(math.exp(level)), "final_level": float(math.exp(tail)),
+               "rise": _rel(up, True), "rise_after": _rel(after - level, True), "significance_threshold": _rel(need, True),
+               "block_points": w, "block_noise_sd": s_m, "crossed_step": int(s.fsteps[c * w]), "peak_lr": s.peak_lr()})
+    msg = (f"The loss got worse from step {start} at {_fmt_lr(lr)}: after reaching its best level it rose to "
+           f"{_rel(up, True)} that level and stayed there to the end (a working LR never makes the training loss worse "
+           f"for long). The LR is too high: lower it 3-10x (or add warm-up/clipping).")
+    return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical" if up > math.log(2.0) else "warning", 0.75, lr, msg, ev)]
 
 
 def _ratio_blocks(s: Series, limit: float, band_low: float, tail_frac: float, collapse: float,
@@ -779,4 +907,5 @@ DETECTORS: dict[str, Callable[..., list[Finding]]] = {
     "plateau": detect_plateau,
     "lr_band": detect_lr_band,
     "unstable_stall": detect_unstable_stall,
+    "loss_rise": detect_loss_rise,
 }

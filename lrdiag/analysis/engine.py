@@ -41,7 +41,8 @@ def analyze(source_or_history: Any, **options: Any) -> Report:
         A ``History``, or anything ``lrdiag.load`` accepts (run directory, event file, CSV/JSONL,
         ``trainer_state.json``, ``mlflow:<run_id>``).
     **options
-        ``divergence=``, ``spike=``, ``oscillation=``, ``plateau=``, ``lr_band=``, ``unstable_stall=``: dicts of
+        ``divergence=``, ``spike=``, ``oscillation=``, ``plateau=``, ``lr_band=``, ``unstable_stall=``,
+        ``loss_rise=``: dicts of
         keyword options for that detector (see ``lrdiag.analysis.detectors``), or ``False`` to
         skip it. ``recommend=False`` skips the recommender; ``total_steps=`` is passed to it
         (default: the last step of the run). Other options go to ``lrdiag.load``.
@@ -142,24 +143,34 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     (minus a short lead: the first jumps *are* the divergence) and later too-small updates (a
     dead network); a spike that overlaps an oscillation is part of it. A stall after
     instability (``detect_unstable_stall``) likewise explains later plateaus and too-small
-    updates, and is itself dropped when a divergence was found.
+    updates, and is itself dropped when a divergence was found. A loss that rose and stayed
+    worse (``detect_loss_rise``) explains later plateaus, and is dropped when a divergence or a
+    stall after instability already says the LR is too high.
     """
     div = [f for f in findings if f.kind == "divergence"]
     onset = min((d.start_step for d in div), default=None)
     osc = [f for f in findings if f.kind == "oscillation"]
     stall = [f for f in findings if (f.evidence or {}).get("state") == "stalled_after_instability"]
     stall_onset = min((f.start_step for f in stall), default=None)
+    rose = [f for f in findings if (f.evidence or {}).get("state") == "loss_rose"]
+    rose_onset = min((f.start_step for f in rose), default=None)
     out = []
     for f in findings:
         if f in stall and div:
             continue  # the divergence already says it, more strongly
+        if f in rose and (div or stall):
+            continue  # a blow-up or a stall after instability already names the too-high LR
+        if f.kind == "plateau" and rose_onset is not None and f.start_step >= rose_onset and not (div or stall):
+            continue  # a flat stretch after the loss got worse is not "decay the LR": it is too high
         if f.kind in ("plateau", "lr_too_low") and stall_onset is not None and f.start_step >= stall_onset:
             continue  # stalled after instability: tiny ratios are dead units, not a low LR
         if f.kind == "lr_too_low" and onset is not None and f.start_step >= onset:
             continue  # after a blow-up the layers are dead: tiny updates say nothing about the LR
         if f.kind in ("spike", "oscillation", "plateau") and div:
             lead = max(1, (f.end_step - f.start_step) // 4 + 1) if f.kind != "plateau" else 0
-            if f.end_step >= onset - lead and f.kind != "plateau" or f.kind == "plateau" and f.start_step >= onset:
+            # a plateau lying (90%+) after the onset is the level the loss diverged to
+            after = f.end_step - max(f.start_step, onset)
+            if f.end_step >= onset - lead and f.kind != "plateau" or f.kind == "plateau" and after >= 0.9 * (f.end_step - f.start_step):
                 continue
         if f.kind == "spike" and any(o.start_step <= f.start_step <= o.end_step for o in osc):
             continue
@@ -217,7 +228,8 @@ def summarize(report: Report, history: History | None = None) -> str:
             if infos:
                 parts.append(f"For information: {_count_kinds(infos)}.")
         elif infos:
-            parts.append(f"No serious problem; for information: {infos[0].message}")
+            # info findings (a converged plateau, a few layers out of band) are not problems
+            parts.append(f"No learning-rate problem was found. For information: {infos[0].message}")
     spikes = [f for f in report.findings if f.kind == "spike"]
     if len(spikes) >= FREQUENT_SPIKES:
         parts.append(f"The loss spiked {len(spikes)} times: frequent spikes usually mean the LR is too high for this "

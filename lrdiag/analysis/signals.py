@@ -21,7 +21,8 @@ MAD_TO_SIGMA = 1.4826
 
 
 def log_loss(x: np.ndarray, floor_frac: float = 0.0) -> tuple[np.ndarray, bool]:
-    """``(log(x + floor), True)`` when every value is positive, else ``(x, False)``.
+    """``(log(x + floor), True)`` when every value is positive (or, with ``floor > 0``, every
+    value is non-negative), else ``(x, False)``.
 
     Relative changes are what matter for a loss (a jump from 0.1 to 0.3 is as large as one from
     1 to 3), so detectors work on log-loss when they can. ``floor = floor_frac * x0`` with
@@ -33,6 +34,13 @@ def log_loss(x: np.ndarray, floor_frac: float = 0.0) -> tuple[np.ndarray, bool]:
     if x.size and np.all(x > 0):
         floor = floor_frac * float(np.median(x[: max(1, min(20, x.size // 50))])) if floor_frac > 0 else 0.0
         return np.log(x + floor), True
+    if x.size and floor_frac > 0 and np.all(x >= 0):
+        # A loss that underflows to exactly 0 (float32 cross-entropy of a memorised batch) is
+        # still a non-negative loss: with a positive floor its log is defined, and treating the
+        # whole run as a signed series because of one 0 would lose every relative threshold.
+        floor = floor_frac * float(np.median(x[: max(1, min(20, x.size // 50))]))
+        if floor > 0:
+            return np.log(x + floor), True
     return x, False
 
 
@@ -122,9 +130,10 @@ def newey_west_slope(t: np.ndarray, y: np.ndarray, lags: int | None = None) -> t
         lags = max(lags, 2 * decorrelation_lag(e, max_lag=max(1, min(200, n // 8))))
     lags = int(min(max(lags, 0), n - 1))
     u = xc * e
-    s = float(np.dot(u, u))
-    for lag in range(1, lags + 1):
-        s += 2.0 * (1.0 - lag / (lags + 1.0)) * float(np.dot(u[lag:], u[:-lag]))
+    # sum_i u_i u_{i-l} for l = 0..lags in one FFT (a loop of dot products costs O(n * lags))
+    gam = _autocov_sums(u, lags)
+    w = 1.0 - np.arange(1, lags + 1) / (lags + 1.0)
+    s = float(gam[0] + 2.0 * np.dot(w, gam[1 : lags + 1]))
     var = max(s, 0.0) / sxx**2
     # Bartlett-weighted HAC errors are biased low in short windows of strongly autocorrelated
     # noise (z-scores of pure AR(0.95) noise over 600 points spread ~1.7x too wide). The AR(1)
@@ -136,6 +145,16 @@ def newey_west_slope(t: np.ndarray, y: np.ndarray, lags: int | None = None) -> t
         ols_var = float(np.dot(e, e)) / (n - 2) / sxx
         var = max(var, ols_var * (1.0 + r) / (1.0 - r))
     return slope, math.sqrt(var)
+
+
+def _autocov_sums(u: np.ndarray, max_lag: int) -> np.ndarray:
+    """``[sum_i u_i u_{i-l} for l in 0..max_lag]`` (not centred, not normalised)."""
+    n = u.size
+    if max_lag < 16:
+        return np.array([float(np.dot(u, u))] + [float(np.dot(u[lag:], u[:-lag])) for lag in range(1, max_lag + 1)])
+    size = 1 << int(math.ceil(math.log2(n + max_lag + 1)))
+    f = np.fft.rfft(u, size)
+    return np.fft.irfft(f * np.conj(f), size)[: max_lag + 1]
 
 
 def autocorr(x: np.ndarray, max_lag: int) -> np.ndarray:
