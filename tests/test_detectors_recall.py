@@ -167,3 +167,31 @@ def test_newey_west_fft_sums_match_the_definition():
     for lags in (3, 40, 400):
         want = [float(np.dot(u, u))] + [float(np.dot(u[k:], u[:-k])) for k in range(1, lags + 1)]
         np.testing.assert_allclose(signals._autocov_sums(u, lags), want, rtol=1e-9, atol=1e-8)
+
+
+# -- real Hugging Face runs: what the analysis says stays true -------------------------------------
+
+#: ../shared/realruns whose loss falls steadily or converges under a decaying LR: no warning.
+HEALTHY_REALRUNS = ("AriesChen-UPC__GeoLLM", "ByErenOzer__Whisper_Finetune", "ChenguangYang96UCR__KG-LLM",
+                    "Francis-xsc__BERT_Weibo_Rumor", "NijatZeynalov__mT5-based-azerbaijani-news-summarize",
+                    "P4P4N1CK__whisper-large-v2-japanese-5k-steps", "Silver-8ce__llamaTest",
+                    "akanksha28pathak__SmolVLM_EndoscopyQA", "armenkarakashian__TrOcr-Number-Line-Fraction-Recognition")
+
+
+def test_realruns_keep_true_statements(realruns):
+    by_name = {p.stem: p for p in realruns}
+    for name in HEALTHY_REALRUNS:
+        rep = lrdiag.analyze(by_name[name], recommend=False)
+        assert not [f for f in rep.findings if f.severity != "info"], (name, rep.summary)
+        for f in rep.findings:  # an LR that already decayed to ~0 is never told to decay
+            lr_end, peak = f.evidence.get("lr_end"), f.evidence.get("peak_lr")
+            if lr_end is not None and peak and lr_end <= 0.2 * peak:
+                assert "Decay the LR" not in f.message, (name, f.message)
+    # qlora: the loss is exactly 0 after its first value: converged (and said to look broken),
+    # not "unstable" (a median filter's edge once made the first value look like a rise)
+    rep = lrdiag.analyze(by_name["poludmik__qlora-fine-tune"], recommend=False)
+    assert [f.kind for f in rep.findings] == ["plateau"] and rep.findings[0].evidence["state"] == "converged"
+    assert "exactly 0" in rep.findings[0].message
+    # Silver-8ce: the loss fell 0.50 -> 0.41 over steps 1000-1530; it was called a stall
+    rep = lrdiag.analyze(by_name["Silver-8ce__llamaTest"], recommend=False)
+    assert not [f for f in rep.findings if f.kind == "plateau" and f.start_step < 1600], rep.summary

@@ -488,18 +488,21 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     out: list[Finding] = []
     peak = s.peak_lr()
     for i0, i1 in signals.runs(mask):
-        start, end = _step_at(s, t[i0], "left"), _step_at(s, t[i1], "right")
         inside = [f for f in flags if f[2] and f[0] >= i0 and f[0] + f[1] - 1 <= i1]
         in_converged = conv_from is not None and i1 >= conv_from
-        if len(inside) < min_windows and not in_converged:
-            continue  # one flat-looking window among many is the multiple-testing fluke
-        d = float(np.mean([f[3] for f in inside])) if inside else 0.0
-        dse = float(np.mean([f[4] for f in inside])) if inside else 0.0
+        if in_converged:
+            flat, d, dse = _rate_test(t, y, i0, i1 - i0 + 1, s.is_log, threshold, max_upper, confidence_z, ref_span)
+        else:
+            got = _confirmed_stretch(t, y, inside, min_windows, s.is_log, threshold, max_upper, confidence_z, ref_span)
+            if got is None:
+                continue
+            i0, i1, d, dse = got
+        start, end = _step_at(s, t[i0], "left"), _step_at(s, t[i1], "right")
         lr = s.lr_at(start)
         lr_end = s.lr_at(end)
         length = end - start
         ev = s.sampling_evidence()
-        ev.update({"improvement_per_window": d, "improvement_se_newey_west": dse, "window_steps": int(t[min(max(min_points, int(window_frac * n)), n) - 1] - t[0]),
+        ev.update({"improvement_per_window": d, "improvement_se_newey_west": dse, "window_steps": int(round(ref_span)),
                    "threshold_rel": threshold, "length_steps": length,
                    "reduce_lr_on_plateau": {"mode": "min", "threshold": threshold, "threshold_mode": "rel",
                                             "patience": int(max(1, length // 2)), "factor": 0.1},
@@ -509,14 +512,14 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         first_level = float(np.median(s.loss[s.finite][: max(1, min(20, s.fsteps.size // 50))])) if s.is_log else None
         if level is not None and first_level and level <= converged_frac * first_level:
             state, sev = "converged", "info"
-            frac = level / first_level
-            frac_txt = f"{frac:.1%}" if frac >= 1e-3 else f"{frac:.1e}x"  # "0.0%" would read as no loss at all
-            msg = (f"The loss plateaued from step {start} to {end} ({length} steps) at {level:.3g}, "
-                   f"{frac_txt} of where it started: the run converged; training could stop around step {start}.")
+            where = (f"at {level:.3g}, {_frac_txt(level / first_level)} of where it started" if level > 0 else
+                     "at exactly 0 (check that the logged loss is the real one)")
+            msg = (f"The loss plateaued from step {start} to {end} ({length} steps) {where}: the run converged; "
+                   f"training could stop around step {start}.")
         elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
             state, sev = "converged", "info"
-            msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better) after the LR "
-                   f"decayed to {lr_end:.3g} ({lr_end / peak:.0%} of its peak): the run converged; training could stop "
+            msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) after the LR "
+                   f"decayed to {lr_end:.3g} ({_frac_txt(lr_end / peak)} of its peak): the run converged; training could stop "
                    f"around step {start}.")
         elif low_ratio and len(low_ratio) * 2 >= max(1, len(s.history.layers)):
             state, sev = "stalled_low_lr", "warning"
@@ -526,13 +529,18 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         else:
             state, sev = "stalled_high_lr", "warning" if end < int(s.fsteps[-1]) or lr is not None else "info"
             lr_txt = f"with the LR still at {lr_end:.3g}" if lr_end is not None else "(no LR series to tell why)"
-            msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better) {lr_txt}. "
+            msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) {lr_txt}. "
                    f"Decay the LR here: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience={max(1, length // 2)}, "
                    f"threshold={threshold}) would have cut it.")
         ev["state"] = state
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _frac_txt(frac: float) -> str:
+    """A fraction for a message: 12%, 0.3%, or 1.3e-04x ("0.0%" would read as nothing at all)."""
+    return f"{frac:.0%}" if frac >= 0.1 else f"{frac:.1%}" if frac >= 1e-3 else f"{frac:.1e}x"
 
 
 def _converged_from(s: Series, t: np.ndarray, n: int, window_frac: float, min_points: int) -> int | None:
@@ -561,17 +569,41 @@ def _flat_windows(t: np.ndarray, y: np.ndarray, win: int, is_log: bool, threshol
     starts = list(range(0, n - win + 1, max(1, win // 4)))
     if starts[-1] != n - win:
         starts.append(n - win)
-    out = []
-    for a in starts:
-        seg = slice(a, a + win)
-        slope, se = signals.newey_west_slope(t[seg], y[seg])
-        if not np.isfinite(slope):
-            out.append((a, win, False, 0.0, 0.0))
-            continue
-        scale = 1.0 if is_log else max(float(np.median(np.abs(y[seg]))), 1e-12)
-        d, dse = -slope * ref_span / scale, se * ref_span / scale
-        out.append((a, win, bool(d < threshold and d + confidence_z * dse < max_upper and d > -max_upper), d, dse))
-    return out
+    return [(a, win) + _rate_test(t, y, a, win, is_log, threshold, max_upper, confidence_z, ref_span) for a in starts]
+
+
+def _confirmed_stretch(t: np.ndarray, y: np.ndarray, inside: list, min_windows: int, is_log: bool, threshold: float,
+                       max_upper: float, confidence_z: float, ref_span: float) -> tuple[int, int, float, float] | None:
+    """The stretch covered by the flat windows ``inside``, confirmed by the same test as a whole:
+    ``(first, last, d, se)``, or None.
+
+    Overlapping flat windows are merged, but two flat stretches joined by a drop (a loss that
+    falls in steps) are not one plateau: while the merged stretch fails the test, the flat window
+    at its steeper end (larger ``d``) is dropped, down to ``min_windows`` windows (fewer: no
+    plateau; one flat-looking window among many is the multiple-testing fluke).
+    """
+    win = sorted(inside, key=lambda f: (f[0], f[0] + f[1]))
+    while len(win) >= min_windows:
+        a, b = min(f[0] for f in win), max(f[0] + f[1] for f in win) - 1
+        flat, d, dse = _rate_test(t, y, a, b - a + 1, is_log, threshold, max_upper, confidence_z, ref_span)
+        if flat:
+            return a, b, d, dse
+        first = min(win, key=lambda f: f[0])
+        last = max(win, key=lambda f: f[0] + f[1])
+        win.remove(first if first[3] > last[3] else last)
+    return None
+
+
+def _rate_test(t: np.ndarray, y: np.ndarray, a: int, win: int, is_log: bool, threshold: float, max_upper: float,
+               confidence_z: float, ref_span: float) -> tuple[bool, float, float]:
+    """``(flat, d, se)`` of points ``a .. a + win - 1``: improvement per ``ref_span`` steps."""
+    seg = slice(a, a + win)
+    slope, se = signals.newey_west_slope(t[seg], y[seg])
+    if not np.isfinite(slope):
+        return False, 0.0, 0.0
+    scale = 1.0 if is_log else max(float(np.median(np.abs(y[seg]))), 1e-12)
+    d, dse = -slope * ref_span / scale, se * ref_span / scale
+    return bool(d < threshold and d + confidence_z * dse < max_upper and d > -max_upper), d, dse
 
 
 def _step_at(s: Series, t: float, side: str) -> int:
@@ -753,6 +785,9 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
     m5 = signals.rolling_median(y, min(width, n))
     rose = np.nonzero(m5 > y0 + max(loss_rise, 5.0 * noise / math.sqrt(width)))[0]
+    # the filter's first points are padded with the very first value: a loss that starts high
+    # and drops at once has not "risen above its start" there
+    rose = rose[rose >= min(width, n) // 2]
     if rose.size:
         onset.append(int(s.fsteps[int(rose[0])]))
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
