@@ -39,7 +39,9 @@ recall = matched labels / labels; false alarms = findings of any kind on clean c
 clean steps; delay = finding start - label onset (median over matched labels, 0 if earlier).
 Real trainings carry labels for what the condition must produce, plus kinds that are also a
 correct description (e.g. a 100x-too-high LR run that diverges may also show lr_too_high);
-findings of such kinds are neither counted as true nor as false positives.
+findings of such kinds are neither counted as true nor as false positives. A real run labelled
+``unstable`` is found by a divergence, oscillation or lr_too_high finding: its row gives recall
+and delay, and those findings count as true positives in their own kinds' rows.
 
 Splits
 ------
@@ -491,13 +493,17 @@ def real_cases(split: str) -> list[Case]:
 
 # -- scoring --------------------------------------------------------------------------------
 
+#: Label kinds: the detectors' kinds, plus "unstable" for real runs (matched by any UNSTABLE kind).
+LABEL_KINDS = KINDS + ("unstable",)
+
+
 @dataclass
 class Tally:
-    tp: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
-    fp: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
-    found: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
-    labels: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
-    delays: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    tp: dict[str, int] = field(default_factory=lambda: {k: 0 for k in LABEL_KINDS})
+    fp: dict[str, int] = field(default_factory=lambda: {k: 0 for k in LABEL_KINDS})
+    found: dict[str, int] = field(default_factory=lambda: {k: 0 for k in LABEL_KINDS})
+    labels: dict[str, int] = field(default_factory=lambda: {k: 0 for k in LABEL_KINDS})
+    delays: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in LABEL_KINDS})
     clean_steps: int = 0
     clean_alarms: int = 0
     misses: list[str] = field(default_factory=list)
@@ -533,23 +539,22 @@ def score(case: Case, tally: Tally) -> None:
             if ok_kind and f.start_step <= b + tol and f.end_step >= a - tol:
                 hit = i
                 break
-        if f.kind not in tally.tp:
+        if f.kind not in KINDS:
             continue
         if hit is not None:
             tally.tp[f.kind] += 1
             if hit not in matched_labels:
                 matched_labels.add(hit)
-                tally.delays[f.kind].append(max(0, f.start_step - case.labels[hit][1]))
+                tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
         elif f.kind in case.also_ok:
             continue
         else:
             tally.fp[f.kind] += 1
             tally.false.append(f"{case.name}: {f.kind} {f.start_step}-{f.end_step} {f.message[:90]}")
     for i, (k, a, b) in enumerate(case.labels):
-        key = "divergence" if k == "unstable" else k  # unstable real runs are scored as divergence recall
-        tally.labels[key] += 1
+        tally.labels[k] += 1
         if i in matched_labels:
-            tally.found[key] += 1
+            tally.found[k] += 1
         else:
             got = ", ".join(f"{f.kind}@{f.start_step}" for f in report.findings) or "nothing"
             tally.misses.append(f"{case.name}: missed {k} {a}-{b}; found {got}")
@@ -558,7 +563,9 @@ def score(case: Case, tally: Tally) -> None:
 def print_table(title: str, tally: Tally) -> None:
     print(f"\n{title}")
     print(f"{'kind':<12} {'labels':>6} {'found':>6} {'recall':>7} {'findings':>8} {'precision':>9} {'median delay':>13}")
-    for k in KINDS:
+    for k in LABEL_KINDS:
+        if k == "unstable" and not tally.labels[k]:
+            continue
         nf = tally.tp[k] + tally.fp[k]
         rec = tally.found[k] / tally.labels[k] if tally.labels[k] else float("nan")
         prec = tally.tp[k] / nf if nf else float("nan")
@@ -594,7 +601,8 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
         for case in real_cases_cache[split]:
             score(case, rt)
             score(case, tally)
-        print_table(f"== {SPLIT_NOTE[split]}: real small trainings (unstable runs count under divergence)", rt)
+        print_table(f"== {SPLIT_NOTE[split]}: real small trainings (unstable: found by {', '.join(UNSTABLE)}; "
+                    "their findings count in those rows' precision)", rt)
         if verbose:
             for case in real_cases_cache[split]:
                 print("   ", case.name)
