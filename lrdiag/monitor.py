@@ -320,8 +320,6 @@ class _Plan:
             generic = [i for i in range(P) if kinds[self.group_of[i]] == _GENERIC or grads[i] is None or grads[i].is_sparse]  # type: ignore[union-attr]
         has = self.all_idx if closure else [i for i, g in enumerate(grads) if g is not None]
         self._alloc_snaps(generic)
-        wsq = torch.zeros(P, dtype=self.acc, device=self.home)
-        gsq = None if closure else torch.zeros(P, dtype=self.acc, device=self.home)
         rest, grad_rest, fz = self.all_idx, has, self._fused_pass()
         if fz is not None:
             fi, snaps = self.fused_idx, self.snaps
@@ -332,12 +330,18 @@ class _Plan:
                 fz, self.stale = None, True
                 self.snaps, self._all_snapped = [None] * P, False  # sized like the parameters as they are now
                 self._alloc_snaps(generic)
-            else:
-                self._scatter(wsq, fi, fz.wsq)
-                if gsq is not None:
-                    self._scatter(gsq, fi, fz.gsq)
-                rest = self.rest_idx
-                grad_rest = [i for i in has if i in self.rest_set] + [fi[j] for j in bad]
+            elif not bad and not closure and len(fi) == P:
+                # the common case: the kernel's own output rows are the step's squared norms
+                return {"gsq": fz.gsq, "wsq": fz.wsq, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has),
+                        "fused": fz, "path": "fused", "direct": len(generic) == P}
+        wsq = torch.zeros(P, dtype=self.acc, device=self.home)
+        gsq = None if closure else torch.zeros(P, dtype=self.acc, device=self.home)
+        if fz is not None:
+            self._scatter(wsq, fi, fz.wsq)
+            if gsq is not None:
+                self._scatter(gsq, fi, fz.gsq)
+            rest = self.rest_idx
+            grad_rest = [i for i in has if i in self.rest_set] + [fi[j] for j in bad]
         if rest:
             locs = self.locals()
             self._sq_norms(locs, rest, wsq)
@@ -352,14 +356,17 @@ class _Plan:
         if gsq is not None:
             self._sq_norms(grads, grad_rest, gsq)  # type: ignore[arg-type]
         return {"gsq": gsq, "wsq": wsq, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has),
-                "fused": fz, "path": "fused" if fz is not None else "foreach"}
+                "fused": fz, "path": "fused" if fz is not None else "foreach", "direct": False}
 
     def after(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> Tensor:
         """At the post-step hook: the row values from grad_norm to the last group ratio."""
+        fz = pre["fused"]
+        if pre["direct"] and fz.post(self.params):
+            return self._ratios(fz.sq)  # rows usq, wsq, gsq as the kernel left them
         P = len(self.params)
         generic = pre["generic"]
         usq = torch.zeros(P, dtype=self.acc, device=self.home)
-        rest, fz = generic, pre["fused"]
+        rest = generic
         if fz is not None and fz.post([self.params[i] for i in self.fused_idx]):
             self._scatter(usq, self.fused_idx, fz.usq)  # 0 where no snapshot was taken (SGD fast path)
             rest = [i for i in generic if i in self.rest_set]
@@ -371,7 +378,10 @@ class _Plan:
         if len(generic) != P:
             self._fast_updates(optimizer, pre, usq, set(generic))
         gsq = pre["gsq"] if pre["gsq"] is not None else self.grad_sq()
-        sq = torch.stack([usq, pre["wsq"], gsq])
+        return self._ratios(torch.stack([usq, pre["wsq"], gsq]))
+
+    def _ratios(self, sq: Tensor) -> Tensor:
+        """Row values from (3, P) squared norms [update, weight, grad]: global norms, then ratios."""
         if self.factors is not None:
             sq = sq * self.factors
         # every parameter counts for its layer, its group and "all": the columns repeated 3 times
@@ -772,6 +782,8 @@ class Monitor:
 
     def _alloc_rows(self) -> None:
         self._rows = torch.full((self.flush_rows, self._plan.width), float("nan"), device=self._plan.home)
+        # on CPU, single values go in through a numpy view (no torch op per value)
+        self._rows_np = self._rows.numpy() if self._rows.device.type == "cpu" else None
 
     def _wrap_scaler(self, scaler: Any) -> None:
         original = scaler.step
@@ -1009,7 +1021,9 @@ class Monitor:
     def _put_loss(self, row: int) -> None:
         if not self._loss_count:
             return
-        if self._loss_acc is not None:
+        if self._loss_acc is not None and self._rows_np is not None and self._loss_acc.device.type == "cpu":
+            self._rows_np[row, _LOSS] = (self._loss_acc.item() + self._loss_host) / self._loss_count
+        elif self._loss_acc is not None:
             mean = (self._loss_acc + self._loss_host) / self._loss_count
             self._rows[row, _LOSS].copy_(mean, non_blocking=True)
         else:

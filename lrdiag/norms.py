@@ -159,6 +159,7 @@ class FusedPass:
 
     ``pre`` reads θ and g, writes the snapshot, and leaves ``Σθ²`` in ``wsq`` and ``Σg²`` in
     ``gsq`` (float64, one per tensor); ``post`` leaves ``Σ(θ_after − θ_before)²`` in ``usq``.
+    The three are the rows of ``sq`` (3, count) = [usq, wsq, gsq]: the Monitor's ratio input as is.
     Every call first checks each tensor (``_readable``); a parameter that fails makes the call
     return False/None and nothing is computed, so the caller takes the foreach path instead.
     """
@@ -168,11 +169,14 @@ class FusedPass:
         self.n = [p.numel() for p in params]
         c = self.count = len(params)
         self.tab = torch.zeros((4, c), dtype=torch.int64)
-        self.out = torch.zeros(2 * c, dtype=torch.float64)
+        self.sq = torch.zeros((3, c), dtype=torch.float64)
         self._tab = self.tab.numpy()  # a view: cheap row assignment from Python lists
         self._tab[3] = self.n
-        self._args = (c, self.tab.data_ptr(), self.out.data_ptr())
-        self.wsq, self.gsq, self.usq = self.out[:c], self.out[c:], self.out[:c]
+        out = self.sq.data_ptr()
+        # lrd_pre writes its 2c sums (Σθ², Σg²) from its out pointer on: rows 1 and 2; lrd_post row 0
+        self._pre_args = (c, self.tab.data_ptr(), out + 8 * c)
+        self._post_args = (c, self.tab.data_ptr(), out)
+        self.usq, self.wsq, self.gsq = self.sq[0], self.sq[1], self.sq[2]
 
     def pre(self, params: Sequence[Tensor], grads: Sequence[Tensor | None], snaps: Sequence[Tensor | None]) -> list[int] | None:
         """One pass: snapshot (where ``snaps[j]`` is given), ``wsq`` and ``gsq`` (0 where no gradient).
@@ -200,7 +204,7 @@ class FusedPass:
                 return None
         tab = self._tab
         tab[0], tab[1], tab[2] = pp, gp, sp
-        self.k.pre(*self._args, torch.get_num_threads())
+        self.k.pre(*self._pre_args, torch.get_num_threads())
         return bad
 
     def post(self, params: Sequence[Tensor]) -> bool:
@@ -215,5 +219,5 @@ class FusedPass:
                 return False
             pp.append(p.data_ptr())
         self._tab[0] = pp
-        self.k.post(*self._args, torch.get_num_threads())
+        self.k.post(*self._post_args, torch.get_num_threads())
         return True
