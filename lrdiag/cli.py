@@ -45,7 +45,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .sources import load
 
     if args.mlflow_experiment:
-        from .sinks.mlflow_sink import analyze_experiment
+        from .mlflow.experiment import analyze_experiment
 
         _emit(analyze_experiment(args.mlflow_experiment, tracking_uri=args.tracking_uri, fmt=args.format), args.out)
         return 0
@@ -55,7 +55,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     report = analyze(history)
     _emit(render_report(report, args.format, history=history), args.out)
     if args.write_back:
-        from .sinks.mlflow_sink import write_back
+        from .mlflow.run_page import write_back
 
         write_back(args.source, report, history, tracking_uri=args.tracking_uri)
         print(f"wrote the report to MLflow run {args.source}", file=sys.stderr)
@@ -80,7 +80,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from .sinks.mlflow_sink import sync
+    from .mlflow.sync import sync
 
     n = sync(args.run_dir, tracking_uri=args.tracking_uri)
     print(f"sent {n} values from {args.run_dir} to MLflow")

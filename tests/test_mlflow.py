@@ -7,24 +7,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, free_port, require_chromium
+from _mlflow_helpers import MlflowServer
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, require_chromium
 
 pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 import lrdiag  # noqa: E402
 from lrdiag.errors import LRDiagError  # noqa: E402
-from lrdiag.sinks.mlflow_sink import CURSOR_NAME, SECTION_END, SECTION_START, analyze_experiment, write_back  # noqa: E402
+from lrdiag.mlflow.cursor import CURSOR_NAME  # noqa: E402
+from lrdiag.mlflow.experiment import analyze_experiment  # noqa: E402
+from lrdiag.mlflow.run_page import SECTION_END, SECTION_START, write_back  # noqa: E402
 from lrdiag.report import Report  # noqa: E402
 from lrdiag.store import read_store  # noqa: E402
 
@@ -32,49 +33,6 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(900)]
 
 EXAMPLE = REPO / "examples" / "mlflow_tracking.py"
 LRS = (0.03, 0.3, 3.0)
-
-
-# -- a real tracking server ------------------------------------------------------------------
-
-class MlflowServer:
-    """``mlflow server`` on a free loopback port; artifacts are served (uploads go over HTTP)."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.port = free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 240.0) -> "MlflowServer":
-        self.root.mkdir(parents=True, exist_ok=True)
-        log = open(self.root / "server.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{self.root}/mlflow.db",
-             "--serve-artifacts", "--artifacts-destination", str(self.root / "artifacts"),
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited: {(self.root / 'server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.uri + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError("mlflow server did not answer /health in time")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: the server and its workers
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
 
 
 @pytest.fixture(scope="module")

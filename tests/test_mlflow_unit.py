@@ -15,10 +15,14 @@ import mlflow  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from lrdiag.report import Finding, Report  # noqa: E402
-from lrdiag.sinks.mlflow_sink import (  # noqa: E402
-    CURSOR_NAME, MAX_TAG_CHARS, SECTION_END, SECTION_START, MLflowSink, description_section, final_loss,
-    merge_description, metric_key, report_tags, sweep_summary,
+from lrdiag.mlflow.cursor import CURSOR_NAME  # noqa: E402
+from lrdiag.mlflow.run_page import (  # noqa: E402
+    MAX_TAG_CHARS, SECTION_END, SECTION_START, description_section, merge_description, report_tags,
 )
+from lrdiag.mlflow.run_target import metric_key  # noqa: E402
+from lrdiag.mlflow.sink import MLflowSink  # noqa: E402
+from lrdiag.mlflow.sweep import final_loss, sweep_summary  # noqa: E402
+from lrdiag.mlflow.sync import sync  # noqa: E402
 from lrdiag.store import StoreWriter  # noqa: E402
 
 
@@ -114,8 +118,6 @@ def test_server_down_from_the_start_then_sync_creates_the_run(tmp_path):
     `sync` with a working URI creates the run and sends every value, then nothing more."""
     from conftest import free_port
 
-    from lrdiag.sinks.mlflow_sink import sync
-
     run_dir = tmp_path / "run"
     steps, cols = _sgd_rows(steps=120)
     store = StoreWriter(run_dir, {"optimizer": "SGD"})
@@ -149,7 +151,6 @@ def test_server_down_from_the_start_then_sync_creates_the_run(tmp_path):
 
 def test_sync_bad_input_says_what_to_do(tmp_path):
     from lrdiag.errors import LRDiagError
-    from lrdiag.sinks.mlflow_sink import sync
 
     with pytest.raises(LRDiagError, match="not a directory"):
         sync(tmp_path / "missing")
@@ -220,3 +221,46 @@ def test_final_loss_and_sweep_summary():
                           {"run_id": "b", "lr": 1.0, "final_loss": 2.0, "unstable": False}])
     assert edge["best_lr"] == 0.1 and edge["at_edge"] == "low" and edge["interval"] == [0.1, 1.0]
     assert sweep_summary([{"run_id": "x", "lr": 1.0, "final_loss": math.inf, "unstable": True}])["best_lr"] is None
+
+
+def test_old_import_path_keeps_every_name():
+    """``lrdiag.sinks.mlflow_sink`` re-exports what the Monitor, the integrations, the examples
+    and user code import from it; each is the very object of its ``lrdiag.mlflow`` module."""
+    import importlib
+
+    import lrdiag.sinks.mlflow_sink as old
+
+    for name in old.__all__:
+        obj = getattr(old, name)
+        if callable(obj) and not isinstance(obj, str):
+            home = importlib.import_module(obj.__module__)
+            assert obj.__module__.startswith("lrdiag.mlflow.") and getattr(home, obj.__name__) is obj, name
+    from lrdiag.sinks import MLflowSink as lazy
+
+    assert lazy is MLflowSink
+
+
+def test_catch_up_fills_batches_across_small_store_blocks(tmp_path):
+    """A long outage leaves many small blocks in the store; catching up packs them into batches
+    of up to 1,000 values (here about 1,750 values in 45 blocks: 2 requests), each key in step order."""
+    from lrdiag.mlflow.run_target import RunTarget
+
+    run_dir = tmp_path / "run"
+    steps, cols = _sgd_rows(steps=360)
+    store = StoreWriter(run_dir, {"optimizer": "SGD"})
+    for a in range(0, 360, 8):
+        store.append(steps[a : a + 8], {k: v[a : a + 8] for k, v in cols.items()})
+    store.close()
+    target = RunTarget(f"sqlite:///{tmp_path / 'mlflow.db'}", run_name="catch-up")
+    assert target.connect()
+    calls = []
+    log_batch = target.client.log_batch
+    target.client.log_batch = lambda *a, **k: (calls.append(len(k.get("metrics") or [])), log_batch(*a, **k))[1]
+    sent, last = target.catch_up(run_dir)
+    expected = sum(int((~np.isnan(v)).sum()) for v in cols.values())
+    assert sent == expected and last == 359
+    assert calls == [1000] * (expected // 1000) + ([expected % 1000] if expected % 1000 else [])
+    for name, values in cols.items():
+        ok = ~np.isnan(values)
+        assert [m.step for m in target.client.get_metric_history(target.run_id, metric_key(name))] == steps[ok].tolist()
+    assert target.catch_up(run_dir) == (0, 359)  # nothing twice

@@ -12,39 +12,12 @@ change that.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from typing import Any, Iterator
+from typing import Any
 
 from ..history import History
+from ..mlflow.tracking import bounded_http, parse_run_id
 from .base import Columns, fail
 from .detect import classify, renamed
-
-# Bounded retries while lrdiag reads (only where the user has not chosen their own).
-_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
-                  "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
-
-
-def parse_run_id(source: str) -> str:
-    """``mlflow:<id>`` / ``runs:/<id>[/artifact/path]`` -> ``<id>``."""
-    rest = source.split(":", 1)[1].lstrip("/") if source.startswith("mlflow:") else source[len("runs:/"):]
-    run_id = rest.split("/", 1)[0].strip()
-    if not run_id:
-        raise fail(source, "names no run id; write mlflow:<run_id> or runs:/<run_id>")
-    return run_id
-
-
-@contextlib.contextmanager
-def _bounded_http() -> Iterator[None]:
-    added = [k for k in _HTTP_DEFAULTS if k not in os.environ]
-    for k in added:
-        os.environ[k] = _HTTP_DEFAULTS[k]
-    try:
-        yield
-    finally:
-        for k in added:
-            os.environ.pop(k, None)
-
 
 def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict | None = None) -> History:
     """Read one MLflow run into a History (see the module docstring)."""
@@ -55,7 +28,7 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
         raise fail(source, "reading MLflow runs needs mlflow (pip install 'lrdiag[mlflow]')") from None
     run_id = parse_run_id(source)
     where = f" at {tracking_uri}" if tracking_uri else ""
-    with _bounded_http():
+    with bounded_http():
         try:
             client = MlflowClient(tracking_uri)
             run = client.get_run(run_id)
