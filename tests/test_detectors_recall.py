@@ -195,3 +195,16 @@ def test_realruns_keep_true_statements(realruns):
     # Silver-8ce: the loss fell 0.50 -> 0.41 over steps 1000-1530; it was called a stall
     rep = lrdiag.analyze(by_name["Silver-8ce__llamaTest"], recommend=False)
     assert not [f for f in rep.findings if f.kind == "plateau" and f.start_step < 1600], rep.summary
+
+
+def test_dead_network_plateau_from_step_0_is_not_a_low_lr(bench):
+    # make_classification, SGD+Nesterov at 10x its LR, 128 units: unstable from step 39, then dead
+    # at chance level. The plateau test's window started at step 0, before the instability's
+    # onset, so dedupe kept a plateau finding beside the right one ("stalled, LR too low: raise
+    # it" from 1000 steps on).
+    h = bench.train_history("classification", optimizer="nesterov", lr=0.5, steps=800, hidden=128, seed=20_002)
+    rep = lrdiag.analyze(h, recommend=False)
+    assert rep.findings[0].evidence.get("state") == "stalled_after_instability", rep.summary
+    # the stall explains the flat loss: no second plateau ("decay", or at 1000+ steps "raise it")
+    assert not [f for f in rep.findings if f.kind in ("lr_too_low", "plateau")], rep.summary
+    assert "too low" not in rep.summary

@@ -140,10 +140,10 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     """Drop findings explained by a more serious one.
 
     A divergence explains spikes, oscillation and plateaus that start at or after its onset
-    (minus a short lead: the first jumps *are* the divergence) and later too-small updates (a
-    dead network); a spike that overlaps an oscillation is part of it. A stall after
-    instability (``detect_unstable_stall``) likewise explains later plateaus and too-small
-    updates, and is itself dropped when a divergence was found. A loss that rose and stayed
+    (minus a short lead: the first jumps *are* the divergence; a plateau 90%+ after it) and later
+    too-small updates (a dead network); a spike that overlaps an oscillation is part of it. A
+    stall after instability (``detect_unstable_stall``) likewise explains plateaus and too-small
+    updates lying 90%+ after its onset, and is itself dropped when a divergence was found. A loss that rose and stayed
     worse (``detect_loss_rise``) explains later plateaus, and is dropped when a divergence or a
     stall after instability already says the LR is too high.
     """
@@ -162,20 +162,25 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
             continue  # a blow-up or a stall after instability already names the too-high LR
         if f.kind == "plateau" and rose_onset is not None and f.start_step >= rose_onset and not (div or stall):
             continue  # a flat stretch after the loss got worse is not "decay the LR": it is too high
-        if f.kind in ("plateau", "lr_too_low") and stall_onset is not None and f.start_step >= stall_onset:
+        if f.kind in ("plateau", "lr_too_low") and stall_onset is not None and _mostly_after(f, stall_onset):
             continue  # stalled after instability: tiny ratios are dead units, not a low LR
         if f.kind == "lr_too_low" and onset is not None and f.start_step >= onset:
             continue  # after a blow-up the layers are dead: tiny updates say nothing about the LR
         if f.kind in ("spike", "oscillation", "plateau") and div:
             lead = max(1, (f.end_step - f.start_step) // 4 + 1) if f.kind != "plateau" else 0
             # a plateau lying (90%+) after the onset is the level the loss diverged to
-            after = f.end_step - max(f.start_step, onset)
-            if f.end_step >= onset - lead and f.kind != "plateau" or f.kind == "plateau" and after >= 0.9 * (f.end_step - f.start_step):
+            if f.end_step >= onset - lead and f.kind != "plateau" or f.kind == "plateau" and _mostly_after(f, onset):
                 continue
         if f.kind == "spike" and any(o.start_step <= f.start_step <= o.end_step for o in osc):
             continue
         out.append(f)
     return out
+
+
+def _mostly_after(f: Finding, onset: int, share: float = 0.9) -> bool:
+    """At least ``share`` of the finding's interval lies at or after ``onset`` (a plateau that
+    starts a few steps before an instability, window edges, is still the stall after it)."""
+    return f.end_step - max(f.start_step, onset) >= share * (f.end_step - f.start_step)
 
 
 def rank(findings: list[Finding]) -> list[Finding]:
