@@ -13,7 +13,8 @@
   ``update_norm``;
 * ``lrdiag/skipped`` = 1 on a step an AMP ``GradScaler`` skipped (its ratios are NaN, not 0).
 
-Per-step work is a handful of fused ``torch._foreach_*`` kernels writing into a preallocated
+Per-step work is a handful of fused ``torch._foreach_*`` kernels (on CPU float32 parameters, two
+passes of lrdiag's own C kernel, ``lrdiag.fused``, once it is compiled) writing into a preallocated
 device buffer; the buffer is copied to the host (one sync) every ``flush_rows`` rows or
 ``flush_secs`` seconds, and the rows go through a queue to one writer thread that feeds the sinks
 (local store first, then TensorBoard, MLflow, user sinks). Nothing raised inside lrdiag reaches the

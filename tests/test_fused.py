@@ -105,6 +105,11 @@ def test_fused_and_foreach_paths_record_the_same_norms_and_ratios(tmp_path, kern
         assert np.all(fz[names.update_ratio(layer)] > 0), layer
     assert np.count_nonzero(fz[names.update_ratio("gain")]) >= 1  # bf16: a small step can round to 0
     assert np.all(fz[names.update_ratio("unused")] == 0)  # no gradient, not updated: a true zero
+    snapped = [tuple(plan.params[i].shape) for i, t in enumerate(plan.snaps) if t is not None]
+    if opt == "sgd_momentum":  # the SGD state fast path takes no snapshot (but one of the gradient-less param)
+        assert snapped == [(3,)]
+    else:
+        assert len(snapped) == len(plan.params)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
