@@ -50,6 +50,16 @@ def assert_run_holds_the_store(client: MlflowClient, run_id: str, run_dir) -> in
     return total
 
 
+def train_step(model, opt, X, y, step: int, mon) -> None:
+    """One step on the next batch of 32 (cycling through the data), the loss to the Monitor."""
+    i = (step * 32) % (len(X) - 32)
+    loss = torch.nn.functional.cross_entropy(model(X[i : i + 32]), y[i : i + 32])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    mon.log_loss(loss)
+
+
 def in_sync(run_dir) -> bool:
     """The sink's cursor says every value so far reached the run."""
     try:
@@ -87,12 +97,7 @@ def _train(run_dir, uri: str, down: threading.Event, back: threading.Event, afte
     while steps_after < after:
         assert time.time() < deadline, "the server did not come back in time"
         t = time.perf_counter()
-        i = (step * 32) % (len(X) - 32)
-        loss = torch.nn.functional.cross_entropy(model(X[i : i + 32]), y[i : i + 32])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        mon.log_loss(loss)
+        train_step(model, opt, X, y, step, mon)
         times.append(time.perf_counter() - t)
         if not back.is_set():
             during_outage += down.is_set()
@@ -196,4 +201,41 @@ def test_server_unreachable_at_start_then_up_mid_run_gets_everything_live(tmp_pa
         assert sync(run_dir) == 0
     finally:
         back.set()
+        srv.stop()
+
+
+def test_sync_whose_create_answer_is_lost_adopts_the_run_next_time(tmp_path):
+    """`lrdiag sync` of a run that never reached MLflow: the answer to its create is lost. It
+    fails with one clear error; the next sync finds the run by the key kept in the cursor and
+    sends everything into it, once."""
+    from lrdiag.errors import LRDiagError
+
+    run_dir = tmp_path / "run"
+    X, y = digits_data(256)
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    mon = lrdiag.Monitor(opt, model, logdir=run_dir, tensorboard=False, analyze_on_close=False)
+    for step in range(200):  # a real training recorded in the local store only
+        train_step(model, opt, X, y, step, mon)
+    mon.close()
+
+    srv = MlflowServer(tmp_path / "server").start()
+    proxy = LossyProxy(srv.uri).start()
+    try:
+        proxy.lose(CREATE)
+        with pytest.raises(LRDiagError, match="nothing was lost, run `lrdiag sync"):
+            sync(run_dir, tracking_uri=proxy.uri)
+        client = MlflowClient(srv.uri)
+        assert len(all_runs(client)) == 1  # the server did create it
+        sent = sync(run_dir, tracking_uri=proxy.uri)
+        runs = all_runs(client)
+        assert len(runs) == 1 and proxy.count("POST", CREATE) == 1
+        cursor = json.loads((run_dir / CURSOR_NAME).read_text())
+        assert cursor["run_id"] == runs[0].info.run_id and runs[0].data.tags[RUN_KEY_TAG] == cursor["run_key"]
+        total = assert_run_holds_the_store(client, cursor["run_id"], run_dir)
+        assert sent == total
+        assert client.get_run(cursor["run_id"]).info.status == "FINISHED"
+        assert sync(run_dir, tracking_uri=proxy.uri) == 0
+    finally:
+        proxy.stop()
         srv.stop()
