@@ -277,7 +277,6 @@ int64_t lrd_post(int64_t count, const int64_t *tab, double *out, int threads) { 
 """
 
 FLAGS = ["-O3", "-std=gnu99", "-shared", "-fPIC", "-pthread"]
-_TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 COMPILE_TIMEOUT = 120.0
 
@@ -308,7 +307,10 @@ def cache_dirs() -> list[Path]:
     if os.environ.get("LRDIAG_CACHE_DIR"):
         out.append(Path(os.environ["LRDIAG_CACHE_DIR"]))
     xdg = os.environ.get("XDG_CACHE_HOME")
-    out.append(Path(xdg) / "lrdiag" if xdg else Path.home() / ".cache" / "lrdiag")
+    try:
+        out.append(Path(xdg) / "lrdiag" if xdg else Path.home() / ".cache" / "lrdiag")
+    except RuntimeError:  # no home directory to be found
+        pass
     uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
     out.append(Path(tempfile.gettempdir()) / f"lrdiag-{uid}")
     return out
@@ -379,9 +381,20 @@ class BuildError(OSError):
     """The compiler failed, or the compiled library failed its self-test: no other directory helps."""
 
 
+def _private_dir(d: Path) -> None:
+    """Create ``d`` (mode 0700) or check that it is ours and not writable by others.
+
+    The library is loaded into the process: a directory another user could write to (a shared
+    temp dir) must not be trusted. Raises OSError (the caller moves on to the next directory).
+    """
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = d.stat()
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+        raise PermissionError(f"{d} belongs to another user or is writable by others")
+
+
 def _compile(cmd: list[str], dest: Path) -> None:
     """Compile SOURCE into ``dest`` atomically (temp file + rename: ranks may compile at once)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     fd, src = tempfile.mkstemp(prefix=".fused-", suffix=".c", dir=dest.parent)
     with os.fdopen(fd, "w") as f:
         f.write(SOURCE)
@@ -425,6 +438,7 @@ def build() -> Kernels:
     for d in cache_dirs():
         path = d / name
         try:
+            _private_dir(d)
             if not path.exists():
                 _compile(cmd, path)
             k = Kernels(path)

@@ -234,10 +234,14 @@ def test_no_compiler_or_a_failing_one_keeps_the_foreach_path(tmp_path, build_env
     assert np.all(np.isfinite(series[names.GRAD_NORM])) and np.all(np.isfinite(series[names.LOSS]))
 
 
-def test_unwritable_cache_directory_falls_back_to_the_next_one(tmp_path, build_env):
+@pytest.mark.parametrize("first", ["uncreatable", "world-writable"])
+def test_unusable_cache_directory_falls_back_to_the_next_one(tmp_path, build_env, first):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    build_env.setenv("LRDIAG_CACHE_DIR", str(blocker / "cache"))  # cannot be created (root or not)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)  # another user could plant a library here: never load from it
+    build_env.setenv("LRDIAG_CACHE_DIR", str(blocker / "cache" if first == "uncreatable" else shared))
     build_env.setenv("XDG_CACHE_HOME", str(blocker / "xdg"))
     fused.reset()
     k = fused.wait(timeout=300)
@@ -245,6 +249,7 @@ def test_unwritable_cache_directory_falls_back_to_the_next_one(tmp_path, build_e
         pytest.skip("no C compiler here")
     assert k is not None, fused.status()
     assert k.path.parent.parent == tmp_path / "tmp" and k.path.exists()
+    assert not any(shared.iterdir())
     # a second build finds the cached library instead of compiling again
     mtime = k.path.stat().st_mtime_ns
     fused.reset()
