@@ -1,6 +1,6 @@
 """Labelled benchmark of lrdiag's detectors, plus analysis speed and memory at scale.
 
-    python benchmarks/detectors.py            # every split (several minutes on 2 cores)
+    python benchmarks/detectors.py            # every split (about 10 minutes on 2 cores)
     python benchmarks/detectors.py --split fresh -v   # one split, listing misses and labels
     python benchmarks/detectors.py --quick    # fewer cases
     python benchmarks/detectors.py --speed    # only the 1,000,000-step x 100-layer timing
@@ -18,18 +18,19 @@ Cases
   10-30% of the run), with the ratio following the LR schedule; and clean
   curves (no event; their decay over the last tenth of the run is at least 3%, measured on
   loss + 1% of the starting loss as lrdiag does, so they are not converged).
-* Real small trainings (scikit-learn's bundled or generated datasets, an MLP, CPU, seconds each)
-  at the usual tuned LR (400 steps), 10x and 100x above it, 100x below it (1500 steps), and a
-  6000-step cosine run far past convergence. The LR multiplier only says what was attempted:
-  each run is labelled from its own loss curve by ``objective_labels`` (no lrdiag detector is
-  used): *unstable* if the loss became non-finite, ended 25% above its best tenth, ended at 95%+
-  of what a constant predictor scores, or (for a higher LR) ended 1.25x worse than the tuned LR
-  did in 400 steps; *lr_too_low* (for a lower LR) if it ended 1.25x worse than the tuned LR did
-  in 400 steps; *plateau* (converged) over the stretch where the loss stays below 1% of the
-  constant predictor's loss (at least 15% of the run); otherwise clean. So a 100x LR that
-  trains fine (Adam on the tiny wine set reaches 1e-7) is not counted as a missed instability,
-  and a run at the tuned LR that memorised its data is a converged plateau. With ``-v`` every
-  real case prints the rule that labelled it.
+* Real small trainings (scikit-learn's bundled or generated datasets, an MLP of 1-3 hidden
+  layers, CPU, seconds each) at the usual tuned LR (400 steps), 10x and 100x above it, 100x
+  below it (1500 steps), and a 6000-step cosine run far past convergence. The LR multiplier only
+  says what was attempted: each run is labelled from its own loss by ``objective_labels`` (no
+  lrdiag detector is used): *unstable* ("LR too high") if the loss became non-finite, ended 25%
+  above its best tenth, ended (at an LR not below the tuned one) at 95%+ of what a constant
+  predictor scores, or (for a higher LR) ended 1.25x worse than the tuned LR did in 400 steps;
+  *lr_too_low* (for a lower LR) if it ended 1.25x worse than the tuned LR did in 400 steps;
+  *plateau* over every stretch of at least 15% of the run where the whole-training-set loss
+  (measured every ``steps // 160`` steps; lrdiag sees only the minibatch loss) made under 1%
+  relative progress, in block means of 2.5% of the run, or stayed under 1% of the constant
+  predictor's loss (``flat_stretches``): at a noise floor or near zero alike; otherwise clean.
+  With ``-v`` every real case prints the rule that labelled it.
 
 Scoring (per kind)
 ------------------
@@ -39,21 +40,27 @@ recall = matched labels / labels; false alarms = findings of any kind on clean c
 clean steps; delay = finding start - label onset (median over matched labels, 0 if earlier).
 Real trainings carry labels for what the condition must produce, plus kinds that are also a
 correct description (e.g. a 100x-too-high LR run that diverges may also show lr_too_high);
-findings of such kinds are neither counted as true nor as false positives. A real run labelled
-``unstable`` is found by a divergence, oscillation or lr_too_high finding: its row gives recall
-and delay, and those findings count as true positives in their own kinds' rows.
+findings of such kinds are neither counted as true nor as false positives. A finding matches
+every label of its kind it overlaps (one plateau finding across two labelled stretches found both).
+A real run labelled ``unstable`` ("LR too high") is found by any finding that tells the user to
+lower the LR: a divergence, oscillation or lr_too_high finding, or a plateau in state
+``stalled_high_lr`` ("stalled with the LR still at X: decay it"). Its row gives recall and delay;
+those findings count as true positives in their own kinds' rows.
 
 Splits
 ------
 * ``tuning``: synthetic seeds 0..N-1, real runs on digits (thresholds were set looking at these);
-* ``heldout``: synthetic seeds 10_000+, real runs on wine, breast_cancer, diabetes. This was the
-  held-out split until its misses were studied and fixed: it is now tuning data too;
+* ``heldout``: synthetic seeds 10_000+, real runs on wine, breast_cancer, diabetes. Held out in
+  round 1 until its misses were studied and fixed: tuning data since;
 * ``fresh``: synthetic seeds 20_000+, real runs on iris and generated data (make_moons,
-  make_classification, make_friedman1) with a wider MLP (128 units) and other optimizers (SGD
-  with Nesterov momentum, AdamW): run once, after all tuning, as the honest held-out number.
-  That blind run found one real bug (a dead network's plateau starting before the instability's
-  onset was kept beside it, saying "raise the LR"); the dedupe fix changed the fresh real-run
-  plateau precision from 0.50 to 0.60 and nothing else. The blind numbers are in the README.
+  make_classification, make_friedman1), 64 and 128 units, SGD(+Nesterov), Adam(W). Run blind
+  once in round 1; its misses were studied in round 2 (label rules, a detector fix): tuning data
+  since;
+* ``fresh2``: synthetic seeds 30_000+, real runs on generated data used nowhere else
+  (make_regression, make_circles, make_blobs, make_gaussian_quantiles, make_hastie_10_2,
+  make_friedman3), 1 or 3 hidden layers of 32/96 units, RMSprop, Adagrad and SGD without
+  momentum. Written before any run on it and run once, after every round-2 change: the blind
+  number.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -112,6 +120,27 @@ def _dataset(name: str):
         X, y = datasets.make_friedman1(n_samples=1000, noise=1.0, random_state=7)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "blobs":  # generated: 5 overlapping Gaussian clusters in 6 dimensions
+        X, y = datasets.make_blobs(n_samples=1200, n_features=6, centers=5, cluster_std=2.5, random_state=7)
+        task = "cls"
+    elif name == "regression":  # generated: linear target with 10 informative of 30 features, noise
+        X, y = datasets.make_regression(n_samples=1200, n_features=30, n_informative=10, noise=20.0, random_state=7)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "circles":  # generated: two noisy concentric circles
+        X, y = datasets.make_circles(n_samples=1000, noise=0.15, factor=0.5, random_state=7)
+        task = "cls"
+    elif name == "quantiles":  # generated: 3 classes by quantiles of a 5-d Gaussian's radius
+        X, y = datasets.make_gaussian_quantiles(n_samples=1200, n_features=5, n_classes=3, random_state=7)
+        task = "cls"
+    elif name == "hastie":  # generated: Hastie et al. 10.2, a sum-of-squares threshold in 10 dimensions
+        X, y = datasets.make_hastie_10_2(n_samples=1500, random_state=7)
+        y = (y > 0).astype(np.int64)
+        task = "cls"
+    elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
+        X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     else:
         raise ValueError(name)
     X = StandardScaler().fit_transform(X)
@@ -131,9 +160,14 @@ def train_history(*args, **kwargs) -> History:
 
 
 def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
-                  batch: int = 32, hidden: int = 64, momentum: float = 0.9, schedule: str | None = None,
-                  seed: int = 0, run: str | None = None) -> History:
-    """Train a small MLP on a scikit-learn dataset and record what lrdiag's Monitor records.
+                  batch: int = 32, hidden: int = 64, depth: int = 2, momentum: float = 0.9, schedule: str | None = None,
+                  seed: int = 0, run: str | None = None, full_loss: np.ndarray | None = None) -> History:
+    """Train a small MLP (``depth`` hidden layers of ``hidden`` ReLU units) on a scikit-learn
+    dataset and record what lrdiag's Monitor records.
+
+    ``full_loss``, if given (length ``steps``, NaN-filled), receives the loss on the *whole*
+    training set after every ``max(1, steps // 160)``-th step: the benchmark's labels are computed
+    from it (free of minibatch noise), while lrdiag only sees the minibatch loss, as a user logs it.
 
     Per optimizer step: the minibatch loss (``lrdiag/loss``), the LR (``lrdiag/lr/group0``),
     per-layer ``||Δθ|| / ||θ||`` (``lrdiag/update_ratio/<module>``), the global gradient norm.
@@ -149,8 +183,13 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y.astype(np.int64) if task == "cls" else y.astype(np.float32))
     out = int(y.max()) + 1 if task == "cls" else 1
-    model = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, out))
-    if optimizer == "sgd":
+    mods: list = [nn.Linear(X.shape[1], hidden), nn.ReLU()]
+    for _ in range(depth - 1):
+        mods += [nn.Linear(hidden, hidden), nn.ReLU()]
+    model = nn.Sequential(*mods, nn.Linear(hidden, out))
+    if optimizer == "sgd_plain":
+        momentum = 0.0
+    if optimizer in ("sgd", "sgd_plain"):
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     elif optimizer == "nesterov":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=True)
@@ -158,6 +197,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         opt = torch.optim.Adam(model.parameters(), lr=lr)
     elif optimizer == "adamw":
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    elif optimizer == "rmsprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=lr)
+    elif optimizer == "adagrad":
+        opt = torch.optim.Adagrad(model.parameters(), lr=lr)
     else:
         raise ValueError(optimizer)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if schedule == "cosine" else None
@@ -170,6 +213,7 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     rec_ratio = {n: np.full(steps, np.nan) for n, _ in layers}
     perm = torch.randperm(X.shape[0], generator=g)
     pos = 0
+    every = max(1, steps // 160)
     params = [list(m.parameters()) for _, m in layers]
     flat = lambda ps: torch.cat([p.detach().reshape(-1) for p in ps])  # noqa: E731
     with torch.no_grad():
@@ -191,6 +235,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
             sched.step()
         rec_loss[t] = float(loss.detach())
         rec_gn[t] = float(gn)
+        if full_loss is not None and t % every == every - 1:
+            with torch.no_grad():
+                p_all = model(Xt)
+                full_loss[t] = float(loss_fn(p_all.squeeze(-1) if task == "reg" else p_all, yt))
         with torch.no_grad():
             for i, ps in enumerate(params):
                 cur = flat(ps)
@@ -199,9 +247,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                 prev[i] = cur
     series = {names.LOSS: rec_loss, names.lr("group0"): rec_lr, names.GRAD_NORM: rec_gn}
     series.update({names.update_ratio(n): v for n, v in rec_ratio.items()})
-    sgd = optimizer in ("sgd", "nesterov")
+    sgd = optimizer in ("sgd", "sgd_plain", "nesterov")
     meta = {"run": run or f"{dataset}-{optimizer}-lr{lr:g}", "optimizer": type(opt).__name__,
-            "hparams": {"lr": lr, "batch_size": batch, "momentum": momentum if sgd else None, "hidden": hidden},
+            "hparams": {"lr": lr, "batch_size": batch, "momentum": momentum if sgd else None, "hidden": hidden, "depth": depth},
             "layers": [n for n, _ in layers], "groups": ["group0"]}
     return History(np.arange(steps), series, meta)
 
@@ -215,6 +263,7 @@ class Case:
     also_ok: tuple[str, ...] = ()  # kinds that are also a correct description (not scored)
     name: str = ""
     clean: bool = False
+    full_loss: np.ndarray | None = None  # real runs: whole-training-set loss (see _record_training)
 
 
 def _noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, str, float]:
@@ -374,20 +423,54 @@ def make_case(rng: np.random.Generator, kind: str) -> Case:
 
 # -- real cases -----------------------------------------------------------------------------
 
-#: Per split: (dataset, seed, hidden width, SGD variant, Adam variant, tuned SGD LR, tuned Adam LR).
-#: The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for the regressions; Adam
-#: 1e-3), fixed before any run. "fresh" uses data, model width and optimizers used nowhere else.
-REAL_SPLITS: dict[str, list[tuple[str, int, int, str, str, float, float]]] = {
-    "tuning": [("digits", 0, 64, "sgd", "adam", 0.05, 1e-3)],
-    "heldout": [("wine", 10_000, 64, "sgd", "adam", 0.05, 1e-3), ("breast_cancer", 10_001, 64, "sgd", "adam", 0.05, 1e-3),
-                ("diabetes", 10_002, 64, "sgd", "adam", 0.01, 1e-3)],
-    "fresh": [("iris", 20_000, 128, "nesterov", "adamw", 0.05, 1e-3), ("moons", 20_001, 128, "nesterov", "adamw", 0.05, 1e-3),
-              ("classification", 20_002, 128, "nesterov", "adamw", 0.05, 1e-3),
-              ("friedman1", 20_003, 128, "nesterov", "adamw", 0.01, 1e-3)],
+class RealSet(NamedTuple):
+    """One task of a real-run split: ``opt1`` runs at its tuned LR, 10x, 100x, 1/100 and a 6000-step
+    cosine schedule; ``opt2`` at its tuned LR, 100x and 1/100."""
+
+    dataset: str
+    seed: int
+    hidden: int
+    depth: int
+    opt1: str
+    opt2: str
+    lr1: float
+    lr2: float
+
+
+#: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
+#: the regressions, 0.1 without momentum; Adam/AdamW/RMSprop 1e-3; Adagrad 1e-2), fixed before
+#: any run. "fresh" used data, model width and optimizers used nowhere else before it; "fresh2"
+#: (the blind split) uses generated data, depths (1 and 3 hidden layers) and optimizers (RMSprop,
+#: Adagrad, SGD without momentum) used nowhere else.
+REAL_SPLITS: dict[str, list[RealSet]] = {
+    "tuning": [RealSet("digits", 0, 64, 2, "sgd", "adam", 0.05, 1e-3),
+               RealSet("digits", 1, 128, 2, "nesterov", "adamw", 0.05, 1e-3)],
+    # round 1's three tasks, and the same data with 128 units, Nesterov and AdamW (seeds 10_003+)
+    "heldout": [RealSet(ds, 10_000 + i + 3 * wide, 128 if wide else 64, 2, "nesterov" if wide else "sgd",
+                        "adamw" if wide else "adam", lr, 1e-3)
+                for wide in (0, 1) for i, (ds, lr) in enumerate((("wine", 0.05), ("breast_cancer", 0.05), ("diabetes", 0.01)))],
+    "fresh": [RealSet("iris", 20_000, 128, 2, "nesterov", "adamw", 0.05, 1e-3),
+              RealSet("moons", 20_001, 128, 2, "nesterov", "adamw", 0.05, 1e-3),
+              RealSet("classification", 20_002, 128, 2, "nesterov", "adamw", 0.05, 1e-3),
+              RealSet("friedman1", 20_003, 128, 2, "nesterov", "adamw", 0.01, 1e-3),
+              RealSet("moons", 20_004, 64, 2, "sgd", "adam", 0.05, 1e-3),
+              RealSet("classification", 20_005, 64, 2, "sgd", "adam", 0.05, 1e-3),
+              RealSet("friedman1", 20_006, 64, 2, "sgd", "adam", 0.01, 1e-3)],
+    "fresh2": [RealSet("regression", 30_000, 96, 3, "rmsprop", "adagrad", 1e-3, 1e-2),
+               RealSet("circles", 30_001, 96, 3, "rmsprop", "adagrad", 1e-3, 1e-2),
+               RealSet("blobs", 30_002, 96, 3, "adagrad", "rmsprop", 1e-2, 1e-3),
+               RealSet("quantiles", 30_003, 32, 1, "sgd_plain", "rmsprop", 0.1, 1e-3),
+               RealSet("hastie", 30_004, 96, 3, "sgd_plain", "adagrad", 0.1, 1e-2),
+               RealSet("friedman3", 30_005, 32, 1, "rmsprop", "adagrad", 1e-3, 1e-2),
+               RealSet("regression", 30_006, 32, 1, "sgd_plain", "rmsprop", 0.01, 1e-3),
+               RealSet("circles", 30_007, 32, 1, "adagrad", "sgd_plain", 1e-2, 0.1)],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
 ROSE, NOTHING_LEARNT, WORSE_THAN_TUNED, CONVERGED, CONVERGED_SPAN = 1.25, 0.95, 1.25, 0.01, 0.15
+#: Plateau label: under this relative progress over a stretch of ``CONVERGED_SPAN`` of the run,
+#: measured on block means of ``BLOCK_FRAC`` of the run.
+FLAT_PROGRESS, BLOCK_FRAC = 0.01, 0.025
 
 
 def constant_loss(dataset: str) -> float:
@@ -406,7 +489,57 @@ def _level(loss: np.ndarray, a: int, b: int) -> float:
     return float(np.median(v)) if np.isfinite(v).all() else float("inf")
 
 
-def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0: float) -> tuple[list[tuple[str, int, int]], str]:
+def flat_stretches(loss: np.ndarray, r0: float) -> list[tuple[int, int, str]]:
+    """Stretches where the loss made no progress, by definition (no statistical test):
+    ``(first step, last step, why)``.
+
+    ``loss`` is per step, NaN where not measured (the whole-training-set loss every few steps;
+    the minibatch loss is too noisy for a 1% rule: a 10-step block mean of a batch-32
+    cross-entropy varies by 10-30%). It is averaged over blocks of ``BLOCK_FRAC`` (2.5%) of the run; a window of
+    ``CONVERGED_SPAN`` (15%) of the run (6 blocks) is *flat* when
+
+    * its best block mean is not ``FLAT_PROGRESS`` (1%) below the best block mean before it:
+      ReduceLROnPlateau's rule (``mode='min', threshold=0.01, threshold_mode='rel'``, patience
+      15% of the run), the definition lrdiag's plateau findings are phrased in. A loss that rose
+      and came back made no progress either; or
+    * every block mean in it is below ``CONVERGED`` (1%) of ``r0``: 99% of what a constant
+      predictor gets wrong has been learnt (near zero, relative changes are no progress worth
+      training for).
+
+    Overlapping flat windows form one stretch.
+    """
+    n = loss.size
+    blk = max(1, int(round(BLOCK_FRAC * n)))
+    nb = n // blk
+    w = max(2, int(math.ceil(CONVERGED_SPAN * n / blk)))
+    if nb < w:
+        return []
+    m = np.nanmean(loss[: nb * blk].reshape(nb, blk), axis=1)
+    why = np.zeros(nb, dtype=np.int8)  # per block: 1 in a flat window, 2 in a near-zero one
+    best_before = np.minimum.accumulate(np.concatenate([[np.inf], m]))  # [i]: best of m[:i]
+    for i in range(nb - w + 1):
+        seg = m[i : i + w]
+        no_new_best = seg.min() > (1.0 - FLAT_PROGRESS) * best_before[i]
+        why[i : i + w] |= (1 if no_new_best else 0) | (2 if (seg < CONVERGED * r0).all() else 0)
+    flat = why > 0
+    out = []
+    i = 0
+    while i < nb:
+        if not flat[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < nb and flat[j + 1]:
+            j += 1
+        last = n - 1 if j == nb - 1 else (j + 1) * blk - 1
+        bits = int(np.bitwise_or.reduce(why[i : j + 1]))
+        out.append((i * blk, last, "+".join(w for b, w in ((1, "flat"), (2, "near zero")) if bits & b)))
+        i = j + 1
+    return out
+
+
+def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0: float,
+                     full_loss: np.ndarray | None = None) -> tuple[list[tuple[str, int, int]], str]:
     """Labels for a real training, from its loss curve alone (no lrdiag detector is used).
 
     ``level(a, b)`` is the median loss over steps ``[a, b)``; ``n`` steps; a tenth is ``n // 10``
@@ -415,22 +548,20 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
 
     * ``unstable`` (whole run) if any of: (U1) a non-finite loss; (U2) *it got worse*: the last
       tenth's level is above ``ROSE`` (1.25) x the lowest level of any tenth (tenths stepped by
-      half a tenth) and above it by 1% of ``r0``; (U3) *it learnt nothing*: the last tenth's level
-      is at least ``NOTHING_LEARNT`` (95%) of ``r0``; (U4) for an LR above the tuned one, *it
+      half a tenth) and above it by 1% of ``r0``; (U3) *it learnt nothing*, at an LR not below the
+      tuned one: the last tenth's level is at least ``NOTHING_LEARNT`` (95%) of ``r0`` (at a lower
+      LR, learning nothing is the next rule's "too low"); (U4) for an LR above the tuned one, *it
       ended worse than the tuned LR*: the last tenth's level is over ``WORSE_THAN_TUNED`` (1.25) x
-      ``tuned_final``, although it trained 3.75x longer.
+      ``tuned_final``, although it trained 3.75x longer. "LR too high" is what these say.
     * ``lr_too_low`` (whole run), for an LR below the tuned one that is not unstable, if it ended
       worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``).
-    * ``plateau`` (converged) from the first step ``t_c`` after which the loss's running median
-      over 5% of the run (at least 25 steps) stays below ``CONVERGED`` (1%) of ``r0`` to the end,
-      when that stretch is at least ``CONVERGED_SPAN`` (15%) of the run: 99% of what a constant
-      predictor gets wrong has been learnt, so there is nothing left to stop for.
+    * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss;
+      the minibatch loss if not given): at least 15% of the run with under 1% relative progress,
+      at a noise floor or near zero alike.
     * none of these: a clean run (every finding on it is a false alarm).
 
     Returns the labels and one line on which rule gave them.
     """
-    from scipy.ndimage import median_filter
-
     loss = np.asarray(h.loss, dtype=np.float64)
     n = loss.size
     tenth = max(1, n // 10)
@@ -442,7 +573,7 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
         best = min(_level(loss, a, a + tenth) for a in range(0, n - tenth + 1, max(1, tenth // 2)))
         if final > ROSE * best and final - best > 0.01 * r0:
             why.append(f"U2 rose to {final / best:.2f}x its best tenth")
-        if final >= NOTHING_LEARNT * r0:
+        if lr_side != "low" and final >= NOTHING_LEARNT * r0:
             why.append(f"U3 ended at {final / r0:.0%} of the constant predictor's loss")
         if lr_side == "high" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
             why.append(f"U4 ended {final / tuned_final:.1f}x worse than the tuned LR")
@@ -450,47 +581,59 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
         return [("unstable", 0, n - 1)], "; ".join(why)
     if lr_side == "low" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
         return [("lr_too_low", 0, n - 1)], f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps"
-    sm = median_filter(loss, size=max(25, n // 20), mode="nearest")
-    above = np.nonzero(sm >= CONVERGED * r0)[0]
-    t_c = int(above[-1]) + 1 if above.size else 0
-    if n - t_c >= CONVERGED_SPAN * n:
-        return [("plateau", t_c, n - 1)], f"converged: below 1% of the constant predictor's loss from step {t_c}"
+    flats = flat_stretches(loss if full_loss is None else np.asarray(full_loss, dtype=np.float64), r0)
+    if flats:
+        return ([("plateau", a, b) for a, b, _ in flats],
+                "plateau: " + ", ".join(f"{a}-{b} ({w})" for a, b, w in flats))
     return [], "trains fine" + (f" (ended {final / tuned_final:.2f}x the tuned LR's 400-step loss)" if tuned_final else "")
+
+
+def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_final: float | None, r0: float,
+                  what: str, long: bool = False) -> Case:
+    """A real run as a benchmark case: ``objective_labels`` plus the kinds that are also a correct
+    description of it (not scored): any sign of a too-high LR on an unstable run, a plateau on a
+    too-low one, and spikes on a run trained far past convergence (a loss near 0 jumping 10x at a
+    still-large cosine LR is a real spike, and this benchmark has no spike labels for real runs)."""
+    labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full)
+    also_ok: tuple[str, ...] = ("spike",) if long and labels else ()
+    if labels and labels[0][0] == "unstable":
+        also_ok = ("spike", "lr_too_high", "oscillation", "divergence")
+    elif labels and labels[0][0] == "lr_too_low":
+        also_ok = ("plateau",)
+    return Case(h, labels, also_ok, f"{what} -> {labels[0][0] if labels else 'clean'} ({why})", clean=not labels,
+                full_loss=full)
 
 
 def real_cases(split: str) -> list[Case]:
     """Small trainings driven into each condition (``REAL_SPLITS[split]``), labelled by
     ``objective_labels`` (the LR multiplier only says what was attempted)."""
     cases = []
-    for ds, seed, hidden, sgd, adam, good_sgd, good_adam in REAL_SPLITS[split]:
+    for ds, seed, hidden, depth, opt1, opt2, lr1, lr2 in REAL_SPLITS[split]:
         r0 = constant_loss(ds)
+        tag = f"{ds}/{seed}"
 
-        def run(name, **kw):
-            return train_history(ds, seed=seed, hidden=hidden, run=f"{ds}-{name}", **kw)
+        def run(name, steps, **kw):
+            full = np.full(steps, np.nan)
+            return train_history(ds, seed=seed, hidden=hidden, depth=depth, run=f"{ds}-{name}", steps=steps,
+                                 full_loss=full, **kw), full
 
-        def add(h, lr_side, tuned_final, what, also):
-            labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0)
-            also_ok = also if labels else ()
-            if labels and labels[0][0] == "unstable":
-                also_ok = ("spike", "lr_too_high", "oscillation", "divergence")
-            elif labels and labels[0][0] == "lr_too_low":
-                also_ok = ("plateau",)
-            cases.append(Case(h, labels, also_ok, f"{what} -> {labels[0][0] if labels else 'clean'} ({why})", clean=not labels))
+        def add(hf, lr_side, tuned_final, what, long=False):
+            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, long=long))
 
         tuned = {}
-        for opt, lr in ((sgd, good_sgd), (adam, good_adam)):
+        for opt, lr in ((opt1, lr1), (opt2, lr2)):
             # tuned runs stop at 400 steps (the "long" case below trains far past convergence)
-            h = run(f"tuned-{opt}", optimizer=opt, lr=lr, steps=400)
-            tuned[opt] = _level(h.loss, 360, 400)
-            add(h, "tuned", None, f"{ds} {opt} tuned LR {lr:g}", ())
-        for opt, lr, mult in ((sgd, good_sgd, 10), (sgd, good_sgd, 100), (adam, good_adam, 100)):
-            h = run(f"{opt}-x{mult}", optimizer=opt, lr=lr * mult, steps=1500)
-            add(h, "high", tuned[opt], f"{ds} {opt} LR {mult}x the tuned one ({lr * mult:g})", ())
-        for opt, lr in ((sgd, good_sgd), (adam, good_adam)):
-            h = run(f"{opt}-low", optimizer=opt, lr=lr / 100, steps=1500)
-            add(h, "low", tuned[opt], f"{ds} {opt} LR 1/100 of the tuned one", ())
-        h = run("long", optimizer=sgd, lr=good_sgd, steps=6000, schedule="cosine")
-        add(h, "tuned", None, f"{ds} {sgd} cosine, 6000 steps", ("spike",))
+            h = run(f"tuned-{opt}", 400, optimizer=opt, lr=lr)
+            tuned[opt] = _level(h[0].loss, 360, 400)
+            add(h, "tuned", None, f"{tag} {opt} tuned LR {lr:g}")
+        for opt, lr, mult in ((opt1, lr1, 10), (opt1, lr1, 100), (opt2, lr2, 100)):
+            h = run(f"{opt}-x{mult}", 1500, optimizer=opt, lr=lr * mult)
+            add(h, "high", tuned[opt], f"{tag} {opt} LR {mult}x the tuned one ({lr * mult:g})")
+        for opt, lr in ((opt1, lr1), (opt2, lr2)):
+            h = run(f"{opt}-low", 1500, optimizer=opt, lr=lr / 100)
+            add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one")
+        h = run("long", 6000, optimizer=opt1, lr=lr1, schedule="cosine")
+        add(h, "tuned", None, f"{tag} {opt1} cosine, 6000 steps", long=True)
     return cases
 
 
@@ -515,6 +658,12 @@ class Tally:
 
 
 UNSTABLE = ("divergence", "oscillation", "lr_too_high")
+
+
+def says_lr_too_high(f) -> bool:
+    """A finding that tells the user the LR is too high (lower or decay it): one of ``UNSTABLE``,
+    or a plateau in state ``stalled_high_lr`` ("stalled with the LR still at X: decay the LR")."""
+    return f.kind in UNSTABLE or (f.kind == "plateau" and f.evidence.get("state") == "stalled_high_lr")
 #: Detector options passed to analyze() (empty: the library defaults). For tuning experiments.
 OPTIONS: dict = {}
 
@@ -536,19 +685,16 @@ def score(case: Case, tally: Tally) -> None:
         return
     matched_labels = set()
     for f in report.findings:
-        hit = None
-        for i, (k, a, b) in enumerate(case.labels):
-            ok_kind = f.kind == k or (k == "unstable" and f.kind in UNSTABLE)
-            if ok_kind and f.start_step <= b + tol and f.end_step >= a - tol:
-                hit = i
-                break
+        hits = [i for i, (k, a, b) in enumerate(case.labels)
+                if (f.kind == k or (k == "unstable" and says_lr_too_high(f))) and f.start_step <= b + tol and f.end_step >= a - tol]
         if f.kind not in KINDS:
             continue
-        if hit is not None:
+        if hits:
             tally.tp[f.kind] += 1
-            if hit not in matched_labels:
-                matched_labels.add(hit)
-                tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
+            for hit in hits:  # one finding spanning two labelled stretches found both
+                if hit not in matched_labels:
+                    matched_labels.add(hit)
+                    tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
         elif f.kind in case.also_ok:
             continue
         else:
@@ -582,11 +728,12 @@ def print_table(title: str, tally: Tally) -> None:
 real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
-SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000}
+SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
-              "fresh": "fresh held-out split (run blind once after tuning; since then one dedupe fix it exposed)"}
+              "fresh": "first fresh split (run blind once in round 1; its misses were studied: now tuning data too)",
+              "fresh2": "BLIND split fresh2 (written before any run on it, run once after all round-2 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -604,8 +751,9 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
         for case in real_cases_cache[split]:
             score(case, rt)
             score(case, tally)
-        print_table(f"== {SPLIT_NOTE[split]}: real small trainings (unstable: found by {', '.join(UNSTABLE)}; "
-                    "their findings count in those rows' precision)", rt)
+        print_table(f"== {SPLIT_NOTE[split]}: real small trainings, {len(REAL_SPLITS[split])} tasks "
+                    f"(unstable = LR too high: found by {', '.join(UNSTABLE)} or a stalled_high_lr plateau; "
+                    "those findings count in their own rows' precision)", rt)
         if verbose:
             for case in real_cases_cache[split]:
                 print("   ", case.name)
@@ -655,13 +803,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="10 cases per kind instead of 40")
     ap.add_argument("--speed", action="store_true", help="only the scale timing")
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
-    ap.add_argument("--split", choices=["tuning", "heldout", "fresh", "all"], default="all",
-                    help="tuning, heldout (old held-out, now tuning data), fresh (the untouched held-out), all")
+    ap.add_argument("--split", choices=["tuning", "heldout", "fresh", "fresh2", "all"], default="all",
+                    help="tuning; heldout and fresh (earlier held-out splits, now tuning data); fresh2 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
         n = 10 if args.quick else 40
-        for split in (["tuning", "heldout", "fresh"] if args.split == "all" else [args.split]):
+        for split in (["tuning", "heldout", "fresh", "fresh2"] if args.split == "all" else [args.split]):
             run_split(split, n, not args.no_real, args.verbose)
     speed()
     speed_one(1_000_000, 200)

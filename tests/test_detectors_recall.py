@@ -208,3 +208,53 @@ def test_dead_network_plateau_from_step_0_is_not_a_low_lr(bench):
     # the stall explains the flat loss: no second plateau ("decay", or at 1000+ steps "raise it")
     assert not [f for f in rep.findings if f.kind in ("lr_too_low", "plateau")], rep.summary
     assert "too low" not in rep.summary
+
+
+# -- the starting level of "converged below 1% of the start" --------------------------------------
+
+def test_start_level_is_the_level_before_a_fast_initial_drop():
+    # a loss that halves every 3 steps: the median of its first 20 values is 11% of where it started
+    fast = 2.0 * 0.5 ** (np.arange(1000) / 3.0)
+    assert signals.start_level(fast) == 2.0
+    assert np.median(fast[:20]) < 0.15 * fast[0]
+    # an early blow-up is not the start (diabetes, AdamW at 100x its LR); a low first draw of a
+    # noisy loss is not either (the median of the first values wins)
+    blow = np.r_[0.795, 202.8, 255.2, 11.3, 7.8, np.full(995, 0.35)]
+    assert signals.start_level(blow) == pytest.approx(0.795)
+    noisy = np.r_[0.17, np.full(999, 0.55)]
+    assert signals.start_level(noisy) == pytest.approx(0.55)
+
+
+def test_converged_after_a_fast_initial_drop_on_a_real_training(bench):
+    # friedman1, SGD+Nesterov at 10x its LR, 128 units: the loss falls from 0.94 to ~0.3 within
+    # 20 steps, so the old starting level (median of the first 20 values, 0.38) put "1% of the
+    # start" at 0.0038 and the converged stretch (the loss under 1% of 0.94 from step ~830) was
+    # 13% of the run, under the 15% needed: nothing was reported.
+    h = bench.train_history("friedman1", optimizer="nesterov", lr=0.1, steps=1500, hidden=128, seed=20_003)
+    assert np.median(h.loss[:20]) < 0.5 * h.loss[0]
+    found = D.detect_plateau(_series(h))
+    assert [f.evidence["state"] for f in found] == ["converged"], found
+    assert 700 <= found[0].start_step <= 950 and found[0].end_step == 1499
+
+
+# -- benchmark ground truth: plateau labels and what counts as "LR too high" ----------------------
+
+def test_plateau_label_rule_flat_floor_yes_steady_fall_no(bench):
+    t = np.arange(1500, dtype=np.float64)
+    every = np.full(1500, np.nan)
+    every[::9] = 1.0
+    floor = 0.16 + 0.3 * np.exp(-t / 60)  # within 1% of its floor per 15% of the run from step ~320
+    (a, b, why), = bench.flat_stretches(floor * every, r0=0.69)
+    assert 250 <= a <= 400 and b == 1499 and why == "flat"
+    steady = 1.0 * 0.999 ** t  # 1.5 x 0.1% = 20% better per 15% of the run: no plateau anywhere
+    assert bench.flat_stretches(steady * every, r0=1.0) == []
+    # near zero: under 1% of the constant predictor's loss counts, even while still falling fast
+    tiny = 1e-3 * 0.99 ** t
+    assert bench.flat_stretches(tiny * every, r0=1.0) == [(0, 1499, "near zero")]
+
+
+def test_stalled_at_a_high_lr_is_a_correct_answer_to_lr_too_high(bench):
+    stalled = Finding("plateau", 225, 1499, "warning", 0.8, 0.5, "stalled", {"state": "stalled_high_lr"})
+    converged = Finding("plateau", 225, 1499, "info", 0.8, 0.5, "converged", {"state": "converged"})
+    assert bench.says_lr_too_high(stalled) and not bench.says_lr_too_high(converged)
+    assert bench.says_lr_too_high(Finding("divergence", 5, 9, "critical", 0.9, 5.0, "diverged", {}))

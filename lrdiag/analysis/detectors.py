@@ -509,7 +509,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                    "lr_start": lr, "lr_end": lr_end, "peak_lr": peak})
         low_ratio = _layers_out_of_band_between(s, start, end, "low")
         level = float(np.median(s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)])) if s.is_log else None
-        first_level = float(np.median(s.loss[s.finite][: max(1, min(20, s.fsteps.size // 50))])) if s.is_log else None
+        first_level = signals.start_level(s.loss[s.finite]) if s.is_log else None
         if level is not None and first_level and level <= converged_frac * first_level:
             state, sev = "converged", "info"
             where = (f"at {level:.3g}, {_frac_txt(level / first_level)} of where it started" if level > 0 else
@@ -548,11 +548,13 @@ def _converged_from(s: Series, t: np.ndarray, n: int, window_frac: float, min_po
     to the end, if that stretch is at least ``window_frac`` of the run; else None."""
     if not s.is_log or s.y.size < 2 * min_points:
         return None
-    x0 = float(np.median(s.loss[s.finite][: max(1, min(20, s.fsteps.size // 50))]))
+    x0 = signals.start_level(s.loss[s.finite])
     if not x0 > 0:
         return None
-    # y = log(loss + floor) with floor = LOSS_FLOOR * x0: loss < floor  <=>  y < log(2 floor)
-    above = np.nonzero(s.median25 >= math.log(2.0 * LOSS_FLOOR * x0))[0]
+    # y = log(loss + floor) (signals.log_loss's floor, from a typical early level rather than
+    # x0): loss < LOSS_FLOOR * x0  <=>  y < log(LOSS_FLOOR * x0 + floor)
+    floor = max(0.0, float(np.exp(s.y[0]) - s.loss[s.finite][0]))
+    above = np.nonzero(s.median25 >= math.log(LOSS_FLOOR * x0 + floor))[0]
     first = int(above[-1]) + 1 if above.size else 0
     if first >= s.y.size or s.y.size - first < max(min_points, window_frac * s.y.size):
         return None

@@ -20,25 +20,47 @@ from scipy.ndimage import median_filter, uniform_filter1d
 MAD_TO_SIGMA = 1.4826
 
 
+def start_level(x: np.ndarray) -> float:
+    """Where a loss started: its first value, or the median of its first ``k`` values
+    (``k`` = 2% of them, 1 to 20) if that is higher.
+
+    The first value is the loss before any update. A plain median of the first ``k`` values is
+    biased low when the loss drops fast at the start (a regression whose loss falls 2.5x within
+    20 steps was said to start at its 10th value); it only wins when the first value is a low draw
+    of a noisy loss. A maximum over early values would take an early blow-up (Adam at 100x its
+    LR: 0.8, 203, 255, 11, ...) for the start.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return float("nan")
+    return float(max(x[0], _head_median(x)))
+
+
+def _head_median(x: np.ndarray) -> float:
+    return float(np.median(x[: max(1, min(20, x.size // 50))]))
+
+
 def log_loss(x: np.ndarray, floor_frac: float = 0.0) -> tuple[np.ndarray, bool]:
     """``(log(x + floor), True)`` when every value is positive (or, with ``floor > 0``, every
     value is non-negative), else ``(x, False)``.
 
     Relative changes are what matter for a loss (a jump from 0.1 to 0.3 is as large as one from
     1 to 3), so detectors work on log-loss when they can. ``floor = floor_frac * x0`` with
-    ``x0`` the starting level (median of the first 2% of the points, at most 20): relative changes far
+    ``x0`` the median of the first 2% of the points (3 to 20; a typical level, not
+    ``start_level``'s early maximum: the floor is about noise, and the maximum of a very noisy
+    start sits high): relative changes far
     below the starting level (a memorised training set bouncing between 1e-4 and 1e-3) are not
     blown up into events.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.size and np.all(x > 0):
-        floor = floor_frac * float(np.median(x[: max(1, min(20, x.size // 50))])) if floor_frac > 0 else 0.0
+        floor = floor_frac * _head_median(x) if floor_frac > 0 else 0.0
         return np.log(x + floor), True
     if x.size and floor_frac > 0 and np.all(x >= 0):
         # A loss that underflows to exactly 0 (float32 cross-entropy of a memorised batch) is
         # still a non-negative loss: with a positive floor its log is defined, and treating the
         # whole run as a signed series because of one 0 would lose every relative threshold.
-        floor = floor_frac * float(np.median(x[: max(1, min(20, x.size // 50))]))
+        floor = floor_frac * _head_median(x)
         if floor > 0:
             return np.log(x + floor), True
     return x, False
