@@ -172,3 +172,27 @@ def test_loading_never_imports_torch(realruns, tmp_path):
     for source in (realruns[0], tmp_path / "tb"):
         r = subprocess.run([sys.executable, "-c", code, str(source)], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_plateau_message_never_calls_a_severalfold_fall_flat(realruns):
+    """A finding that says "plateaued" must describe a loss that did not fall 2x over its window
+    (AriesChen's loss fell 0.023 -> 0.003 after dropping under 1% of its start: "still fell")."""
+    checked = 0
+    for path in sorted(REALRUNS.glob("*.json")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = lrdiag.load(path)
+            report = lrdiag.analyze(history)
+        steps, loss = history.observed(names.LOSS)
+        for f in report.findings:
+            if f.kind != "plateau":
+                continue
+            x = loss[(steps >= f.start_step) & (steps <= f.end_step)]
+            k = max(1, x.size // 10)
+            head, tail = float(np.median(x[:k])), float(np.median(x[-k:]))
+            checked += 1
+            if "plateaued" in f.message or "stalled" in f.message:
+                assert not (head > 0 and tail < 0.5 * head), (path.name, f.message)
+            else:
+                assert "still fell" in f.message, (path.name, f.message)
+    assert checked >= 3

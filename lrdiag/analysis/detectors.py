@@ -516,6 +516,14 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                      "at exactly 0 (check that the logged loss is the real one)")
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps) {where}: the run converged; "
                    f"training could stop around step {start}.")
+            head, tail = _ends(s, start, end)
+            if head > 0 and tail < 0.5 * head:
+                # Below 1% of the start but still falling several-fold: "plateaued" would be false.
+                msg = (f"From step {start} to {end} ({length} steps) the loss stayed under 1% of where it started "
+                       f"({first_level:.3g}); it still fell from {head:.3g} to {tail:.3g}, which is little in absolute "
+                       f"terms: the run has essentially converged, and training could stop around step {start} unless a "
+                       f"held-out metric still improves.")
+                ev["still_falling"] = {"level_start": head, "level_end": tail}
         elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
             state, sev = "converged", "info"
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) after the LR "
@@ -536,6 +544,13 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _ends(s: Series, start: int, end: int) -> tuple[float, float]:
+    """Median loss of the first and of the last tenth of the points in ``[start, end]``."""
+    x = s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)]
+    k = max(1, x.size // 10)
+    return (float(np.median(x[:k])), float(np.median(x[-k:]))) if x.size else (0.0, 0.0)
 
 
 def _frac_txt(frac: float) -> str:
