@@ -8,14 +8,18 @@
 Workloads (one CPU thread, ``torch.set_num_threads(1)``, unless ``--threads``):
   (a) MLP of about 4M parameters, batch 256, Adam;
   (b) a small CNN on 32x32 images, batch 64, SGD with momentum.
-For each, three copies of the same model and optimizer train side by side: no Monitor, a Monitor
-at every step, a Monitor with ``ratio_every=10``. Blocks of steps of each copy are interleaved
-(random order per repetition) so that drifts in machine load hit all three alike; the printed ratio
+For each, four copies of the same model and optimizer train side by side: no Monitor, a second
+copy with no Monitor ("A/A": its ratio shows the measure's own noise and bias), a Monitor at every
+step, and a Monitor with ``ratio_every=10``. Blocks of steps of each copy are interleaved
+(random order per repetition) so that drifts in machine load hit all of them alike; the printed ratio
 is the median over repetitions of (block CPU time with Monitor) / (block CPU time without), where
 CPU time is ``time.process_time()`` of the whole process, so the writer thread's work counts.
 On a shared machine that ratio is still noisy (other processes evict caches), so a second,
 "self-measured" ratio is printed: 1 + (CPU time inside the Monitor's step hooks, measured with
 ``time.thread_time()``, + CPU time of its writer thread) / (CPU time of a step without Monitor).
+A third line splits the training thread's CPU time by phase (forward+backward; optimizer.step
+less the hooks): a Monitor that slowed training indirectly (evicted caches, memory pressure) would
+show phase ratios above 1; the line's total adds the hooks back.
 
 Warm-up: the Monitor compiles its fused C kernel (``lrdiag.fused``) on first use in a background
 thread and uses the foreach path until it is ready. The warm-up waits for that build (and then
@@ -76,6 +80,7 @@ class Copy:
         self.x = torch.randn(*spec["x"], generator=g)
         self.y = torch.randint(0, 10, (spec["x"][0],), generator=g)
         self.loss_fn = nn.CrossEntropyLoss()
+        self.phases: list[tuple[float, float]] = []  # per block: (forward+backward, optimizer.step) s/step
         self.mon = None
         if monitor_kwargs is not None:
             self.mon = lrdiag.Monitor(self.opt, self.model, logdir=logdir, analyze_on_close=False, **monitor_kwargs)
@@ -83,14 +88,22 @@ class Copy:
     def block(self, steps: int) -> float:
         # CPU time of the whole process (training thread + lrdiag's writer thread): on a shared,
         # overloaded machine wall time mostly measures the neighbours, CPU time measures us.
+        # Also kept, per step: the training thread's CPU time in forward+backward and in
+        # optimizer.step() (which includes the Monitor's hooks), to split direct from indirect cost.
         t = time.process_time()
+        fb = st = 0.0
         for _ in range(steps):
+            t0 = time.thread_time()
             self.opt.zero_grad(set_to_none=True)
             loss = self.loss_fn(self.model(self.x), self.y)
             loss.backward()
             if self.mon is not None:
                 self.mon.log_loss(loss)
+            t1 = time.thread_time()
             self.opt.step()
+            t2 = time.thread_time()
+            fb, st = fb + (t1 - t0), st + (t2 - t1)
+        self.phases.append((fb / steps, st / steps))
         return time.process_time() - t
 
     def extra_bytes(self) -> int:
@@ -117,6 +130,7 @@ def measure(name, spec, configs, reps, block, tmp):
     lrdiag.fused.wait(timeout=300)  # the background compile of the C kernel (no-op when switched off)
     for c in copies.values():
         c.block(3)  # warm-up: allocator, optimizer state, Monitor buffers, the kernel's tables
+        c.phases.clear()
     paths0 = {label: dict(c.mon.norm_paths) for label, c in copies.items() if c.mon is not None}
     times = {label: [] for label in copies}
     own0 = {label: c.own_cpu() for label, c in copies.items()}
@@ -135,12 +149,26 @@ def measure(name, spec, configs, reps, block, tmp):
             continue
         ratios = [t / b for t, b in zip(times[label], base)]
         q = statistics.quantiles(ratios, n=4) if len(ratios) >= 4 else [min(ratios), 0, max(ratios)]
-        out[label] = (statistics.median(ratios), q[0], q[2], copies[label].extra_bytes(), own[label], path_label(paths[label]))
+        out[label] = (statistics.median(ratios), q[0], q[2], copies[label].extra_bytes(), own[label],
+                      path_label(paths[label]) if label in paths else "-",
+                      phase_ratios(copies[label].phases, copies["off"].phases, own[label][0]))
     step_ms = statistics.median(base) / block * 1e3
     params = sum(p.numel() for p in copies["off"].model.parameters())
     for c in copies.values():
         c.close()
     return step_ms, params, out
+
+
+def phase_ratios(mine: list[tuple[float, float]], base: list[tuple[float, float]], hook_s: float) -> tuple[float, float, float]:
+    """Median over interleaved block pairs of forward+backward time with/without the Monitor, the
+    same for ``optimizer.step()`` less the Monitor's hooks (``hook_s`` per step), and the total
+    (sum of the three parts' medians over the base's): an indirect cost (caches, memory) would show
+    as a phase ratio above 1."""
+    fb = statistics.median(a[0] / b[0] for a, b in zip(mine, base))
+    st = statistics.median((a[1] - hook_s) / b[1] for a, b in zip(mine, base))
+    fb0, st0 = statistics.median(b[0] for b in base), statistics.median(b[1] for b in base)
+    total = (fb * fb0 + st * st0 + hook_s) / (fb0 + st0)
+    return fb, st, total
 
 
 def path_label(counts: dict[str, int]) -> str:
@@ -193,7 +221,7 @@ def mlflow_line(reps: int, block: int, tmp: str) -> str:
     uri = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
     spec = WORKLOADS["mlp_4m_adam_b256"]
     step_ms, _, out = measure("mlflow", spec, {"off": None, "mlflow": dict(mlflow=uri)}, reps, block, tmp)
-    r, lo, hi, _, (hook, writer), _path = out["mlflow"]
+    r, lo, hi, _, (hook, writer), _path, _phases = out["mlflow"]
     own = 1 + (hook + writer) / (step_ms / 1e3)
     return f"mlflow on (sqlite, same MLP): {r:.3f}x (IQR {lo:.3f}-{hi:.3f}), self-measured {own:.4f}x (writer thread {writer * 1e3:.2f} ms/step; MLflow's own sender thread not counted here)"
 
@@ -253,17 +281,22 @@ def main(argv=None) -> None:
     fused = False if args.no_fused else None
     print(f"torch {torch.__version__}, {args.threads} thread(s), {args.reps} interleaved repetitions of {args.block}-step blocks; "
           f"fused kernel: {'off' if args.no_fused else lrdiag.fused.status() if lrdiag.fused.wait(300) is None else 'ready'}")
-    configs = {"off": None, "every=1": dict(every=1, ratio_every=1, fused=fused), "ratio_every=10": dict(every=1, ratio_every=10, fused=fused)}
+    # "A/A": a second copy without the Monitor, timed like the others: its ratio to "off" is what
+    # the interleaved measure reads when there is nothing to measure (its noise and bias here).
+    configs = {"off": None, "A/A no Monitor": None, "every=1": dict(every=1, ratio_every=1, fused=fused),
+               "ratio_every=10": dict(every=1, ratio_every=10, fused=fused)}
     with tempfile.TemporaryDirectory() as tmp:
         for name, spec in WORKLOADS.items():
             if args.only and name != args.only:
                 continue
             step_ms, params, out = measure(name, spec, configs, args.reps, args.block, tmp)
             print(f"{name}: {params / 1e6:.2f}M params, {step_ms:.1f} ms/step without Monitor")
-            for label, (r, lo, hi, extra, (hook, writer), path) in out.items():
+            for label, (r, lo, hi, extra, (hook, writer), path, (fb, st, total)) in out.items():
                 own = 1 + (hook + writer) / (step_ms / 1e3)
                 print(f"  {label:15s} {r:.3f}x  (IQR {lo:.3f}-{hi:.3f})  self-measured {own:.4f}x "
                       f"(hooks {hook * 1e3:.2f} ms + writer {writer * 1e3:.3f} ms per step)  extra memory {extra / 2**20:.1f} MiB  norms: {path}")
+                print(f"  {'':15s} by phase: forward+backward {fb:.3f}x, optimizer.step less hooks {st:.3f}x, "
+                      f"with the hooks {total:.3f}x of the training thread (+ writer {writer / (step_ms / 1e3):.2%})")
         if args.only:
             return
         print(adam_state_line())
