@@ -60,7 +60,12 @@ Splits
   (make_regression, make_circles, make_blobs, make_gaussian_quantiles, make_hastie_10_2,
   make_friedman3), 1 or 3 hidden layers of 32/96 units, RMSprop, Adagrad and SGD without
   momentum. Written before any run on it (commit 9902c89) and run once, after every round-2
-  change: the blind number (in the README). Nothing was changed after that run.
+  change (the round-2 blind number). Its misses were studied in round 3: tuning data since;
+* ``fresh3``: synthetic seeds 40_000+, real runs on generated data used nowhere else
+  (make_friedman2, make_swiss_roll, make_s_curve, make_sparse_uncorrelated,
+  make_multilabel_classification), 48/80 units, 1, 2 or 4 hidden layers, NAdam, RAdam, Adamax,
+  Adadelta, batch sizes 16 and 64. Written and committed before any run on it; run once, after
+  every round-3 change: the round-3 blind number.
 """
 
 from __future__ import annotations
@@ -137,6 +142,27 @@ def _dataset(name: str):
         X, y = datasets.make_hastie_10_2(n_samples=1500, random_state=7)
         y = (y > 0).astype(np.int64)
         task = "cls"
+    elif name == "friedman2":  # generated regression (fresh3): impedance of an RLC circuit, with noise
+        X, y = datasets.make_friedman2(n_samples=1000, noise=10.0, random_state=7)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "swiss_roll":  # generated (fresh3): 3 classes by position along a noisy swiss roll
+        X, t = datasets.make_swiss_roll(n_samples=1200, noise=0.5, random_state=7)
+        y = np.digitize(t, np.quantile(t, [1 / 3, 2 / 3]))
+        task = "cls"
+    elif name == "s_curve":  # generated regression (fresh3): the position along a noisy S curve
+        X, y = datasets.make_s_curve(n_samples=1000, noise=0.2, random_state=7)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "sparse_uncorrelated":  # generated regression (fresh3): 4 of 10 features matter
+        X, y = datasets.make_sparse_uncorrelated(n_samples=1000, n_features=10, random_state=7)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "multilabel":  # generated (fresh3): first label of a 5-class multilabel draw
+        X, Y = datasets.make_multilabel_classification(n_samples=1200, n_features=15, n_classes=5, n_labels=1,
+                                                       allow_unlabeled=False, random_state=7)
+        y = Y.argmax(axis=1)
+        task = "cls"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -201,6 +227,14 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         opt = torch.optim.RMSprop(model.parameters(), lr=lr)
     elif optimizer == "adagrad":
         opt = torch.optim.Adagrad(model.parameters(), lr=lr)
+    elif optimizer == "nadam":
+        opt = torch.optim.NAdam(model.parameters(), lr=lr)
+    elif optimizer == "radam":
+        opt = torch.optim.RAdam(model.parameters(), lr=lr)
+    elif optimizer == "adamax":
+        opt = torch.optim.Adamax(model.parameters(), lr=lr)
+    elif optimizer == "adadelta":
+        opt = torch.optim.Adadelta(model.parameters(), lr=lr)
     else:
         raise ValueError(optimizer)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if schedule == "cosine" else None
@@ -435,6 +469,7 @@ class RealSet(NamedTuple):
     opt2: str
     lr1: float
     lr2: float
+    batch: int = 32
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -464,6 +499,15 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("friedman3", 30_005, 32, 1, "rmsprop", "adagrad", 1e-3, 1e-2),
                RealSet("regression", 30_006, 32, 1, "sgd_plain", "rmsprop", 0.01, 1e-3),
                RealSet("circles", 30_007, 32, 1, "adagrad", "sgd_plain", 1e-2, 0.1)],
+    # round 3's blind split: generated data, widths (48, 80), a depth (4), optimizers (NAdam, RAdam,
+    # Adamax, Adadelta) and batch sizes (16, 64) used nowhere before; tuned LRs are PyTorch's
+    # defaults (NAdam/Adamax 2e-3, RAdam 1e-3, Adadelta 1.0), SGD with momentum 0.05 / 0.01 (regression)
+    "fresh3": [RealSet("friedman2", 40_000, 48, 4, "nadam", "adadelta", 2e-3, 1.0, 16),
+               RealSet("swiss_roll", 40_001, 80, 2, "radam", "adamax", 1e-3, 2e-3, 64),
+               RealSet("s_curve", 40_002, 80, 4, "adamax", "sgd", 2e-3, 0.01, 16),
+               RealSet("sparse_uncorrelated", 40_003, 48, 2, "sgd", "nadam", 0.01, 2e-3, 64),
+               RealSet("multilabel", 40_004, 48, 4, "adadelta", "radam", 1.0, 1e-3, 64),
+               RealSet("swiss_roll", 40_005, 48, 1, "nadam", "sgd", 2e-3, 0.05, 16)],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -608,14 +652,14 @@ def real_cases(split: str) -> list[Case]:
     """Small trainings driven into each condition (``REAL_SPLITS[split]``), labelled by
     ``objective_labels`` (the LR multiplier only says what was attempted)."""
     cases = []
-    for ds, seed, hidden, depth, opt1, opt2, lr1, lr2 in REAL_SPLITS[split]:
+    for ds, seed, hidden, depth, opt1, opt2, lr1, lr2, batch in REAL_SPLITS[split]:
         r0 = constant_loss(ds)
         tag = f"{ds}/{seed}"
 
         def run(name, steps, **kw):
             full = np.full(steps, np.nan)
-            return train_history(ds, seed=seed, hidden=hidden, depth=depth, run=f"{ds}-{name}", steps=steps,
-                                 full_loss=full, **kw), full
+            return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, run=f"{ds}-{name}",
+                                 steps=steps, full_loss=full, **kw), full
 
         def add(hf, lr_side, tuned_final, what, long=False):
             cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, long=long))
@@ -728,12 +772,13 @@ def print_table(title: str, tally: Tally) -> None:
 real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
-SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000}
+SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
               "fresh": "first fresh split (run blind once in round 1; its misses were studied: now tuning data too)",
-              "fresh2": "BLIND split fresh2 (written before any run on it, run once after all round-2 changes)"}
+              "fresh2": "split fresh2 (run blind once in round 2; its misses were studied in round 3: now tuning data too)",
+              "fresh3": "BLIND split fresh3 (written before any run on it, run once after all round-3 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -803,13 +848,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="10 cases per kind instead of 40")
     ap.add_argument("--speed", action="store_true", help="only the scale timing")
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
-    ap.add_argument("--split", choices=["tuning", "heldout", "fresh", "fresh2", "all"], default="all",
-                    help="tuning; heldout and fresh (earlier held-out splits, now tuning data); fresh2 (the blind split); all")
+    ap.add_argument("--split", choices=["tuning", "heldout", "fresh", "fresh2", "fresh3", "all"], default="all",
+                    help="tuning; heldout, fresh, fresh2 (earlier held-out splits, now tuning data); fresh3 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
         n = 10 if args.quick else 40
-        for split in (["tuning", "heldout", "fresh", "fresh2"] if args.split == "all" else [args.split]):
+        for split in (["tuning", "heldout", "fresh", "fresh2", "fresh3"] if args.split == "all" else [args.split]):
             run_split(split, n, not args.no_real, args.verbose)
     speed()
     speed_one(1_000_000, 200)
