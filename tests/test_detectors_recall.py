@@ -221,8 +221,16 @@ def test_start_level_is_the_level_before_a_fast_initial_drop():
     # noisy loss is not either (the median of the first values wins)
     blow = np.r_[0.795, 202.8, 255.2, 11.3, 7.8, np.full(995, 0.35)]
     assert signals.start_level(blow) == pytest.approx(0.795)
-    noisy = np.r_[0.17, np.full(999, 0.55)]
-    assert signals.start_level(noisy) == pytest.approx(0.55)
+    # (as far as the loss's own noise can explain it: a batch-of-4 loss, log-sd 0.5)
+    rng = np.random.default_rng(0)
+    noisy = np.r_[0.17, 0.55 * np.exp(0.5 * rng.standard_normal(999))]
+    assert signals.start_level(noisy) == pytest.approx(np.median(noisy[:20]))
+    # a blow-up that fills the first 2% of the run (blobs, Adagrad at 100x its LR) is not either:
+    # the head median (~200) is far beyond what a noise of log-sd 0.3 lifts a first value of 1.6 to
+    adagrad = np.r_[1.6, 40.0, 300.0, np.full(17, 200.0), 5.0 * np.exp(0.3 * rng.standard_normal(980))]
+    assert np.median(adagrad[:20]) > 100
+    assert 1.6 * np.exp(3 * signals.diff_noise_sd(np.log(adagrad))) < 100
+    assert signals.start_level(adagrad) == pytest.approx(1.6)
 
 
 def test_converged_after_a_fast_initial_drop_on_a_real_training(bench):
@@ -258,3 +266,57 @@ def test_stalled_at_a_high_lr_is_a_correct_answer_to_lr_too_high(bench):
     converged = Finding("plateau", 225, 1499, "info", 0.8, 0.5, "converged", {"state": "converged"})
     assert bench.says_lr_too_high(stalled) and not bench.says_lr_too_high(converged)
     assert bench.says_lr_too_high(Finding("divergence", 5, 9, "critical", 0.9, 5.0, "diverged", {}))
+
+
+# -- round 3: converged-loss jumps, detectable plateau labels ------------------------------------
+
+def _converged_with_jumps(peak_frac: float, seed: int = 0) -> History:
+    """A loss that falls from 1.6 to ~5e-4 (0.03% of its start), then jumps ten times to
+    ``peak_frac`` of its start for 2 steps (a memorised batch's misclassified example)."""
+    rng = np.random.default_rng(seed)
+    n = 1500
+    t = np.arange(n)
+    loss = (1.6 * np.exp(-t / 40.0) + 5e-4) * np.exp(0.3 * rng.standard_normal(n))
+    for at in range(600, 1500, 90):
+        loss[at : at + 2] = peak_frac * 1.6
+    return History(t, {names.LOSS: loss, names.lr("group0"): np.full(n, 0.1)}, {"optimizer": "Adagrad"})
+
+
+def test_jumps_of_a_converged_loss_are_not_spikes():
+    # blobs, Adagrad at 10x its LR (fresh2): 27 "spikes" of 3-16x a loss of ~5e-4, each peaking at
+    # 1-5% of the starting loss. Below 1% of the start and back under 10% of it: not reported.
+    assert D.detect_spikes(_series(_converged_with_jumps(0.04))) == []
+    # a jump that gives back half of what was learnt is still a spike
+    found = D.detect_spikes(_series(_converged_with_jumps(0.5)))
+    assert len(found) == 10 and all(f.kind == "spike" for f in found), found
+
+
+def test_start_level_not_inflated_by_early_blowup_on_a_real_training(bench):
+    # blobs, Adagrad at 100x its LR (fresh2): the loss blows up within the first 2% of the run;
+    # the old start_level (max of the first value and the head median) took the blow-up for the
+    # start and called the later 0.165 "converged at 0.7% of where it started".
+    h = bench.train_history("blobs", optimizer="adagrad", lr=1.0, steps=1500, hidden=96, depth=3, seed=30_002)
+    assert np.median(h.loss[:30]) > 5 * h.loss[0]
+    assert signals.start_level(h.loss) == pytest.approx(float(h.loss[0]))
+    states = [f.evidence.get("state") for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "plateau"]
+    assert "converged" not in states, states
+
+
+def test_plateau_detectable_follows_the_noise_and_the_length(bench):
+    # the same flat loss, log-sd 0.3 per step (a batch-32 cross-entropy): a 150-step stretch
+    # pins its mean to ~2.5% (not detectable), a 3000-step one to ~0.5% (detectable); a loss
+    # 20x quieter is detectable over 150 steps
+    rng = np.random.default_rng(1)
+    n = 4000
+    t = np.arange(n)
+    for sd, (a, b), want in ((0.3, (1000, 1150), False), (0.3, (1000, 3999), True), (0.015, (1000, 1150), True)):
+        loss = np.r_[np.linspace(2.0, 0.5, 1000), np.full(n - 1000, 0.5)] * np.exp(sd * rng.standard_normal(n))
+        det, se = bench.plateau_detectable(History(t, {names.LOSS: loss}, {}), a, b)
+        assert det is want, (sd, a, b, se)
+    # autocorrelated noise (AR(1), phi 0.9) of the same per-step sd needs far more points
+    from scipy.signal import lfilter
+    ar = lfilter([1.0], [1.0, -0.9], rng.standard_normal(n)) * math.sqrt(1 - 0.81)
+    loss = 0.5 * np.exp(0.05 * ar)
+    det_white, se_white = bench.plateau_detectable(History(t, {names.LOSS: 0.5 * np.exp(0.05 * rng.standard_normal(n))}, {}), 0, 999)
+    det_ar, se_ar = bench.plateau_detectable(History(t, {names.LOSS: loss}, {}), 0, 999)
+    assert se_ar > 2 * se_white, (se_ar, se_white)

@@ -21,19 +21,45 @@ MAD_TO_SIGMA = 1.4826
 
 
 def start_level(x: np.ndarray) -> float:
-    """Where a loss started: its first value, or the median of its first ``k`` values
-    (``k`` = 2% of them, 1 to 20) if that is higher.
+    """Where a loss started: its first value ``x[0]`` (the loss before any update, or, in a log
+    that writes means over ``logging_steps`` as Hugging Face does, the mean over the first
+    interval), or the median of its first ``k`` values (``k`` = 2% of them, 1 to 20) when that is
+    higher by no more than the noise can explain:
 
-    The first value is the loss before any update. A plain median of the first ``k`` values is
-    biased low when the loss drops fast at the start (a regression whose loss falls 2.5x within
-    20 steps was said to start at its 10th value); it only wins when the first value is a low draw
-    of a noisy loss. A maximum over early values would take an early blow-up (Adam at 100x its
-    LR: 0.8, 203, 255, 11, ...) for the start.
+        start = head_median  if x[0] < head_median <= x[0] * exp(3 * sigma)  else  x[0]
+
+    with ``sigma`` the noise of the log-loss, ``1.4826 * MAD(diff(log x)) / sqrt(2)`` over the
+    whole run (robust to a few jumps, see ``diff_noise_sd``).
+
+    The head median wins only when the first value is a *low draw* of a noisy loss (a batch of
+    4). A plain median of the first ``k`` values is biased low when the loss drops fast at the
+    start (a regression whose loss falls 2.5x within 20 steps); the median, and any maximum, of
+    the first values is inflated by an early blow-up (Adagrad at 100x its LR: 1.6, then 40, 300
+    within the first 2% of the run), which made a blown-up run read "converged below 1% of its
+    start". The LR has acted by the second step; only noise can lift the start above ``x[0]``.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0:
         return float("nan")
-    return float(max(x[0], _head_median(x)))
+    x0, head = float(x[0]), _head_median(x)
+    if not (head > x0 > 0):
+        return float(max(x0, head))
+    pos = x[np.isfinite(x) & (x > 0)]
+    sigma = diff_noise_sd(np.log(pos)) if pos.size > 2 else 0.0
+    return float(head if head <= x0 * math.exp(3.0 * sigma) else x0)
+
+
+def diff_noise_sd(y: np.ndarray) -> float:
+    """Robust standard deviation of the point-to-point noise of ``y``:
+    ``1.4826 * median(|diff(y) - median(diff(y))|) / sqrt(2)`` (a difference of two independent
+    draws has twice the variance; a trend barely moves the median of the differences; a few
+    jumps do not move the MAD). Positively autocorrelated noise is underestimated by it (its
+    differences cancel): callers that need the error of a mean multiply by an allowance."""
+    d = np.diff(np.asarray(y, dtype=np.float64))
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return 0.0
+    return float(MAD_TO_SIGMA * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
 
 
 def _head_median(x: np.ndarray) -> float:
