@@ -42,6 +42,21 @@ Real trainings carry labels for what the condition must produce, plus kinds that
 correct description (e.g. a 100x-too-high LR run that diverges may also show lr_too_high);
 findings of such kinds are neither counted as true nor as false positives. A finding matches
 every label of its kind it overlaps (one plateau finding across two labelled stretches found both).
+
+*Detectable plateaus* (stated before round 3's changes, applied to every split alike). The
+plateau labels of real runs come from the whole-training-set loss; lrdiag sees only the minibatch
+loss, whose noise can hide a 1% change over a short stretch from anyone. A label is
+*detectable* when the standard error of the mean log minibatch loss over the labelled stretch,
+with an autocorrelation allowance, is at most ``DETECT_FACTOR`` (1) x the rule's 1%
+(``plateau_detectable``). The plateau row gives recall over all labels (the headline) and, in
+its "detectable" line, over the detectable ones (synthetic labels get the same test).
+
+*Spikes of a converged loss.* lrdiag does not report a jump of a loss that sits below 1% of its
+start and peaks below 10% of it (``detectors.detect_spikes``: a memorised set's per-example
+noise, not a training problem); every spike lrdiag does report is scored, and real runs carry no
+spike labels, so any reported spike on a real run that is not also an accepted description
+(``also_ok``) counts against spike precision.
+
 A real run labelled ``unstable`` ("LR too high") is found by any finding that tells the user to
 lower the LR: a divergence, oscillation or lr_too_high finding, or a plateau in state
 ``stalled_high_lr`` ("stalled with the LR still at X: decay it"). Its row gives recall and delay;
