@@ -372,9 +372,8 @@ class _Plan:
         generic = pre["generic"]
         usq = torch.zeros(P, dtype=self.acc, device=self.home)
         rest = generic
-        if fz is not None and not any(i not in self.rest_set for i in generic):
-            rest = generic  # the kernel took no snapshot (SGD fast path everywhere): nothing to do after
-        elif fz is not None and fz.post([self.params[i] for i in self.fused_idx]):
+        # the post pass only when the kernel took a snapshot (not with the SGD fast path everywhere)
+        if fz is not None and any(i not in self.rest_set for i in generic) and fz.post([self.params[i] for i in self.fused_idx]):
             self._scatter(usq, self.fused_idx, fz.usq)  # 0 where no snapshot was taken (SGD fast path)
             rest = [i for i in generic if i in self.rest_set]
         if rest:

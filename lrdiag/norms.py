@@ -141,8 +141,7 @@ def all_reduce_sum(t: Tensor, group=None) -> Tensor:
 
 def fusable(t: Tensor) -> bool:
     """Whether the C kernel (``lrdiag.fused``) may read ``t``: a plain dense contiguous CPU float32 tensor."""
-    return (type(t) in (Tensor, torch.nn.Parameter) and t.dtype is torch.float32 and t.layout is torch.strided
-            and t.device.type == "cpu" and t.is_contiguous())
+    return type(t) in (Tensor, torch.nn.Parameter) and _readable(t, t.numel())
 
 
 def _readable(t: Tensor, n: int) -> bool:

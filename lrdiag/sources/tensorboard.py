@@ -71,8 +71,8 @@ def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str]) -> int
     bad = 0
     for buf, starts, lengths in iter_record_blocks(path):
         fast, rest = decode_block(np.frombuffer(buf, dtype=np.uint8), starts, lengths)
-        per_tag: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {t: [v] for t, v in fast.items()}
         n += len(starts)
+        slow: dict[str, tuple[list[int], list[int], list[float]]] = {}  # protobuf-parsed, per tag
         for i in rest.tolist():
             s = int(starts[i])
             events = _parse_event(buf[s:s + int(lengths[i])], plugin_of)
@@ -81,8 +81,15 @@ def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str]) -> int
                 n -= 1
                 continue
             for tag, step, value in events:
-                per_tag.setdefault(tag, []).append((np.array([i]), np.array([step], dtype=np.int64), np.array([value])))
-        for tag, parts in per_tag.items():
+                idx_, steps_, values_ = slow.setdefault(tag, ([], [], []))
+                idx_.append(i)
+                steps_.append(step)
+                values_.append(value)
+        for tag in [*fast, *(t for t in slow if t not in fast)]:  # first-seen order: it names the groups
+            parts = [fast[tag]] if tag in fast else []
+            if tag in slow:
+                i, st, v = slow[tag]
+                parts.append((np.asarray(i, dtype=np.int64), np.asarray(st, dtype=np.int64), np.asarray(v, dtype=np.float64)))
             idx, steps, values = (np.concatenate(x) for x in zip(*parts)) if len(parts) > 1 else parts[0]
             order = np.argsort(idx, kind="stable")  # file order within the tag (later values win)
             cols.add_many(tag, steps[order], values[order])
