@@ -80,7 +80,14 @@ Splits
   (make_friedman2, make_swiss_roll, make_s_curve, make_sparse_uncorrelated,
   make_multilabel_classification), 48/80 units, 1, 2 or 4 hidden layers, NAdam, RAdam, Adamax,
   Adadelta, batch sizes 16 and 64. Written and committed before any run on it; run once, after
-  every round-3 change: the round-3 blind number.
+  every round-3 change (the round-3 blind number). Its misses were studied in round 4: tuning
+  data since;
+* ``fresh4``: synthetic seeds 50_000+, real runs on data generated here and used nowhere else (a
+  random teacher network's classes, a checkerboard, a sine regression, a low-rank regression),
+  LayerNorm+GELU MLPs, AdamW with betas (0.9, 0.95) and weight decay 0.1, Adafactor, ASGD, SGD
+  with momentum 0.95 and weight decay, batch sizes 8 and 128, and a warm-up + linear-decay long
+  run. Written and committed before any run on it (and before any round-4 change); run once,
+  after every round-4 change: the round-4 blind number.
 """
 
 from __future__ import annotations
@@ -178,6 +185,33 @@ def _dataset(name: str):
                                                        allow_unlabeled=False, random_state=7)
         y = Y.argmax(axis=1)
         task = "cls"
+    elif name == "teacher":  # generated (fresh4): 4 classes from a random 2-layer tanh teacher net, 10% labels flipped
+        r = np.random.default_rng(7)
+        X = r.standard_normal((1200, 12))
+        logits = np.tanh(X @ r.standard_normal((12, 16))) @ r.standard_normal((16, 4))
+        y = logits.argmax(axis=1)
+        flip = r.random(y.size) < 0.1
+        y[flip] = r.integers(0, 4, int(flip.sum()))
+        task = "cls"
+    elif name == "checker":  # generated (fresh4): a 4x4 checkerboard on the unit square, 5% labels flipped
+        r = np.random.default_rng(7)
+        X = r.random((1200, 2))
+        y = ((np.floor(4 * X[:, 0]) + np.floor(4 * X[:, 1])) % 2).astype(np.int64)
+        flip = r.random(y.size) < 0.05
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sine":  # generated regression (fresh4): sin(3 x0) cos(2 x1) + x2^2 / 2 of 8 features, noise sd 0.1
+        r = np.random.default_rng(7)
+        X = r.uniform(-1.5, 1.5, (1000, 8))
+        y = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1]) + 0.5 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "low_rank":  # generated regression (fresh4): tanh of a linear target over low-rank features
+        r = np.random.default_rng(7)
+        X = datasets.make_low_rank_matrix(n_samples=1000, n_features=25, effective_rank=5, random_state=7)
+        y = np.tanh(3 * (X / X.std()) @ r.standard_normal(25) / 5) + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -193,6 +227,9 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam": ("Adam", {}), "adamw": ("AdamW", {"weight_decay": 0.01}), "rmsprop": ("RMSprop", {}),
     "adagrad": ("Adagrad", {}), "nadam": ("NAdam", {}), "radam": ("RAdam", {}), "adamax": ("Adamax", {}),
     "adadelta": ("Adadelta", {}),
+    # fresh4: AdamW as LLM recipes set it, Adafactor, averaged SGD, SGD with momentum 0.95 and weight decay
+    "adamw_lm": ("AdamW", {"betas": (0.9, 0.95), "weight_decay": 0.1}), "adafactor": ("Adafactor", {}),
+    "asgd": ("ASGD", {}), "sgd_wd": ("SGD", {"momentum": 0.95, "weight_decay": 5e-4}),
 }
 
 
@@ -210,7 +247,7 @@ def train_history(*args, **kwargs) -> History:
 
 def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
                   batch: int = 32, hidden: int = 64, depth: int = 2, momentum: float = 0.9, schedule: str | None = None,
-                  seed: int = 0, run: str | None = None, full_loss: np.ndarray | None = None) -> History:
+                  seed: int = 0, run: str | None = None, full_loss: np.ndarray | None = None, arch: str = "relu") -> History:
     """Train a small MLP (``depth`` hidden layers of ``hidden`` ReLU units) on a scikit-learn
     dataset and record what lrdiag's Monitor records.
 
@@ -221,7 +258,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     Per optimizer step: the minibatch loss (``lrdiag/loss``), the LR (``lrdiag/lr/group0``),
     per-layer ``||Δθ|| / ||θ||`` (``lrdiag/update_ratio/<module>``), the global gradient norm.
     A non-finite loss is recorded and training continues (as a real run would, until stopped);
-    ``schedule="cosine"`` anneals the LR to 0 over ``steps``.
+    ``schedule="cosine"`` anneals the LR to 0 over ``steps``; ``"warmup_linear"`` warms it up
+    linearly over the first 6% of ``steps`` and decays it linearly to 0 (Hugging Face's default
+    shape). ``arch="ln_gelu"`` puts a LayerNorm before each GELU instead of a bare ReLU.
     """
     import torch
     from torch import nn
@@ -232,9 +271,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y.astype(np.int64) if task == "cls" else y.astype(np.float32))
     out = int(y.max()) + 1 if task == "cls" else 1
-    mods: list = [nn.Linear(X.shape[1], hidden), nn.ReLU()]
+    act = (lambda: [nn.LayerNorm(hidden), nn.GELU()]) if arch == "ln_gelu" else (lambda: [nn.ReLU()])
+    mods: list = [nn.Linear(X.shape[1], hidden), *act()]
     for _ in range(depth - 1):
-        mods += [nn.Linear(hidden, hidden), nn.ReLU()]
+        mods += [nn.Linear(hidden, hidden), *act()]
     model = nn.Sequential(*mods, nn.Linear(hidden, out))
     if optimizer == "sgd_plain":
         momentum = 0.0
@@ -244,7 +284,13 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         opt = getattr(torch.optim, ADAPTIVE[optimizer][0])(model.parameters(), lr=lr, **ADAPTIVE[optimizer][1])
     else:
         raise ValueError(optimizer)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if schedule == "cosine" else None
+    if schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    elif schedule == "warmup_linear":
+        warm = max(1, int(0.06 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else max(0.0, (steps - t) / (steps - warm)))
+    else:
+        sched = None
     loss_fn = nn.CrossEntropyLoss() if task == "cls" else nn.MSELoss()
     layers = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     g = torch.Generator().manual_seed(seed)
@@ -477,6 +523,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
+    arch: str = "relu"  # or "ln_gelu" (fresh4)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -515,6 +563,18 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("sparse_uncorrelated", 40_003, 48, 2, "sgd", "nadam", 0.01, 2e-3, 64),
                RealSet("multilabel", 40_004, 48, 4, "adadelta", "radam", 1.0, 1e-3, 64),
                RealSet("swiss_roll", 40_005, 48, 1, "nadam", "sgd", 2e-3, 0.05, 16)],
+    # round 4's blind split, written before any run on it: data made here (a random teacher net, a
+    # checkerboard, a sine regression, a low-rank regression), LayerNorm+GELU MLPs, optimizers
+    # (AdamW with LLM betas and weight decay 0.1, Adafactor, ASGD, SGD momentum 0.95 + weight
+    # decay), batch sizes (8, 128) and a warm-up + linear-decay long run used nowhere before.
+    # Tuned LRs: PyTorch's default for Adafactor (1e-2), 1e-3 for AdamW, 0.05 / 0.01 (regression)
+    # for the SGDs.
+    "fresh4": [RealSet("teacher", 50_000, 64, 3, "asgd", "adafactor", 0.05, 1e-2, 128, "ln_gelu", "warmup_linear"),
+               RealSet("checker", 50_001, 96, 2, "adamw_lm", "sgd_wd", 1e-3, 0.05, 8, "relu", "warmup_linear"),
+               RealSet("sine", 50_002, 64, 2, "adafactor", "asgd", 1e-2, 0.01, 32, "ln_gelu", "cosine"),
+               RealSet("low_rank", 50_003, 128, 3, "sgd_wd", "adamw_lm", 0.01, 1e-3, 128, "ln_gelu", "warmup_linear"),
+               RealSet("teacher", 50_004, 32, 2, "adamw_lm", "asgd", 1e-3, 0.05, 8, "relu", "cosine"),
+               RealSet("checker", 50_005, 64, 3, "asgd", "adafactor", 0.05, 1e-2, 32, "ln_gelu", "warmup_linear")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -659,13 +719,13 @@ def real_cases(split: str) -> list[Case]:
     """Small trainings driven into each condition (``REAL_SPLITS[split]``), labelled by
     ``objective_labels`` (the LR multiplier only says what was attempted)."""
     cases = []
-    for ds, seed, hidden, depth, opt1, opt2, lr1, lr2, batch in REAL_SPLITS[split]:
+    for ds, seed, hidden, depth, opt1, opt2, lr1, lr2, batch, arch, long_schedule in REAL_SPLITS[split]:
         r0 = constant_loss(ds)
         tag = f"{ds}/{seed}"
 
         def run(name, steps, **kw):
             full = np.full(steps, np.nan)
-            return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, run=f"{ds}-{name}",
+            return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch, run=f"{ds}-{name}",
                                  steps=steps, full_loss=full, **kw), full
 
         def add(hf, lr_side, tuned_final, what, long=False):
@@ -683,8 +743,8 @@ def real_cases(split: str) -> list[Case]:
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
             h = run(f"{opt}-low", 1500, optimizer=opt, lr=lr / 100)
             add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one")
-        h = run("long", 6000, optimizer=opt1, lr=lr1, schedule="cosine")
-        add(h, "tuned", None, f"{tag} {opt1} cosine, 6000 steps", long=True)
+        h = run("long", 6000, optimizer=opt1, lr=lr1, schedule=long_schedule)
+        add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps", long=True)
     return cases
 
 
@@ -832,13 +892,14 @@ def print_table(title: str, tally: Tally) -> None:
 real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
-SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000}
+SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
               "fresh": "first fresh split (run blind once in round 1; its misses were studied: now tuning data too)",
               "fresh2": "split fresh2 (run blind once in round 2; its misses were studied in round 3: now tuning data too)",
-              "fresh3": "BLIND split fresh3 (written before any run on it, run once after all round-3 changes)"}
+              "fresh3": "split fresh3 (run blind once in round 3; its misses were studied in round 4: now tuning data too)",
+              "fresh4": "BLIND split fresh4 (written before any run on it, run once after all round-4 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -909,13 +970,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--speed", action="store_true", help="only the scale timing")
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
-    ap.add_argument("--split", choices=["tuning", "heldout", "fresh", "fresh2", "fresh3", "all"], default="all",
-                    help="tuning; heldout, fresh, fresh2 (earlier held-out splits, now tuning data); fresh3 (the blind split); all")
+    ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
+                    help="tuning; heldout, fresh, fresh2, fresh3 (earlier held-out splits, now tuning data); fresh4 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
         n = 10 if args.quick else 40
-        for split in (["tuning", "heldout", "fresh", "fresh2", "fresh3"] if args.split == "all" else [args.split]):
+        for split in (list(SEED0) if args.split == "all" else [args.split]):
             run_split(split, n, not args.no_real, args.verbose)
     if not args.no_speed:
         speed()
