@@ -98,6 +98,7 @@ import os
 import sys
 import time
 import tracemalloc
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -252,8 +253,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     dataset and record what lrdiag's Monitor records.
 
     ``full_loss``, if given (length ``steps``, NaN-filled), receives the loss on the *whole*
-    training set after every ``max(1, steps // 160)``-th step: the benchmark's labels are computed
-    from it (free of minibatch noise), while lrdiag only sees the minibatch loss, as a user logs it.
+    training set after every step: the benchmark's labels are computed from it (free of
+    minibatch noise; plateau labels from every ``plateau_cadence(steps)``-th value, as in rounds
+    1-3), while lrdiag only sees the minibatch loss, as a user logs it.
 
     Per optimizer step: the minibatch loss (``lrdiag/loss``), the LR (``lrdiag/lr/group0``),
     per-layer ``||Δθ|| / ||θ||`` (``lrdiag/update_ratio/<module>``), the global gradient norm.
@@ -300,7 +302,6 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     rec_ratio = {n: np.full(steps, np.nan) for n, _ in layers}
     perm = torch.randperm(X.shape[0], generator=g)
     pos = 0
-    every = max(1, steps // 160)
     params = [list(m.parameters()) for _, m in layers]
     flat = lambda ps: torch.cat([p.detach().reshape(-1) for p in ps])  # noqa: E731
     with torch.no_grad():
@@ -322,7 +323,7 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
             sched.step()
         rec_loss[t] = float(loss.detach())
         rec_gn[t] = float(gn)
-        if full_loss is not None and t % every == every - 1:
+        if full_loss is not None:
             with torch.no_grad():
                 p_all = model(Xt)
                 full_loss[t] = float(loss_fn(p_all.squeeze(-1) if task == "reg" else p_all, yt))
@@ -584,6 +585,66 @@ ROSE, NOTHING_LEARNT, WORSE_THAN_TUNED, CONVERGED, CONVERGED_SPAN = 1.25, 0.95, 
 FLAT_PROGRESS, BLOCK_FRAC = 0.01, 0.025
 
 
+#: Spike label (``model_spikes``): the whole-training-set loss after a step is ``SPIKE_JUMP`` (2) x
+#: its median over the previous ``SPIKE_WINDOW`` (50) steps, ``SPIKE_Z`` (4) robust sd of their
+#: log above it, and above it by ``SPIKE_MIN_ABS`` (1%) of ``r0``; steps under ``SPIKE_GAP``
+#: (10) apart are one event.
+SPIKE_JUMP, SPIKE_WINDOW, SPIKE_Z, SPIKE_MIN_ABS, SPIKE_GAP = 2.0, 50, 4.0, 0.01, 10
+
+
+def plateau_cadence(n: int) -> int:
+    """Every how many steps the plateau labels read the whole-training-set loss (rounds 1-3
+    measured it only there; the labels are unchanged since)."""
+    return max(1, n // 160)
+
+
+def on_cadence(full: np.ndarray) -> np.ndarray:
+    """``full`` with every value off the ``plateau_cadence`` set to NaN."""
+    out = np.full(full.shape, np.nan)
+    e = plateau_cadence(full.size)
+    out[e - 1 :: e] = full[e - 1 :: e]
+    return out
+
+
+def model_spikes(full: np.ndarray, r0: float) -> list[tuple[int, int, float]]:
+    """Steps where *the model* got suddenly worse, from the whole-training-set loss after every
+    step (no minibatch noise, no lrdiag code): ``(first, last, peak jump)`` per event, as steps of
+    the minibatch loss (the loss logged at step ``t + 1`` is the first to see step ``t``'s update).
+
+    With ``m`` and ``sd`` the median and robust sd (1.4826 MAD, at least 0.05) of the log
+    whole-set loss over the previous ``SPIKE_WINDOW`` (50) steps (at least 10 of them), a step is
+    a spike when its log whole-set loss is above ``m`` by ``log SPIKE_JUMP`` (2x) and by
+    ``SPIKE_Z`` (4) ``sd`` (far outside its own recent band: a high-LR run whose whole-set loss
+    keeps bouncing 2x has no spike at every bounce), and its loss is above ``exp(m)`` by
+    ``SPIKE_MIN_ABS`` (1%) of ``r0`` (a memorised loss doubling from 1e-4 is no event). Spike
+    steps under ``SPIKE_GAP`` (10) apart are one event. A jump in one minibatch's loss that the
+    whole set does not share (a hard batch) is not a label: the model did not change.
+    """
+    f = np.asarray(full, dtype=np.float64)
+    n = f.size
+    if n < 11:
+        return []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(np.isfinite(f) & (f > 0), np.log(f), np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(np.concatenate([np.full(SPIKE_WINDOW, np.nan), y])[:-1], SPIKE_WINDOW)
+    enough = np.count_nonzero(np.isfinite(win), axis=1) >= 10
+    with warnings.catch_warnings():  # all-NaN rows (the first steps) give NaN, which `enough` drops
+        warnings.simplefilter("ignore", RuntimeWarning)
+        m = np.nanmedian(win, axis=1)
+        sd = np.maximum(1.4826 * np.nanmedian(np.abs(win - m[:, None]), axis=1), 0.05)
+    with np.errstate(invalid="ignore"):
+        hit = (enough & np.isfinite(y) & (y - m >= math.log(SPIKE_JUMP)) & (y - m >= SPIKE_Z * sd)
+               & (f - np.exp(m) > SPIKE_MIN_ABS * r0))
+    out: list[tuple[int, int, float]] = []
+    for t in np.nonzero(hit)[0]:
+        step, jump = min(n - 1, int(t) + 1), float(np.exp(y[t] - m[t]))
+        if out and step - out[-1][1] < SPIKE_GAP:
+            out[-1] = (out[-1][0], step, max(out[-1][2], jump))
+        else:
+            out.append((step, step, jump))
+    return out
+
+
 def constant_loss(dataset: str) -> float:
     """Loss of the best constant predictor on the whole training set: the entropy of the class
     frequencies (cross-entropy), or the target's variance (MSE; 1 for the standardised targets)."""
@@ -666,9 +727,11 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
       ``tuned_final``, although it trained 3.75x longer. "LR too high" is what these say.
     * ``lr_too_low`` (whole run), for an LR below the tuned one that is not unstable, if it ended
       worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``).
-    * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss;
-      the minibatch loss if not given): at least 15% of the run with under 1% relative progress,
-      at a noise floor or near zero alike.
+    * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss,
+      read every ``plateau_cadence`` steps; the minibatch loss if not given): at least 15% of the
+      run with under 1% relative progress, at a noise floor or near zero alike.
+    * ``spike`` at each of ``model_spikes`` of ``full_loss`` (round 4; on runs that are not
+      unstable, where spikes are part of the instability): the whole-set loss doubled in a step.
     * none of these: a clean run (every finding on it is a false alarm).
 
     Returns the labels and one line on which rule gave them.
@@ -690,28 +753,35 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
             why.append(f"U4 ended {final / tuned_final:.1f}x worse than the tuned LR")
     if why:
         return [("unstable", 0, n - 1)], "; ".join(why)
+    spikes = model_spikes(full_loss, r0) if full_loss is not None else []
+    spike_labels = [("spike", a, b) for a, b, _ in spikes]
+    spike_why = ("; spikes: " + ", ".join(f"{a}-{b} ({j:.1f}x)" for a, b, j in spikes)) if spikes else ""
     if lr_side == "low" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
-        return [("lr_too_low", 0, n - 1)], f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps"
-    flats = flat_stretches(loss if full_loss is None else np.asarray(full_loss, dtype=np.float64), r0)
+        return ([("lr_too_low", 0, n - 1)] + spike_labels,
+                f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps{spike_why}")
+    flats = flat_stretches(loss if full_loss is None else on_cadence(np.asarray(full_loss, dtype=np.float64)), r0)
     if flats:
-        return ([("plateau", a, b) for a, b, _ in flats],
-                "plateau: " + ", ".join(f"{a}-{b} ({w})" for a, b, w in flats))
+        return ([("plateau", a, b) for a, b, _ in flats] + spike_labels,
+                "plateau: " + ", ".join(f"{a}-{b} ({w})" for a, b, w in flats) + spike_why)
+    if spikes:
+        return spike_labels, spike_why[2:]
     return [], "trains fine" + (f" (ended {final / tuned_final:.2f}x the tuned LR's 400-step loss)" if tuned_final else "")
 
 
 def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_final: float | None, r0: float,
-                  what: str, long: bool = False) -> Case:
+                  what: str) -> Case:
     """A real run as a benchmark case: ``objective_labels`` plus the kinds that are also a correct
-    description of it (not scored): any sign of a too-high LR on an unstable run, a plateau on a
-    too-low one, and spikes on a run trained far past convergence (a loss near 0 jumping 10x at a
-    still-large cosine LR is a real spike, and this benchmark has no spike labels for real runs)."""
+    description of it (not scored): any sign of a too-high LR (spikes included) on an unstable
+    run, a plateau on a too-low one. (Until round 3 spikes on the long runs were accepted too:
+    real runs had no spike labels. ``model_spikes`` labels them now.)"""
     labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full)
-    also_ok: tuple[str, ...] = ("spike",) if long and labels else ()
+    also_ok: tuple[str, ...] = ()
     if labels and labels[0][0] == "unstable":
         also_ok = ("spike", "lr_too_high", "oscillation", "divergence")
     elif labels and labels[0][0] == "lr_too_low":
         also_ok = ("plateau",)
-    return Case(h, labels, also_ok, f"{what} -> {labels[0][0] if labels else 'clean'} ({why})", clean=not labels,
+    kinds = "+".join(dict.fromkeys(k for k, _, _ in labels)) or "clean"
+    return Case(h, labels, also_ok, f"{what} -> {kinds} ({why})", clean=not labels,
                 full_loss=full)
 
 
@@ -728,8 +798,8 @@ def real_cases(split: str) -> list[Case]:
             return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch, run=f"{ds}-{name}",
                                  steps=steps, full_loss=full, **kw), full
 
-        def add(hf, lr_side, tuned_final, what, long=False):
-            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, long=long))
+        def add(hf, lr_side, tuned_final, what):
+            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what))
 
         tuned = {}
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
@@ -744,7 +814,7 @@ def real_cases(split: str) -> list[Case]:
             h = run(f"{opt}-low", 1500, optimizer=opt, lr=lr / 100)
             add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one")
         h = run("long", 6000, optimizer=opt1, lr=lr1, schedule=long_schedule)
-        add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps", long=True)
+        add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps")
     return cases
 
 

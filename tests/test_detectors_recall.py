@@ -7,7 +7,9 @@ realistic synthetic curve (the benchmark's own generator), each failing on the p
 * log-loss with a loss that underflows to exactly 0;
 * unstable_stall: a very noisy slow loss is not "unstable";
 * oscillation: a weak steady bounce found with a longer window;
-* dedupe: a plateau at the level a loss diverged to is part of the divergence.
+* dedupe: a plateau at the level a loss diverged to is part of the divergence;
+* round 4: RAdam's rectification moves the band's lower edge, a "too low" stretch must span a
+  tenth of the run, a stall after a blow-up in the first steps is "LR too high".
 """
 
 from __future__ import annotations
@@ -320,3 +322,63 @@ def test_plateau_detectable_follows_the_noise_and_the_length(bench):
     det_white, se_white = bench.plateau_detectable(History(t, {names.LOSS: 0.5 * np.exp(0.05 * rng.standard_normal(n))}, {}), 0, 999)
     det_ar, se_ar = bench.plateau_detectable(History(t, {names.LOSS: loss}, {}), 0, 999)
     assert se_ar > 2 * se_white, (se_ar, se_white)
+
+
+# -- round 4: RAdam's own warm-up, short "too low" stretches, a stall after an early blow-up ------
+
+def test_radam_rectification_scales_the_lower_band_edge():
+    from lrdiag.analysis.bands import low_edge_scale
+
+    steps = np.arange(0, 5000)
+    r = low_edge_scale({"optimizer": "RAdam", "hparams": {"betas": [0.9, 0.999]}}, steps)
+    assert (r[:4] == 0).all()  # rho_t <= 5: an un-normalised momentum step, no band applies
+    assert r[59] == pytest.approx(0.164, abs=0.005) and r[399] == pytest.approx(0.429, abs=0.005)
+    assert np.all(np.diff(r) >= 0) and r[-1] < 1
+    # a faster beta2 rectifies sooner; other optimizers keep the plain band
+    assert low_edge_scale({"optimizer": "RAdam", "hparams": {"betas": [0.9, 0.99]}}, steps)[399] > 0.9
+    assert low_edge_scale({"optimizer": "Adam", "hparams": {}}, steps) is None
+
+
+def test_radam_warm_up_is_not_a_low_lr_but_a_low_radam_lr_is(bench):
+    # swiss roll, RAdam at its default LR: the first ~60 steps' ratios sit under Adam's band
+    # because RAdam rectifies its own step (r_t = 0.16 at step 60); that was "LR too low".
+    h = bench.train_history("swiss_roll", optimizer="radam", lr=1e-3, steps=400, hidden=80, depth=2, batch=64, seed=40_001)
+    assert not [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "lr_too_low"]
+    low = bench.train_history("swiss_roll", optimizer="radam", lr=1e-5, steps=1500, hidden=80, depth=2, batch=64, seed=40_001)
+    f = [f for f in lrdiag.analyze(low, recommend=False).findings if f.kind == "lr_too_low"]
+    assert f and f[0].end_step - f[0].start_step > 500 and "rectification" in f[0].evidence["low_edge_scaled_by"]
+
+
+def test_a_few_low_ratio_steps_of_a_fast_loss_are_not_a_low_lr(bench):
+    # friedman2, Adadelta at 100x (LR 100): the loss reaches half its progress within 36 steps,
+    # and 16 of those had low ratios: "LR too low" beside the divergence it really is.
+    h = bench.train_history("friedman2", optimizer="adadelta", lr=100.0, steps=1500, hidden=48, depth=4, batch=16, seed=40_000)
+    kinds = [f.kind for f in lrdiag.analyze(h, recommend=False).findings]
+    assert "divergence" in kinds and "lr_too_low" not in kinds
+
+
+def test_stall_after_a_blow_up_within_the_first_steps_is_lr_too_high(bench):
+    # swiss roll, SGD+momentum at 100x (LR 5): 1.1, then 1e7 within 10 steps, then dead ReLUs
+    # at 1.7x the start. The stall test took the median of the first 30 losses (~3,500) as the
+    # start, saw "learnt a lot", and the tiny ratios of the dead layers read "LR too low".
+    h = bench.train_history("swiss_roll", optimizer="sgd", lr=5.0, steps=1500, hidden=48, depth=1, batch=16, seed=40_005)
+    rep = lrdiag.analyze(h, recommend=False)
+    assert rep.findings[0].evidence.get("state") == "stalled_after_instability", rep.summary
+    assert "lr_too_low" not in [f.kind for f in rep.findings]
+
+
+def test_benchmark_spike_labels_come_from_the_whole_set_loss(bench):
+    # model_spikes: a doubling of the whole-training-set loss far outside its recent band is a
+    # label; a whole-set loss that is itself noisy (sd 0.3 in log) and a near-zero loss
+    # doubling are not.
+    rng = np.random.default_rng(0)
+    smooth = 0.5 * np.exp(0.02 * rng.standard_normal(400))
+    smooth[200:203] *= [6.0, 3.0, 1.5]
+    assert [(a, b) for a, b, _ in bench.model_spikes(smooth, r0=1.0)] == [(201, 202)]  # logged loss sees it one step later
+    noisy = 0.5 * np.exp(0.3 * rng.standard_normal(400))
+    assert bench.model_spikes(noisy, r0=1.0) == []
+    noisy[250] *= 20.0
+    assert [a for a, _, _ in bench.model_spikes(noisy, r0=1.0)] == [251]
+    tiny = np.full(400, 1e-4)
+    tiny[300] = 5e-4
+    assert bench.model_spikes(tiny, r0=1.0) == []

@@ -33,7 +33,7 @@ from .. import names
 from ..history import History
 from ..report import Finding
 from . import signals
-from .bands import Band, band_from_meta
+from .bands import Band, band_from_meta, low_edge_scale
 
 
 #: Changes of the loss below this fraction of its starting level are not events: a loss that
@@ -94,6 +94,26 @@ class Series:
         if "_median25" not in self.__dict__:
             self.__dict__["_median25"] = signals.rolling_median(self.y, min(25, self.y.size))
         return self.__dict__["_median25"]
+
+    @property
+    def start(self) -> float:
+        """Where the loss started (``signals.start_level``: not inflated by an early blow-up);
+        NaN when ``y`` is not a log scale."""
+        if "_start" not in self.__dict__:
+            ok = self.is_log and self.y.size > 0
+            self.__dict__["_start"] = signals.start_level(self.loss[self.finite]) if ok else float("nan")
+        return self.__dict__["_start"]
+
+    @property
+    def log_floor(self) -> float:
+        """The offset ``signals.log_loss`` added before the log (``y = log(loss + log_floor)``)."""
+        if not self.is_log or self.y.size == 0:
+            return 0.0
+        return max(0.0, float(np.exp(self.y[0]) - self.loss[self.finite][0]))
+
+    def y_of(self, loss: float) -> float:
+        """A loss level on ``y``'s scale."""
+        return math.log(loss + self.log_floor) if self.is_log else loss
 
     @property
     def per_step(self) -> bool:
@@ -293,8 +313,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     out: list[Finding] = []
     gsteps, gz = _grad_norm_z(s, z, block)
     floss = s.loss[s.finite]
-    x0 = signals.start_level(floss) if s.is_log else float("nan")
-    log_floor = max(0.0, float(np.exp(y[0]) - floss[0])) if s.is_log else 0.0
+    x0, log_floor = s.start, s.log_floor
     for a, b in events:
         peak = int(a + np.argmax(y[a : b + 1]))
         if x0 > 0 and np.exp(ref_med[a]) - log_floor < LOSS_FLOOR * x0 and floss[peak] < converged_peak * x0:
@@ -521,7 +540,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                    "lr_start": lr, "lr_end": lr_end, "peak_lr": peak})
         low_ratio = _layers_out_of_band_between(s, start, end, "low")
         level = float(np.median(s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)])) if s.is_log else None
-        first_level = signals.start_level(s.loss[s.finite]) if s.is_log else None
+        first_level = s.start if s.is_log else None
         if level is not None and first_level and level <= converged_frac * first_level:
             state, sev = "converged", "info"
             where = (f"at {level:.3g}, {_frac_txt(level / first_level)} of where it started" if level > 0 else
@@ -575,13 +594,10 @@ def _converged_from(s: Series, t: np.ndarray, n: int, window_frac: float, min_po
     to the end, if that stretch is at least ``window_frac`` of the run; else None."""
     if not s.is_log or s.y.size < 2 * min_points:
         return None
-    x0 = signals.start_level(s.loss[s.finite])
+    x0 = s.start
     if not x0 > 0:
         return None
-    # y = log(loss + floor) (signals.log_loss's floor, from a typical early level rather than
-    # x0): loss < LOSS_FLOOR * x0  <=>  y < log(LOSS_FLOOR * x0 + floor)
-    floor = max(0.0, float(np.exp(s.y[0]) - s.loss[s.finite][0]))
-    above = np.nonzero(s.median25 >= math.log(LOSS_FLOOR * x0 + floor))[0]
+    above = np.nonzero(s.median25 >= s.y_of(LOSS_FLOOR * x0))[0]
     first = int(above[-1]) + 1 if above.size else 0
     if first >= s.y.size or s.y.size - first < max(min_points, window_frac * s.y.size):
         return None
@@ -644,7 +660,8 @@ def _step_at(s: Series, t: float, side: str) -> int:
 # -- LR out of band -------------------------------------------------------------------------
 
 def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, block: int = 1000,
-                   active_lr_frac: float = 0.5, progress: float = 0.5, sample: int = 20000) -> list[Finding]:
+                   active_lr_frac: float = 0.5, progress: float = 0.5, sample: int = 20000,
+                   min_span: float = 0.1) -> list[Finding]:
     """Per-layer update ratios persistently outside the optimizer's healthy band (``bands``).
 
     For ``lr_too_low`` only steps where the LR is at least ``active_lr_frac`` of its peak count
@@ -653,7 +670,10 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     all. Those steps are cut into blocks (at most ``block`` steps, at least 20 blocks); a block is *low* for a layer when at
     least ``persist`` of its values are below ``band.low`` (*high*: above ``band.high``). A
     layer is out of band when such blocks cover at least ``min_frac`` of the tested steps. One
-    finding per direction names every layer out of band, with its median ratio.
+    finding per direction names every layer out of band, with its median ratio. An
+    ``lr_too_low`` finding must also span at least ``min_span`` of the run's steps: a loss that
+    learns fast leaves only a few dozen tested steps, and low ratios there are a warm-up (RAdam's
+    rectification, Adadelta's running averages filling up), not an LR too low for the run.
     """
     if not s.history.layers:
         return []
@@ -668,7 +688,9 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     for kind, mask in (("low", active & _still_learning(s, steps, progress)), ("high", np.ones(steps.size, dtype=bool))):
         idx = np.nonzero(mask)[0]
         if idx.size:
-            out.extend(_band_finding(s, kind, idx, persist=persist, min_frac=min_frac, block=block, sample=sample))
+            found = _band_finding(s, kind, idx, persist=persist, min_frac=min_frac, block=block, sample=sample)
+            span = float(steps[-1] - steps[0]) + 1.0
+            out.extend(f for f in found if kind == "high" or f.end_step - f.start_step + 1 >= min_span * span)
     return out
 
 
@@ -681,7 +703,12 @@ def _still_learning(s: Series, steps: np.ndarray, progress: float) -> np.ndarray
     """
     if s.y.size < 5:
         return np.ones(steps.size, dtype=bool)
-    sm = s.median25
+    # A 25-point median of a very noisy loss (a minibatch of 4) still wanders far enough to
+    # fake "half the progress" within a few dozen steps: it is averaged further until its
+    # noise is ~0.05 (at most over a tenth of the run).
+    noise = signals.diff_noise_sd(s.y)
+    width = int(min(max(25.0, (noise / 0.05) ** 2), max(25, s.y.size // 10)))
+    sm = s.median25 if width <= 25 else signals.moving_average(s.median25, width)
     total = float(sm[0] - sm.min())
     done = (sm[0] - sm) / total >= progress if total > 0 else np.zeros(sm.size, dtype=bool)
     if not done.any():
@@ -690,8 +717,9 @@ def _still_learning(s: Series, steps: np.ndarray, progress: float) -> np.ndarray
 
 
 def _layer_out_of_band(v: np.ndarray, kind: str, band: Band, *, persist: float, min_frac: float, block: int,
-                       sample: int) -> tuple[bool, float, tuple[int, int] | None, bool]:
-    """``(out of band, median ratio, (first, last) index of bad blocks, not updating)``."""
+                       sample: int, low_scale: np.ndarray | None = None) -> tuple[bool, float, tuple[int, int] | None, bool]:
+    """``(out of band, median ratio, (first, last) index of bad blocks, not updating)``;
+    ``low_scale`` (per row of ``v``) moves the lower edge (``bands.low_edge_scale``)."""
     # A ratio of exactly 0 is a layer that did not move at all (dead units, zero gradient,
     # frozen): that is not a small LR, so those steps are left out and the layer is named.
     ok = v > 0  # also drops NaN (not logged at that step)
@@ -703,7 +731,8 @@ def _layer_out_of_band(v: np.ndarray, kind: str, band: Band, *, persist: float, 
     blk = int(max(1, min(block, v.size // 20)))  # >= 20 blocks: a regime change is not averaged away
     nb = max(1, v.size // blk)
     cut = nb * blk
-    cmp = (ok & (v < band.low)) if kind == "low" else (v > band.high)
+    low = band.low if low_scale is None else band.low * low_scale
+    cmp = (ok & (v < low)) if kind == "low" else (v > band.high)
     okb = _block_counts(ok[:cut], nb)
     cnt = _block_counts(cmp[:cut], nb)
     bad = (okb > 0) & (cnt >= persist * np.maximum(okb, 1))
@@ -732,8 +761,11 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
     dead: list[str] = []
     # A contiguous set of rows (the usual case) is read as a view, not copied per layer.
     rows = slice(int(idx[0]), int(idx[-1]) + 1) if idx[-1] - idx[0] + 1 == idx.size else idx
+    scale = low_edge_scale(s.history.meta, steps)
+    low_scale = scale[rows] if kind == "low" and scale is not None else None
     for name in layers:
-        bad, med, span, is_dead = _layer_out_of_band(s.history.series[names.update_ratio(name)][rows], kind, s.band, **opts)
+        bad, med, span, is_dead = _layer_out_of_band(s.history.series[names.update_ratio(name)][rows], kind, s.band,
+                                                     low_scale=low_scale, **opts)
         if is_dead:
             dead.append(name)
         if bad and span is not None:
@@ -746,6 +778,8 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
     share = len(found) / len(layers)
     ev = {"band": s.band.to_dict(), "layers": [n for n, _ in found], "median_ratio": dict(found),
           "layers_total": len(layers), "persist": opts["persist"], "steps_tested": int(idx.size)}
+    if low_scale is not None:
+        ev["low_edge_scaled_by"] = "RAdam's rectification r_t (bands.low_edge_scale)"
     if dead:
         ev["layers_not_updating"] = dead
     shown = ", ".join(f"{n} ({m:.1e})" for n, m in found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
@@ -774,7 +808,8 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     can jump, the weights grow or ReLUs die, and then it settles, noisy, at a level that is
     a large fraction of where it started. Such a stall is never "LR too low", even when the update
     ratios afterwards are tiny (dead units do not move). With ``y`` the log-loss, ``y0`` its
-    starting level (median of the first 2% of the points, 3 to 20) and ``n`` points, a finding
+    starting level (the median of the first 2% of the points, 3 to 20, or ``signals.start_level``
+    if lower: an early blow-up is not the start) and ``n`` points, a finding
     needs all of
 
     1. *little learnt*: the mean of the last tenth of ``y`` is above ``y0 - kept`` (log 2: the
@@ -796,7 +831,9 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     n = y.size
     if not s.is_log or n < 30:
         return []
-    y0 = float(np.median(y[: max(3, min(20, n // 50))]))
+    # The median of the first points, unless the loss blew up within them (SGD at 100x: 1.1, then
+    # 300, 1e7): then the start before the blow-up, or a stall far above it looks like progress.
+    y0 = min(float(np.median(y[: max(3, min(20, n // 50))])), s.y_of(s.start))
     end_level = float(np.mean(y[-max(5, n // 10):]))
     if end_level <= y0 - kept:
         return []
