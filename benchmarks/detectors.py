@@ -53,9 +53,20 @@ its "detectable" line, over the detectable ones (synthetic labels get the same t
 
 *Spikes of a converged loss.* lrdiag does not report a jump of a loss that sits below 1% of its
 start and peaks below 10% of it (``detectors.detect_spikes``: a memorised set's per-example
-noise, not a training problem); every spike lrdiag does report is scored, and real runs carry no
-spike labels, so any reported spike on a real run that is not also an accepted description
-(``also_ok``) counts against spike precision.
+noise, not a training problem); every spike lrdiag does report is scored.
+
+*Real spikes* (round 4). Each task has one more run, at its second optimizer's tuned LR for 800
+steps, with the LR multiplied by 30 for 2 steps at a step drawn from 30-70% of the run: a real
+training driven into a spike. It carries a spike label when the whole-training-set loss (now
+recorded after every step) doubled, far outside its recent band, within 20 steps of the glitch
+(``model_spikes``); a glitch the model shrugged off gives no label. Elsewhere a spike finding is
+left unscored when the whole-set loss confirms the model got 1.5x worse there (``_model_jumped``:
+a real, unlabelled spike, e.g. at 10x the LR) and counts as false when it does not (one hard
+minibatch: the model did not change).
+
+*Hugging Face view* (round 4). Every real run is also analysed as a ``trainer_state.json`` logs it
+(``hf_view``: the mean loss of every 10 steps, the LR and grad norm, no update ratios) and scored
+against the same labels in a second table.
 
 A real run labelled ``unstable`` ("LR too high") is found by any finding that tells the user to
 lower the LR: a divergence, oscillation or lr_too_high finding, or a plateau in state
@@ -248,7 +259,8 @@ def train_history(*args, **kwargs) -> History:
 
 def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
                   batch: int = 32, hidden: int = 64, depth: int = 2, momentum: float = 0.9, schedule: str | None = None,
-                  seed: int = 0, run: str | None = None, full_loss: np.ndarray | None = None, arch: str = "relu") -> History:
+                  seed: int = 0, run: str | None = None, full_loss: np.ndarray | None = None, arch: str = "relu",
+                  glitch: tuple[int, int, float] | None = None) -> History:
     """Train a small MLP (``depth`` hidden layers of ``hidden`` ReLU units) on a scikit-learn
     dataset and record what lrdiag's Monitor records.
 
@@ -263,6 +275,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``schedule="cosine"`` anneals the LR to 0 over ``steps``; ``"warmup_linear"`` warms it up
     linearly over the first 6% of ``steps`` and decays it linearly to 0 (Hugging Face's default
     shape). ``arch="ln_gelu"`` puts a LayerNorm before each GELU instead of a bare ReLU.
+    ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
+    ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
+    recorded LR shows it.
     """
     import torch
     from torch import nn
@@ -315,10 +330,18 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         loss = loss_fn(pred.squeeze(-1) if task == "reg" else pred, yt[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        glitching = glitch is not None and glitch[0] <= t < glitch[0] + glitch[1]
+        if glitching:
+            base_lrs = [g_["lr"] for g_ in opt.param_groups]
+            for g_ in opt.param_groups:
+                g_["lr"] = g_["lr"] * glitch[2]
         rec_lr[t] = opt.param_groups[0]["lr"]
         with torch.no_grad():
             gn = torch.linalg.vector_norm(torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None]))
         opt.step()
+        if glitching:
+            for g_, lr0 in zip(opt.param_groups, base_lrs):
+                g_["lr"] = lr0
         if sched:
             sched.step()
         rec_loss[t] = float(loss.detach())
@@ -590,6 +613,12 @@ FLAT_PROGRESS, BLOCK_FRAC = 0.01, 0.025
 #: log above it, and above it by ``SPIKE_MIN_ABS`` (1%) of ``r0``; steps under ``SPIKE_GAP``
 #: (10) apart are one event.
 SPIKE_JUMP, SPIKE_WINDOW, SPIKE_Z, SPIKE_MIN_ABS, SPIKE_GAP = 2.0, 50, 4.0, 0.01, 10
+#: A glitch's spike must start within this many steps of it; an unlabelled spike finding is
+#: neutral when the whole-set loss rose ``CONFIRM_JUMP`` x over its recent median within
+#: ``CONFIRM_SPAN`` steps of the finding (the model did get worse there).
+SPIKE_RESPONSE, CONFIRM_JUMP, CONFIRM_SPAN = 20, 1.5, 5
+#: The glitch of each task's "glitch" run: LR x ``GLITCH_FACTOR`` for ``GLITCH_STEPS`` steps.
+GLITCH_FACTOR, GLITCH_STEPS, GLITCH_RUN_STEPS = 30.0, 2, 800
 
 
 def plateau_cadence(n: int) -> int:
@@ -711,7 +740,7 @@ def flat_stretches(loss: np.ndarray, r0: float) -> list[tuple[int, int, str]]:
 
 
 def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0: float,
-                     full_loss: np.ndarray | None = None) -> tuple[list[tuple[str, int, int]], str]:
+                     full_loss: np.ndarray | None = None, glitch_at: int | None = None) -> tuple[list[tuple[str, int, int]], str]:
     """Labels for a real training, from its loss curve alone (no lrdiag detector is used).
 
     ``level(a, b)`` is the median loss over steps ``[a, b)``; ``n`` steps; a tenth is ``n // 10``
@@ -730,8 +759,10 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
     * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss,
       read every ``plateau_cadence`` steps; the minibatch loss if not given): at least 15% of the
       run with under 1% relative progress, at a noise floor or near zero alike.
-    * ``spike`` at each of ``model_spikes`` of ``full_loss`` (round 4; on runs that are not
-      unstable, where spikes are part of the instability): the whole-set loss doubled in a step.
+    * ``spike`` (round 4), on a run given an LR glitch at step ``glitch_at``, if it is not
+      unstable: the first of ``model_spikes`` of ``full_loss`` within ``SPIKE_RESPONSE`` (20)
+      steps of the glitch (the whole-set loss doubled, far outside its recent band). A glitch the
+      model shrugged off is no label.
     * none of these: a clean run (every finding on it is a false alarm).
 
     Returns the labels and one line on which rule gave them.
@@ -753,9 +784,11 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
             why.append(f"U4 ended {final / tuned_final:.1f}x worse than the tuned LR")
     if why:
         return [("unstable", 0, n - 1)], "; ".join(why)
-    spikes = model_spikes(full_loss, r0) if full_loss is not None else []
+    spikes = []
+    if glitch_at is not None and full_loss is not None:
+        spikes = [e for e in model_spikes(full_loss, r0) if glitch_at <= e[0] <= glitch_at + SPIKE_RESPONSE][:1]
     spike_labels = [("spike", a, b) for a, b, _ in spikes]
-    spike_why = ("; spikes: " + ", ".join(f"{a}-{b} ({j:.1f}x)" for a, b, j in spikes)) if spikes else ""
+    spike_why = ("; " + ", ".join(f"spike {a}-{b} ({j:.1f}x the whole-set loss)" for a, b, j in spikes)) if spikes else ""
     if lr_side == "low" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
         return ([("lr_too_low", 0, n - 1)] + spike_labels,
                 f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps{spike_why}")
@@ -765,16 +798,17 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
                 "plateau: " + ", ".join(f"{a}-{b} ({w})" for a, b, w in flats) + spike_why)
     if spikes:
         return spike_labels, spike_why[2:]
-    return [], "trains fine" + (f" (ended {final / tuned_final:.2f}x the tuned LR's 400-step loss)" if tuned_final else "")
+    return [], ("trains fine" + (f"; the LR glitch at step {glitch_at} made no spike" if glitch_at is not None else "") + (f" (ended {final / tuned_final:.2f}x the tuned LR's 400-step loss)" if tuned_final else ""))
 
 
 def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_final: float | None, r0: float,
-                  what: str) -> Case:
+                  what: str, glitch_at: int | None = None) -> Case:
     """A real run as a benchmark case: ``objective_labels`` plus the kinds that are also a correct
     description of it (not scored): any sign of a too-high LR (spikes included) on an unstable
     run, a plateau on a too-low one. (Until round 3 spikes on the long runs were accepted too:
-    real runs had no spike labels. ``model_spikes`` labels them now.)"""
-    labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full)
+    real runs had no spike labels. Round 4 drives one run per task into a spike with an LR glitch,
+    and ``score`` leaves a spike finding the whole-set loss confirms unscored.)"""
+    labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full, glitch_at=glitch_at)
     also_ok: tuple[str, ...] = ()
     if labels and labels[0][0] == "unstable":
         also_ok = ("spike", "lr_too_high", "oscillation", "divergence")
@@ -798,8 +832,8 @@ def real_cases(split: str) -> list[Case]:
             return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch, run=f"{ds}-{name}",
                                  steps=steps, full_loss=full, **kw), full
 
-        def add(hf, lr_side, tuned_final, what):
-            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what))
+        def add(hf, lr_side, tuned_final, what, glitch_at=None):
+            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, glitch_at=glitch_at))
 
         tuned = {}
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
@@ -815,6 +849,10 @@ def real_cases(split: str) -> list[Case]:
             add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one")
         h = run("long", 6000, optimizer=opt1, lr=lr1, schedule=long_schedule)
         add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps")
+        # round 4: a real spike with a known cause: the LR x30 for 2 steps, 30-70% into the run
+        g = int(np.random.default_rng(seed).integers(int(0.3 * GLITCH_RUN_STEPS), int(0.7 * GLITCH_RUN_STEPS)))
+        h = run("glitch", GLITCH_RUN_STEPS, optimizer=opt2, lr=lr2, glitch=(g, GLITCH_STEPS, GLITCH_FACTOR))
+        add(h, "tuned", None, f"{tag} {opt2} tuned LR, x{GLITCH_FACTOR:g} for {GLITCH_STEPS} steps at {g}", glitch_at=g)
     return cases
 
 
@@ -893,10 +931,24 @@ def says_lr_too_high(f) -> bool:
 OPTIONS: dict = {}
 
 
-def score(case: Case, tally: Tally) -> None:
-    """Add one case's findings to the tally (see the module docstring for the rules)."""
+def _model_jumped(full: np.ndarray | None, a: int, b: int) -> bool:
+    """Whether the whole-training-set loss rose ``CONFIRM_JUMP`` (1.5) x over its median of the
+    previous ``SPIKE_WINDOW`` steps within ``CONFIRM_SPAN`` (5) steps of ``[a, b]``: a spike
+    finding there is a real jump of the model, unlabelled (only glitch runs carry spike labels)."""
+    if full is None or a < 2:
+        return False
+    ref = full[max(0, a - 1 - SPIKE_WINDOW) : a - 1]
+    ref = ref[np.isfinite(ref)]
+    near = full[max(0, a - 1 - CONFIRM_SPAN) : b + CONFIRM_SPAN]
+    near = near[np.isfinite(near)]
+    return bool(ref.size >= 10 and near.size and near.max() >= CONFIRM_JUMP * np.median(ref))
+
+
+def score(case: Case, tally: Tally, history: History | None = None) -> None:
+    """Add one case's findings to the tally (see the module docstring for the rules);
+    ``history`` replaces the case's own (the sparse view of the same run, same labels)."""
     t0 = time.perf_counter()
-    report = analyze(case.history, recommend=False, **OPTIONS)
+    report = analyze(case.history if history is None else history, recommend=False, **OPTIONS)
     tally.seconds += time.perf_counter() - t0
     n = len(case.history)
     tol = max(50, int(0.05 * n))
@@ -920,7 +972,7 @@ def score(case: Case, tally: Tally) -> None:
                 if hit not in matched_labels:
                     matched_labels.add(hit)
                     tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
-        elif f.kind in case.also_ok:
+        elif f.kind in case.also_ok or (f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step)):
             continue
         else:
             tally.fp[f.kind] += 1
@@ -937,6 +989,28 @@ def score(case: Case, tally: Tally) -> None:
             got = ", ".join(f"{f.kind}@{f.start_step}" for f in report.findings) or "nothing"
             why = f" [{'detectable' if det else 'not detectable'}: se {se:.3f}]" if k == "plateau" else ""
             tally.misses.append(f"{case.name}: missed {k} {a}-{b}{why}; found {got}")
+
+
+#: The sparse view's logging interval (Hugging Face Trainer's ``logging_steps``).
+HF_LOGGING_STEPS = 10
+
+
+def hf_view(h: History, every: int = HF_LOGGING_STEPS) -> History:
+    """A real run as a Hugging Face ``trainer_state.json`` would log it (round 4): every
+    ``every`` steps, the *mean* training loss over those steps (non-finite if any was), the LR
+    and the gradient norm of that step, and no update ratios (the Trainer logs none)."""
+    n = (len(h) // every) * every
+    idx = np.arange(every - 1, n, every)
+    loss = np.asarray(h.loss[:n], dtype=np.float64).reshape(-1, every)
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = np.where(np.isfinite(loss).all(axis=1), loss.mean(axis=1), np.inf)
+    series = {names.LOSS: mean}
+    for name in (names.lr("group0"), names.GRAD_NORM):
+        if name in h.series:
+            series[name] = np.asarray(h.series[name])[idx]
+    meta = {k: v for k, v in h.meta.items() if k != "layers"}
+    meta["run"] = f"{h.meta.get('run', 'run')} (logged every {every} steps)"
+    return History(h.steps[idx], series, meta)
 
 
 def print_table(title: str, tally: Tally) -> None:
@@ -982,20 +1056,25 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
     synth = Tally(**{k: v for k, v in vars(tally).items()})
     print_table(f"== {SPLIT_NOTE[split]}: synthetic ({n_per_kind} per kind, {3 * n_per_kind} clean)", synth)
     if real:
-        rt = Tally()
+        rt, sparse = Tally(), Tally()
         real_cases_cache[split] = real_cases(split)
         for case in real_cases_cache[split]:
             score(case, rt)
             score(case, tally)
+            score(case, sparse, hf_view(case.history))
         print_table(f"== {SPLIT_NOTE[split]}: real small trainings, {len(REAL_SPLITS[split])} tasks "
                     f"(unstable = LR too high: found by {', '.join(UNSTABLE)} or a stalled_high_lr plateau; "
                     "those findings count in their own rows' precision)", rt)
+        print_table(f"== {split}: the same real runs as a Hugging Face log: the mean loss of every {HF_LOGGING_STEPS} "
+                    "steps, the LR and grad norm, no update ratios", sparse)
         if verbose:
             for case in real_cases_cache[split]:
                 print("   ", case.name)
         if verbose:
             for line in rt.misses + rt.false:
                 print("   ", line)
+            for line in sparse.misses + sparse.false:
+                print("    [HF view]", line)
     if verbose:
         for line in tally.misses[:30] + tally.false[:30]:
             print("   ", line)

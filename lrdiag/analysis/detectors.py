@@ -269,14 +269,20 @@ def _first_nonfinite_step(s: Series) -> int | None:
 # -- spikes ---------------------------------------------------------------------------------
 
 def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5), block: int = 64,
-                  recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1) -> list[Finding]:
+                  recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1,
+                  scales: tuple[int, ...] = (1, 4)) -> list[Finding]:
     """Loss jumps far outside the band of the preceding block.
 
     For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
     and ``sigma_prev`` (1.4826 x MAD) come from the previous block of ``block`` points and
     ``floor = 1e-3`` (log units) keeps a perfectly smooth loss from making every wiggle a spike.
     A spike needs ``z_i > z`` *and* a jump of at least ``min_jump`` (log 1.5: 50% higher).
-    Consecutive spike points form one event. It *recovered* if the loss is back within
+    Consecutive spike points form one event.
+
+    *Two scales.* The same test runs on the trailing mean of ``k`` points for each ``k`` in
+    ``scales`` (1 and 4), against the band of those means themselves (so autocorrelated noise
+    widens it as it should): a loss that jumps 10x for a dozen steps through a minibatch noise
+    of 0.6 in log units (one point: z 4) is a plain event at ``k = 4`` (z 8+). It *recovered* if the loss is back within
     ``median_prev + 3 sigma_prev`` within ``recover_within`` points; an event that never
     recovers before the end is left to the divergence detector. If the gradient norm jumped by
     the same rule up to ``grad_lead`` steps earlier, the finding says so (it often leads).
@@ -293,17 +299,21 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         block = max(8, y.size // 4)
     if y.size < 2 * block:
         return []
-    ref_med, ref_sig = signals.trailing_robust_band(y, block)
-    # The first block has no predecessor: it is compared with its own median and MAD (robust
-    # to a few spiking points), so an explosion in the first steps is still seen.
-    m0, s0 = signals.block_robust_stats(y[:block], block)
-    ref_med[:block], ref_sig[:block] = m0[0], s0[0]
     floor = 1e-3 if s.is_log else 1e-3 * max(float(np.median(np.abs(y))), 1e-12)
-    sig = np.maximum(ref_sig, floor)
-    with np.errstate(invalid="ignore"):
-        zs = (y - ref_med) / sig
-        jump = y - ref_med
-        hit = (zs > z) & (jump > (min_jump if s.is_log else min_jump * max(float(np.median(np.abs(y))), 1e-12)))
+    need = min_jump if s.is_log else min_jump * max(float(np.median(np.abs(y))), 1e-12)
+    ref_med = sig = zs = jump = hit = None
+    for k in scales:
+        yk = y if k == 1 else _trailing_mean(y, k)
+        med_k, sig_k = _spike_band(yk, block, floor)
+        with np.errstate(invalid="ignore"):
+            z_k = (yk - med_k) / sig_k
+            hit_k = (z_k > z) & (yk - med_k > need)
+        if ref_med is None:  # the one-point scale: its band sets the recovery line and the message
+            ref_med, sig, zs, jump, hit = med_k, sig_k, z_k, y - med_k, hit_k
+        else:
+            with np.errstate(invalid="ignore"):
+                zs = np.fmax(zs, z_k)
+            hit = hit | hit_k
     # The first block is its own reference, and it usually holds the steep start of training:
     # there a spike must also be a new high above every earlier point (a jump, not the descent),
     # and the very first point can never be one.
@@ -348,6 +358,24 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         conf = float(min(0.99, 0.6 + 0.02 * (zs[peak] - z)))
         out.append(Finding("spike", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _trailing_mean(y: np.ndarray, k: int) -> np.ndarray:
+    """Mean of ``y[i - k + 1 .. i]`` (fewer points at the start)."""
+    c = np.cumsum(np.concatenate([[0.0], y]))
+    i = np.arange(1, y.size + 1)
+    lo = np.maximum(0, i - k)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+def _spike_band(y: np.ndarray, block: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Median and sigma (at least ``floor``) of the previous block, per point; the first block,
+    which has no predecessor, is compared with its own median and MAD (robust to a few spiking
+    points), so an explosion in the first steps is still seen."""
+    med, sig = signals.trailing_robust_band(y, block)
+    m0, s0 = signals.block_robust_stats(y[:block], block)
+    med[:block], sig[:block] = m0[0], s0[0]
+    return med, np.maximum(sig, floor)
 
 
 def _grad_norm_z(s: Series, z: float, block: int) -> tuple[np.ndarray, np.ndarray | None]:
