@@ -17,6 +17,8 @@ options with defaults tuned on the tuning split of ``benchmarks/detectors.py``.
   above its start) followed by a stall far above where a working LR gets: LR too high.
 * ``detect_loss_rise``: the loss level rose above its best and stayed there to the end: LR too
   high.
+* ``eval_loss.detect_eval_plateau``: ReduceLROnPlateau's rule on a logged eval loss (stalled,
+  converged, or rising: overfitting).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..history import History
 from ..report import Finding
 from . import signals
 from .bands import Band, band_from_meta, low_edge_scale
+from .eval_loss import detect_eval_plateau
 
 
 #: Changes of the loss below this fraction of its starting level are not events: a loss that
@@ -1041,4 +1044,5 @@ DETECTORS: dict[str, Callable[..., list[Finding]]] = {
     "lr_band": detect_lr_band,
     "unstable_stall": detect_unstable_stall,
     "loss_rise": detect_loss_rise,
+    "eval_plateau": detect_eval_plateau,
 }

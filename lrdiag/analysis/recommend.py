@@ -36,6 +36,8 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
 * ``lr_too_low`` with LR x: the annealed schedule peaking at 3x (or the range test's suggestion).
 * ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients).
+* an eval loss that rose after its best (``plateau``, state ``eval_rising``: overfitting): ``kind="keep"``
+  with ``best_step`` (keep the best checkpoint; no schedule fixes overfitting).
 
 A report with no findings gives ``kind="keep"``: keep the current schedule; ``scheduler()`` then
 returns a ``LambdaLR`` that leaves the optimizer's LR unchanged. (``recommend`` never returns
@@ -448,6 +450,13 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                "and see the findings." if other else "No LR problem was found; keep the current schedule.")
         return Recommendation("keep", {"peak_lr": float(lr)}, total_steps, why, source="report")
     x = _current_lr(report, finding, facts)
+    if finding.kind == "plateau" and (finding.evidence or {}).get("state") == "eval_rising":
+        # overfitting: no LR schedule fixes it; the best checkpoint and the step count do
+        return Recommendation("keep", {"peak_lr": float(x or 0.0), "best_step": int(finding.start_step)}, total_steps,
+                              f"The eval loss was lowest at step {finding.start_step} and rose after it (overfitting), "
+                              "which no LR schedule fixes: keep the schedule, keep the checkpoint from step "
+                              f"{finding.start_step} or train about that long, and add regularization or data to go further.",
+                              source="report", finding=finding.to_dict())
     if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
         return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
                               f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
@@ -493,6 +502,19 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         params = {"peak_lr": float(x), "mode": mode, "factor": factor, "patience": patience, "threshold": threshold,
                   "threshold_mode": threshold_mode, "cooldown": patience // 2, "min_lr": float(x) / 1000.0, "eps": 1e-8,
                   "decay_start": s}
+        ev = finding.evidence or {}
+        if ev.get("source") == "eval_loss":
+            # patience counts evaluations there; the preview steps the scheduler every step
+            every = max(1, length // max(1, int(ev.get("evaluations_since_best") or 1)))
+            params["patience"] = patience * every
+            params["cooldown"] = patience * every // 2
+            return Recommendation("reduce_on_plateau", params, total_steps,
+                                  f"The eval loss stopped improving ({where}, {length} steps). Lower the LR when it "
+                                  f"stalls: ReduceLROnPlateau(factor={factor:g}, patience={patience} evaluations, "
+                                  f"threshold={threshold:g} {'relative' if threshold_mode == 'rel' else 'absolute'}, "
+                                  f"min_lr={x / 1000:.3g}), stepped with the eval loss after each evaluation (the preview "
+                                  f"assumes one every {every} steps); or start a planned decay at step {s}.",
+                                  source="report", finding=fd)
         return Recommendation("reduce_on_plateau", params, total_steps,
                               f"The loss stopped improving ({where}, {length} steps). Lower the LR when it stalls: "
                               f"ReduceLROnPlateau(factor={factor:g}, patience={patience} steps, threshold={threshold:g} "

@@ -1,0 +1,99 @@
+"""The eval (validation) loss: stopped improving, or rising while training goes on.
+
+Hugging Face's Trainer, Lightning's ``val_loss`` and many TensorBoard logs carry a loss on held-out
+data every few hundred steps (``lrdiag/eval_loss``). It is measured on a fixed set, so it is far
+less noisy than a minibatch loss, and it answers the question a plateau finding on the training
+loss can only approach: is more training at this LR still buying anything?
+
+``detect_eval_plateau`` applies ReduceLROnPlateau's own rule to those evaluations
+(``mode='min', threshold=0.01, threshold_mode='rel'``): an evaluation counts as progress only if it
+beats the best so far by 1%. When ``patience`` (2) or more evaluations after the best brought no
+progress and they span at least ``window_frac`` (15%) of the run, there is one finding, kind
+``plateau`` with ``evidence["source"] = "eval_loss"`` and ``evidence["state"]``:
+
+* ``"eval_rising"`` (warning): the last evaluation is ``rise`` (5%) or more above the best. The
+  model fits the training data better and held-out data worse (overfitting): keep the best
+  checkpoint; a lower LR does not fix it.
+* ``"converged"`` (info): no progress, and the LR has decayed to at most ``low_lr_frac`` (20%) of
+  its peak: the run could have stopped at the best evaluation.
+* ``"eval_stalled"`` (warning): no progress with the LR still high: decay it on the eval loss
+  (ReduceLROnPlateau stepped after each evaluation) or stop early.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import names
+from ..report import Finding
+
+if TYPE_CHECKING:  # detectors imports this module
+    from .detectors import Series
+
+
+def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int = 2, min_evals: int = 4,
+                        rise: float = 0.05, window_frac: float = 0.15, low_lr_frac: float = 0.2) -> list[Finding]:
+    """ReduceLROnPlateau's rule on the eval loss (see the module docstring)."""
+    ev = s.history.series.get(names.EVAL_LOSS)
+    if ev is None:
+        return []
+    ok = np.isfinite(ev) & (ev > 0)
+    steps, v = s.history.steps[ok], np.asarray(ev[ok], dtype=np.float64)
+    if v.size < min_evals:
+        return []
+    best_i = 0
+    for i in range(1, v.size):  # an evaluation is progress only if it beats the best by `threshold`
+        if v[i] < (1.0 - threshold) * v[best_i]:
+            best_i = i
+    after = v.size - 1 - best_i
+    span = float(s.history.steps[-1] - s.history.steps[0])
+    sb, sl = int(steps[best_i]), int(steps[-1])
+    if after < patience or sl - sb < window_frac * span:
+        return []
+    best, last = float(v[best_i]), float(v[-1])
+    lr_end, peak = s.lr_at(sl), s.peak_lr()
+    evidence = s.sampling_evidence()
+    evidence.update({"source": "eval_loss", "best_eval_loss": best, "best_step": sb, "last_eval_loss": last,
+                     "evaluations_since_best": after, "evaluations": int(v.size), "threshold_rel": threshold,
+                     "lr_end": lr_end, "peak_lr": peak,
+                     "reduce_lr_on_plateau": {"mode": "min", "threshold": threshold, "threshold_mode": "rel",
+                                              "patience": max(1, after - 1), "factor": 0.1,
+                                              "patience_unit": "evaluations"}})
+    train = _training_change(s, sb, sl)
+    if train:
+        evidence["training_loss"] = {"at_best": train[0], "at_end": train[1]}
+    head = f"{after} evaluations, {sl - sb} steps"
+    still = (f" (the training loss still fell from {train[0]:.3g} to {train[1]:.3g}: the extra steps fit the training "
+             f"set only)") if train and train[1] < 0.9 * train[0] else ""
+    if last >= (1.0 + rise) * best:
+        state, sev = "eval_rising", "warning"
+        fell = f" while the training loss fell from {train[0]:.3g} to {train[1]:.3g}" if train and train[1] < 0.9 * train[0] else ""
+        msg = (f"The eval loss rose from its best, {best:.3g} at step {sb}, to {last:.3g} at step {sl} ({last / best:.2f}x over "
+               f"{head}){fell}: the model fits held-out data worse as training goes on (overfitting). Keep the checkpoint "
+               f"from step {sb} (Trainer: load_best_model_at_end=True, metric_for_best_model='eval_loss'; or early "
+               f"stopping with patience {max(1, after - 1)}); more regularization or data helps, a lower LR alone does not.")
+    elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
+        state, sev = "converged", "info"
+        msg = (f"The eval loss stopped improving after step {sb} ({best:.3g}; under {threshold:.0%} better over the next "
+               f"{head}) with the LR decayed to {lr_end:.3g}: the run converged on held-out data and could have stopped "
+               f"around step {sb}{still}.")
+    else:
+        state, sev = "eval_stalled", "warning"
+        lr_txt = f"with the LR still at {lr_end:.3g}" if lr_end is not None else "(no LR series to tell why)"
+        msg = (f"The eval loss has not improved by {threshold:.0%} since step {sb} ({best:.3g}) over {head} {lr_txt}{still}. "
+               f"Decay the LR on the eval loss: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, "
+               f"patience={max(1, after - 1)}, threshold={threshold}) stepped after each evaluation; or stop early.")
+    evidence["state"] = state
+    conf = float(min(0.95, 0.6 + 0.1 * after))
+    return [Finding("plateau", sb, sl, sev, conf, s.lr_at(sb), msg, evidence)]
+
+
+def _training_change(s: "Series", a: int, b: int) -> tuple[float, float] | None:
+    """Median training loss over the tenth of ``[a, b]``'s points at each end, if finite."""
+    x = s.loss[s.finite][(s.fsteps >= a) & (s.fsteps <= b)]
+    if x.size < 2:
+        return None
+    k = max(1, x.size // 10)
+    return float(np.median(x[:k])), float(np.median(x[-k:]))

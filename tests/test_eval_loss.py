@@ -1,0 +1,82 @@
+"""The eval-loss plateau test (ReduceLROnPlateau's rule on a logged eval loss), on synthetic
+evaluation series whose answer follows from the rule by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lrdiag
+from lrdiag import names
+from lrdiag.analysis import detectors as D
+from lrdiag.analysis.eval_loss import detect_eval_plateau
+from lrdiag.history import History
+
+
+def _run(evals: list[float], *, every: int = 200, lr: np.ndarray | float = 0.1, n: int | None = None) -> History:
+    n = n or every * len(evals)
+    t = np.arange(n)
+    rng = np.random.default_rng(0)
+    loss = (0.5 + 2.0 * (1 + t / 100.0) ** -0.5) * np.exp(0.05 * rng.standard_normal(n))
+    ev = np.full(n, np.nan)
+    ev[every - 1 :: every][: len(evals)] = evals
+    lr_col = np.full(n, lr) if np.isscalar(lr) else lr
+    return History(t, {names.LOSS: loss, names.lr("group0"): lr_col, names.EVAL_LOSS: ev}, {"optimizer": "SGD"})
+
+
+def _eval_findings(h: History) -> list:
+    return detect_eval_plateau(D.Series.from_history(h))
+
+
+def test_rising_eval_loss_is_overfitting_from_the_best_step():
+    f = _eval_findings(_run([2.0, 1.5, 1.2, 1.25, 1.3, 1.4, 1.5]))
+    assert len(f) == 1 and f[0].evidence["state"] == "eval_rising" and f[0].severity == "warning"
+    assert (f[0].start_step, f[0].end_step) == (599, 1399)  # best at the 3rd evaluation
+    assert f[0].evidence["evaluations_since_best"] == 4 and f[0].evidence["best_eval_loss"] == 1.2
+    assert "1.25x" in f[0].message and "step 599" in f[0].message
+
+
+def test_stalled_eval_loss_at_a_high_lr_says_decay_on_it():
+    # 0.995 is under 1% better than 1.0: no progress by ReduceLROnPlateau's rule
+    f = _eval_findings(_run([2.0, 1.4, 1.0, 0.999, 0.995, 1.001, 0.998]))
+    assert [x.evidence["state"] for x in f] == ["eval_stalled"]
+    assert f[0].start_step == 599 and "patience=3" in f[0].message and "0.1" in f[0].message
+
+
+def test_stalled_eval_loss_after_the_lr_decayed_is_converged():
+    n = 1400
+    lr = 0.1 * (1 + np.cos(np.pi * np.arange(n) / n)) / 2
+    f = _eval_findings(_run([2.0, 1.4, 1.0, 0.999, 0.995, 1.001, 0.998], lr=lr))
+    assert [(x.evidence["state"], x.severity) for x in f] == [("converged", "info")]
+
+
+def test_no_finding_while_the_eval_loss_improves():
+    assert _eval_findings(_run([2.0, 1.5, 1.2, 1.1, 1.0, 0.95, 0.9])) == []
+
+
+def test_patience_counts_evaluations_after_the_best():
+    evals = [2.0, 1.5, 1.2, 1.25, 1.3]  # 2 evaluations after the best, 400 of 1000 steps
+    assert [x.evidence["state"] for x in _eval_findings(_run(evals))] == ["eval_rising"]
+    assert detect_eval_plateau(D.Series.from_history(_run(evals)), patience=3) == []
+
+
+def test_too_few_evaluations_or_none_give_no_finding():
+    assert _eval_findings(_run([1.0, 1.2, 1.3])) == []  # 3 < min_evals
+    h = _run([2.0, 1.5, 1.2, 1.25, 1.3, 1.4, 1.5])
+    del h.series[names.EVAL_LOSS]
+    assert _eval_findings(h) == []
+
+
+def test_analyze_ranks_it_and_recommends_keeping_the_best_checkpoint():
+    rep = lrdiag.analyze(_run([2.0, 1.5, 1.2, 1.25, 1.3, 1.4, 1.5]))
+    f = [x for x in rep.findings if x.evidence.get("source") == "eval_loss"]
+    assert f and f[0].evidence["state"] == "eval_rising"
+    assert rep.recommendation["kind"] == "keep" and rep.recommendation["params"]["best_step"] == 599
+    assert "overfitting" in rep.summary
+
+
+def test_an_eval_stall_recommends_reduce_on_plateau_counted_in_evaluations():
+    rep = lrdiag.analyze(_run([2.0, 1.4, 1.0, 0.999, 0.995, 1.001, 0.998]))
+    rec = rep.recommendation
+    assert rec["kind"] == "reduce_on_plateau" and "patience=3 evaluations" in rec["rationale"]
+    assert rec["params"]["patience"] == 3 * 200  # in steps for the preview: one evaluation every 200
