@@ -850,6 +850,24 @@ class Monitor:
         except Exception as e:
             self._reporter.once("log_loss", f"lrdiag: log_loss could not use {type(loss).__name__} ({_describe(e)}); it is ignored")
 
+    def log_eval_loss(self, loss: Tensor | float, step: int | None = None) -> None:
+        """Record a loss on held-out data (``lrdiag/eval_loss``) at ``step`` (default: the last
+        optimizer step taken). Evaluations are rare, so a tensor is read with one host sync here.
+
+        The analysis tests it with ReduceLROnPlateau's rule (stalled, converged, or rising:
+        overfitting). A value that cannot be read is ignored with one warning.
+        """
+        if self._closed or not self._writes or self._writer is None:
+            return
+        try:
+            v = float(loss.detach().float().mean()) if isinstance(loss, Tensor) else float(loss)
+            at = int(step) if step is not None else max(int(self._step) - 1, 0)
+            # after the rows up to that step: the store merges per series, and sinks skip NaN
+            self._guard("log_eval_loss", self._drain)
+            self._writer.put("rows", np.array([at], dtype=np.int64), {names.EVAL_LOSS: np.array([v], dtype=np.float64)})
+        except Exception as e:
+            self._reporter.once("log_eval_loss", f"lrdiag: log_eval_loss could not use {type(loss).__name__} ({_describe(e)}); it is ignored")
+
     def flush(self, timeout: float | None = 30.0) -> None:
         """Drain recorded rows to the sinks and wait until the writer has written them."""
         if not self._writes or self._writer is None or self._closed or not self._writer.is_alive():

@@ -148,6 +148,37 @@ def test_loss_logged_after_the_step_belongs_to_that_step(tmp_path):
     np.testing.assert_allclose(series[names.LOSS], expected, rtol=1e-6)
 
 
+def test_eval_loss_is_recorded_beside_the_training_rows_and_analysed(tmp_path):
+    # a held-out loss every 20 steps that is lowest at step 59 and rises after it
+    model, opt, X, y = digits_setup("sgd", lr=0.05)
+    mon = lrdiag.Monitor(opt, model, logdir=tmp_path, tensorboard=True, analyze_on_close=True)
+    it, loss_fn = batches(X, y, 32), nn.CrossEntropyLoss()
+    evals = [1.0, 0.6, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
+    train_losses = []
+    for i in range(160):
+        opt.zero_grad()
+        xb, yb = next(it)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        mon.log_loss(loss)
+        train_losses.append(float(loss.detach()))
+        if i % 20 == 19:
+            v = evals[i // 20]
+            mon.log_eval_loss(torch.tensor(v) if i % 40 == 19 else v)  # tensors and floats
+    with pytest.warns(RuntimeWarning, match="log_eval_loss could not use str"):
+        mon.log_eval_loss("not a number")  # ignored with one warning, recording goes on
+    report = mon.close()
+    _, steps, series = read_store(tmp_path)
+    at = steps[~np.isnan(series[names.EVAL_LOSS])]
+    assert at.tolist() == list(range(19, 160, 20))
+    np.testing.assert_allclose(series[names.EVAL_LOSS][~np.isnan(series[names.EVAL_LOSS])], evals, rtol=1e-6)
+    np.testing.assert_allclose(series[names.LOSS], train_losses, rtol=1e-5)  # no training value lost at those steps
+    assert sorted(tb_scalars(mon.run_dir)[names.EVAL_LOSS]) == at.tolist()
+    ev = [f for f in report.findings if f.evidence.get("source") == "eval_loss"]
+    assert [(f.start_step, f.evidence["state"]) for f in ev] == [(59, "eval_rising")]
+
+
 def test_cadences_every_and_ratio_every(tmp_path):
     model, opt, X, y = digits_setup("adam", lr=1e-3)
     with lrdiag.Monitor(opt, model, logdir=tmp_path, every=2, ratio_every=6, tensorboard=False, analyze_on_close=False) as mon:
