@@ -9,7 +9,7 @@ realistic synthetic curve (the benchmark's own generator), each failing on the p
 * oscillation: a weak steady bounce found with a longer window;
 * dedupe: a plateau at the level a loss diverged to is part of the divergence;
 * round 4: RAdam's rectification moves the band's lower edge, a "too low" stretch must span a
-  tenth of the run, a stall after a blow-up in the first steps is "LR too high", spikes tested on
+  twentieth of the run, a stall after a blow-up in the first steps is "LR too high", spikes tested on
   4-point means too.
 """
 
@@ -423,3 +423,10 @@ def test_a_persistent_spike_in_a_noisy_loss_is_found_at_the_four_point_scale(ben
     assert [f.start_step for f in spikes if 495 <= f.start_step <= 520], spikes
     one_scale = D.detect_spikes(_series(h), scales=(1,))
     assert not [f for f in one_scale if 495 <= f.start_step <= 520]
+
+
+def test_a_low_lr_found_early_in_a_slow_run_is_kept(bench):
+    # moons, SGD+Nesterov at 1/100 of its LR: half the (small) progress is made by step 125, so
+    # only 125 steps are tested, all below the band: 8% of the run, which is a real "too low"
+    h = bench.train_history("moons", optimizer="nesterov", lr=5e-4, steps=1500, hidden=128, depth=2, seed=20_001)
+    assert [f.kind for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "lr_too_low"] == ["lr_too_low"]

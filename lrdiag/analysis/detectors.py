@@ -696,7 +696,7 @@ def _step_at(s: Series, t: float, side: str) -> int:
 
 def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, block: int = 1000,
                    active_lr_frac: float = 0.5, progress: float = 0.5, sample: int = 20000,
-                   min_span: float = 0.1) -> list[Finding]:
+                   min_span: float = 0.05) -> list[Finding]:
     """Per-layer update ratios persistently outside the optimizer's healthy band (``bands``).
 
     For ``lr_too_low`` only steps where the LR is at least ``active_lr_frac`` of its peak count
@@ -706,7 +706,7 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     least ``persist`` of its values are below ``band.low`` (*high*: above ``band.high``). A
     layer is out of band when such blocks cover at least ``min_frac`` of the tested steps. One
     finding per direction names every layer out of band, with its median ratio. An
-    ``lr_too_low`` finding must also span at least ``min_span`` of the run's steps: a loss that
+    ``lr_too_low`` finding must also span at least ``min_span`` (5%) of the run's steps: a loss that
     learns fast leaves only a few dozen tested steps, and low ratios there are a warm-up (RAdam's
     rectification, Adadelta's running averages filling up), not an LR too low for the run.
     """
