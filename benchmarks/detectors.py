@@ -62,7 +62,7 @@ recorded after every step) doubled, far outside its recent band, within 20 steps
 (``model_spikes``); a glitch the model shrugged off gives no label. Elsewhere a spike finding is
 left unscored when the whole-set loss confirms the model got 1.5x worse there (``_model_jumped``:
 a real, unlabelled spike, e.g. at 10x the LR) and counts as false when it does not (one hard
-minibatch: the model did not change).
+minibatch: the model did not change), on clean runs too (there it is no false alarm).
 
 *Hugging Face view* (round 4). Every real run is also analysed as a ``trainer_state.json`` logs it
 (``hf_view``: the mean loss of every 10 steps, the LR and grad norm, no update ratios) and scored
@@ -954,8 +954,10 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
     tol = max(50, int(0.05 * n))
     if case.clean:
         tally.clean_steps += n
-        tally.clean_alarms += len(report.findings)
         for f in report.findings:
+            if f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step):
+                continue  # a real, unlabelled jump of the model (see the module docstring)
+            tally.clean_alarms += 1
             tally.false.append(f"{case.name}: {f.kind} {f.start_step}-{f.end_step} {f.message[:90]}")
             if f.kind in tally.fp:
                 tally.fp[f.kind] += 1

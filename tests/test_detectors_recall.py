@@ -9,7 +9,8 @@ realistic synthetic curve (the benchmark's own generator), each failing on the p
 * oscillation: a weak steady bounce found with a longer window;
 * dedupe: a plateau at the level a loss diverged to is part of the divergence;
 * round 4: RAdam's rectification moves the band's lower edge, a "too low" stretch must span a
-  twentieth of the run, a stall after a blow-up in the first steps is "LR too high", spikes tested on
+  twentieth of the run, a run that learnt nothing is tested for a low LR throughout, a stall after
+  a blow-up in the first steps is "LR too high", spikes tested on
   4-point means too.
 """
 
@@ -430,3 +431,12 @@ def test_a_low_lr_found_early_in_a_slow_run_is_kept(bench):
     # only 125 steps are tested, all below the band: 8% of the run, which is a real "too low"
     h = bench.train_history("moons", optimizer="nesterov", lr=5e-4, steps=1500, hidden=128, depth=2, seed=20_001)
     assert [f.kind for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "lr_too_low"] == ["lr_too_low"]
+
+
+def test_a_run_that_learnt_nothing_is_tested_for_a_low_lr_throughout(bench):
+    # circles, Adagrad at 1/100 of its LR: the log-loss only wanders (never 20% better), so
+    # "half of its progress" was the first noise dip at step 30, and the 30 tested steps were
+    # too short a stretch to report. Nothing learnt: every step is tested.
+    h = bench.train_history("circles", optimizer="adagrad", lr=1e-4, steps=1500, hidden=32, depth=1, seed=30_007)
+    f = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "lr_too_low"]
+    assert f and f[0].evidence["steps_tested"] == 1500 and f[0].end_step - f[0].start_step > 1000
