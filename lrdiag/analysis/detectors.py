@@ -744,14 +744,19 @@ def _still_learning(s: Series, steps: np.ndarray, progress: float) -> np.ndarray
     noise = signals.diff_noise_sd(s.y)
     width = int(min(max(25.0, (noise / 0.05) ** 2), max(25, s.y.size // 10)))
     sm = s.median25 if width <= 25 else signals.moving_average(s.median25, width)
-    # The start is the median of the first points (2%, 5 to 50): a filtered curve's first value
-    # is the first loss itself (edge padding), a single noisy draw (friedman3: 2.1 before a level of 1.05).
-    start = float(np.median(s.y[: max(5, min(50, s.y.size // 50))]))
-    total = start - float(sm.min())
-    # Under 20% better at its best (log 1.2): nothing has been learnt, and "half of it" would be
+    # The start is the median of the first points (5%, 5 to 100): a filtered curve's first value
+    # is the first loss itself (edge padding), a single noisy draw (friedman3: 2.1 before a level
+    # of 1.05).
+    # Progress runs from there to the median of the last points (not the curve's minimum, which
+    # noise pulls down).
+    head = max(5, min(100, s.y.size // 20))
+    start = float(np.median(s.y[:head]))
+    total = start - float(np.median(s.y[-head:]))
+    # Under 20% better at the end (log 1.2): nothing has been learnt, and "half of it" would be
     # wherever the noise dipped first (Adagrad at 1/100 of its LR: step 30 of 1500).
     learnt = total > (math.log(1.2) if s.is_log else 0.0)
     done = (start - sm) / total >= progress if learnt else np.zeros(sm.size, dtype=bool)
+    done[:head] = False  # the filter's edge there is the first losses themselves
     if not done.any():
         return np.ones(steps.size, dtype=bool)
     return steps < int(s.fsteps[int(np.argmax(done))])
