@@ -700,8 +700,9 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     """Per-layer update ratios persistently outside the optimizer's healthy band (``bands``).
 
     For ``lr_too_low`` only steps where the LR is at least ``active_lr_frac`` of its peak count
-    (warm-up and the tail of a decay are meant to be small) and before the loss made
-    ``progress`` of its total improvement (``_still_learning``); ``lr_too_high`` looks at
+    (warm-up and the tail of a decay are meant to be small), before the loss made
+    ``progress`` of its total improvement (``_still_learning``) and not below 1% of its start
+    (``_near_zero``); ``lr_too_high`` looks at
     all. Those steps are cut into blocks (at most ``block`` steps, at least 20 blocks); a block is *low* for a layer when at
     least ``persist`` of its values are below ``band.low`` (*high*: above ``band.high``). A
     layer is out of band when such blocks cover at least ``min_frac`` of the tested steps. One
@@ -720,13 +721,25 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
         active = ~(lr_filled < active_lr_frac * np.nanmax(lr_filled))
     out: list[Finding] = []
     # Too high is judged everywhere: a ratio far above the band is a problem whatever the schedule.
-    for kind, mask in (("low", active & _still_learning(s, steps, progress)), ("high", np.ones(steps.size, dtype=bool))):
+    low_mask = active & _still_learning(s, steps, progress) & ~_near_zero(s, steps)
+    for kind, mask in (("low", low_mask), ("high", np.ones(steps.size, dtype=bool))):
         idx = np.nonzero(mask)[0]
         if idx.size:
             found = _band_finding(s, kind, idx, persist=persist, min_frac=min_frac, block=block, sample=sample)
             span = float(steps[-1] - steps[0]) + 1.0
             out.extend(f for f in found if kind == "high" or f.end_step - f.start_step + 1 >= min_span * span)
     return out
+
+
+def _near_zero(s: Series, steps: np.ndarray) -> np.ndarray:
+    """Steps where the loss (25-point running median) sits below ``LOSS_FLOOR`` (1%) of its
+    start: converged, so small update ratios there say nothing about the LR (a loss that reached
+    ~0 within 40 steps otherwise reads "nothing learnt since", and every later step is tested)."""
+    if not s.is_log or s.y.size == 0 or not s.start > 0:
+        return np.zeros(steps.size, dtype=bool)
+    low = s.median25 < s.y_of(LOSS_FLOOR * s.start)
+    i = np.searchsorted(s.fsteps, steps, "right") - 1  # the last loss point at or before each step
+    return np.where(i >= 0, low[np.clip(i, 0, low.size - 1)], False)
 
 
 def _still_learning(s: Series, steps: np.ndarray, progress: float) -> np.ndarray:
