@@ -135,6 +135,7 @@ def test_million_step_run_loads_under_3s(tmp_path, artifacts_dir):
     # downsample on the server.
     timings = []
     with tensorboard_server(logdir, {"big1", "big2", "big3"}, extra_args=("--samples_per_plugin", "scalars=20000")) as base:
+        _wait_until_loaded(base, {"big1", "big2", "big3"}, LAYERS + 2)
         for i in (1, 2, 3):
             with browser_page(tmp_path / f"profile{i}") as page:
                 page.goto(f"{base}/data/plugin_entry.html?name=lrdiag#run=big{i}")
@@ -150,6 +151,49 @@ def test_million_step_run_loads_under_3s(tmp_path, artifacts_dir):
             print(f"full TensorBoard UI: LR Diagnostics tab ready {page.evaluate('performance.now()'):.0f} ms after navigation")
             assert not page.lrdiag_errors, page.lrdiag_errors
     _assert_under_3s(timings)
+
+
+def _wait_until_loaded(base: str, runs: set[str], n_tags: int, timeout: float = 120.0) -> None:
+    """Let TensorBoard's data server finish reading the event files (TensorBoard's own scalars
+    route, so lrdiag's cache stays cold), then wait up to 60 s for a second of at least one idle
+    core: the 3 s target is for a machine that is not oversubscribed, and a test that just
+    finished may still be winding down its processes."""
+    import json
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"{base}/data/plugin/scalars/tags", timeout=30) as r:
+            tags = json.loads(r.read())
+        if all(len(tags.get(run, {})) >= n_tags for run in runs):
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"TensorBoard did not load {n_tags} tags of {sorted(runs)} within {timeout:.0f} s")
+        time.sleep(0.5)
+    idle = _idle_cores(1.0)
+    quiet_by = time.monotonic() + 60
+    while idle is not None and idle < 1.0 and time.monotonic() < quiet_by:
+        idle = _idle_cores(1.0)
+    print(f"\nidle cores before timing: {idle if idle is None else round(idle, 2)}")
+
+
+def _idle_cores(seconds: float) -> float | None:
+    """Cores idle on average over ``seconds`` (Linux /proc/stat; None elsewhere)."""
+    import time
+
+    def read() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)  # idle + iowait, total
+
+    try:
+        i0, t0 = read()
+        time.sleep(seconds)
+        i1, t1 = read()
+    except (OSError, ValueError):
+        return None
+    return (os.cpu_count() or 1) * (i1 - i0) / max(1, t1 - t0)
 
 
 def _assert_under_3s(timings: list[float]) -> None:
