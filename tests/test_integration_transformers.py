@@ -109,6 +109,11 @@ def test_tensorboard_run_gets_per_step_series_matching_the_trainers_logs(tmp_pat
     assert meta["optimizer"] == "AdamW"
     assert {"transformer.h.0.attn.c_attn", "transformer.h.1.mlp.c_fc"} <= set(meta["layers"])
     assert np.all(np.isfinite(cols["lrdiag/update_ratio/transformer.h.0.attn.c_attn"]))
+    # Each evaluation's loss, at the step the Trainer evaluated
+    ev = cols["lrdiag/eval_loss"]
+    evaluated = _logged(trainer, "eval_loss")
+    assert steps[~np.isnan(ev)].tolist() == sorted(evaluated) == [4, 8, 12, 16]
+    np.testing.assert_allclose([ev[steps == gs][0] for gs in sorted(evaluated)], [evaluated[g] for g in sorted(evaluated)], rtol=1e-6)
 
     # The report: output_dir/lrdiag/report.json, the run directory, and TensorBoard.
     assert cb.report_path == Path(args.output_dir) / "lrdiag" / "report.json"

@@ -36,6 +36,9 @@ Where the model returns no loss (a ``compute_loss_func``, label smoothing, or an
 of ``on_log``: one value per ``logging_steps``, recorded at the step it was logged (a sparse loss
 series, which analysis handles).
 
+The eval loss: ``on_evaluate``'s ``eval_loss`` goes to ``Monitor.log_eval_loss`` at the Trainer's
+``global_step``, so the analysis can say when it stopped improving or rose (overfitting).
+
 Where it writes
 ---------------
 * ``report_to`` has ``"tensorboard"``: into the directory the Trainer's ``TensorBoardCallback``
@@ -262,6 +265,14 @@ class LRDiagCallback(TrainerCallback):
         if isinstance(loss, (int, float)) and state.global_step > 0:
             self.loss_source = "on_log"
             self.monitor.log_loss(float(loss))
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        # The eval loss at the step it was measured: the analysis tests it (stalled, overfitting).
+        if self.monitor is None or not metrics:
+            return
+        loss = metrics.get("eval_loss")
+        if isinstance(loss, (int, float)) and state.global_step > 0:
+            self.monitor.log_eval_loss(float(loss), step=int(state.global_step))
 
     # -- end -----------------------------------------------------------------------------
     def _remove_hook(self) -> None:
