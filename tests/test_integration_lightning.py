@@ -152,6 +152,36 @@ def test_tensorboard_logger_gets_series_report_and_tab_data(tmp_path):
     np.testing.assert_allclose(hist.loss, expected, rtol=1e-5)
 
 
+class DigitsWithValidation(Digits):
+    """Digits with a validation pass that logs ``val_loss`` and keeps what it logged."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.val_logged: list[tuple[int, float]] = []
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(self.net(x), y)
+        self.log("val_loss", loss)  # the epoch mean reaches callback_metrics
+        return loss
+
+    def on_validation_epoch_end(self):
+        if not self.trainer.sanity_checking:
+            self.val_logged.append((self.trainer.global_step, float(self.trainer.callback_metrics["val_loss"])))
+
+
+def test_validation_loss_is_recorded_as_the_eval_loss(tmp_path):
+    module = DigitsWithValidation(lr=0.05)
+    cb = LRDiagCallback()
+    trainer = _trainer(tmp_path, TensorBoardLogger(str(tmp_path / "tb")), [cb], max_epochs=3)
+    trainer.fit(module, _loader(batch_size=128), _loader(batch_size=256, n=512))
+    _, steps, cols = _store(Path(cb.run_dirs["optimizer0"]))
+    ev = cols["lrdiag/eval_loss"]
+    # one value per validation run (not the sanity check), at the last optimizer step before it
+    assert [(int(s) + 1, pytest.approx(float(v), rel=1e-6)) for s, v in zip(steps[~np.isnan(ev)], ev[~np.isnan(ev)])] == module.val_logged
+    assert len(module.val_logged) == 3
+
+
 def test_mlflow_logger_run_gets_series_tags_and_report(tmp_path):
     mlflow = pytest.importorskip("mlflow")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

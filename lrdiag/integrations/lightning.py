@@ -96,6 +96,10 @@ class LRDiagCallback(Callback):
         key is used for all of them.
     mlflow : bool or None
         None (default): log to the run of an ``MLFlowLogger`` when the trainer has one. False: never.
+    val_loss_key : str or None
+        The metric (``self.log(...)`` in ``validation_step``) recorded as ``lrdiag/eval_loss``
+        after each validation run, at the last optimizer step (default ``"val_loss"``; None: off).
+        The analysis says when it stopped improving or rose (overfitting).
     **monitor_kwargs
         Passed to ``lrdiag.Monitor`` (``every``, ``ratio_every``, ...).
 
@@ -107,12 +111,14 @@ class LRDiagCallback(Callback):
     """
 
     def __init__(self, *, logdir: str | os.PathLike | None = None, names: Sequence[str] | None = None,
-                 loss_key: str | Sequence[str] = "loss", mlflow: bool | None = None, **monitor_kwargs: Any):
+                 loss_key: str | Sequence[str] = "loss", mlflow: bool | None = None,
+                 val_loss_key: str | None = "val_loss", **monitor_kwargs: Any):
         super().__init__()
         self.logdir = None if logdir is None else os.fspath(logdir)
         self.names = list(names) if names is not None else None
         self.loss_key = loss_key
         self.mlflow = mlflow
+        self.val_loss_key = val_loss_key
         self.monitor_kwargs = monitor_kwargs
         self.monitors: dict[str, Any] = {}
         self.reports: dict[str, Any] = {}
@@ -221,6 +227,16 @@ class LRDiagCallback(Callback):
                 if self._count[i]:
                     mon.log_loss(self._acc[i] / self._count[i])
                 self._acc[i], self._count[i] = None, 0
+
+    def on_validation_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        if not self.monitors or not self.val_loss_key or trainer.sanity_checking:
+            return
+        value = trainer.callback_metrics.get(self.val_loss_key)
+        if value is None:
+            return
+        for mon in self.monitors.values():
+            if mon.step > 0:  # after at least one optimizer step: record it at the last one
+                mon.log_eval_loss(value, step=mon.step - 1)
 
     def _close(self) -> None:
         for name, mon in list(self.monitors.items()):
