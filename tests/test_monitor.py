@@ -112,6 +112,16 @@ def monitored_sgd(logdir):
     return model, opt, mon, batches(X, y, 32), nn.CrossEntropyLoss()
 
 
+def sgd_step(model, opt, it, loss_fn) -> torch.Tensor:
+    """One plain step on the next batch; returns its loss."""
+    opt.zero_grad()
+    xb, yb = next(it)
+    loss = loss_fn(model(xb), yb)
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def test_gradient_accumulation_records_the_mean_of_micro_batch_losses(tmp_path):
     model, opt, mon, it, loss_fn = monitored_sgd(tmp_path)
     expected = []
@@ -135,11 +145,7 @@ def test_loss_logged_after_the_step_belongs_to_that_step(tmp_path):
     model, opt, mon, it, loss_fn = monitored_sgd(tmp_path)
     expected = []
     for i in range(6):
-        opt.zero_grad()
-        xb, yb = next(it)
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
+        loss = sgd_step(model, opt, it, loss_fn)
         mon.log_loss(float(loss.detach()) if i % 2 else loss)  # floats and tensors mix
         expected.append(float(loss.detach()))
     mon.close()
@@ -156,11 +162,7 @@ def test_eval_loss_is_recorded_beside_the_training_rows_and_analysed(tmp_path):
     evals = [1.0, 0.6, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
     train_losses = []
     for i in range(160):
-        opt.zero_grad()
-        xb, yb = next(it)
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
+        loss = sgd_step(model, opt, it, loss_fn)
         mon.log_loss(loss)
         train_losses.append(float(loss.detach()))
         if i % 20 == 19:

@@ -119,6 +119,24 @@ class Series:
         return math.log(loss + self.log_floor) if self.is_log else loss
 
     @property
+    def near_zero(self) -> np.ndarray:
+        """Per loss point: the 25-point running median is below ``LOSS_FLOOR`` (1%) of the start
+        (all False when ``y`` is not a log scale or the start is not positive)."""
+        if "_near_zero" not in self.__dict__:
+            ok = self.is_log and self.y.size > 0 and self.start > 0
+            self.__dict__["_near_zero"] = (self.median25 < self.y_of(LOSS_FLOOR * self.start)) if ok else np.zeros(self.y.size, dtype=bool)
+        return self.__dict__["_near_zero"]
+
+    def ends(self, start: int, end: int) -> tuple[float, float] | None:
+        """Median loss of the first and of the last tenth of the finite points in ``[start, end]``
+        (None under 2 points)."""
+        x = self.loss[self.finite][(self.fsteps >= start) & (self.fsteps <= end)]
+        if x.size < 2:
+            return None
+        k = max(1, x.size // 10)
+        return float(np.median(x[:k])), float(np.median(x[-k:]))
+
+    @property
     def per_step(self) -> bool:
         return self.gap == self.gap and self.gap <= 1.5
 
@@ -582,7 +600,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                      "at exactly 0 (check that the logged loss is the real one)")
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps) {where}: the run converged; "
                    f"training could stop around step {start}.")
-            head, tail = _ends(s, start, end)
+            head, tail = s.ends(start, end) or (0.0, 0.0)
             if head > 0 and tail < 0.5 * head:
                 # Below 1% of the start but still falling several-fold: "plateaued" would be false.
                 msg = (f"From step {start} to {end} ({length} steps) the loss stayed under 1% of where it started "
@@ -612,13 +630,6 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     return out
 
 
-def _ends(s: Series, start: int, end: int) -> tuple[float, float]:
-    """Median loss of the first and of the last tenth of the points in ``[start, end]``."""
-    x = s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)]
-    k = max(1, x.size // 10)
-    return (float(np.median(x[:k])), float(np.median(x[-k:]))) if x.size else (0.0, 0.0)
-
-
 def _frac_txt(frac: float) -> str:
     """A fraction for a message: 12%, 0.3%, or 1.3e-04x ("0.0%" would read as nothing at all)."""
     return f"{frac:.0%}" if frac >= 0.1 else f"{frac:.1%}" if frac >= 1e-3 else f"{frac:.1e}x"
@@ -627,12 +638,9 @@ def _frac_txt(frac: float) -> str:
 def _converged_from(s: Series, t: np.ndarray, n: int, window_frac: float, min_points: int) -> int | None:
     """Bin index (of ``t``) from which the loss stays below ``LOSS_FLOOR`` of its starting level
     to the end, if that stretch is at least ``window_frac`` of the run; else None."""
-    if not s.is_log or s.y.size < 2 * min_points:
+    if not s.is_log or s.y.size < 2 * min_points or not s.start > 0:
         return None
-    x0 = s.start
-    if not x0 > 0:
-        return None
-    above = np.nonzero(s.median25 >= s.y_of(LOSS_FLOOR * x0))[0]
+    above = np.nonzero(~s.near_zero)[0]
     first = int(above[-1]) + 1 if above.size else 0
     if first >= s.y.size or s.y.size - first < max(min_points, window_frac * s.y.size):
         return None
@@ -735,9 +743,9 @@ def _near_zero(s: Series, steps: np.ndarray) -> np.ndarray:
     """Steps where the loss (25-point running median) sits below ``LOSS_FLOOR`` (1%) of its
     start: converged, so small update ratios there say nothing about the LR (a loss that reached
     ~0 within 40 steps otherwise reads "nothing learnt since", and every later step is tested)."""
-    if not s.is_log or s.y.size == 0 or not s.start > 0:
+    low = s.near_zero
+    if not low.any():
         return np.zeros(steps.size, dtype=bool)
-    low = s.median25 < s.y_of(LOSS_FLOOR * s.start)
     i = np.searchsorted(s.fsteps, steps, "right") - 1  # the last loss point at or before each step
     return np.where(i >= 0, low[np.clip(i, 0, low.size - 1)], False)
 

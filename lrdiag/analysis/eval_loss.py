@@ -61,17 +61,18 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
                      "reduce_lr_on_plateau": {"mode": "min", "threshold": threshold, "threshold_mode": "rel",
                                               "patience": max(1, after - 1), "factor": 0.1,
                                               "patience_unit": "evaluations"}})
-    train = _training_change(s, sb, sl)
+    train = s.ends(sb, sl)  # the training loss at both ends of the stretch
     if train:
         evidence["training_loss"] = {"at_best": train[0], "at_end": train[1]}
+    fell = train is not None and train[1] < 0.9 * train[0]
     head = f"{after} evaluations, {sl - sb} steps"
     still = (f" (the training loss still fell from {train[0]:.3g} to {train[1]:.3g}: the extra steps fit the training "
-             f"set only)") if train and train[1] < 0.9 * train[0] else ""
+             f"set only)") if fell else ""
     if last >= (1.0 + rise) * best:
         state, sev = "eval_rising", "warning"
-        fell = f" while the training loss fell from {train[0]:.3g} to {train[1]:.3g}" if train and train[1] < 0.9 * train[0] else ""
+        while_txt = f" while the training loss fell from {train[0]:.3g} to {train[1]:.3g}" if fell else ""
         msg = (f"The eval loss rose from its best, {best:.3g} at step {sb}, to {last:.3g} at step {sl} ({last / best:.2f}x over "
-               f"{head}){fell}: the model fits held-out data worse as training goes on (overfitting). Keep the checkpoint "
+               f"{head}){while_txt}: the model fits held-out data worse as training goes on (overfitting). Keep the checkpoint "
                f"from step {sb} (Trainer: load_best_model_at_end=True, metric_for_best_model='eval_loss'; or early "
                f"stopping with patience {max(1, after - 1)}); more regularization or data helps, a lower LR alone does not.")
     elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
@@ -89,11 +90,3 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     conf = float(min(0.95, 0.6 + 0.1 * after))
     return [Finding("plateau", sb, sl, sev, conf, s.lr_at(sb), msg, evidence)]
 
-
-def _training_change(s: "Series", a: int, b: int) -> tuple[float, float] | None:
-    """Median training loss over the tenth of ``[a, b]``'s points at each end, if finite."""
-    x = s.loss[s.finite][(s.fsteps >= a) & (s.fsteps <= b)]
-    if x.size < 2:
-        return None
-    k = max(1, x.size // 10)
-    return float(np.median(x[:k])), float(np.median(x[-k:]))
