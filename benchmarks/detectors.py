@@ -98,7 +98,15 @@ Splits
   LayerNorm+GELU MLPs, AdamW with betas (0.9, 0.95) and weight decay 0.1, Adafactor, ASGD, SGD
   with momentum 0.95 and weight decay, batch sizes 8 and 128, and a warm-up + linear-decay long
   run. Written and committed before any run on it (and before any round-4 change); run once,
-  after every round-4 change: the round-4 blind number.
+  after every round-4 change (the round-4 blind number). Its misses were studied in round 5:
+  tuning data since;
+* ``fresh5``: synthetic seeds 60_000+, real runs on data generated here and used nowhere else
+  (three-arm spirals, a 3-bit parity hidden among 10 features, a random-Fourier-feature
+  regression, a heteroscedastic polynomial regression), residual MLPs with BatchNorm, Adam with
+  AMSGrad, centred RMSprop with momentum 0.9, SGD with Nesterov momentum and weight decay, batch
+  sizes 24 and 256, and one-cycle and multi-step long runs. Written and committed before any run
+  on it (and before any round-5 change); run once, after every round-5 change: the round-5
+  blind number.
 """
 
 from __future__ import annotations
@@ -224,6 +232,34 @@ def _dataset(name: str):
         y = np.tanh(3 * (X / X.std()) @ r.standard_normal(25) / 5) + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "spirals":  # generated (fresh5): 3 interleaved spiral arms, radius noise
+        r = np.random.default_rng(11)
+        arm = r.integers(0, 3, 1200)
+        t = r.uniform(0.25, 1.0, 1200)
+        ang = 3.5 * math.pi * t + 2 * math.pi * arm / 3
+        X = np.stack([t * np.cos(ang), t * np.sin(ang)], axis=1) + 0.04 * r.standard_normal((1200, 2))
+        y = arm
+        task = "cls"
+    elif name == "parity":  # generated (fresh5): the sign product of 3 of 10 features, 5% labels flipped
+        r = np.random.default_rng(11)
+        X = r.standard_normal((1200, 10))
+        y = (np.prod(np.sign(X[:, [1, 4, 7]]), axis=1) > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.05
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "rff":  # generated regression (fresh5): a random Fourier-feature function of 6 features
+        r = np.random.default_rng(11)
+        X = r.standard_normal((1000, 6))
+        W, b = r.standard_normal((6, 40)) * 0.8, r.uniform(0, 2 * math.pi, 40)
+        y = np.cos(X @ W + b) @ r.standard_normal(40) / math.sqrt(40) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "hetero_poly":  # generated regression (fresh5): a cubic of 5 features, noise growing with |x0|
+        r = np.random.default_rng(11)
+        X = r.uniform(-1, 1, (1000, 5))
+        y = X[:, 0] ** 3 - X[:, 1] * X[:, 2] + 0.5 * X[:, 3] + (0.05 + 0.3 * np.abs(X[:, 0])) * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -242,6 +278,9 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     # fresh4: AdamW as LLM recipes set it, Adafactor, averaged SGD, SGD with momentum 0.95 and weight decay
     "adamw_lm": ("AdamW", {"betas": (0.9, 0.95), "weight_decay": 0.1}), "adafactor": ("Adafactor", {}),
     "asgd": ("ASGD", {}), "sgd_wd": ("SGD", {"momentum": 0.95, "weight_decay": 5e-4}),
+    # fresh5: Adam with AMSGrad, centred RMSprop with momentum, SGD with Nesterov momentum and weight decay
+    "amsgrad": ("Adam", {"amsgrad": True}), "rmsprop_mom": ("RMSprop", {"momentum": 0.9, "centered": True}),
+    "nesterov_wd": ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
 }
 
 
@@ -255,6 +294,28 @@ def train_history(*args, **kwargs) -> History:
         return _record_training(*args, **kwargs)
     finally:
         torch.set_flush_denormal(False)
+
+
+def _ResidualMLP(d_in: int, hidden: int, depth: int, out: int):
+    """fresh5's model: ``Linear(d_in, hidden)``, then ``depth - 1`` pre-activation residual blocks
+    ``x + Linear(ReLU(BatchNorm(x)))``, then ``Linear(ReLU(BatchNorm(x)))`` to the output."""
+    from torch import nn
+
+    class ResidualMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Linear(d_in, hidden)
+            self.blocks = nn.ModuleList(nn.Sequential(nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+                                        for _ in range(depth - 1))
+            self.head = nn.Sequential(nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+        def forward(self, x):
+            x = self.inp(x)
+            for b in self.blocks:
+                x = x + b(x)
+            return self.head(x)
+
+    return ResidualMLP()
 
 
 def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
@@ -274,7 +335,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     A non-finite loss is recorded and training continues (as a real run would, until stopped);
     ``schedule="cosine"`` anneals the LR to 0 over ``steps``; ``"warmup_linear"`` warms it up
     linearly over the first 6% of ``steps`` and decays it linearly to 0 (Hugging Face's default
-    shape). ``arch="ln_gelu"`` puts a LayerNorm before each GELU instead of a bare ReLU.
+    shape); ``"onecycle"`` is PyTorch's OneCycleLR peaking at ``lr``; ``"multistep"`` multiplies it
+    by 0.1 at 50% and 75% of ``steps``. ``arch="ln_gelu"`` puts a LayerNorm before each GELU
+    instead of a bare ReLU; ``arch="res_bn"`` is a residual MLP with BatchNorm (``_ResidualMLP``).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -288,11 +351,14 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y.astype(np.int64) if task == "cls" else y.astype(np.float32))
     out = int(y.max()) + 1 if task == "cls" else 1
-    act = (lambda: [nn.LayerNorm(hidden), nn.GELU()]) if arch == "ln_gelu" else (lambda: [nn.ReLU()])
-    mods: list = [nn.Linear(X.shape[1], hidden), *act()]
-    for _ in range(depth - 1):
-        mods += [nn.Linear(hidden, hidden), *act()]
-    model = nn.Sequential(*mods, nn.Linear(hidden, out))
+    if arch == "res_bn":
+        model = _ResidualMLP(X.shape[1], hidden, depth, out)
+    else:
+        act = (lambda: [nn.LayerNorm(hidden), nn.GELU()]) if arch == "ln_gelu" else (lambda: [nn.ReLU()])
+        mods: list = [nn.Linear(X.shape[1], hidden), *act()]
+        for _ in range(depth - 1):
+            mods += [nn.Linear(hidden, hidden), *act()]
+        model = nn.Sequential(*mods, nn.Linear(hidden, out))
     if optimizer == "sgd_plain":
         momentum = 0.0
     if optimizer in ("sgd", "sgd_plain", "nesterov"):
@@ -306,6 +372,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     elif schedule == "warmup_linear":
         warm = max(1, int(0.06 * steps))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else max(0.0, (steps - t) / (steps - warm)))
+    elif schedule == "onecycle":  # fresh5: PyTorch's OneCycleLR peaking at ``lr``
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    elif schedule == "multistep":  # fresh5: x0.1 at 50% and again at 75% of the run
+        sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[steps // 2, 3 * steps // 4], gamma=0.1)
     else:
         sched = None
     loss_fn = nn.CrossEntropyLoss() if task == "cls" else nn.MSELoss()
@@ -347,9 +417,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         rec_loss[t] = float(loss.detach())
         rec_gn[t] = float(gn)
         if full_loss is not None:
+            model.eval()  # BatchNorm (res_bn): its running statistics, as an evaluation sees it
             with torch.no_grad():
                 p_all = model(Xt)
                 full_loss[t] = float(loss_fn(p_all.squeeze(-1) if task == "reg" else p_all, yt))
+            model.train()
         with torch.no_grad():
             for i, ps in enumerate(params):
                 cur = flat(ps)
@@ -547,8 +619,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -599,6 +671,18 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("low_rank", 50_003, 128, 3, "sgd_wd", "adamw_lm", 0.01, 1e-3, 128, "ln_gelu", "warmup_linear"),
                RealSet("teacher", 50_004, 32, 2, "adamw_lm", "asgd", 1e-3, 0.05, 8, "relu", "cosine"),
                RealSet("checker", 50_005, 64, 3, "asgd", "adafactor", 0.05, 1e-2, 32, "ln_gelu", "warmup_linear")],
+    # round 5's blind split, written before any run on it: data made here (spirals, a hidden parity,
+    # a random-Fourier-feature regression, a heteroscedastic cubic), residual BatchNorm MLPs,
+    # optimizers (Adam+AMSGrad, centred RMSprop with momentum 0.9, SGD Nesterov + weight decay),
+    # batch sizes (24, 256) and one-cycle / multi-step long runs used nowhere before. Tuned LRs,
+    # fixed before any run: 1e-3 for AMSGrad, 3e-4 for RMSprop with momentum (its step is ~10x
+    # the momentum-free one), 0.05 / 0.01 (regression) for the Nesterov SGD.
+    "fresh5": [RealSet("spirals", 60_000, 96, 3, "amsgrad", "nesterov_wd", 1e-3, 0.05, 24, "res_bn", "onecycle"),
+               RealSet("parity", 60_001, 64, 2, "nesterov_wd", "rmsprop_mom", 0.05, 3e-4, 256, "res_bn", "multistep"),
+               RealSet("rff", 60_002, 128, 3, "rmsprop_mom", "amsgrad", 3e-4, 1e-3, 24, "relu", "onecycle"),
+               RealSet("hetero_poly", 60_003, 64, 4, "nesterov_wd", "amsgrad", 0.01, 1e-3, 256, "res_bn", "multistep"),
+               RealSet("spirals", 60_004, 48, 2, "rmsprop_mom", "nesterov_wd", 3e-4, 0.05, 256, "ln_gelu", "multistep"),
+               RealSet("parity", 60_005, 128, 3, "amsgrad", "rmsprop_mom", 1e-3, 3e-4, 24, "res_bn", "onecycle")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1038,14 +1122,16 @@ def print_table(title: str, tally: Tally) -> None:
 real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
-SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000}
+SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
+         "fresh5": 60_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
               "fresh": "first fresh split (run blind once in round 1; its misses were studied: now tuning data too)",
               "fresh2": "split fresh2 (run blind once in round 2; its misses were studied in round 3: now tuning data too)",
               "fresh3": "split fresh3 (run blind once in round 3; its misses were studied in round 4: now tuning data too)",
-              "fresh4": "BLIND split fresh4 (written before any run on it, run once after all round-4 changes)"}
+              "fresh4": "split fresh4 (run blind once in round 4; its misses were studied in round 5: now tuning data too)",
+              "fresh5": "BLIND split fresh5 (written before any run on it, run once after all round-5 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1122,7 +1208,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3 (earlier held-out splits, now tuning data); fresh4 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 (earlier held-out splits, now tuning data); fresh5 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
