@@ -262,6 +262,29 @@ def test_start_level_is_the_level_before_a_fast_initial_drop():
     assert signals.start_level(adagrad) == pytest.approx(1.6)
 
 
+def test_start_level_of_interval_means_is_not_a_blow_up_inside_the_first_interval():
+    # a Hugging Face log writes the mean loss of each interval: the LR has acted inside the first
+    # one, so a blow-up there inflates the first value itself (friedman3, Adagrad at 100x: 226,
+    # then 1.03, 0.69, 0.5 for a loss that starts near 1)
+    x = np.r_[226.08, 1.03, 0.69, 0.5, 0.63, np.linspace(0.6, 0.3, 145)]
+    assert signals.start_level(x, interval_means=True) == pytest.approx(0.69)
+    assert signals.start_level(x) == pytest.approx(226.08)  # per-step: x[0] was before any update
+    # a first interval a few times the next ones is ordinary fast learning: it stays the start
+    fast = np.r_[4.0, 1.2, 0.9, 0.8, np.linspace(0.75, 0.5, 146)]
+    assert signals.start_level(fast, interval_means=True) == 4.0
+
+
+def test_blow_up_in_the_first_logged_interval_is_not_convergence(bench):
+    # friedman3, Adagrad at 100x its LR, read as a Hugging Face log (10-step means): the first
+    # mean held the blow-up, and everything after it was "under 1% of where it started": the
+    # analysis said "converged from step 19" about a run that went on learning for 1,500 steps.
+    h = bench.hf_view(bench.train_history("friedman3", optimizer="adagrad", lr=1.0, steps=1500, hidden=32, depth=1,
+                                          seed=30_005))
+    assert h.loss[0] > 50 * np.median(h.loss[1:4])
+    rep = lrdiag.analyze(h, recommend=False)
+    assert not [f for f in rep.findings if f.evidence.get("state") == "converged"], rep.summary
+
+
 def test_converged_after_a_fast_initial_drop_on_a_real_training(bench):
     # friedman1, SGD+Nesterov at 10x its LR, 128 units: the loss falls from 0.94 to ~0.3 within
     # 20 steps, so the old starting level (median of the first 20 values, 0.38) put "1% of the

@@ -104,7 +104,8 @@ class Series:
         NaN when ``y`` is not a log scale."""
         if "_start" not in self.__dict__:
             ok = self.is_log and self.y.size > 0
-            self.__dict__["_start"] = signals.start_level(self.loss[self.finite]) if ok else float("nan")
+            self.__dict__["_start"] = (signals.start_level(self.loss[self.finite], interval_means=not self.per_step)
+                                       if ok else float("nan"))
         return self.__dict__["_start"]
 
     @property

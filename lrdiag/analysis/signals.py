@@ -20,7 +20,11 @@ from scipy.ndimage import median_filter, uniform_filter1d
 MAD_TO_SIGMA = 1.4826
 
 
-def start_level(x: np.ndarray) -> float:
+#: ``start_level(interval_means=True)``: a first interval mean this many times the next ones is a blow-up.
+SPARSE_BLOWUP = 10.0
+
+
+def start_level(x: np.ndarray, *, interval_means: bool = False) -> float:
     """Where a loss started: its first value ``x[0]`` (the loss before any update, or, in a log
     that writes means over ``logging_steps`` as Hugging Face does, the mean over the first
     interval), or the median of its first ``k`` values (``k`` = 2% of them, 1 to 20) when that is
@@ -37,10 +41,21 @@ def start_level(x: np.ndarray) -> float:
     the first values is inflated by an early blow-up (Adagrad at 100x its LR: 1.6, then 40, 300
     within the first 2% of the run), which made a blown-up run read "converged below 1% of its
     start". The LR has acted by the second step; only noise can lift the start above ``x[0]``.
+
+    ``interval_means``: each value is the mean over a logging interval (a sparse log, as the
+    Hugging Face Trainer writes), so the LR has already acted inside the first one and a blow-up
+    there inflates ``x[0]`` itself (SGD at 100x its LR: a first mean of 226 for a loss that starts
+    near 1). When ``x[0]`` is over ``SPARSE_BLOWUP`` (10x) the median of the next three values,
+    that median is the start: a loss does not learn 90% of what it will within one logging
+    interval and then stall, but a blow-up and its recovery fit in one.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0:
         return float("nan")
+    if interval_means and x.size >= 4:
+        nxt = float(np.median(x[1:4]))
+        if nxt > 0 and x[0] > SPARSE_BLOWUP * nxt:
+            return nxt
     x0, head = float(x[0]), _head_median(x)
     if not (head > x0 > 0):
         return float(max(x0, head))
