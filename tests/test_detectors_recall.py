@@ -24,7 +24,7 @@ import pytest
 import lrdiag
 from lrdiag import names
 from lrdiag.analysis import detectors as D
-from lrdiag.analysis import signals
+from lrdiag.analysis import bands, signals
 from lrdiag.analysis.engine import dedupe
 from lrdiag.history import History
 from lrdiag.report import Finding
@@ -283,6 +283,18 @@ def test_blow_up_in_the_first_logged_interval_is_not_convergence(bench):
     assert h.loss[0] > 50 * np.median(h.loss[1:4])
     rep = lrdiag.analyze(h, recommend=False)
     assert not [f for f in rep.findings if f.evidence.get("state") == "converged"], rep.summary
+
+
+def test_adafactor_relative_steps_that_pay_off_are_not_lr_too_high(bench):
+    # Adafactor at 100x its default LR (1.0): its step is min(lr, 1/sqrt(t)) of the weight scale,
+    # so update ratios sit at 0.03-0.08 for hundreds of steps (above the Adam-family band), and
+    # the run ends 8x better than at the default LR. "The LR looks too high" was false.
+    h = bench.train_history("sine", optimizer="adafactor", lr=1.0, steps=1500, hidden=64, depth=2, arch="ln_gelu",
+                            seed=50_002)
+    ratio = h.series[names.update_ratio(h.layers[0])]
+    assert np.median(ratio[:300]) > bands.band_for("Adafactor").high
+    rep = lrdiag.analyze(h, recommend=False)
+    assert "lr_too_high" not in [f.kind for f in rep.findings], rep.summary
 
 
 def test_converged_after_a_fast_initial_drop_on_a_real_training(bench):
