@@ -297,6 +297,17 @@ def test_adafactor_relative_steps_that_pay_off_are_not_lr_too_high(bench):
     assert "lr_too_high" not in [f.kind for f in rep.findings], rep.summary
 
 
+def test_plateau_on_a_short_hugging_face_log(bench):
+    # wine, SGD at its tuned LR for 400 steps, read as a Hugging Face log: 40 means of 10 steps.
+    # The whole-set loss is under 1% of its start from step ~40; the plateau test needed 60 points
+    # and said nothing at all about such a log.
+    h = bench.hf_view(bench.train_history("wine", optimizer="sgd", lr=0.05, steps=400, seed=10_000))
+    assert len(h) == 40
+    found = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "plateau"]
+    assert found and found[0].start_step <= 300 and found[0].end_step == 399, found
+    assert found[0].evidence["per_step"] is False
+
+
 def test_converged_after_a_fast_initial_drop_on_a_real_training(bench):
     # friedman1, SGD+Nesterov at 10x its LR, 128 units: the loss falls from 0.94 to ~0.3 within
     # 20 steps, so the old starting level (median of the first 20 values, 0.38) put "1% of the

@@ -517,6 +517,7 @@ def _layers_out_of_band_between(s: Series, start: int, end: int, side: str) -> l
 # -- plateau --------------------------------------------------------------------------------
 
 def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0.15, min_points: int = 30,
+                   min_points_sparse: int = 15,
                    max_upper: float = 0.05, confidence_z: float = 2.33, low_lr_frac: float = 0.2,
                    min_windows: int = 2, scales: tuple[float, ...] = (0.7, 1.0, 1.41, 2.0, 2.83, 4.0),
                    converged_frac: float = 0.02, max_points: int = 20000) -> list[Finding]:
@@ -524,7 +525,9 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
 
     *Multiscale trend test.* Windows of ``c * window_frac`` of the run for each ``c`` in
     ``scales`` (0.1 to 0.6 of the run; at least ``min_points`` points), stepped by a quarter
-    window. In each, the log-loss slope is fitted by OLS with a Newey-West standard error
+    window; ``min_points_sparse`` (15) on a sparse log, whose points are usually means over a
+    logging interval (a Hugging Face log of 400 steps has 40: at 30 it could not be tested at
+    all). In each, the log-loss slope is fitted by OLS with a Newey-West standard error
     (``signals.newey_west_slope``). The improvement is expressed as a *rate*: ``d = -slope * R``
     with ``R = window_frac`` of the run's steps (the reference span), standard error
     ``se * R``, whatever the window's own length. A window is flat when ``d < threshold`` (under
@@ -552,6 +555,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     # the run, so bin means lose nothing the test needs and keep a million steps cheap.
     t, y = signals.bin_means(s.fsteps.astype(np.float64), s.y, max_points)
     n = y.size
+    if not s.per_step:
+        min_points = min(min_points, min_points_sparse)
     if n < 2 * min_points:
         return []
     ref_span = window_frac * float(t[-1] - t[0])
