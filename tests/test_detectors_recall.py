@@ -297,6 +297,19 @@ def test_adafactor_relative_steps_that_pay_off_are_not_lr_too_high(bench):
     assert "lr_too_high" not in [f.kind for f in rep.findings], rep.summary
 
 
+def test_flat_tail_of_a_cosine_schedule_is_a_converged_plateau(bench):
+    # sparse_uncorrelated, SGD with momentum, cosine over 6000 steps: the whole-set loss moves
+    # 0.5% over the last 900 steps (0.0261 -> 0.0259) with the LR under 6% of its peak. Only one
+    # of the multiscale windows there passes the flat test (the shorter ones are too noisy), and
+    # one window was never enough, so nothing was reported.
+    full = np.full(6000, np.nan)
+    h = bench.train_history("sparse_uncorrelated", optimizer="sgd", lr=0.01, steps=6000, hidden=48, depth=2, batch=64,
+                            schedule="cosine", seed=40_003, full_loss=full)
+    assert full[5999] > 0.99 * full[5100]
+    found = [f for f in D.detect_plateau(_series(h)) if f.end_step == 5999]
+    assert found and found[0].start_step >= 4500 and found[0].evidence["state"] == "converged", found
+
+
 def test_plateau_on_a_short_hugging_face_log(bench):
     # wine, SGD at its tuned LR for 400 steps, read as a Hugging Face log: 40 means of 10 steps.
     # The whole-set loss is under 1% of its start from step ~40; the plateau test needed 60 points

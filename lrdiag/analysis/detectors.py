@@ -537,7 +537,9 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     which is what lets a very noisy loss (a minibatch of 4) be shown flat over a long stall;
     short windows find short stalls of a quiet loss. Overlapping flat windows merge; a plateau
     needs at least ``min_windows`` flat windows (one flat-looking window among the ~100 tested
-    is a multiple-testing fluke).
+    is a multiple-testing fluke), except where the LR has decayed to ``low_lr_frac`` of its peak
+    (the tail of a cosine or step schedule, where a flat loss is expected): there one flat window
+    whose estimated trend is not rising is enough.
 
     *Converged region.* Changes below ``LOSS_FLOOR`` (1%) of the starting loss are not events
     (``Series.y``): where the 25-point running median of the loss stays below that level to the
@@ -583,7 +585,16 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         if in_converged:
             flat, d, dse = _rate_test(t, y, i0, i1 - i0 + 1, s.is_log, threshold, max_upper, confidence_z, ref_span)
         else:
+            # Where the schedule has decayed the LR to a fraction of its peak, a flat loss is what
+            # it is for: one flat window there is enough, if its own estimate is not rising (on the
+            # benchmark's synthetic curves, 11 of 12 one-window false plateaus in decayed tails had
+            # a rising estimate: noise at the edge of the test, not a loss that sat still).
+            lr_a, lr_b = s.lr_at(int(t[i0])), s.lr_at(int(t[i1]))
+            decayed = bool(peak and lr_a is not None and lr_b is not None and max(lr_a, lr_b) <= low_lr_frac * peak)
             got = _confirmed_stretch(t, y, inside, min_windows, s.is_log, threshold, max_upper, confidence_z, ref_span)
+            if got is None and decayed:
+                got = _confirmed_stretch(t, y, inside, 1, s.is_log, threshold, max_upper, confidence_z, ref_span)
+                got = got if got is not None and got[2] >= 0 else None
             if got is None:
                 continue
             i0, i1, d, dse = got
