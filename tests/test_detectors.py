@@ -110,6 +110,22 @@ def test_spike_found_and_recovery_reported():
     assert f.lr == pytest.approx(0.1)
 
 
+def test_one_hard_minibatch_is_not_a_spike_but_a_one_step_jump_of_the_model_is():
+    # under the noise of a minibatch of 4 the same 300x one-point jump (robust z 10, its 4-point
+    # mean only 5.5): followed by the usual level (one hard batch), or by a loss still raised 3x,
+    # 2x, 1.4x (the model itself jumped)
+    rng = np.random.default_rng(0)
+    t, base, _ = curve(n=4000)
+    logl = np.log(base) + np.log(rng.gamma(4, 1 / 4, t.size))
+    hard = logl.copy()
+    hard[2500] += math.log(300.0)
+    assert run(hist(t, hard), D.detect_spikes) == []
+    jumped = hard.copy()
+    jumped[2501:2504] += np.log([3.0, 2.0, 1.4])
+    found = run(hist(t, jumped), D.detect_spikes)
+    assert [(f.kind, f.start_step) for f in found] == [("spike", 2500)]
+
+
 def test_no_spikes_on_clean_heavy_noise():
     for seed in range(5):
         rng = np.random.default_rng(seed)
