@@ -234,6 +234,17 @@ def test_all_inf_is_divergence():
     assert rep.findings[0].kind == "divergence" and rep.findings[0].start_step == 0
 
 
+def test_one_finite_value_then_inf_is_divergence_not_too_short():
+    # SGD at 100x its LR read as a Hugging Face log (10-step means): one finite (huge) mean,
+    # then inf at every later log. "Fewer than 3 finite values, too few to judge" was wrong.
+    steps = np.arange(9, 1500, 10)
+    loss = np.r_[3.6e22, np.full(steps.size - 1, np.inf)]
+    rep = lrdiag.analyze(History(steps, {names.LOSS: loss, names.lr("g"): np.full(steps.size, 5.0)}))
+    assert rep.meta["input"] == "nonfinite" and "fewer than 3" not in rep.summary
+    assert rep.findings[0].kind == "divergence" and rep.findings[0].start_step == 19
+    assert "logged every 10 steps" in rep.summary and "nan steps" not in rep.summary
+
+
 def test_non_monotonic_steps():
     t, loss = _synthetic(2000)
     order = np.random.default_rng(0).permutation(t.size)

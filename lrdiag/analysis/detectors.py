@@ -82,7 +82,9 @@ class Series:
         finite = np.isfinite(loss)
         fsteps = steps[finite]
         y, is_log = signals.log_loss(loss[finite], floor_frac=LOSS_FLOOR)
-        gap = float(np.median(np.diff(fsteps))) if fsteps.size > 1 else float("nan")
+        # (from every logged point when fewer than two are finite: a run that diverged at once)
+        gap_at = fsteps if fsteps.size > 1 else steps
+        gap = float(np.median(np.diff(gap_at))) if gap_at.size > 1 else float("nan")
         lr = history.lr()
         if lr is not None:
             ok = np.isfinite(lr)

@@ -130,7 +130,9 @@ def _input_state(s: D.Series) -> str:
     if s.fsteps.size == 0:
         return "nonfinite"
     if s.fsteps.size < 3:
-        return "too_short"
+        # a loss that turned non-finite after a value or two diverged: that is not "too short"
+        # (SGD at 100x its LR read as 10-step means: 3.6e22, then inf at every later log)
+        return "nonfinite" if D._first_nonfinite_step(s) is not None else "too_short"
     if float(np.ptp(s.y)) == 0.0:
         return "constant"
     return "ok"
