@@ -103,11 +103,17 @@ class Series:
     @property
     def start(self) -> float:
         """Where the loss started (``signals.start_level``: not inflated by an early blow-up);
-        NaN when ``y`` is not a log scale."""
+        NaN when ``y`` is not a log scale, or when a sparse log's first interval hid it."""
         if "_start" not in self.__dict__:
             ok = self.is_log and self.y.size > 0
-            self.__dict__["_start"] = (signals.start_level(self.loss[self.finite], interval_means=not self.per_step)
-                                       if ok else float("nan"))
+            x = self.loss[self.finite]
+            self.__dict__["_start"] = signals.start_level(x, interval_means=not self.per_step) if ok else float("nan")
+            if ok and self.__dict__["_start"] != self.__dict__["_start"]:
+                nxt = float(np.median(x[1:4]))
+                self.notes["convergence"] = (
+                    f"not judged against the starting loss: the first logged value ({x[0]:.3g}, a mean over the first "
+                    f"{self.gap:g} steps) is {x[0] / nxt:.0f}x the next ones, so the loss blew up (or started far higher) "
+                    "inside that interval; log every step for the first steps to see where it started")
         return self.__dict__["_start"]
 
     @property

@@ -46,8 +46,11 @@ def start_level(x: np.ndarray, *, interval_means: bool = False) -> float:
     Hugging Face Trainer writes), so the LR has already acted inside the first one and a blow-up
     there inflates ``x[0]`` itself (SGD at 100x its LR: a first mean of 226 for a loss that starts
     near 1). When ``x[0]`` is over ``SPARSE_BLOWUP`` (10x) the median of the next three values,
-    that median is the start: a loss does not learn 90% of what it will within one logging
-    interval and then stall, but a blow-up and its recovery fit in one.
+    the start is hidden inside that interval and NaN is returned: nothing is then judged
+    relative to it ("under 1% of where it started"). The next values are no substitute: after a
+    blow-up they are a recovery (RMSprop at 100x: 3.6e10, then 1.2e6 falling to 2e3, for a loss
+    that started at 1.1), and a loss that learns 90% within one logging interval could not be
+    told apart from one.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0:
@@ -55,7 +58,7 @@ def start_level(x: np.ndarray, *, interval_means: bool = False) -> float:
     if interval_means and x.size >= 4:
         nxt = float(np.median(x[1:4]))
         if nxt > 0 and x[0] > SPARSE_BLOWUP * nxt:
-            return nxt
+            return float("nan")
     x0, head = float(x[0]), _head_median(x)
     if not (head > x0 > 0):
         return float(max(x0, head))
