@@ -382,3 +382,38 @@ def test_closure_steps_record_this_steps_grad_norm_and_ratio(tmp_path, kwargs):
     _, steps, series = read_store(tmp_path)
     np.testing.assert_allclose(series[names.GRAD_NORM], true_gn, rtol=1e-4)
     np.testing.assert_allclose(series[names.UPDATE_NORM] / series[names.WEIGHT_NORM], true_ratio, rtol=1e-4)
+
+
+def _muon_digits(tmp_path, lr: float, steps: int = 600) -> "lrdiag.History":
+    """Muon on the two hidden-side weight matrices (it takes 2-D parameters only), AdamW on the
+    rest, as Muon is used; the Monitor is attached to the Muon optimizer and sees its layers."""
+    model = mlp(64, 64, 10, seed=0)
+    mats = [p for n, p in model.named_parameters() if p.ndim == 2 and n.startswith(("0.", "2."))]
+    rest = [p for p in model.parameters() if all(p is not q for q in mats)]
+    muon, adamw = torch.optim.Muon(mats, lr=lr), torch.optim.AdamW(rest, lr=1e-3)
+    X, y = digits_data()
+    loss_fn = nn.CrossEntropyLoss()
+    with lrdiag.Monitor(muon, model, logdir=tmp_path / f"muon{lr:g}", tensorboard=False, analyze_on_close=False) as mon:
+        for t in range(steps):
+            i = (t * 64) % (len(X) - 64)
+            muon.zero_grad()
+            adamw.zero_grad()
+            loss = loss_fn(model(X[i : i + 64]), y[i : i + 64])
+            loss.backward()
+            mon.log_loss(loss)
+            muon.step()
+            adamw.step()
+    return lrdiag.load(tmp_path / f"muon{lr:g}")
+
+
+def test_muon_with_adamw_beside_it(tmp_path):
+    # Muon has no band of its own (the SGD rule of thumb is used, and the report says it is a
+    # guess): at its usual LR (0.02) its layers sit in band; at 1/100 of it they are named too low.
+    good = _muon_digits(tmp_path, 0.02)
+    assert good.meta["optimizer"] == "Muon" and good.layers == ["0", "2"]
+    rep = lrdiag.analyze(good, recommend=False)
+    assert not [f for f in rep.findings if f.kind.startswith("lr_too")], rep.summary
+    assert "guess" in rep.meta["ratio_band"]["basis"]
+    low = lrdiag.analyze(_muon_digits(tmp_path, 2e-4), recommend=False)
+    found = [f for f in low.findings if f.kind == "lr_too_low"]
+    assert found and set(found[0].evidence["layers"]) == {"0", "2"}, low.summary
