@@ -29,6 +29,7 @@ from lrdiag.store import read_store  # noqa: E402
 pytestmark = [pytest.mark.server, pytest.mark.timeout(600)]
 
 CREATE = "/api/2.0/mlflow/runs/create"
+LOG_BATCH = "/api/2.0/mlflow/runs/log-batch"
 
 
 def all_runs(client: MlflowClient) -> list:
@@ -160,6 +161,55 @@ def test_lost_answer_to_run_creation_makes_exactly_one_run(tmp_path):
         assert run.info.status == "FINISHED" and run.data.tags.get("lrdiag.verdict")
         assert {"lrdiag/report.json", "lrdiag/report.html"} <= {a.path for a in client.list_artifacts(run.info.run_id, "lrdiag")}
         # nothing was missed: `lrdiag sync` finds nothing to send
+        assert sync(run_dir) == 0
+    finally:
+        back.set()
+        proxy.stop()
+        srv.stop()
+
+
+def test_lost_answer_to_a_metrics_batch_is_not_resent_and_the_outage_is_told_at_once(tmp_path):
+    """Mid-run, the server stores a batch of metrics and dies before answering; it is back 3 s
+    later. MLflow's client would send that POST again, up to 7 times over about 4 minutes, with
+    nobody told meanwhile (no warning at all for this outage). lrdiag sends each batch once: the
+    sink warns while the server is down, re-reads each key's latest step when it is back, and
+    every value is on the run exactly once."""
+    srv = MlflowServer(tmp_path / "server").start()
+    proxy = LossyProxy(srv.uri).start()
+    down, back = threading.Event(), threading.Event()
+    run_dir = tmp_path / "run"
+    marks: dict[str, float] = {}
+
+    def crash():
+        srv.stop()
+        marks["down"] = time.perf_counter()
+        down.set()
+
+    def outage():
+        client = MlflowClient(srv.uri)
+        deadline = time.time() + 120
+        while time.time() < deadline:  # values are arriving: lose the answer to the next batch
+            cur = json.loads((run_dir / CURSOR_NAME).read_text()) if (run_dir / CURSOR_NAME).exists() else {}
+            if cur.get("run_id") and client.get_metric_history(cur["run_id"], "lrdiag/loss"):
+                break
+            time.sleep(0.1)
+        proxy.lose(LOG_BATCH, crash)
+        down.wait(120)
+        time.sleep(3.0)
+        srv.start()
+        back.set()
+
+    try:
+        out = train_through_outage(run_dir, proxy.uri, down, back, outage)
+        msgs = out["messages"]
+        assert len(msgs) == 1 and "training continues" in msgs[0], msgs
+        assert out["during_outage"] >= 20
+        client = MlflowClient(srv.uri)
+        runs = all_runs(client)
+        assert len(runs) == 1
+        run_id = runs[0].info.run_id
+        assert proxy.count("POST", LOG_BATCH) >= 2
+        assert assert_run_holds_the_store(client, run_id, run_dir) > 0  # none lost, none twice
         assert sync(run_dir) == 0
     finally:
         back.set()

@@ -39,6 +39,8 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_TAGS_PER_BATCH = 100
 #: MLflow's limit on a metric key.
 MAX_KEY_CHARS = 250
+#: Seconds one request lrdiag sends without MLflow's retries may take (MLflow's default is 120).
+ONE_REQUEST_TIMEOUT = 30.0
 #: The tag holding the client-side key of a run lrdiag created (see the module docstring).
 RUN_KEY_TAG = "lrdiag.run_key"
 _NO_STEP = -(1 << 62)  # below every step
@@ -136,24 +138,32 @@ class RunTarget:
         the server would create a second run; here a lost answer raises, and the next
         ``connect`` finds the run by its key. Local stores create in one transaction.
         """
-        store = getattr(getattr(self.client, "_tracking_client", None), "store", None)
-        creds = getattr(store, "get_host_creds", None)
-        if not is_http(self.uri) or creds is None:  # a local store, or an MLflow without these internals
+        if self._host_creds() is None:  # a local store, or an MLflow without these internals
             return self.client.create_run(experiment_id, run_name=self.run_name, tags=dict(tags))
         from mlflow.entities import Run, RunTag
         from mlflow.protos.service_pb2 import CreateRun
-        from mlflow.utils.proto_json_utils import message_to_json, parse_dict
-        from mlflow.utils.rest_utils import http_request, verify_rest_response
 
         body = CreateRun(experiment_id=str(experiment_id), user_id=tags.get("mlflow.user", "unknown"),
                          start_time=int(time.time() * 1000), run_name=self.run_name or "",
                          tags=[RunTag(k, str(v)).to_proto() for k, v in tags.items()])
-        endpoint = "/api/2.0/mlflow/runs/create"
-        response = http_request(creds(), endpoint, "POST", max_retries=0, json=json.loads(message_to_json(body)))
-        response = verify_rest_response(response, endpoint)
-        answer = CreateRun.Response()
-        parse_dict(response.json(), answer)
-        return Run.from_proto(answer.run)
+        return Run.from_proto(self._post_once("/api/2.0/mlflow/runs/create", body, CreateRun.Response()).run)
+
+    def _host_creds(self) -> Any:
+        """MLflow's credentials getter for this target's server, or None (a local store)."""
+        store = getattr(getattr(self.client, "_tracking_client", None), "store", None)
+        creds = getattr(store, "get_host_creds", None)
+        return creds if is_http(self.uri) and creds is not None else None
+
+    def _post_once(self, endpoint: str, body: Any, answer: Any, timeout: float = ONE_REQUEST_TIMEOUT) -> Any:
+        """POST ``body`` (a protobuf message) once, without MLflow's HTTP retries, and parse the
+        answer into ``answer``. Raises on any failure: the caller knows how to try again."""
+        from mlflow.utils.proto_json_utils import message_to_json, parse_dict
+        from mlflow.utils.rest_utils import http_request, verify_rest_response
+
+        response = http_request(self._host_creds()(), endpoint, "POST", max_retries=0, timeout=timeout,
+                                json=json.loads(message_to_json(body)))
+        parse_dict(verify_rest_response(response, endpoint).json(), answer)
+        return answer
 
     def _experiment_id(self) -> str:
         """``experiment`` by name (created if missing), else MLFLOW_EXPERIMENT_NAME, else
@@ -225,7 +235,17 @@ class RunTarget:
         return sent
 
     def _flush_batch(self, batch: list[Any]) -> int:
-        self.client.log_batch(self.run_id, metrics=batch, synchronous=True)
+        if self._host_creds() is None:
+            self.client.log_batch(self.run_id, metrics=batch, synchronous=True)
+        else:
+            # One request, not MLflow's 7 retries with backoff: against a server that died those
+            # kept the sender silent for about 4 minutes before anyone was told. A batch whose
+            # answer was lost is not resent blindly either: reconnecting re-reads each key's
+            # latest step (the ordering invariant), so nothing is sent twice.
+            from mlflow.protos.service_pb2 import LogBatch
+
+            body = LogBatch(run_id=self.run_id, metrics=[m.to_proto() for m in batch])
+            self._post_once("/api/2.0/mlflow/runs/log-batch", body, LogBatch.Response())
         for m in batch:  # confirmed: advance each key's latest step
             if m.step > self.latest.get(m.key, _NO_STEP):
                 self.latest[m.key] = m.step
