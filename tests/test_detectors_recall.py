@@ -284,6 +284,7 @@ def test_blow_up_in_the_first_logged_interval_is_not_convergence(bench):
     rep = lrdiag.analyze(h, recommend=False)
     assert not [f for f in rep.findings if f.evidence.get("state") == "converged"], rep.summary
     assert "Convergence was not judged against the starting loss" in rep.summary
+    assert "No learning-rate problem was found after the first logged interval" in rep.summary
 
 
 def test_adafactor_relative_steps_that_pay_off_are_not_lr_too_high(bench):

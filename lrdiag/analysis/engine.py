@@ -225,7 +225,10 @@ def summarize(report: Report, history: History | None = None) -> str:
     infos = [f for f in report.findings if f.severity == "info"]
     if state in ("ok", "nonfinite", "constant"):
         if not report.findings and state != "constant":
-            parts.append("No learning-rate problem was found: no divergence, spikes, oscillation, stalled progress, or update ratios outside the healthy band.")
+            # a blow-up hidden inside a sparse log's first interval is not "no problem" (see not_tested)
+            after = " after the first logged interval" if "convergence" in (report.meta.get("not_tested") or {}) else ""
+            parts.append(f"No learning-rate problem was found{after}: no divergence, spikes, oscillation, stalled progress, "
+                         "or update ratios outside the healthy band.")
         elif problems:
             top = problems[0]
             parts.append(f"Main problem: {top.message}")
