@@ -107,13 +107,13 @@ class Series:
         if "_start" not in self.__dict__:
             ok = self.is_log and self.y.size > 0
             x = self.loss[self.finite]
-            self.__dict__["_start"] = signals.start_level(x, interval_means=not self.per_step) if ok else float("nan")
-            if ok and self.__dict__["_start"] != self.__dict__["_start"]:
-                nxt = float(np.median(x[1:4]))
+            blowup = signals.first_interval_blowup(x) if ok and not self.per_step else None
+            if blowup is not None:  # the start is hidden inside the first interval (start_level)
                 self.notes["convergence"] = (
                     f"not judged against the starting loss: the first logged value ({x[0]:.3g}, a mean over the first "
-                    f"{self.gap:g} steps) is {x[0] / nxt:.0f}x the next ones, so the loss blew up (or started far higher) "
+                    f"{self.gap:g} steps) is {blowup:.0f}x the next ones, so the loss blew up (or started far higher) "
                     "inside that interval; log every step for the first steps to see where it started")
+            self.__dict__["_start"] = signals.start_level(x, interval_means=not self.per_step) if ok else float("nan")
         return self.__dict__["_start"]
 
     @property
@@ -354,7 +354,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
             with np.errstate(invalid="ignore"):
                 zs = np.fmax(zs, z_k)
             hit = hit | hit_k
-            hit_mean |= np.nan_to_num(hit_k, nan=0.0).astype(bool)
+            hit_mean |= hit_k
     # The first block is its own reference, and it usually holds the steep start of training:
     # there a spike must also be a new high above every earlier point (a jump, not the descent),
     # and the very first point can never be one.
@@ -609,10 +609,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             # it is for: one flat window there is enough, if its own estimate is not rising (on the
             # benchmark's synthetic curves, 11 of 12 one-window false plateaus in decayed tails had
             # a rising estimate: noise at the edge of the test, not a loss that sat still).
-            lr_a, lr_b = s.lr_at(int(t[i0])), s.lr_at(int(t[i1]))
-            decayed = bool(peak and lr_a is not None and lr_b is not None and max(lr_a, lr_b) <= low_lr_frac * peak)
             got = _confirmed_stretch(t, y, inside, min_windows, s.is_log, threshold, max_upper, confidence_z, ref_span)
-            if got is None and decayed:
+            if got is None and _lr_decayed(s, int(t[i0]), int(t[i1]), peak, low_lr_frac):
                 got = _confirmed_stretch(t, y, inside, 1, s.is_log, threshold, max_upper, confidence_z, ref_span)
                 got = got if got is not None and got[2] >= 0 else None
             if got is None:
@@ -665,6 +663,12 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _lr_decayed(s: Series, start: int, end: int, peak: float | None, frac: float) -> bool:
+    """The LR at both ends of ``[start, end]`` is at most ``frac`` of its peak (False without an LR)."""
+    lr_a, lr_b = s.lr_at(start), s.lr_at(end)
+    return bool(peak and lr_a is not None and lr_b is not None and max(lr_a, lr_b) <= frac * peak)
 
 
 def _frac_txt(frac: float) -> str:

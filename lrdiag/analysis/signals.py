@@ -55,16 +55,24 @@ def start_level(x: np.ndarray, *, interval_means: bool = False) -> float:
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0:
         return float("nan")
-    if interval_means and x.size >= 4:
-        nxt = float(np.median(x[1:4]))
-        if nxt > 0 and x[0] > SPARSE_BLOWUP * nxt:
-            return float("nan")
+    if interval_means and first_interval_blowup(x) is not None:
+        return float("nan")
     x0, head = float(x[0]), _head_median(x)
     if not (head > x0 > 0):
         return float(max(x0, head))
     pos = x[np.isfinite(x) & (x > 0)]
     sigma = diff_noise_sd(np.log(pos)) if pos.size > 2 else 0.0
     return float(head if head <= x0 * math.exp(3.0 * sigma) else x0)
+
+
+def first_interval_blowup(x: np.ndarray) -> float | None:
+    """``x[0]`` over the median of the next three values when that is over ``SPARSE_BLOWUP``
+    (in a log of interval means: a blow-up inside the first interval, see ``start_level``), else
+    None."""
+    if x.size < 4:
+        return None
+    nxt = float(np.median(x[1:4]))
+    return float(x[0]) / nxt if nxt > 0 and x[0] > SPARSE_BLOWUP * nxt else None
 
 
 def diff_noise_sd(y: np.ndarray) -> float:
