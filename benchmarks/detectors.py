@@ -105,8 +105,15 @@ Splits
   regression, a heteroscedastic polynomial regression), residual MLPs with BatchNorm, Adam with
   AMSGrad, centred RMSprop with momentum 0.9, SGD with Nesterov momentum and weight decay, batch
   sizes 24 and 256, and one-cycle and multi-step long runs. Written and committed before any run
-  on it (and before any round-5 change); run once, after every round-5 change: the round-5
-  blind number.
+  on it (and before any round-5 change); run once, after every round-5 change (the round-5
+  blind number). Its misses were studied in round 6: tuning data since;
+* ``fresh6``: synthetic seeds 70_000+, real runs on data generated here and used nowhere else
+  (Gaussian XOR clusters, 5 angle sectors, a radial sinc regression, a discontinuous
+  step-function regression), Tanh and Dropout MLPs, Adam with coupled L2 decay and betas
+  (0.9, 0.98), NAdam with decoupled weight decay, SGD with momentum 0.9 and dampening 0.5, batch
+  sizes 48 and 512, and exponential-decay and warm-restart long runs. Written and committed
+  before any run on it (and before any round-6 change); run once, after every round-6 change:
+  the round-6 blind number.
 """
 
 from __future__ import annotations
@@ -260,6 +267,33 @@ def _dataset(name: str):
         y = X[:, 0] ** 3 - X[:, 1] * X[:, 2] + 0.5 * X[:, 3] + (0.05 + 0.3 * np.abs(X[:, 0])) * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "gauss_xor":  # generated (fresh6): 4 Gaussian clusters in an XOR layout in 2 of 8 features
+        r = np.random.default_rng(13)
+        q = r.integers(0, 4, 1200)
+        centres = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], dtype=np.float64)
+        X = 0.45 * r.standard_normal((1200, 8))
+        X[:, :2] += centres[q]
+        y = (q >= 2).astype(np.int64)
+        task = "cls"
+    elif name == "angles":  # generated (fresh6): 5 classes by the angle of a noisy 2-D projection of 6 features
+        r = np.random.default_rng(13)
+        X = r.standard_normal((1200, 6))
+        z = X @ r.standard_normal((6, 2)) + 0.3 * r.standard_normal((1200, 2))
+        y = np.floor((np.arctan2(z[:, 1], z[:, 0]) + math.pi) / (2 * math.pi) * 5).astype(np.int64) % 5
+        task = "cls"
+    elif name == "sinc":  # generated regression (fresh6): sinc of the norm of 3 of 7 features, noise sd 0.05
+        r = np.random.default_rng(13)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.sinc(np.linalg.norm(X[:, :3], axis=1)) + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "steps":  # generated regression (fresh6): a sum of step functions of 4 features (discontinuous)
+        r = np.random.default_rng(13)
+        X = r.uniform(-1, 1, (1000, 9))
+        y = (np.sign(X[:, 0]) + (X[:, 1] > 0.3) - 2 * (X[:, 2] < -0.5) + np.floor(2 * X[:, 3])
+             + 0.1 * r.standard_normal(1000))
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -281,6 +315,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     # fresh5: Adam with AMSGrad, centred RMSprop with momentum, SGD with Nesterov momentum and weight decay
     "amsgrad": ("Adam", {"amsgrad": True}), "rmsprop_mom": ("RMSprop", {"momentum": 0.9, "centered": True}),
     "nesterov_wd": ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
+    # fresh6: Adam with coupled L2 decay and betas (0.9, 0.98), NAdam with decoupled weight decay,
+    # SGD with momentum 0.9 and dampening 0.5
+    "adam_l2": ("Adam", {"betas": (0.9, 0.98), "weight_decay": 1e-4}),
+    "nadam_dwd": ("NAdam", {"weight_decay": 0.01, "decoupled_weight_decay": True}),
+    "sgd_damp": ("SGD", {"momentum": 0.9, "dampening": 0.5}),
 }
 
 
@@ -337,7 +376,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     linearly over the first 6% of ``steps`` and decays it linearly to 0 (Hugging Face's default
     shape); ``"onecycle"`` is PyTorch's OneCycleLR peaking at ``lr``; ``"multistep"`` multiplies it
     by 0.1 at 50% and 75% of ``steps``. ``arch="ln_gelu"`` puts a LayerNorm before each GELU
-    instead of a bare ReLU; ``arch="res_bn"`` is a residual MLP with BatchNorm (``_ResidualMLP``).
+    instead of a bare ReLU; ``arch="res_bn"`` is a residual MLP with BatchNorm (``_ResidualMLP``);
+    ``"tanh"`` uses Tanh units and ``"dropout"`` a ReLU followed by Dropout(0.1) (fresh6).
+    ``schedule="exp"`` decays the LR exponentially to 1% of ``lr`` over ``steps``; ``"restarts"``
+    is PyTorch's CosineAnnealingWarmRestarts with a period of a quarter of ``steps`` (fresh6).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -354,7 +396,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     if arch == "res_bn":
         model = _ResidualMLP(X.shape[1], hidden, depth, out)
     else:
-        act = (lambda: [nn.LayerNorm(hidden), nn.GELU()]) if arch == "ln_gelu" else (lambda: [nn.ReLU()])
+        act = {"ln_gelu": lambda: [nn.LayerNorm(hidden), nn.GELU()], "relu": lambda: [nn.ReLU()],
+               "tanh": lambda: [nn.Tanh()], "dropout": lambda: [nn.ReLU(), nn.Dropout(0.1)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -376,6 +419,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     elif schedule == "multistep":  # fresh5: x0.1 at 50% and again at 75% of the run
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[steps // 2, 3 * steps // 4], gamma=0.1)
+    elif schedule == "exp":  # fresh6: to 1% of ``lr`` at the end
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.01 ** (1.0 / steps))
+    elif schedule == "restarts":  # fresh6: four cosine cycles
+        sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 4))
     else:
         sched = None
     loss_fn = nn.CrossEntropyLoss() if task == "cls" else nn.MSELoss()
@@ -417,7 +464,7 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         rec_loss[t] = float(loss.detach())
         rec_gn[t] = float(gn)
         if full_loss is not None:
-            model.eval()  # BatchNorm (res_bn): its running statistics, as an evaluation sees it
+            model.eval()  # BatchNorm (res_bn): its running statistics; Dropout off: as an evaluation sees it
             with torch.no_grad():
                 p_all = model(Xt)
                 full_loss[t] = float(loss_fn(p_all.squeeze(-1) if task == "reg" else p_all, yt))
@@ -619,8 +666,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -683,6 +730,18 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("hetero_poly", 60_003, 64, 4, "nesterov_wd", "amsgrad", 0.01, 1e-3, 256, "res_bn", "multistep"),
                RealSet("spirals", 60_004, 48, 2, "rmsprop_mom", "nesterov_wd", 3e-4, 0.05, 256, "ln_gelu", "multistep"),
                RealSet("parity", 60_005, 128, 3, "amsgrad", "rmsprop_mom", 1e-3, 3e-4, 24, "res_bn", "onecycle")],
+    # round 6's blind split, written before any run on it: data made here (Gaussian XOR clusters,
+    # 5 angle sectors, a radial sinc regression, a discontinuous step-function regression), Tanh
+    # and Dropout MLPs, optimizers (Adam with coupled L2 and betas (0.9, 0.98), NAdam with
+    # decoupled weight decay, SGD momentum 0.9 with dampening 0.5), batch sizes (48, 512) and
+    # exponential-decay / warm-restart long runs used nowhere before. Tuned LRs, fixed before any
+    # run: 1e-3 for Adam, 2e-3 for NAdam (PyTorch's default), 0.05 / 0.01 (regression) for SGD.
+    "fresh6": [RealSet("gauss_xor", 70_000, 64, 2, "adam_l2", "sgd_damp", 1e-3, 0.05, 48, "tanh", "exp"),
+               RealSet("angles", 70_001, 96, 3, "sgd_damp", "nadam_dwd", 0.05, 2e-3, 512, "dropout", "restarts"),
+               RealSet("sinc", 70_002, 128, 2, "nadam_dwd", "adam_l2", 2e-3, 1e-3, 48, "dropout", "exp"),
+               RealSet("steps", 70_003, 64, 3, "sgd_damp", "adam_l2", 0.01, 1e-3, 512, "tanh", "restarts"),
+               RealSet("angles", 70_004, 48, 2, "adam_l2", "nadam_dwd", 1e-3, 2e-3, 48, "tanh", "restarts"),
+               RealSet("gauss_xor", 70_005, 128, 3, "nadam_dwd", "sgd_damp", 2e-3, 0.05, 512, "dropout", "exp")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1123,7 +1182,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
-         "fresh5": 60_000}
+         "fresh5": 60_000, "fresh6": 70_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1131,7 +1190,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh2": "split fresh2 (run blind once in round 2; its misses were studied in round 3: now tuning data too)",
               "fresh3": "split fresh3 (run blind once in round 3; its misses were studied in round 4: now tuning data too)",
               "fresh4": "split fresh4 (run blind once in round 4; its misses were studied in round 5: now tuning data too)",
-              "fresh5": "BLIND split fresh5 (written before any run on it, run once after all round-5 changes)"}
+              "fresh5": "split fresh5 (run blind once in round 5; its misses were studied in round 6: now tuning data too)",
+              "fresh6": "BLIND split fresh6 (written before any run on it, run once after all round-6 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1208,7 +1268,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 (earlier held-out splits, now tuning data); fresh5 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4, fresh5 (earlier held-out splits, now tuning data); fresh6 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
