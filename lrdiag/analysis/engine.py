@@ -144,8 +144,10 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     A divergence explains spikes, oscillation and plateaus that start at or after its onset
     (minus a short lead: the first jumps *are* the divergence; a plateau 90%+ after it) and later
     too-small updates (a dead network); a spike that overlaps an oscillation is part of it. A
-    stall after instability (``detect_unstable_stall``) likewise explains plateaus and too-small
-    updates lying 90%+ after its onset, and is itself dropped when a divergence was found. A loss that rose and stayed
+    stall after instability (``detect_unstable_stall``) likewise explains too-small updates and
+    plateaus lying 90%+ after its onset, except a plateau "stalled at a high LR": that one says
+    where the loss sat still at the LR that is too high, and ReduceLROnPlateau would have cut it
+    there. The stall is itself dropped when a divergence was found. A loss that rose and stayed
     worse (``detect_loss_rise``) explains later plateaus, and is dropped when a divergence or a
     stall after instability already says the LR is too high.
     """
@@ -164,8 +166,9 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
             continue  # a blow-up or a stall after instability already names the too-high LR
         if f.kind == "plateau" and rose_onset is not None and f.start_step >= rose_onset and not (div or stall):
             continue  # a flat stretch after the loss got worse is not "decay the LR": it is too high
-        if f.kind in ("plateau", "lr_too_low") and stall_onset is not None and _mostly_after(f, stall_onset):
-            continue  # stalled after instability: tiny ratios are dead units, not a low LR
+        if (f.kind == "lr_too_low" or f.kind == "plateau" and (f.evidence or {}).get("state") != "stalled_high_lr") \
+                and stall_onset is not None and _mostly_after(f, stall_onset):
+            continue  # stalled after instability: tiny ratios are dead units, not a low LR nor convergence
         if f.kind == "lr_too_low" and onset is not None and f.start_step >= onset:
             continue  # after a blow-up the layers are dead: tiny updates say nothing about the LR
         if f.kind in ("spike", "oscillation", "plateau") and div:
