@@ -229,7 +229,8 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
         huge = np.nonzero(y > best5 + blowup * scale)[0]
         if huge.size:
             c = int(huge[0])
-            if future5[c] > best5[c] - kept_progress * scale and (blow is None or c < blow):
+            if (future5[c] > best5[c] - kept_progress * scale and (blow is None or c < blow)
+                    and not _came_back(s, best5[c], future_min[c], kept_progress)):
                 blow = c
                 best = np.minimum(best, best5)  # the level it blew up from
                 sm = np.minimum(sm, sm5)  # onset: judged on the curve that reached that level
@@ -259,6 +260,37 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
                "Lower the LR, add gradient clipping, or check for bad inputs at that step.")
         out.append(Finding("divergence", nonfinite_step, int(s.history.steps[-1]), "critical", 0.95, lr, msg, ev))
     return out
+
+
+def _came_back(s: Series, level: float, future_min: float, kept_progress: float) -> bool:
+    """Whether a log-loss that blew up from ``level`` (its best 5-point median so far) came back
+    to what it had learnt: the noise-smoothed curve's lowest value from the blow-up on,
+    ``future_min``, is within half the progress made before it (from the start to ``level``, at
+    least ``kept_progress``) of ``level``; never when the loss had not yet halved from its start.
+
+    The blow-up rule's own test (the 5-point median never again beats its running minimum by
+    10%) reads a noisy loss near zero as "never recovered": that minimum is a lucky low draw,
+    and a loss back at its usual level need not beat it (Adagrad on circles after an LR glitch:
+    0.11 -> 5 -> 0.11 within 150 steps, reported as a divergence that "ended 3.2x its best").
+    """
+    if not s.is_log or not s.start > 0:
+        return False
+    # On ``y`` the floor is 1% of the first points' median, which an early blow-up inflates (RMSprop
+    # at 100x: 1.1, then 1e6 for 20 steps: a floor of 1e4 under which 1.1 and 750 look alike);
+    # here the floor is 1% of the start before any blow-up.
+    floor = LOSS_FLOOR * s.start
+
+    def refloor(v: float) -> float:
+        return math.log(max(math.exp(v) - s.log_floor, 0.0) + floor)
+
+    lv = refloor(level)
+    progress = math.log(s.start + floor) - lv
+    # Before the loss had even halved there is nothing learnt to come back to: a blow-up in the
+    # first steps that returns to the starting level (SGD at 100x on spirals: 1.2, 1,083, then
+    # 1.3-1.8 for good) stays a divergence -- the run never got anywhere.
+    if progress < math.log(2.0):
+        return False
+    return bool(refloor(future_min) <= lv + max(kept_progress, 0.5 * progress))
 
 
 def _noise_sd(y: np.ndarray, median25: np.ndarray) -> float:
