@@ -384,25 +384,31 @@ def test_closure_steps_record_this_steps_grad_norm_and_ratio(tmp_path, kwargs):
     np.testing.assert_allclose(series[names.UPDATE_NORM] / series[names.WEIGHT_NORM], true_ratio, rtol=1e-4)
 
 
-def _muon_digits(tmp_path, lr: float, steps: int = 600) -> "lrdiag.History":
+def _muon_digits(tmp_path, lr: float, steps: int = 600, adamw_run: bool = False) -> "lrdiag.History":
     """Muon on the two hidden-side weight matrices (it takes 2-D parameters only), AdamW on the
-    rest, as Muon is used; the Monitor is attached to the Muon optimizer and sees its layers."""
+    rest, as Muon is used; a Monitor is attached to the Muon optimizer and sees its layers
+    (``adamw_run``: a second Monitor on AdamW, in its own run directory ``adamw<lr>``)."""
     model = mlp(64, 64, 10, seed=0)
     mats = [p for n, p in model.named_parameters() if p.ndim == 2 and n.startswith(("0.", "2."))]
     rest = [p for p in model.parameters() if all(p is not q for q in mats)]
     muon, adamw = torch.optim.Muon(mats, lr=lr), torch.optim.AdamW(rest, lr=1e-3)
     X, y = digits_data()
     loss_fn = nn.CrossEntropyLoss()
-    with lrdiag.Monitor(muon, model, logdir=tmp_path / f"muon{lr:g}", tensorboard=False, analyze_on_close=False) as mon:
-        for t in range(steps):
-            i = (t * 64) % (len(X) - 64)
-            muon.zero_grad()
-            adamw.zero_grad()
-            loss = loss_fn(model(X[i : i + 64]), y[i : i + 64])
-            loss.backward()
+    mons = [lrdiag.Monitor(muon, model, logdir=tmp_path / f"muon{lr:g}", tensorboard=False, analyze_on_close=False)]
+    if adamw_run:
+        mons.append(lrdiag.Monitor(adamw, model, logdir=tmp_path / f"adamw{lr:g}", tensorboard=False, analyze_on_close=False))
+    for t in range(steps):
+        i = (t * 64) % (len(X) - 64)
+        muon.zero_grad()
+        adamw.zero_grad()
+        loss = loss_fn(model(X[i : i + 64]), y[i : i + 64])
+        loss.backward()
+        for mon in mons:
             mon.log_loss(loss)
-            muon.step()
-            adamw.step()
+        muon.step()
+        adamw.step()
+    for mon in mons:
+        mon.close()
     return lrdiag.load(tmp_path / f"muon{lr:g}")
 
 
@@ -417,3 +423,15 @@ def test_muon_with_adamw_beside_it(tmp_path):
     low = lrdiag.analyze(_muon_digits(tmp_path, 2e-4), recommend=False)
     found = [f for f in low.findings if f.kind == "lr_too_low"]
     assert found and set(found[0].evidence["layers"]) == {"0", "2"}, low.summary
+
+
+def test_one_monitor_per_optimizer_records_each_optimizers_layers(tmp_path):
+    # A Monitor watches one optimizer; with Muon + AdamW (the usual Muon recipe) the README's
+    # answer is one Monitor per optimizer, each in its own run: both record every step, the same
+    # loss, and only their own parameters' layers, judged against their own optimizer's band.
+    muon_run = _muon_digits(tmp_path, 0.02, steps=200, adamw_run=True)
+    adamw_run = lrdiag.load(tmp_path / "adamw0.02")
+    assert muon_run.layers == ["0", "2"] and adamw_run.layers == ["0", "2", "4"]  # biases, and the last Linear
+    assert adamw_run.meta["optimizer"] == "AdamW" and len(adamw_run) == len(muon_run) == 200
+    np.testing.assert_array_equal(adamw_run.loss, muon_run.loss)
+    assert lrdiag.analyze(adamw_run, recommend=False).meta["ratio_band"]["family"] == "adam"
