@@ -602,3 +602,34 @@ def test_blow_ups_that_never_got_back_to_a_learnt_level_stay_divergences(bench, 
     assert h.loss[:10].max() > 500 * h.loss[0]
     kinds = [f.kind for f in lrdiag.analyze(h, recommend=False).findings]
     assert "divergence" in kinds, kinds
+
+
+def test_a_jump_right_after_an_lr_raise_is_a_spike_and_says_so(bench):
+    # moons, Adam at its tuned LR with the LR x30 for steps 340-341: the whole-set loss went 0.14
+    # -> 1.0 -> 0.16 in one step. The minibatch loss shows one point 6x its level (z ~4 in a batch
+    # noise of 0.5): far below the z of 8 a lone minibatch needs, and followed by ordinary points,
+    # so it read as a hard batch. The logged LR says what made it.
+    h = bench.train_history("moons", optimizer="adam", lr=1e-3, steps=800, hidden=64, depth=2, seed=20_004,
+                            glitch=(340, 2, 30.0))
+    found = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "spike"]
+    hit = [f for f in found if 340 <= f.start_step <= 343]
+    assert hit and hit[0].evidence["lr_raised_before"]["step"] in (339, 340), found
+    assert hit[0].evidence["lr_raised_before"]["factor"] == pytest.approx(30.0, rel=0.01)
+    assert "The LR was 30x its recent level at step" in hit[0].message
+    # the same losses with the LR the run was meant to have: one hard-looking batch, no spike
+    flat = History(h.steps, {**h.series, names.lr("group0"): np.full(len(h), 1e-3)}, h.meta)
+    assert not [f for f in D.detect_spikes(_series(flat)) if 340 <= f.start_step <= 343]
+
+
+def test_only_abrupt_lr_raises_count():
+    n = 400
+    warm = np.minimum(1.0, (np.arange(n) + 1) / 100.0)  # a linear warm-up from 0.01
+    restarts = 0.05 * (1 + np.cos(np.pi * (np.arange(n) % 100) / 100))  # SGDR: back to 0.1 every 100 steps
+    step_decay = np.where(np.arange(n) < 200, 0.1, 0.01)
+
+    def raises(lr):
+        h = History(np.arange(n), {names.LOSS: np.ones(n), names.lr("group0"): lr}, {})
+        return sorted(D._lr_raises(_series(h), 3.0))
+
+    assert raises(warm) == [] and raises(step_decay) == []
+    assert raises(restarts) == [100, 200, 300]

@@ -332,7 +332,8 @@ def _first_nonfinite_step(s: Series) -> int | None:
 
 def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5), block: int = 64,
                   recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1,
-                  scales: tuple[int, ...] = (1, 4), z_mean: float | None = None, after_z: float = 1.0) -> list[Finding]:
+                  scales: tuple[int, ...] = (1, 4), z_mean: float | None = None, after_z: float = 1.0,
+                  lr_jump: float = 3.0, z_after_raise: float = 4.0) -> list[Finding]:
     """Loss jumps far outside the band of the preceding block.
 
     For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
@@ -353,7 +354,13 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     ``after_z`` (1) sigma above the reference level (a model that jumped is still off its level
     a step later; a hard batch leaves the next ones as they were). On the benchmark's real runs
     this dropped 3 one-batch 17-31x jumps (NAdam and Adadelta at 10x) and no LR-glitch spike; the
-    synthetic tables did not change. It *recovered* if the loss is back within
+    synthetic tables did not change.
+
+    *After an LR raise.* When the LR of one of the two updates before a loss point was abruptly
+    over ``lr_jump`` (3x) its median over the 20 logged steps before (``_lr_raises``: a warm
+    restart, a cyclic or hand-set schedule, a bug), the cause of a jump there is known: on
+    per-step logs the point needs only ``z_after_raise`` (4) at the one-point scale, is kept even
+    as a single point (the update made the jump, not the batch), and the finding says so. It *recovered* if the loss is back within
     ``median_prev + 3 sigma_prev`` within ``recover_within`` points; an event that never
     recovers before the end is left to the divergence detector. If the gradient norm jumped by
     the same rule up to ``grad_lead`` steps earlier, the finding says so (it often leads).
@@ -387,6 +394,12 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
                 zs = np.fmax(zs, z_k)
             hit = hit | hit_k
             hit_mean |= hit_k
+    # Right after an abrupt LR raise the cause is known, and a jump needs only ``z_after_raise``.
+    raises = _lr_raises(s, lr_jump) if s.per_step else {}
+    for c in raises:
+        for i in np.searchsorted(s.fsteps, [c + 1, c + 2]):
+            if i < y.size and int(s.fsteps[i]) in (c + 1, c + 2) and zs[i] > z_after_raise and jump[i] > need:
+                hit[i] = True
     # The first block is its own reference, and it usually holds the steep start of training:
     # there a spike must also be a new high above every earlier point (a jump, not the descent),
     # and the very first point can never be one.
@@ -398,9 +411,11 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     floss = s.loss[s.finite]
     x0, log_floor = s.start, s.log_floor
     for a, b in events:
-        if b == a and a + 3 < y.size and not hit_mean[a]:
+        raised = _raised_before(raises, int(s.fsteps[a])) if raises else None
+        if b == a and a + 3 < y.size and not hit_mean[a] and raised is None:
             # One point above the line, at the one-point scale only: a hard minibatch leaves the
-            # next ones at their usual level, a model that jumped leaves them raised.
+            # next ones at their usual level, a model that jumped leaves them raised -- or the LR
+            # of the update that led to it was raised: then the update, not the batch, did it.
             if float(np.mean(y[a + 1 : a + 4] - ref_med[a])) < after_z * float(sig[a]):
                 continue
         peak = int(a + np.argmax(y[a : b + 1]))
@@ -430,12 +445,41 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         sev = "warning" if (size > math.log(3) or not recovered) else "info"
         rec_txt = f"recovered by step {rec_step}" if recovered else f"did not recover within {recover_within} logged points"
         lead_txt = f" The gradient norm jumped {lead} steps earlier." if lead else ""
+        if raised is not None:
+            ev["lr_raised_before"] = {"step": raised[0], "factor": raised[1]}
+            lead_txt += f" The LR was {raised[1]:.3g}x its recent level at step {raised[0]}, just before."
         z_txt = f"{zs[peak]:.0f}" if zs[peak] < 1000 else "over 1000"
         msg = (f"Loss spike at step {ev['peak_step']} ({_rel(size, s.is_log)} its recent level, robust z {z_txt}) "
                f"at {_fmt_lr(lr)}; it {rec_txt}.{lead_txt}")
         conf = float(min(0.99, 0.6 + 0.02 * (zs[peak] - z)))
         out.append(Finding("spike", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _lr_raises(s: Series, factor: float, lookback: int = 20) -> dict[int, float]:
+    """Steps whose logged LR is over ``factor`` times its median over the ``lookback`` logged
+    values before it: ``{step: that ratio}``. Only abrupt raises count (over ``factor`` times the
+    previous value as well): a warm-up's steady climb is not one."""
+    v = s.lr_values
+    if v.size < 4:
+        return {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cand = np.nonzero(v[1:] > factor * v[:-1])[0] + 1
+    out: dict[int, float] = {}
+    for i in cand[cand >= 3]:
+        ref = float(np.median(v[max(0, i - lookback) : i]))
+        if ref > 0 and v[i] > factor * ref:
+            out[int(s.lr_steps[i])] = float(v[i] / ref)
+    return out
+
+
+def _raised_before(raises: dict[int, float], step: int) -> tuple[int, float] | None:
+    """The LR raise (``_lr_raises``) of one of the two updates before the loss at ``step`` (the
+    loss logged at ``step`` is the first to see the update made at ``step - 1``)."""
+    for t in (step - 1, step - 2):
+        if t in raises:
+            return t, raises[t]
+    return None
 
 
 def _trailing_mean(y: np.ndarray, k: int) -> np.ndarray:
