@@ -112,8 +112,14 @@ Splits
   step-function regression), Tanh and Dropout MLPs, Adam with coupled L2 decay and betas
   (0.9, 0.98), NAdam with decoupled weight decay, SGD with momentum 0.9 and dampening 0.5, batch
   sizes 48 and 512, and exponential-decay and warm-restart long runs. Written and committed
-  before any run on it (and before any round-6 change); run once, after every round-6 change:
-  the round-6 blind number.
+  before any run on it (and before any round-6 change); run once, after every round-6 change
+  (the round-6 blind number). Its misses were studied in round 7: tuning data since;
+* ``fresh7``: synthetic seeds 80_000+, real runs on data generated here and used nowhere else
+  (4 concentric rings, a 25%-positive logistic teacher, a periodic regression, a regression with
+  Student-t noise), SiLU and BatchNorm+ReLU MLPs, RAdam with decoupled weight decay, Adagrad with
+  an initial accumulator and LR decay, Adamax with weight decay, batch sizes 12 and 96, and
+  polynomial and halving long runs. Written and committed before any run on it (and before any
+  round-7 change); run once, after every round-7 change: the round-7 blind number.
 """
 
 from __future__ import annotations
@@ -294,6 +300,32 @@ def _dataset(name: str):
              + 0.1 * r.standard_normal(1000))
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "rings":  # generated (fresh7): 4 concentric noisy rings in 2 of 6 features
+        r = np.random.default_rng(17)
+        y = r.integers(0, 4, 1200)
+        ang = r.uniform(0, 2 * math.pi, 1200)
+        rad = 0.5 + 0.5 * y + 0.12 * r.standard_normal(1200)
+        X = 0.5 * r.standard_normal((1200, 6))
+        X[:, 0], X[:, 1] = rad * np.cos(ang), rad * np.sin(ang)
+        task = "cls"
+    elif name == "imbalanced":  # generated (fresh7): about 25% positives from a logistic teacher on 15 features
+        r = np.random.default_rng(17)
+        X = r.standard_normal((1200, 15))
+        logit = X @ (r.standard_normal(15) * 0.8) - 3.0
+        y = (r.random(1200) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
+        task = "cls"
+    elif name == "periodic":  # generated regression (fresh7): sin(2 x0) x1 + cos(3 x2) of 6 features, noise sd 0.1
+        r = np.random.default_rng(17)
+        X = r.uniform(-2, 2, (1000, 6))
+        y = np.sin(2 * X[:, 0]) * X[:, 1] + np.cos(3 * X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "outliers":  # generated regression (fresh7): a linear + quadratic target with Student-t(2) noise
+        r = np.random.default_rng(17)
+        X = r.standard_normal((1000, 10))
+        y = X[:, :4] @ np.array([1.0, -0.5, 0.8, 0.3]) + 0.5 * X[:, 4] ** 2 + 0.3 * r.standard_t(2, 1000)
+        y = (y - np.median(y)) / (1.4826 * np.median(np.abs(y - np.median(y))))
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -320,6 +352,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_l2": ("Adam", {"betas": (0.9, 0.98), "weight_decay": 1e-4}),
     "nadam_dwd": ("NAdam", {"weight_decay": 0.01, "decoupled_weight_decay": True}),
     "sgd_damp": ("SGD", {"momentum": 0.9, "dampening": 0.5}),
+    # fresh7: RAdam with decoupled weight decay, Adagrad with an initial accumulator and LR decay,
+    # Adamax with weight decay
+    "radam_dwd": ("RAdam", {"weight_decay": 0.01, "decoupled_weight_decay": True}),
+    "adagrad_acc": ("Adagrad", {"initial_accumulator_value": 0.1, "lr_decay": 1e-4}),
+    "adamax_wd": ("Adamax", {"weight_decay": 1e-3}),
 }
 
 
@@ -380,6 +417,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``"tanh"`` uses Tanh units and ``"dropout"`` a ReLU followed by Dropout(0.1) (fresh6).
     ``schedule="exp"`` decays the LR exponentially to 1% of ``lr`` over ``steps``; ``"restarts"``
     is PyTorch's CosineAnnealingWarmRestarts with a period of a quarter of ``steps`` (fresh6).
+    ``arch="silu"`` uses SiLU units and ``"bn_relu"`` a BatchNorm before each ReLU (fresh7);
+    ``schedule="poly"`` is PyTorch's PolynomialLR (power 2) to 0 over ``steps``, ``"halving"``
+    halves the LR every sixth of ``steps`` (fresh7).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -397,7 +437,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         model = _ResidualMLP(X.shape[1], hidden, depth, out)
     else:
         act = {"ln_gelu": lambda: [nn.LayerNorm(hidden), nn.GELU()], "relu": lambda: [nn.ReLU()],
-               "tanh": lambda: [nn.Tanh()], "dropout": lambda: [nn.ReLU(), nn.Dropout(0.1)]}[arch]
+               "tanh": lambda: [nn.Tanh()], "dropout": lambda: [nn.ReLU(), nn.Dropout(0.1)],
+               "silu": lambda: [nn.SiLU()], "bn_relu": lambda: [nn.BatchNorm1d(hidden), nn.ReLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -423,6 +464,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.01 ** (1.0 / steps))
     elif schedule == "restarts":  # fresh6: four cosine cycles
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 4))
+    elif schedule == "poly":  # fresh7: (1 - t / steps)^2
+        sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=steps, power=2.0)
+    elif schedule == "halving":  # fresh7: x0.5 every sixth of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 6), gamma=0.5)
     else:
         sched = None
     loss_fn = nn.CrossEntropyLoss() if task == "cls" else nn.MSELoss()
@@ -666,8 +711,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -742,6 +787,18 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("steps", 70_003, 64, 3, "sgd_damp", "adam_l2", 0.01, 1e-3, 512, "tanh", "restarts"),
                RealSet("angles", 70_004, 48, 2, "adam_l2", "nadam_dwd", 1e-3, 2e-3, 48, "tanh", "restarts"),
                RealSet("gauss_xor", 70_005, 128, 3, "nadam_dwd", "sgd_damp", 2e-3, 0.05, 512, "dropout", "exp")],
+    # round 7's blind split, written before any run on it: data made here (4 concentric rings, a
+    # 12%-positive logistic teacher, a periodic regression, a regression with Student-t noise),
+    # SiLU and BatchNorm+ReLU MLPs, optimizers (RAdam with decoupled weight decay, Adagrad with an
+    # initial accumulator and LR decay, Adamax with weight decay), batch sizes (12, 96) and
+    # polynomial / halving long runs used nowhere before. Tuned LRs, fixed before any run:
+    # PyTorch's defaults (RAdam 1e-3, Adagrad 1e-2, Adamax 2e-3).
+    "fresh7": [RealSet("rings", 80_000, 64, 2, "radam_dwd", "adagrad_acc", 1e-3, 1e-2, 12, "silu", "poly"),
+               RealSet("imbalanced", 80_001, 96, 3, "adagrad_acc", "adamax_wd", 1e-2, 2e-3, 96, "bn_relu", "halving"),
+               RealSet("periodic", 80_002, 128, 2, "adamax_wd", "radam_dwd", 2e-3, 1e-3, 12, "bn_relu", "poly"),
+               RealSet("outliers", 80_003, 48, 3, "radam_dwd", "adamax_wd", 1e-3, 2e-3, 96, "silu", "halving"),
+               RealSet("rings", 80_004, 96, 3, "adamax_wd", "adagrad_acc", 2e-3, 1e-2, 96, "bn_relu", "halving"),
+               RealSet("imbalanced", 80_005, 64, 2, "adagrad_acc", "radam_dwd", 1e-2, 1e-3, 12, "silu", "poly")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1182,7 +1239,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
-         "fresh5": 60_000, "fresh6": 70_000}
+         "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1191,7 +1248,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh3": "split fresh3 (run blind once in round 3; its misses were studied in round 4: now tuning data too)",
               "fresh4": "split fresh4 (run blind once in round 4; its misses were studied in round 5: now tuning data too)",
               "fresh5": "split fresh5 (run blind once in round 5; its misses were studied in round 6: now tuning data too)",
-              "fresh6": "BLIND split fresh6 (written before any run on it, run once after all round-6 changes)"}
+              "fresh6": "split fresh6 (run blind once in round 6; its misses were studied in round 7: now tuning data too)",
+              "fresh7": "BLIND split fresh7 (written before any run on it, run once after all round-7 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1268,7 +1326,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4, fresh5 (earlier held-out splits, now tuning data); fresh6 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4, fresh5, fresh6 (earlier held-out splits, now tuning data); fresh7 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
