@@ -126,8 +126,14 @@ Splits
   projection), ELU and LeakyReLU MLPs, AdamW with betas (0.9, 0.99), eps 1e-6 and weight decay
   0.05, SGD with momentum 0.99, RMSprop with alpha 0.9, batch sizes 20 and 160, and
   inverse-square-root and cyclic long runs. Written and committed after round 8's one change (the
-  spike band's upper-tail sigma) and before any run on it; run once, after it: the round-8 blind
-  number.
+  spike band's upper-tail sigma) and before any run on it; run once, after it (the round-8 blind
+  number). Its misses were studied in round 9: tuning data since;
+* ``fresh9``: synthetic seeds 100_000+, real runs on data generated here and used nowhere else
+  (a sphere's inside / outside, 6 far-apart blobs, a sawtooth, a sum of sines), Mish and
+  LayerNorm+ReLU MLPs, Adam with betas (0.8, 0.95), Adadelta with rho 0.95, NAdam with
+  momentum_decay 1e-2, batch sizes 40 and 200, and cosine-to-a-floor and linear-decay long runs.
+  Written and committed before any run on it and before any round-9 change; run once, after every
+  round-9 change: the round-9 blind number.
 """
 
 from __future__ import annotations
@@ -360,6 +366,30 @@ def _dataset(name: str):
         y = 1.0 / (1.0 + np.exp(-2.0 * X @ r.standard_normal(12) / math.sqrt(12))) + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "shells":  # generated (fresh9): inside / outside a sphere of radius 1.4 in 3 of 7 features, 5% flipped
+        r = np.random.default_rng(23)
+        X = r.standard_normal((1200, 7))
+        y = (np.linalg.norm(X[:, :3], axis=1) > 1.4).astype(np.int64)
+        flip = r.random(y.size) < 0.05
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "far_blobs":  # generated (fresh9): 6 well-separated Gaussian classes in 4 dimensions (learnt to ~0)
+        r = np.random.default_rng(23)
+        y = r.integers(0, 6, 1200)
+        X = 4.0 * r.standard_normal((6, 4))[y] + r.standard_normal((1200, 4))
+        task = "cls"
+    elif name == "sawtooth":  # generated regression (fresh9): a sawtooth of 2 x0 + x1 over 6 features, noise sd 0.05
+        r = np.random.default_rng(23)
+        X = r.uniform(-1, 1, (1000, 6))
+        y = (2 * X[:, 0] + X[:, 1]) % 1.0 + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "sum_sines":  # generated regression (fresh9): sin(x0) + sin(3 x1) / 2 + sin(7 x2) / 4, noise sd 0.05
+        r = np.random.default_rng(23)
+        X = r.uniform(-2, 2, (1000, 8))
+        y = np.sin(X[:, 0]) + np.sin(3 * X[:, 1]) / 2 + np.sin(7 * X[:, 2]) / 4 + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -396,6 +426,10 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b99": ("AdamW", {"betas": (0.9, 0.99), "eps": 1e-6, "weight_decay": 0.05}),
     "sgd_m99": ("SGD", {"momentum": 0.99}),
     "rmsprop_a9": ("RMSprop", {"alpha": 0.9}),
+    # fresh9: Adam with betas (0.8, 0.95), Adadelta with rho 0.95, NAdam with momentum_decay 1e-2
+    "adam_b8": ("Adam", {"betas": (0.8, 0.95)}),
+    "adadelta95": ("Adadelta", {"rho": 0.95}),
+    "nadam_md": ("NAdam", {"momentum_decay": 1e-2}),
 }
 
 
@@ -461,7 +495,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     halves the LR every sixth of ``steps`` (fresh7). ``arch="elu"`` and ``"leaky"`` (LeakyReLU 0.1)
     (fresh8); ``schedule="inv_sqrt"`` multiplies the LR by ``1 / sqrt(1 + t / 100)``, ``"cyclic"``
     is PyTorch's triangular CyclicLR between ``lr / 10`` and ``lr`` with a period of a sixth of
-    ``steps`` (fresh8).
+    ``steps`` (fresh8). ``arch="mish"`` and ``"ln_relu"`` (a LayerNorm before each ReLU) (fresh9);
+    ``schedule="cosine_floor"`` anneals to ``lr / 20``, ``"linear_decay"`` decays linearly to
+    ``lr / 20`` (fresh9).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -481,7 +517,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         act = {"ln_gelu": lambda: [nn.LayerNorm(hidden), nn.GELU()], "relu": lambda: [nn.ReLU()],
                "tanh": lambda: [nn.Tanh()], "dropout": lambda: [nn.ReLU(), nn.Dropout(0.1)],
                "silu": lambda: [nn.SiLU()], "bn_relu": lambda: [nn.BatchNorm1d(hidden), nn.ReLU()],
-               "elu": lambda: [nn.ELU()], "leaky": lambda: [nn.LeakyReLU(0.1)]}[arch]
+               "elu": lambda: [nn.ELU()], "leaky": lambda: [nn.LeakyReLU(0.1)],
+               "mish": lambda: [nn.Mish()], "ln_relu": lambda: [nn.LayerNorm(hidden), nn.ReLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -513,6 +550,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 6), gamma=0.5)
     elif schedule == "inv_sqrt":  # fresh8: 1 / sqrt(1 + t / 100)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / math.sqrt(1.0 + t / 100.0))
+    elif schedule == "cosine_floor":  # fresh9: cosine to lr / 20
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 20)
+    elif schedule == "linear_decay":  # fresh9: linearly to lr / 20
+        sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.05, total_iters=steps)
     elif schedule == "cyclic":  # fresh8: triangular between lr / 10 and lr, six cycles
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 12),
                                                   cycle_momentum=False)
@@ -759,8 +800,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -860,6 +901,18 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("logistic_proj", 90_003, 48, 3, "sgd_m99", "adamw_b99", 0.001, 1e-3, 160, "elu", "cyclic"),
                RealSet("stripes", 90_004, 64, 2, "adamw_b99", "rmsprop_a9", 1e-3, 1e-3, 20, "elu", "cyclic"),
                RealSet("mixture8", 90_005, 128, 3, "rmsprop_a9", "sgd_m99", 1e-3, 0.005, 160, "leaky", "inv_sqrt")],
+    # round 9's blind split, written before any run on it and before any round-9 change: data made
+    # here (a sphere's inside / outside, 6 far-apart blobs, a sawtooth, a sum of sines), Mish and
+    # LayerNorm+ReLU MLPs, optimizers (Adam with betas (0.8, 0.95), Adadelta with rho 0.95, NAdam
+    # with momentum_decay 1e-2), batch sizes (40, 200) and cosine-to-a-floor / linear-decay long
+    # runs used nowhere before. Tuned LRs, fixed before any run: PyTorch's defaults (Adam 1e-3,
+    # Adadelta 1.0, NAdam 2e-3).
+    "fresh9": [RealSet("shells", 100_000, 64, 2, "adam_b8", "adadelta95", 1e-3, 1.0, 40, "mish", "cosine_floor"),
+               RealSet("far_blobs", 100_001, 96, 3, "adadelta95", "nadam_md", 1.0, 2e-3, 200, "ln_relu", "linear_decay"),
+               RealSet("sawtooth", 100_002, 128, 2, "nadam_md", "adam_b8", 2e-3, 1e-3, 40, "ln_relu", "cosine_floor"),
+               RealSet("sum_sines", 100_003, 48, 3, "adam_b8", "nadam_md", 1e-3, 2e-3, 200, "mish", "linear_decay"),
+               RealSet("shells", 100_004, 96, 3, "nadam_md", "adadelta95", 2e-3, 1.0, 200, "ln_relu", "linear_decay"),
+               RealSet("far_blobs", 100_005, 64, 2, "adadelta95", "adam_b8", 1.0, 1e-3, 40, "mish", "cosine_floor")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1300,7 +1353,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
-         "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000}
+         "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1311,7 +1364,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh5": "split fresh5 (run blind once in round 5; its misses were studied in round 6: now tuning data too)",
               "fresh6": "split fresh6 (run blind once in round 6; its misses were studied in round 7: now tuning data too)",
               "fresh7": "split fresh7 (run blind once in round 7; its misses were studied in round 8: now tuning data too)",
-              "fresh8": "BLIND split fresh8 (written before any run on it, run once after round 8's change)"}
+              "fresh8": "split fresh8 (run blind once in round 8; its misses were studied in round 9: now tuning data too)",
+              "fresh9": "BLIND split fresh9 (written before any run on it, run once after all round-9 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1388,7 +1442,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4, fresh5, fresh6, fresh7 (earlier held-out splits, now tuning data); fresh8 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh8 (earlier held-out splits, now tuning data); fresh9 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
