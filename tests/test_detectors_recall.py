@@ -660,3 +660,29 @@ def test_one_batch_jumps_of_a_heavy_tailed_loss_are_not_spikes(bench):
     assert h.loss[897] > 20 * np.median(h.loss[830:890]) and full[897] < 1.1 * np.median(full[830:890])
     spikes = [f for f in D.detect_spikes(_series(h)) if 890 <= f.start_step <= 930]
     assert not spikes, spikes
+
+
+def test_the_peak_lr_is_not_a_two_step_blip():
+    n = 800
+    lr = np.full(n, 1e-3)
+    lr[308:310] = 3e-2
+    h = History(np.arange(n), {names.LOSS: np.ones(n), names.lr("group0"): lr}, {})
+    assert _series(h).peak_lr() == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("run", ["glitch", "cyclic"])
+def test_a_run_that_learnt_nothing_is_never_converged(bench, run):
+    # stripes, ELU MLP at batch 20: the loss never leaves ~1.1 (chance for 3 classes). With a
+    # two-step LR glitch the glitch was taken as the peak LR (30x), and with a cyclic LR (which
+    # starts at its base, 1/10 of the peak) the end of a cycle looked "decayed": both read
+    # "plateaued ... after the LR decayed: the run converged".
+    if run == "glitch":
+        h = bench.train_history("stripes", optimizer="rmsprop_a9", lr=1e-3, steps=800, hidden=64, depth=2, batch=20,
+                                arch="elu", seed=90_004, glitch=(308, 2, 30.0))
+    else:
+        h = bench.train_history("stripes", optimizer="adamw_b99", lr=1e-3, steps=6000, hidden=64, depth=2, batch=20,
+                                arch="elu", seed=90_004, schedule="cyclic")
+    assert np.median(h.loss[-100:]) > 0.9 * np.median(h.loss[:20])
+    plateaus = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "plateau"]
+    assert plateaus and all(f.evidence["state"] != "converged" for f in plateaus), plateaus
+    assert any(f.evidence.get("nothing_learnt") and "nothing has been learnt" in f.message for f in plateaus)

@@ -157,7 +157,14 @@ class Series:
         return float(self.lr_values[max(i, 0)])
 
     def peak_lr(self) -> float | None:
-        return float(self.lr_values.max()) if self.lr_values.size else None
+        """The schedule's peak LR: the largest 5-point running median of the logged LR, so a
+        blip of one or two steps (a bug, a glitch) is not the peak every "decayed to x% of its
+        peak" is judged against; the plain maximum for fewer than 5 values."""
+        if "_peak_lr" not in self.__dict__:
+            v = self.lr_values
+            self.__dict__["_peak_lr"] = (None if v.size == 0 else float(v.max()) if v.size < 5
+                                         else float(signals.rolling_median(v, 5).max()))
+        return self.__dict__["_peak_lr"]
 
     def sampling_evidence(self) -> dict[str, Any]:
         """What every finding says about how densely the loss was logged."""
@@ -720,6 +727,10 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         low_ratio = _layers_out_of_band_between(s, start, end, "low")
         level = float(np.median(s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)])) if s.is_log else None
         first_level = s.start if s.is_log else None
+        # A loss that sits within 20% of where it started has learnt nothing: its flat stretch is
+        # never "converged", whatever the schedule did (a cyclic LR starts at its base, 1/10 of
+        # its peak, and a run that never left its first loss read as "converged after the decay").
+        nothing_learnt = bool(level is not None and first_level and level > first_level / 1.2)
         if level is not None and first_level and level <= converged_frac * first_level:
             state, sev = "converged", "info"
             where = (f"at {level:.3g}, {_frac_txt(level / first_level)} of where it started" if level > 0 else
@@ -734,7 +745,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                        f"terms: the run has essentially converged, and training could stop around step {start} unless a "
                        f"held-out metric still improves.")
                 ev["still_falling"] = {"level_start": head, "level_end": tail}
-        elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
+        elif lr_end is not None and peak and lr_end <= low_lr_frac * peak and not nothing_learnt:
             state, sev = "converged", "info"
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) after the LR "
                    f"decayed to {lr_end:.3g} ({_frac_txt(lr_end / peak)} of its peak): the run converged; training could stop "
@@ -750,6 +761,11 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) {lr_txt}. "
                    f"Decay the LR here: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience={max(1, length // 2)}, "
                    f"threshold={threshold}) would have cut it.")
+            if nothing_learnt:
+                ev["nothing_learnt"] = True
+                msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
+                       f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below the "
+                       f"healthy band. Try the LR 3-10x lower (a range test finds where it learns), and check the data and labels.")
         ev["state"] = state
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
