@@ -761,7 +761,9 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) {lr_txt}. "
                    f"Decay the LR here: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience={max(1, length // 2)}, "
                    f"threshold={threshold}) would have cut it.")
-            if nothing_learnt:
+            fl = s.loss[s.finite]
+            if nothing_learnt and float(np.median(fl[-max(5, fl.size // 10):])) > first_level / 1.2:
+                # (a stall that the run later leaves, a saddle early in training, keeps the usual advice)
                 ev["nothing_learnt"] = True
                 msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
                        f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below the "
