@@ -373,7 +373,9 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     over ``lr_jump`` (3x) its median over the 20 logged steps before (``_lr_raises``: a warm
     restart, a cyclic or hand-set schedule, a bug), the cause of a jump there is known: on
     per-step logs the point needs only ``z_after_raise`` (4) at the one-point scale, is kept even
-    as a single point (the update made the jump, not the batch), and the finding says so. It *recovered* if the loss is back within
+    as a single point (the update made the jump, not the batch), and the finding says so.
+
+    It *recovered* if the loss is back within
     ``median_prev + 3 sigma_prev`` within ``recover_within`` points; an event that never
     recovers before the end is left to the divergence detector. If the gradient norm jumped by
     the same rule up to ``grad_lead`` steps earlier, the finding says so (it often leads).

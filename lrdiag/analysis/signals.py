@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.special import ndtri
 
 #: Scale that turns a median absolute deviation into a standard deviation for Gaussian data.
 MAD_TO_SIGMA = 1.4826
@@ -162,8 +163,7 @@ def block_upper_sigma(x: np.ndarray, block: int, q: float = 0.95) -> np.ndarray:
         return np.zeros(nb)
     d = np.diff(x[: nb * block].reshape(nb, block), axis=1)
     hi, med = np.quantile(d, [q, 0.5], axis=1)
-    from scipy.stats import norm
-    return (hi - med) / (float(norm.ppf(q)) * math.sqrt(2.0))
+    return (hi - med) / (float(ndtri(q)) * math.sqrt(2.0))
 
 
 def trailing_robust_band(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
