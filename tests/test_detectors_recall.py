@@ -111,11 +111,15 @@ def test_log_loss_accepts_exact_zeros_with_a_floor():
 def test_adam_100x_jump_after_a_zero_loss_is_divergence(bench):
     # breast_cancer, Adam lr 0.1: the loss hits exactly 0.0 once (float32), then jumps from ~0.01
     # to ~0.2 for good. With one zero the run used to be analysed unlogged and only spikes showed.
+    # (Round 6: a one-point blow-up at step ~233 is followed by the lowest level of the run, 0.0017
+    # over steps 325-350, so it is no longer the onset; the loss leaves that level for good from
+    # ~350, 0.08 by step 400.)
     h = bench.train_history("breast_cancer", optimizer="adam", lr=0.1, steps=1500, seed=10_001)
     assert (h.loss == 0).any()
+    assert np.median(h.loss[325:350]) < 0.003 and np.median(h.loss[400:425]) > 0.05
     rep = lrdiag.analyze(h, recommend=False)
     div = [f for f in rep.findings if f.kind == "divergence"]
-    assert div and 150 <= div[0].start_step <= 300, rep.summary
+    assert div and 300 <= div[0].start_step <= 400, rep.summary
 
 
 # -- unstable_stall on a very noisy slow loss ------------------------------------------------------
@@ -483,7 +487,7 @@ def test_a_persistent_spike_in_a_noisy_loss_is_found_at_the_four_point_scale(ben
     assert [a for a, _, _ in bench.model_spikes(full, bench.constant_loss("s_curve"))][:1] == [499]
     spikes = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "spike"]
     assert [f.start_step for f in spikes if 495 <= f.start_step <= 520], spikes
-    one_scale = D.detect_spikes(_series(h), scales=(1,))
+    one_scale = D.detect_spikes(_series(h), scales=(1,), lr_jump=math.inf)  # (the LR-raise rule off)
     assert not [f for f in one_scale if 495 <= f.start_step <= 520]
 
 
@@ -541,7 +545,8 @@ def test_after_instability_a_flat_stretch_of_dead_units_is_still_not_a_plateau()
     stall = Finding("lr_too_high", 10, 1499, "critical", 0.9, 0.5, "stalled", {"state": "stalled_after_instability"})
     low = Finding("plateau", 300, 1499, "warning", 0.8, 0.5, "stalled low", {"state": "stalled_low_lr"})
     high = Finding("plateau", 300, 1499, "warning", 0.8, 0.5, "stalled high", {"state": "stalled_high_lr"})
-    assert dedupe([stall, low, high]) == [stall, high]
+    itself = Finding("plateau", 0, 1499, "warning", 0.8, 0.5, "stalled from the start", {"state": "stalled_high_lr"})
+    assert dedupe([stall, low, high, itself]) == [stall, high]
 
 
 def test_a_layer_that_settles_back_in_band_at_the_same_lr_is_not_lr_too_high(bench):

@@ -145,9 +145,9 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     (minus a short lead: the first jumps *are* the divergence; a plateau 90%+ after it) and later
     too-small updates (a dead network); a spike that overlaps an oscillation is part of it. A
     stall after instability (``detect_unstable_stall``) likewise explains too-small updates and
-    plateaus lying 90%+ after its onset, except a plateau "stalled at a high LR": that one says
-    where the loss sat still at the LR that is too high, and ReduceLROnPlateau would have cut it
-    there. The stall is itself dropped when a divergence was found. A loss that rose and stayed
+    plateaus lying 90%+ after its onset, except a plateau "stalled at a high LR" that begins after
+    the onset: that one says where the loss sat still at the LR that is too high, and
+    ReduceLROnPlateau would have cut it there (one from step 0 is the stall itself). The stall is itself dropped when a divergence was found. A loss that rose and stayed
     worse (``detect_loss_rise``) explains later plateaus, and is dropped when a divergence or a
     stall after instability already says the LR is too high.
     """
@@ -166,7 +166,7 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
             continue  # a blow-up or a stall after instability already names the too-high LR
         if f.kind == "plateau" and rose_onset is not None and f.start_step >= rose_onset and not (div or stall):
             continue  # a flat stretch after the loss got worse is not "decay the LR": it is too high
-        if (f.kind == "lr_too_low" or f.kind == "plateau" and (f.evidence or {}).get("state") != "stalled_high_lr") \
+        if (f.kind == "lr_too_low" or f.kind == "plateau" and not _later_stall_at_high_lr(f, stall_onset)) \
                 and stall_onset is not None and _mostly_after(f, stall_onset):
             continue  # stalled after instability: tiny ratios are dead units, not a low LR nor convergence
         if f.kind == "lr_too_low" and onset is not None and f.start_step >= onset:
@@ -180,6 +180,13 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
             continue
         out.append(f)
     return out
+
+
+def _later_stall_at_high_lr(f: Finding, onset: int | None) -> bool:
+    """A plateau "stalled at a high LR" that begins after the instability's onset: a separate
+    stretch where the loss sat still at the LR that is too high. One that begins at or before the
+    onset is the stall itself (a dead network flat from step 0), which the stall already reports."""
+    return onset is not None and (f.evidence or {}).get("state") == "stalled_high_lr" and f.start_step > onset
 
 
 def _mostly_after(f: Finding, onset: int, share: float = 0.9) -> bool:
