@@ -877,7 +877,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("angles", 70_004, 48, 2, "adam_l2", "nadam_dwd", 1e-3, 2e-3, 48, "tanh", "restarts"),
                RealSet("gauss_xor", 70_005, 128, 3, "nadam_dwd", "sgd_damp", 2e-3, 0.05, 512, "dropout", "exp")],
     # round 7's blind split, written before any run on it: data made here (4 concentric rings, a
-    # 12%-positive logistic teacher, a periodic regression, a regression with Student-t noise),
+    # 25%-positive logistic teacher, a periodic regression, a regression with Student-t noise),
     # SiLU and BatchNorm+ReLU MLPs, optimizers (RAdam with decoupled weight decay, Adagrad with an
     # initial accumulator and LR decay, Adamax with weight decay), batch sizes (12, 96) and
     # polynomial / halving long runs used nowhere before. Tuned LRs, fixed before any run:

@@ -763,9 +763,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) {lr_txt}. "
                    f"Decay the LR here: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience={max(1, length // 2)}, "
                    f"threshold={threshold}) would have cut it.")
-            fl = s.loss[s.finite]
-            if nothing_learnt and float(np.median(fl[-max(5, fl.size // 10):])) > first_level / 1.2:
-                # (a stall that the run later leaves, a saddle early in training, keeps the usual advice)
+            # (a stall that the run later leaves, a saddle early in training, keeps the usual advice)
+            if nothing_learnt and _end_level(s) > first_level / 1.2:
                 ev["nothing_learnt"] = True
                 msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
                        f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below the "
@@ -774,6 +773,12 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _end_level(s: Series) -> float:
+    """Median loss of the last tenth of the finite points (at least 5)."""
+    fl = s.loss[s.finite]
+    return float(np.median(fl[-max(5, fl.size // 10):]))
 
 
 def _lr_decayed(s: Series, start: int, end: int, peak: float | None, frac: float) -> bool:

@@ -147,9 +147,10 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     stall after instability (``detect_unstable_stall``) likewise explains too-small updates and
     plateaus lying 90%+ after its onset, except a plateau "stalled at a high LR" that begins after
     the onset: that one says where the loss sat still at the LR that is too high, and
-    ReduceLROnPlateau would have cut it there (one from step 0 is the stall itself). The stall is itself dropped when a divergence was found. A loss that rose and stayed
-    worse (``detect_loss_rise``) explains later plateaus, and is dropped when a divergence or a
-    stall after instability already says the LR is too high.
+    ReduceLROnPlateau would have cut it there (one from step 0 is the stall itself). The stall is
+    itself dropped when a divergence was found. A loss that rose and stayed worse
+    (``detect_loss_rise``) explains later plateaus, and is dropped when a divergence or a stall
+    after instability already says the LR is too high.
     """
     div = [f for f in findings if f.kind == "divergence"]
     onset = min((d.start_step for d in div), default=None)
