@@ -133,7 +133,14 @@ Splits
   LayerNorm+ReLU MLPs, Adam with betas (0.8, 0.95), Adadelta with rho 0.95, NAdam with
   momentum_decay 1e-2, batch sizes 40 and 200, and cosine-to-a-floor and linear-decay long runs.
   Written and committed before any run on it and before any round-9 change; run once, after every
-  round-9 change: the round-9 blind number.
+  round-9 change (the round-9 blind number). Its misses were studied in round 10: tuning data since;
+* ``fresh10``: synthetic seeds 110_000+, real runs on data generated here and used nowhere else
+  (a 3-D checkerboard parity, 5 classes by quantile of a quadratic form, a triple-product
+  regression, a low signal-to-noise absolute-value regression), GELU and SELU MLPs, AdamW with
+  AMSGrad, SGD with momentum 0.8 and weight decay 1e-3, centred RMSprop without momentum, batch
+  sizes 28 and 320, and warm-up + cosine and ReduceLROnPlateau long runs. Written and committed
+  before any run on it and before any round-10 change; run once, after every round-10 change: the
+  round-10 blind number.
 """
 
 from __future__ import annotations
@@ -390,6 +397,31 @@ def _dataset(name: str):
         y = np.sin(X[:, 0]) + np.sin(3 * X[:, 1]) / 2 + np.sin(7 * X[:, 2]) / 4 + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "checker3":  # generated (fresh10): parity of 3 of 8 features' 0.5-wide cells, 4% flipped
+        r = np.random.default_rng(29)
+        X = r.uniform(-1, 1, (1200, 8))
+        y = (np.floor(2 * X[:, :3]).astype(np.int64).sum(axis=1) % 2).astype(np.int64)
+        flip = r.random(y.size) < 0.04
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "quad_quantiles":  # generated (fresh10): 5 classes by quantile of |x|^2 / 3 + x0 x1 in 9 dimensions
+        r = np.random.default_rng(29)
+        X = r.standard_normal((1200, 9))
+        q = np.sum(X[:, :4] ** 2, axis=1) / 3 + X[:, 0] * X[:, 1] + 0.2 * r.standard_normal(1200)
+        y = np.searchsorted(np.quantile(q, [0.2, 0.4, 0.6, 0.8]), q).astype(np.int64)
+        task = "cls"
+    elif name == "triple_product":  # generated regression (fresh10): x0 x1 x2 + x3 / 2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(29)
+        X = r.uniform(-1.5, 1.5, (1000, 7))
+        y = X[:, 0] * X[:, 1] * X[:, 2] + 0.5 * X[:, 3] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "abs_noisy":  # generated regression (fresh10): |x0| + |x1| - |x2 + x3| of 10 features, noise sd 0.6
+        r = np.random.default_rng(29)
+        X = r.standard_normal((1000, 10))
+        y = np.abs(X[:, 0]) + np.abs(X[:, 1]) - np.abs(X[:, 2] + X[:, 3]) + 0.6 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -430,6 +462,10 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_b8": ("Adam", {"betas": (0.8, 0.95)}),
     "adadelta95": ("Adadelta", {"rho": 0.95}),
     "nadam_md": ("NAdam", {"momentum_decay": 1e-2}),
+    # fresh10: AdamW with AMSGrad, SGD with momentum 0.8 and weight decay 1e-3, centred RMSprop
+    "adamw_ams": ("AdamW", {"amsgrad": True, "weight_decay": 0.01}),
+    "sgd_m8_wd": ("SGD", {"momentum": 0.8, "weight_decay": 1e-3}),
+    "rmsprop_c": ("RMSprop", {"centered": True}),
 }
 
 
@@ -497,7 +533,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     is PyTorch's triangular CyclicLR between ``lr / 10`` and ``lr`` with a period of a sixth of
     ``steps`` (fresh8). ``arch="mish"`` and ``"ln_relu"`` (a LayerNorm before each ReLU) (fresh9);
     ``schedule="cosine_floor"`` anneals to ``lr / 20``, ``"linear_decay"`` decays linearly to
-    ``lr / 20`` (fresh9).
+    ``lr / 20`` (fresh9). ``arch="gelu"`` and ``"selu"`` (fresh10); ``schedule="warmup_cosine"``
+    warms up linearly over 5% of ``steps`` then anneals to 0, ``"rlrop"`` is PyTorch's
+    ReduceLROnPlateau (factor 0.3, patience 250 steps) stepped on the minibatch loss (fresh10).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -518,7 +556,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "tanh": lambda: [nn.Tanh()], "dropout": lambda: [nn.ReLU(), nn.Dropout(0.1)],
                "silu": lambda: [nn.SiLU()], "bn_relu": lambda: [nn.BatchNorm1d(hidden), nn.ReLU()],
                "elu": lambda: [nn.ELU()], "leaky": lambda: [nn.LeakyReLU(0.1)],
-               "mish": lambda: [nn.Mish()], "ln_relu": lambda: [nn.LayerNorm(hidden), nn.ReLU()]}[arch]
+               "mish": lambda: [nn.Mish()], "ln_relu": lambda: [nn.LayerNorm(hidden), nn.ReLU()],
+               "gelu": lambda: [nn.GELU()], "selu": lambda: [nn.SELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -557,6 +596,12 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     elif schedule == "cyclic":  # fresh8: triangular between lr / 10 and lr, six cycles
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 12),
                                                   cycle_momentum=False)
+    elif schedule == "warmup_cosine":  # fresh10: 5% linear warm-up, then cosine to 0
+        warm = max(1, int(0.05 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / warm if t < warm else 0.5 * (1 + math.cos(math.pi * (t - warm) / max(1, steps - warm))))
+    elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
         sched = None
     loss_fn = nn.CrossEntropyLoss() if task == "cls" else nn.MSELoss()
@@ -593,7 +638,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         if glitching:
             for g_, lr0 in zip(opt.param_groups, base_lrs):
                 g_["lr"] = lr0
-        if sched:
+        if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            sched.step(float(loss.detach()) if torch.isfinite(loss) else float("inf"))
+        elif sched:
             sched.step()
         rec_loss[t] = float(loss.detach())
         rec_gn[t] = float(gn)
@@ -800,8 +847,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -913,6 +960,19 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                RealSet("sum_sines", 100_003, 48, 3, "adam_b8", "nadam_md", 1e-3, 2e-3, 200, "mish", "linear_decay"),
                RealSet("shells", 100_004, 96, 3, "nadam_md", "adadelta95", 2e-3, 1.0, 200, "ln_relu", "linear_decay"),
                RealSet("far_blobs", 100_005, 64, 2, "adadelta95", "adam_b8", 1.0, 1e-3, 40, "mish", "cosine_floor")],
+    # round 10's blind split, written before any run on it and before any round-10 change: data made
+    # here (a 3-D checkerboard parity, quantile classes of a quadratic form, a triple product, a
+    # low signal-to-noise absolute-value regression), GELU and SELU MLPs, optimizers (AdamW with
+    # AMSGrad, SGD with momentum 0.8 and weight decay 1e-3, centred RMSprop), batch sizes (28, 320)
+    # and warm-up + cosine / ReduceLROnPlateau long runs used nowhere before. Tuned LRs, fixed
+    # before any run: 1e-3 for AdamW and centred RMSprop, 0.1 / 0.02 (regression) for SGD at
+    # momentum 0.8 (the same effective step lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh10": [RealSet("checker3", 110_000, 64, 2, "adamw_ams", "sgd_m8_wd", 1e-3, 0.1, 28, "gelu", "warmup_cosine"),
+                RealSet("quad_quantiles", 110_001, 96, 3, "sgd_m8_wd", "rmsprop_c", 0.1, 1e-3, 320, "selu", "rlrop"),
+                RealSet("triple_product", 110_002, 128, 2, "rmsprop_c", "adamw_ams", 1e-3, 1e-3, 28, "selu", "warmup_cosine"),
+                RealSet("abs_noisy", 110_003, 48, 3, "sgd_m8_wd", "rmsprop_c", 0.02, 1e-3, 320, "gelu", "rlrop"),
+                RealSet("checker3", 110_004, 96, 3, "rmsprop_c", "adamw_ams", 1e-3, 1e-3, 320, "selu", "rlrop"),
+                RealSet("quad_quantiles", 110_005, 64, 2, "adamw_ams", "sgd_m8_wd", 1e-3, 0.1, 28, "gelu", "warmup_cosine")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1353,7 +1413,8 @@ real_cases_cache: dict[str, list[Case]] = {}
 
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
-         "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000}
+         "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
+         "fresh10": 110_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1365,7 +1426,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh6": "split fresh6 (run blind once in round 6; its misses were studied in round 7: now tuning data too)",
               "fresh7": "split fresh7 (run blind once in round 7; its misses were studied in round 8: now tuning data too)",
               "fresh8": "split fresh8 (run blind once in round 8; its misses were studied in round 9: now tuning data too)",
-              "fresh9": "BLIND split fresh9 (written before any run on it, run once after all round-9 changes)"}
+              "fresh9": "split fresh9 (run blind once in round 9; its misses were studied in round 10: now tuning data too)",
+              "fresh10": "BLIND split fresh10 (written before any run on it, run once after all round-10 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1442,7 +1504,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh8 (earlier held-out splits, now tuning data); fresh9 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh9 (earlier held-out splits, now tuning data); fresh10 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
