@@ -543,6 +543,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     import torch
     from torch import nn
 
+    from lrdiag.monitor import _hparams as monitor_hparams
+
     torch.manual_seed(seed)
     torch.set_num_threads(1)  # a tiny model: threads only add contention
     X, y, task = _dataset(dataset)
@@ -570,6 +572,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         opt = getattr(torch.optim, ADAPTIVE[optimizer][0])(model.parameters(), lr=lr, **ADAPTIVE[optimizer][1])
     else:
         raise ValueError(optimizer)
+    # the first group's hyper-parameters as the Monitor records them (momentum, dampening, betas, ...)
+    group_hp = monitor_hparams(opt.param_groups[0])
     if schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     elif schedule == "warmup_linear":
@@ -658,9 +662,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                 prev[i] = cur
     series = {names.LOSS: rec_loss, names.lr("group0"): rec_lr, names.GRAD_NORM: rec_gn}
     series.update({names.update_ratio(n): v for n, v in rec_ratio.items()})
-    sgd = optimizer in ("sgd", "sgd_plain", "nesterov")
     meta = {"run": run or f"{dataset}-{optimizer}-lr{lr:g}", "optimizer": type(opt).__name__,
-            "hparams": {"lr": lr, "batch_size": batch, "momentum": momentum if sgd else None, "hidden": hidden, "depth": depth},
+            "hparams": {**group_hp, "batch_size": batch, "hidden": hidden, "depth": depth},
             "layers": [n for n, _ in layers], "groups": ["group0"]}
     return History(np.arange(steps), series, meta)
 
@@ -1129,7 +1132,10 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
       ended worse than the tuned LR*: the last tenth's level is over ``WORSE_THAN_TUNED`` (1.25) x
       ``tuned_final``, although it trained 3.75x longer. "LR too high" is what these say.
     * ``lr_too_low`` (whole run), for an LR below the tuned one that is not unstable, if it ended
-      worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``).
+      worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``), or
+      (round 10) if it learnt nothing (the last tenth at least ``NOTHING_LEARNT`` of ``r0``, U3's
+      test): until round 9 such a run was labelled only by its flat stretches when the tuned LR
+      had learnt little in 400 steps too, and an ``lr_too_low`` finding on it counted as false.
     * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss,
       read every ``plateau_cadence`` steps; the minibatch loss if not given): at least 15% of the
       run with under 1% relative progress, at a noise floor or near zero alike.
@@ -1166,6 +1172,9 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
     if lr_side == "low" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
         return ([("lr_too_low", 0, n - 1)] + spike_labels,
                 f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps{spike_why}")
+    if lr_side == "low" and final >= NOTHING_LEARNT * r0:
+        return ([("lr_too_low", 0, n - 1)] + spike_labels,
+                f"learnt nothing: ended at {final / r0:.0%} of the constant predictor's loss{spike_why}")
     flats = flat_stretches(loss if full_loss is None else on_cadence(np.asarray(full_loss, dtype=np.float64)), r0)
     if flats:
         return ([("plateau", a, b) for a, b, _ in flats] + spike_labels,

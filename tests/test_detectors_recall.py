@@ -355,6 +355,22 @@ def test_plateau_label_rule_flat_floor_yes_steady_fall_no(bench):
     assert bench.flat_stretches(tiny * every, r0=1.0) == [(0, 1499, "near zero")]
 
 
+def test_low_lr_label_a_run_that_learnt_nothing_is_too_low_even_when_the_tuned_lr_was_slow(bench):
+    # round 10: at 1/100 of the tuned LR, a loss that never left the constant predictor's level is
+    # "lr_too_low" although the tuned LR's own 400-step loss was no better (it learnt little too);
+    # the same flat loss at the tuned LR or above is U3 ("unstable"), and a low-LR run that learnt
+    # as much as the tuned one gets no label
+    rng = np.random.default_rng(0)
+    r0 = 0.69
+    flat = History(np.arange(1500), {names.LOSS: r0 * np.exp(0.02 * rng.standard_normal(1500))}, {})
+    labels, why = bench.objective_labels(flat, lr_side="low", tuned_final=r0, r0=r0)
+    assert labels == [("lr_too_low", 0, 1499)] and "learnt nothing" in why
+    assert bench.objective_labels(flat, lr_side="tuned", tuned_final=None, r0=r0)[0] == [("unstable", 0, 1499)]
+    t = np.arange(1500)
+    learnt = History(t, {names.LOSS: r0 * (0.2 + 0.8 * np.exp(-t / 300)) * np.exp(0.02 * rng.standard_normal(1500))}, {})
+    assert bench.objective_labels(learnt, lr_side="low", tuned_final=0.2 * r0, r0=r0)[0] == []
+
+
 def test_stalled_at_a_high_lr_is_a_correct_answer_to_lr_too_high(bench):
     stalled = Finding("plateau", 225, 1499, "warning", 0.8, 0.5, "stalled", {"state": "stalled_high_lr"})
     converged = Finding("plateau", 225, 1499, "info", 0.8, 0.5, "converged", {"state": "converged"})
