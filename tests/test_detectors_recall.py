@@ -327,6 +327,23 @@ def test_plateau_on_a_short_hugging_face_log(bench):
     assert found[0].evidence["per_step"] is False
 
 
+def test_spike_on_a_short_hugging_face_log_is_judged_against_the_level_of_the_moment(bench):
+    # hastie, Adagrad at its tuned LR with the LR x30 for 2 steps at 294 (800 steps), read as a
+    # Hugging Face log (80 means of 10 steps): the mean loss jumps 0.11 -> 2.5. The band was the
+    # previous quarter's median and MAD, which the descent across those 200 steps put at 0.27 and
+    # 0.5 in log units: z 4, no spike. Against the last points' level and the spread of
+    # point-to-point differences it is z 40.
+    h = bench.hf_view(bench.train_history("hastie", optimizer="adagrad", lr=1e-2, steps=800, hidden=96, depth=3,
+                                          seed=30_004, glitch=(294, 2, 30.0)))
+    assert len(h) == 80 and h.loss[30] > 10 * h.loss[28]
+    found = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "spike"]
+    assert [f.start_step for f in found if 290 <= f.start_step <= 320] == [299], found
+    # the same short log without the glitch: no spike
+    calm = bench.hf_view(bench.train_history("hastie", optimizer="adagrad", lr=1e-2, steps=800, hidden=96, depth=3,
+                                             seed=30_004))
+    assert not [f for f in lrdiag.analyze(calm, recommend=False).findings if f.kind == "spike"]
+
+
 def test_converged_after_a_fast_initial_drop_on_a_real_training(bench):
     # friedman1, SGD+Nesterov at 10x its LR, 128 units: the loss falls from 0.94 to ~0.3 within
     # 20 steps, so the old starting level (median of the first 20 values, 0.38) put "1% of the
