@@ -518,30 +518,25 @@ def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = Fal
     which has no predecessor, is compared with its own median and MAD (robust to a few spiking
     points), so an explosion in the first steps is still seen.
 
-    ``trend_blind`` (short logs, whose blocks are quarters of the run): the bulk sigma is the MAD
-    of the block's point-to-point differences over sqrt(2) instead of the MAD around its median.
-    The descent across a quarter of a run is not noise: on a Hugging Face view (10-step means) of
-    an 800-step run, a block of 200 steps falling from 0.3 to 0.14 had a MAD-sigma of 0.5 in log
-    units, which put a 17x jump (Adagrad after an LR glitch) at z 4."""
+    ``trend_blind`` (short logs, whose blocks are quarters of the run): the bulk sigma is that of
+    the block's point-to-point differences (``signals.block_diff_sigma``), not the MAD around its
+    median, and after the first block the level is the median of the last ``max(5, block / 4)``
+    points, not the previous block's. The descent across a quarter of a run is not noise: on a
+    Hugging Face view (10-step means) of an 800-step run, a block of 200 steps falling from 0.3 to
+    0.14 had a MAD-sigma of 0.5 in log units and a median far above the loss of the moment, which
+    put a 17x jump (Adagrad after an LR glitch) at z 4."""
     med, sig = signals.trailing_robust_band(y, block)
     m0, s0 = signals.block_robust_stats(y[:block], block)
     med[:block], sig[:block] = m0[0], s0[0]
-    if trend_blind:
-        nb = y.size // block
-        if nb:
-            d = np.diff(y[: nb * block].reshape(nb, block), axis=1)
-            dsig = signals.MAD_TO_SIGMA * np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1) / math.sqrt(2.0)
-            k = np.clip(np.arange(y.size) // block - 1, 0, nb - 1)
-            k[:block] = 0
-            sig = dsig[k]
-        # ... and the level is that of the last few points, not the previous quarter's median,
-        # which a descent leaves far above the loss of the moment.
-        w = max(5, block // 4)  # <= block (>= 8)
-        prev = np.median(np.lib.stride_tricks.sliding_window_view(y, w)[:-1], axis=1)  # prev[j]: y[j : j + w]
+    # per point, the complete block its band comes from: the previous one (the first: itself)
+    k = np.clip(np.arange(y.size) // block - 1, 0, None)
+    if trend_blind and y.size >= block:
+        sig = signals.block_diff_sigma(y, block)[k]
+        w = max(5, block // 4)  # <= block (block >= 8)
+        prev = np.median(np.lib.stride_tricks.sliding_window_view(y, w)[:-1], axis=1)  # prev[j]: median of y[j : j + w]
         med[block:] = prev[block - w :]
     up = signals.block_upper_sigma(y, block)
     if up.size:
-        k = np.clip(np.arange(y.size) // block - 1, 0, up.size - 1)
         sig = np.fmax(sig, up[k])
     return med, np.maximum(sig, floor)
 

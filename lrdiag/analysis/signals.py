@@ -166,6 +166,18 @@ def block_upper_sigma(x: np.ndarray, block: int, q: float = 0.95) -> np.ndarray:
     return (hi - med) / (float(ndtri(q)) * math.sqrt(2.0))
 
 
+def block_diff_sigma(x: np.ndarray, block: int) -> np.ndarray:
+    """Per consecutive block, the noise sigma of its point-to-point differences:
+    ``1.4826 * MAD(diff(x)) / sqrt(2)``. Blind to a trend across the block (a steady descent
+    shifts every difference alike), unlike the MAD around the block's median; for white noise
+    both equal its sigma."""
+    nb = x.size // block
+    if nb == 0 or block < 3:
+        return np.zeros(nb)
+    d = np.diff(x[: nb * block].reshape(nb, block), axis=1)
+    return MAD_TO_SIGMA * np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1) / math.sqrt(2.0)
+
+
 def trailing_robust_band(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     """For each point, the median and MAD-sigma of the *preceding* complete block.
 
