@@ -687,6 +687,17 @@ def test_upper_tail_sigma_matches_the_mad_for_gaussian_noise_and_sees_heavy_tail
         assert lo < up / mad < hi, (up, mad)
 
 
+def test_difference_sigma_matches_the_mad_for_noise_and_ignores_a_trend():
+    rng = np.random.default_rng(4)
+    noise = 0.1 * rng.standard_normal(20 * 50)
+    descent = noise - np.linspace(0.0, 3.0, noise.size)  # 0.15 per block of 50 points
+    for x in (noise, descent):
+        assert 0.085 < np.median(signals.block_diff_sigma(x, 50)) < 0.115
+    # the MAD around a block's median counts the trend as noise: over 200 points (a fall of 0.6)
+    # it is twice the noise
+    assert np.median(signals.block_robust_stats(descent, 200)[1]) > 1.8 * np.median(signals.block_diff_sigma(descent, 200))
+
+
 def test_one_batch_jumps_of_a_heavy_tailed_loss_are_not_spikes(bench):
     # swiss roll, NAdam at 10x (0.02), batch 16: the loss sits at ~0.01 with single batches of
     # 0.1-0.3 (a hard example or two); at steps 897 and 924 one batch was 31x and 22x the recent
