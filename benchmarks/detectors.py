@@ -139,8 +139,15 @@ Splits
   regression, a low signal-to-noise absolute-value regression), GELU and SELU MLPs, AdamW with
   AMSGrad, SGD with momentum 0.8 and weight decay 1e-3, centred RMSprop without momentum, batch
   sizes 28 and 320, and warm-up + cosine and ReduceLROnPlateau long runs. Written and committed
-  before any run on it and before any round-10 change; run once, after every round-10 change: the
-  round-10 blind number.
+  before any run on it and before any round-10 change; run once, after every round-10 change (the
+  round-10 blind number). Its misses were studied in round 11: tuning data since;
+* ``fresh11``: synthetic seeds 120_000+, real runs on data generated here and used nowhere else
+  (three nested rings, a linearly separable task with a margin, a rational-function regression, a
+  piecewise-linear regression), Softplus and Hardswish MLPs, SGD with momentum 0.9, dampening 0.3
+  and weight decay 5e-4, NAdam with betas (0.95, 0.999), Adagrad with weight decay 1e-4, batch
+  sizes 36 and 144, and warm-up + step-decay and lengthening warm-restart long runs. Written and
+  committed before any run on it and before any round-11 change; run once, after every round-11
+  change: the round-11 blind number.
 """
 
 from __future__ import annotations
@@ -422,6 +429,33 @@ def _dataset(name: str):
         y = np.abs(X[:, 0]) + np.abs(X[:, 1]) - np.abs(X[:, 2] + X[:, 3]) + 0.6 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "nested3":  # generated (fresh11): 3 classes by radius (< 0.9, < 1.6, beyond) in 2 of 5 features
+        r = np.random.default_rng(31)
+        X = r.standard_normal((1200, 5))
+        rad = np.linalg.norm(X[:, :2], axis=1) + 0.1 * r.standard_normal(1200)
+        y = np.searchsorted([0.9, 1.6], rad).astype(np.int64)
+        task = "cls"
+    elif name == "margin":  # generated (fresh11): linearly separable in 20 dimensions with a margin (learnt to ~0)
+        r = np.random.default_rng(31)
+        w = r.standard_normal(20)
+        X = r.standard_normal((1200, 20))
+        m = X @ w / np.linalg.norm(w)
+        X = X + np.outer(np.sign(m) * 0.5, w / np.linalg.norm(w))
+        y = (m > 0).astype(np.int64)
+        task = "cls"
+    elif name == "rational":  # generated regression (fresh11): x0 / (1 + x1^2) + 0.3 x2 of 6 features, noise sd 0.05
+        r = np.random.default_rng(31)
+        X = r.uniform(-2, 2, (1000, 6))
+        y = X[:, 0] / (1 + X[:, 1] ** 2) + 0.3 * X[:, 2] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "piecewise":  # generated regression (fresh11): relu(x0) - 2 relu(x1 - 0.5) + x2 [x3 > 0] / 2, noise sd 0.1
+        r = np.random.default_rng(31)
+        X = r.standard_normal((1000, 8))
+        y = (np.maximum(0, X[:, 0]) - 2 * np.maximum(0, X[:, 1] - 0.5) + 0.5 * X[:, 2] * (X[:, 3] > 0)
+             + 0.1 * r.standard_normal(1000))
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -466,6 +500,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_ams": ("AdamW", {"amsgrad": True, "weight_decay": 0.01}),
     "sgd_m8_wd": ("SGD", {"momentum": 0.8, "weight_decay": 1e-3}),
     "rmsprop_c": ("RMSprop", {"centered": True}),
+    # fresh11: SGD with momentum 0.9, dampening 0.3 and weight decay 5e-4, NAdam with betas (0.95,
+    # 0.999), Adagrad with weight decay 1e-4
+    "sgd_damp3": ("SGD", {"momentum": 0.9, "dampening": 0.3, "weight_decay": 5e-4}),
+    "nadam_b95": ("NAdam", {"betas": (0.95, 0.999)}),
+    "adagrad_wd": ("Adagrad", {"weight_decay": 1e-4}),
 }
 
 
@@ -536,6 +575,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``lr / 20`` (fresh9). ``arch="gelu"`` and ``"selu"`` (fresh10); ``schedule="warmup_cosine"``
     warms up linearly over 5% of ``steps`` then anneals to 0, ``"rlrop"`` is PyTorch's
     ReduceLROnPlateau (factor 0.3, patience 250 steps) stepped on the minibatch loss (fresh10).
+    ``arch="softplus"`` and ``"hardswish"`` (fresh11); ``schedule="warmup_step"`` warms up linearly
+    over 10% of ``steps`` and multiplies the LR by 0.1 at 70%, ``"restarts_mult"`` is PyTorch's
+    CosineAnnealingWarmRestarts with a first period of a seventh of ``steps``, doubling (fresh11).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -559,7 +601,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "silu": lambda: [nn.SiLU()], "bn_relu": lambda: [nn.BatchNorm1d(hidden), nn.ReLU()],
                "elu": lambda: [nn.ELU()], "leaky": lambda: [nn.LeakyReLU(0.1)],
                "mish": lambda: [nn.Mish()], "ln_relu": lambda: [nn.LayerNorm(hidden), nn.ReLU()],
-               "gelu": lambda: [nn.GELU()], "selu": lambda: [nn.SELU()]}[arch]
+               "gelu": lambda: [nn.GELU()], "selu": lambda: [nn.SELU()],
+               "softplus": lambda: [nn.Softplus()], "hardswish": lambda: [nn.Hardswish()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -604,6 +647,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         warm = max(1, int(0.05 * steps))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda t: (t + 1) / warm if t < warm else 0.5 * (1 + math.cos(math.pi * (t - warm) / max(1, steps - warm))))
+    elif schedule == "warmup_step":  # fresh11: 10% linear warm-up, x0.1 from 70% of the run
+        warm = max(1, int(0.1 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else (1.0 if t < 0.7 * steps else 0.1))
+    elif schedule == "restarts_mult":  # fresh11: warm restarts after 1/7, 3/7 and 7/7 of the run
+        sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 7), T_mult=2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
@@ -850,8 +898,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -976,6 +1024,19 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("abs_noisy", 110_003, 48, 3, "sgd_m8_wd", "rmsprop_c", 0.02, 1e-3, 320, "gelu", "rlrop"),
                 RealSet("checker3", 110_004, 96, 3, "rmsprop_c", "adamw_ams", 1e-3, 1e-3, 320, "selu", "rlrop"),
                 RealSet("quad_quantiles", 110_005, 64, 2, "adamw_ams", "sgd_m8_wd", 1e-3, 0.1, 28, "gelu", "warmup_cosine")],
+    # round 11's blind split, written before any run on it and before any round-11 change: data made
+    # here (three nested rings, a linearly separable task with a margin, a rational function, a
+    # piecewise-linear function), Softplus and Hardswish MLPs, optimizers (SGD with momentum 0.9,
+    # dampening 0.3 and weight decay 5e-4; NAdam with betas (0.95, 0.999); Adagrad with weight
+    # decay 1e-4), batch sizes (36, 144) and warm-up + step-decay / lengthening warm-restart long
+    # runs used nowhere before. Tuned LRs, fixed before any run: PyTorch's defaults for NAdam (2e-3)
+    # and Adagrad (1e-2), 0.05 / 0.01 (regression) for SGD with momentum 0.9.
+    "fresh11": [RealSet("nested3", 120_000, 64, 2, "sgd_damp3", "nadam_b95", 0.05, 2e-3, 36, "softplus", "warmup_step"),
+                RealSet("margin", 120_001, 96, 3, "nadam_b95", "adagrad_wd", 2e-3, 1e-2, 144, "hardswish", "restarts_mult"),
+                RealSet("rational", 120_002, 128, 2, "adagrad_wd", "sgd_damp3", 1e-2, 0.01, 36, "hardswish", "warmup_step"),
+                RealSet("piecewise", 120_003, 48, 3, "sgd_damp3", "adagrad_wd", 0.01, 1e-2, 144, "softplus", "restarts_mult"),
+                RealSet("nested3", 120_004, 96, 3, "adagrad_wd", "nadam_b95", 1e-2, 2e-3, 144, "hardswish", "restarts_mult"),
+                RealSet("margin", 120_005, 64, 2, "nadam_b95", "sgd_damp3", 2e-3, 0.05, 36, "softplus", "warmup_step")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1423,7 +1484,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
-         "fresh10": 110_000}
+         "fresh10": 110_000, "fresh11": 120_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1436,7 +1497,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh7": "split fresh7 (run blind once in round 7; its misses were studied in round 8: now tuning data too)",
               "fresh8": "split fresh8 (run blind once in round 8; its misses were studied in round 9: now tuning data too)",
               "fresh9": "split fresh9 (run blind once in round 9; its misses were studied in round 10: now tuning data too)",
-              "fresh10": "BLIND split fresh10 (written before any run on it, run once after all round-10 changes)"}
+              "fresh10": "split fresh10 (run blind once in round 10; its misses were studied in round 11: now tuning data too)",
+              "fresh11": "BLIND split fresh11 (written before any run on it, run once after all round-11 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1513,7 +1575,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh9 (earlier held-out splits, now tuning data); fresh10 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh10 (earlier held-out splits, now tuning data); fresh11 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
