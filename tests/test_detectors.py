@@ -245,6 +245,11 @@ def test_band_for_families():
     assert adam.center == pytest.approx(0.2 * 1e-3 / 0.05) and adam.family == "adam"
     assert other.family == "unknown" and "guess" in other.basis
     assert bands.band_for("Adam", {"weight_rms": 0.01}).center == pytest.approx(0.02)
+    # SGD's dampening d makes every step (1 - d) times smaller: so is the band; not Adam's
+    damped = bands.band_for("SGD", {"momentum": 0.9, "dampening": 0.5})
+    assert (damped.low, damped.high) == pytest.approx((sgd.low / 2, sgd.high / 2)) and "dampening 0.5" in damped.basis
+    assert bands.band_for("SGD", {"dampening": 0}) == sgd
+    assert bands.band_for("Adam", {"dampening": 0.5}) == adam
 
 
 def test_zero_ratios_are_not_a_low_lr():

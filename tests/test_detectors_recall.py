@@ -388,6 +388,19 @@ def test_low_lr_label_a_run_that_learnt_nothing_is_too_low_even_when_the_tuned_l
     assert bench.objective_labels(learnt, lr_side="low", tuned_final=0.2 * r0, r0=r0)[0] == []
 
 
+def test_dampened_sgd_at_its_usual_lr_is_not_too_low(bench):
+    # Gaussian XOR, Dropout MLP, SGD with momentum 0.9 and dampening 0.5 at the usual 0.05, batch
+    # 512: it trains fine, with steps half the usual size; against the undampened band one layer
+    # read as "LR too low" for its first 20 steps. The Monitor records dampening, and so does the
+    # benchmark's meta now.
+    h = bench.train_history("gauss_xor", optimizer="sgd_damp", lr=0.05, steps=400, hidden=128, depth=3, batch=512,
+                            arch="dropout", seed=70_005)
+    assert h.meta["hparams"]["dampening"] == 0.5
+    assert "lr_too_low" not in [f.kind for f in lrdiag.analyze(h, recommend=False).findings]
+    h.meta["hparams"]["dampening"] = 0  # the same ratios judged as if undampened
+    assert "lr_too_low" in [f.kind for f in lrdiag.analyze(h, recommend=False).findings]
+
+
 def test_stalled_at_a_high_lr_is_a_correct_answer_to_lr_too_high(bench):
     stalled = Finding("plateau", 225, 1499, "warning", 0.8, 0.5, "stalled", {"state": "stalled_high_lr"})
     converged = Finding("plateau", 225, 1499, "info", 0.8, 0.5, "converged", {"state": "converged"})

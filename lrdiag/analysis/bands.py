@@ -6,7 +6,8 @@ how hard the learning rate pushes it:
 * **SGD** (with or without momentum): ``Δθ = -lr · v`` scales with the gradient, and the classic
   rule of thumb for a healthy run is ``r ≈ 1e-3`` per step. Much lower means the layer barely
   moves (LR too low); much higher means each step rewrites a large part of the weights
-  (unstable).
+  (unstable). With ``dampening`` d, PyTorch's momentum buffer takes ``(1 - d) · g`` per step, so
+  the whole step is ``1 - d`` times the undampened one: the band's edges are scaled by it.
 * **Adam family** (Adam, AdamW, NAdam, RAdam, Adamax, ...): the update is normalised per element,
   ``|Δθ_i| ≈ lr · |m_i| / sqrt(v_i)``, and in steady state ``|m / sqrt(v)|`` is about 0.2 (noisy
   gradients), so ``r ≈ 0.2 · lr / rms(θ)``: it depends on the LR and the weight scale but not on
@@ -70,7 +71,8 @@ FACTORS = {"sgd": (1e-3, 3.0, 50.0), "adam": (None, 10.0, 10.0), "unknown": (1e-
 def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = None) -> Band:
     """The healthy band for ``optimizer`` (class name) and its hyper-parameters.
 
-    SGD: centre ``1e-3``, band ``[centre / 3, centre * 50]``.
+    SGD: centre ``1e-3 * (1 - dampening)``, band ``[centre / 3, centre * 50]`` (``dampening`` from
+    ``hparams``, 0 if absent: the Monitor records every optimizer group's scalar settings).
     Adam: centre ``0.2 * lr_ref / rms_ref`` with ``lr_ref = 1e-3`` (Adam's default LR) and
     ``rms_ref = 0.05`` (a typical weight scale), i.e. ``4e-3``, band ``[centre / 10, centre
     * 10]``. ``hparams`` may carry ``weight_rms`` (a measured weight scale) to move the Adam
@@ -85,6 +87,11 @@ def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = N
         basis = f"Adam-family relative update ≈ 0.2·lr/rms(w); at lr 1e-3 and rms(w) {rms:g} that is {center:.1e} per step"
     elif fam == "sgd":
         basis = "SGD update-norm / weight-norm ≈ 1e-3 per step in a healthy run (up to ~1e-2 early in training)"
+        damp = _positive(hp.get("dampening"))
+        if damp is not None and damp < 1:
+            # b <- m b + (1 - d) g: every step, and so the healthy ratio, is (1 - d) times smaller
+            center *= 1.0 - damp
+            basis += f"; x{1.0 - damp:g} for dampening {damp:g}"
     else:
         basis = f"optimizer {optimizer or 'unknown'}: SGD rule of thumb (≈ 1e-3 per step) used as a guess"
     return Band(low=center / down, high=center * up, center=center, family=fam, basis=basis)
