@@ -249,6 +249,7 @@ def test_band_for_families():
     damped = bands.band_for("SGD", {"momentum": 0.9, "dampening": 0.5})
     assert (damped.low, damped.high) == pytest.approx((sgd.low / 2, sgd.high / 2)) and "dampening 0.5" in damped.basis
     assert bands.band_for("SGD", {"dampening": 0}) == sgd
+    assert bands.band_for("SGD", {"momentum": 0, "dampening": 0.5}) == sgd  # PyTorch ignores it then
     assert bands.band_for("Adam", {"dampening": 0.5}) == adam
 
 

@@ -72,7 +72,8 @@ def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = N
     """The healthy band for ``optimizer`` (class name) and its hyper-parameters.
 
     SGD: centre ``1e-3 * (1 - dampening)``, band ``[centre / 3, centre * 50]`` (``dampening`` from
-    ``hparams``, 0 if absent: the Monitor records every optimizer group's scalar settings).
+    ``hparams``, 0 if absent or without ``momentum``: the Monitor records every optimizer group's
+    scalar settings).
     Adam: centre ``0.2 * lr_ref / rms_ref`` with ``lr_ref = 1e-3`` (Adam's default LR) and
     ``rms_ref = 0.05`` (a typical weight scale), i.e. ``4e-3``, band ``[centre / 10, centre
     * 10]``. ``hparams`` may carry ``weight_rms`` (a measured weight scale) to move the Adam
@@ -88,8 +89,9 @@ def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = N
     elif fam == "sgd":
         basis = "SGD update-norm / weight-norm ≈ 1e-3 per step in a healthy run (up to ~1e-2 early in training)"
         damp = _positive(hp.get("dampening"))
-        if damp is not None and damp < 1:
+        if damp is not None and damp < 1 and _positive(hp.get("momentum")) is not None:
             # b <- m b + (1 - d) g: every step, and so the healthy ratio, is (1 - d) times smaller
+            # (without momentum PyTorch ignores dampening)
             center *= 1.0 - damp
             basis += f"; x{1.0 - damp:g} for dampening {damp:g}"
     else:
