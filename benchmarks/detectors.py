@@ -1,6 +1,6 @@
 """Labelled benchmark of lrdiag's detectors, plus analysis speed and memory at scale.
 
-    python benchmarks/detectors.py            # every split (about an hour on 2 cores)
+    python benchmarks/detectors.py            # every split (about 80 minutes on 2 cores)
     python benchmarks/detectors.py --split fresh -v   # one split, listing misses and labels
     python benchmarks/detectors.py --quick    # fewer cases
     python benchmarks/detectors.py --speed    # only the 1,000,000-step x 100-layer timing
@@ -1230,12 +1230,13 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
         spikes = [e for e in model_spikes(full_loss, r0) if glitch_at <= e[0] <= glitch_at + SPIKE_RESPONSE][:1]
     spike_labels = [("spike", a, b) for a, b, _ in spikes]
     spike_why = ("; " + ", ".join(f"spike {a}-{b} ({j:.1f}x the whole-set loss)" for a, b, j in spikes)) if spikes else ""
-    if lr_side == "low" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
-        return ([("lr_too_low", 0, n - 1)] + spike_labels,
-                f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps{spike_why}")
-    if lr_side == "low" and final >= NOTHING_LEARNT * r0:
-        return ([("lr_too_low", 0, n - 1)] + spike_labels,
-                f"learnt nothing: ended at {final / r0:.0%} of the constant predictor's loss{spike_why}")
+    if lr_side == "low":
+        low_why = (f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps"
+                   if tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final else
+                   f"learnt nothing: ended at {final / r0:.0%} of the constant predictor's loss"
+                   if final >= NOTHING_LEARNT * r0 else None)
+        if low_why:
+            return [("lr_too_low", 0, n - 1)] + spike_labels, low_why + spike_why
     flats = flat_stretches(loss if full_loss is None else on_cadence(np.asarray(full_loss, dtype=np.float64)), r0)
     if flats:
         return ([("plateau", a, b) for a, b, _ in flats] + spike_labels,
