@@ -147,7 +147,14 @@ Splits
   and weight decay 5e-4, NAdam with betas (0.95, 0.999), Adagrad with weight decay 1e-4, batch
   sizes 36 and 144, and warm-up + step-decay and lengthening warm-restart long runs. Written and
   committed before any run on it and before any round-11 change; run once, after every round-11
-  change: the round-11 blind number.
+  change (the round-11 blind number). Its misses were studied in round 12: tuning data since;
+* ``fresh12``: synthetic seeds 130_000+, real runs on data generated here and used nowhere else
+  (an XOR of radius and angle, 4 ordinal classes of a noisy score, a damped-cosine regression, a
+  pairwise-interaction regression), Sigmoid and CELU MLPs, Adam with eps 1e-4, RMSprop with
+  momentum 0.5 and alpha 0.95, SGD with Nesterov momentum 0.85 and weight decay 1e-3, batch sizes
+  56 and 384, and warm-up-stable-decay and warm-up + exponential long runs. Written and committed
+  before any run on it and before any round-12 change; run once, after every round-12 change: the
+  round-12 blind number.
 """
 
 from __future__ import annotations
@@ -456,6 +463,31 @@ def _dataset(name: str):
              + 0.1 * r.standard_normal(1000))
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "ring_xor":  # generated (fresh12): XOR of (radius > 1.2) and (x0 x1 > 0) in 2 of 6 features, 3% flipped
+        r = np.random.default_rng(37)
+        X = r.standard_normal((1200, 6))
+        y = ((np.linalg.norm(X[:, :2], axis=1) > 1.2) ^ (X[:, 0] * X[:, 1] > 0)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "ordinal4":  # generated (fresh12): 4 ordered classes by quartile of a noisy linear score in 10 dimensions
+        r = np.random.default_rng(37)
+        X = r.standard_normal((1200, 10))
+        s_ = X @ r.standard_normal(10) / math.sqrt(10) + 0.4 * r.standard_normal(1200)
+        y = np.searchsorted(np.quantile(s_, [0.25, 0.5, 0.75]), s_).astype(np.int64)
+        task = "cls"
+    elif name == "damped_cos":  # generated regression (fresh12): exp(-|x0|) cos(2 x1) + 0.2 x2^2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(37)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.exp(-np.abs(X[:, 0])) * np.cos(2 * X[:, 1]) + 0.2 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "pairwise":  # generated regression (fresh12): sum of the 6 pairwise products of 4 of 9 features / 2, noise sd 0.3
+        r = np.random.default_rng(37)
+        X = r.standard_normal((1000, 9))
+        y = sum(X[:, i] * X[:, j] for i in range(4) for j in range(i + 1, 4)) / 2 + 0.3 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -505,6 +537,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "sgd_damp3": ("SGD", {"momentum": 0.9, "dampening": 0.3, "weight_decay": 5e-4}),
     "nadam_b95": ("NAdam", {"betas": (0.95, 0.999)}),
     "adagrad_wd": ("Adagrad", {"weight_decay": 1e-4}),
+    # fresh12: Adam with eps 1e-4 (a large eps: small gradients get SGD-like steps), RMSprop with
+    # momentum 0.5 and alpha 0.95, SGD with Nesterov momentum 0.85 and weight decay 1e-3
+    "adam_eps4": ("Adam", {"eps": 1e-4}),
+    "rmsprop_m5": ("RMSprop", {"momentum": 0.5, "alpha": 0.95}),
+    "nesterov85_wd": ("SGD", {"momentum": 0.85, "nesterov": True, "weight_decay": 1e-3}),
 }
 
 
@@ -578,6 +615,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``arch="softplus"`` and ``"hardswish"`` (fresh11); ``schedule="warmup_step"`` warms up linearly
     over 10% of ``steps`` and multiplies the LR by 0.1 at 70%, ``"restarts_mult"`` is PyTorch's
     CosineAnnealingWarmRestarts with a first period of a seventh of ``steps``, doubling (fresh11).
+    ``arch="sigmoid"`` and ``"celu"`` (fresh12); ``schedule="wsd"`` (warm-up-stable-decay) warms up
+    linearly over 5% of ``steps``, holds ``lr`` and decays linearly to 0 over the last 20%,
+    ``"warmup_exp"`` warms up linearly over 3% of ``steps`` then decays exponentially to 5% of
+    ``lr`` at the end (fresh12).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -602,7 +643,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "elu": lambda: [nn.ELU()], "leaky": lambda: [nn.LeakyReLU(0.1)],
                "mish": lambda: [nn.Mish()], "ln_relu": lambda: [nn.LayerNorm(hidden), nn.ReLU()],
                "gelu": lambda: [nn.GELU()], "selu": lambda: [nn.SELU()],
-               "softplus": lambda: [nn.Softplus()], "hardswish": lambda: [nn.Hardswish()]}[arch]
+               "softplus": lambda: [nn.Softplus()], "hardswish": lambda: [nn.Hardswish()],
+               "sigmoid": lambda: [nn.Sigmoid()], "celu": lambda: [nn.CELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -652,6 +694,14 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else (1.0 if t < 0.7 * steps else 0.1))
     elif schedule == "restarts_mult":  # fresh11: warm restarts after 1/7, 3/7 and 7/7 of the run
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 7), T_mult=2)
+    elif schedule == "wsd":  # fresh12: 5% linear warm-up, stable, linear decay to 0 over the last 20%
+        warm, decay = max(1, int(0.05 * steps)), int(0.8 * steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / warm if t < warm else (1.0 if t < decay else max(0.0, (steps - t) / (steps - decay))))
+    elif schedule == "warmup_exp":  # fresh12: 3% linear warm-up, then exponentially to 5% of lr
+        warm = max(1, int(0.03 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / warm if t < warm else 0.05 ** ((t - warm) / max(1, steps - warm)))
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
@@ -898,8 +948,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1037,6 +1087,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("piecewise", 120_003, 48, 3, "sgd_damp3", "adagrad_wd", 0.01, 1e-2, 144, "softplus", "restarts_mult"),
                 RealSet("nested3", 120_004, 96, 3, "adagrad_wd", "nadam_b95", 1e-2, 2e-3, 144, "hardswish", "restarts_mult"),
                 RealSet("margin", 120_005, 64, 2, "nadam_b95", "sgd_damp3", 2e-3, 0.05, 36, "softplus", "warmup_step")],
+    # round 12's blind split, written before any run on it and before any round-12 change: data made
+    # here (an XOR of radius and angle, ordinal classes of a noisy score, a damped cosine, pairwise
+    # interactions), Sigmoid and CELU MLPs, optimizers (Adam with eps 1e-4; RMSprop with momentum
+    # 0.5 and alpha 0.95; SGD with Nesterov momentum 0.85 and weight decay 1e-3), batch sizes (56,
+    # 384) and warm-up-stable-decay / warm-up + exponential long runs used nowhere before. Tuned
+    # LRs, fixed before any run: 1e-3 for Adam, 5e-4 for RMSprop at momentum 0.5 (its step is ~2x
+    # the momentum-free one), 0.075 / 0.015 (regression) for SGD at momentum 0.85 (the same
+    # effective step lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh12": [RealSet("ring_xor", 130_000, 64, 2, "adam_eps4", "nesterov85_wd", 1e-3, 0.075, 56, "celu", "wsd"),
+                RealSet("ordinal4", 130_001, 96, 3, "nesterov85_wd", "rmsprop_m5", 0.075, 5e-4, 384, "sigmoid", "warmup_exp"),
+                RealSet("damped_cos", 130_002, 128, 2, "rmsprop_m5", "adam_eps4", 5e-4, 1e-3, 56, "celu", "wsd"),
+                RealSet("pairwise", 130_003, 48, 3, "nesterov85_wd", "rmsprop_m5", 0.015, 5e-4, 384, "sigmoid", "warmup_exp"),
+                RealSet("ring_xor", 130_004, 96, 3, "rmsprop_m5", "adam_eps4", 5e-4, 1e-3, 384, "celu", "warmup_exp"),
+                RealSet("ordinal4", 130_005, 64, 2, "adam_eps4", "nesterov85_wd", 1e-3, 0.075, 56, "sigmoid", "wsd")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1485,7 +1549,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
-         "fresh10": 110_000, "fresh11": 120_000}
+         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1499,7 +1563,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh8": "split fresh8 (run blind once in round 8; its misses were studied in round 9: now tuning data too)",
               "fresh9": "split fresh9 (run blind once in round 9; its misses were studied in round 10: now tuning data too)",
               "fresh10": "split fresh10 (run blind once in round 10; its misses were studied in round 11: now tuning data too)",
-              "fresh11": "BLIND split fresh11 (written before any run on it, run once after all round-11 changes)"}
+              "fresh11": "split fresh11 (run blind once in round 11; its misses were studied in round 12: now tuning data too)",
+              "fresh12": "BLIND split fresh12 (written before any run on it, run once after all round-12 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1576,7 +1641,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh10 (earlier held-out splits, now tuning data); fresh11 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh11 (earlier held-out splits, now tuning data); fresh12 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
