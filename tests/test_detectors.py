@@ -126,6 +126,21 @@ def test_one_hard_minibatch_is_not_a_spike_but_a_one_step_jump_of_the_model_is()
     assert [(f.kind, f.start_step) for f in found] == [("spike", 2500)]
 
 
+def test_jump_held_a_few_steps_after_an_lr_raise_is_a_spike_on_its_mean_scale():
+    # a 2.5x jump held for three steps under a log-noise of 0.3: one point reaches z ~3 (under
+    # the raise threshold 4), its 4-point mean z ~4.5 (under the mean scale's 6). After a 30x LR
+    # glitch (a known cause) the mean scale needs only 4; without the glitch nothing is reported.
+    t, base, _ = curve(n=4000)
+    logl = np.log(base) + 0.3 * np.random.default_rng(3).standard_normal(t.size)
+    logl[2501:2504] = np.log(base[2501:2504]) + math.log(2.5)
+    lr = np.full(t.size, 0.1)
+    assert run(hist(t, logl, lr=lr), D.detect_spikes) == []
+    lr[2500:2502] *= 30
+    found = run(hist(t, logl, lr=lr), D.detect_spikes)
+    assert [f.kind for f in found] == ["spike"]
+    assert 2501 <= found[0].start_step <= 2504 and found[0].evidence["lr_raised_before"]["factor"] == pytest.approx(30.0)
+
+
 def test_no_spikes_on_clean_heavy_noise():
     for seed in range(5):
         rng = np.random.default_rng(seed)
