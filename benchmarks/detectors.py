@@ -776,6 +776,7 @@ class Case:
     name: str = ""
     clean: bool = False
     full_loss: np.ndarray | None = None  # real runs: whole-training-set loss (see _record_training)
+    r0: float | None = None  # real runs: the constant predictor's loss (constant_loss)
 
 
 def _noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, str, float]:
@@ -1325,7 +1326,7 @@ def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_fi
         also_ok = ("plateau",)
     kinds = "+".join(dict.fromkeys(k for k, _, _ in labels)) or "clean"
     return Case(h, labels, also_ok, f"{what} -> {kinds} ({why})", clean=not labels,
-                full_loss=full)
+                full_loss=full, r0=r0)
 
 
 def real_cases(split: str) -> list[Case]:
@@ -1440,17 +1441,22 @@ def says_lr_too_high(f) -> bool:
 OPTIONS: dict = {}
 
 
-def _model_jumped(full: np.ndarray | None, a: int, b: int) -> bool:
+def _model_jumped(full: np.ndarray | None, a: int, b: int, r0: float | None = None) -> bool:
     """Whether the whole-training-set loss rose ``CONFIRM_JUMP`` (1.5) x over its median of the
     previous ``SPIKE_WINDOW`` steps within ``CONFIRM_SPAN`` (5) steps of ``[a, b]``: a spike
-    finding there is a real jump of the model, unlabelled (only glitch runs carry spike labels)."""
-    if full is None or a < 2:
+    finding there is a real jump of the model, unlabelled (only glitch runs carry spike labels).
+
+    In a run's first steps (fewer than 10 earlier values; round 12, for lrdiag's early blow-ups)
+    the reference is ``r0``, the constant predictor's loss, which an untrained model scores about:
+    the whole-set loss rising 1.5x above it is the model blowing up, not the start of training."""
+    if full is None:
         return False
-    ref = full[max(0, a - 1 - SPIKE_WINDOW) : a - 1]
+    ref = full[max(0, a - 1 - SPIKE_WINDOW) : max(0, a - 1)]
     ref = ref[np.isfinite(ref)]
     near = full[max(0, a - 1 - CONFIRM_SPAN) : b + CONFIRM_SPAN]
     near = near[np.isfinite(near)]
-    return bool(ref.size >= 10 and near.size and near.max() >= CONFIRM_JUMP * np.median(ref))
+    level = float(np.median(ref)) if ref.size >= 10 else r0
+    return bool(level is not None and near.size and near.max() >= CONFIRM_JUMP * level)
 
 
 def score(case: Case, tally: Tally, history: History | None = None) -> None:
@@ -1464,7 +1470,7 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
     if case.clean:
         tally.clean_steps += n
         for f in report.findings:
-            if f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step):
+            if f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0):
                 continue  # a real, unlabelled jump of the model (see the module docstring)
             tally.clean_alarms += 1
             tally.false.append(f"{case.name}: {f.kind} {f.start_step}-{f.end_step} {f.message[:90]}")
@@ -1483,7 +1489,7 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
                 if hit not in matched_labels:
                     matched_labels.add(hit)
                     tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
-        elif f.kind in case.also_ok or (f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step)):
+        elif f.kind in case.also_ok or (f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)):
             continue
         else:
             tally.fp[f.kind] += 1

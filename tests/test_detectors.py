@@ -141,6 +141,27 @@ def test_jump_held_a_few_steps_after_an_lr_raise_is_a_spike_on_its_mean_scale():
     assert 2501 <= found[0].start_step <= 2504 and found[0].evidence["lr_raised_before"]["factor"] == pytest.approx(30.0)
 
 
+def test_early_blowup_is_measured_against_the_start():
+    # an untrained model's loss blows up 1,800x at step 2 and is back below its start by step 6
+    # (Adam far above its LR, no warm-up); the first block's own median and MAD are no band there
+    t, base, logl = curve(n=2000, sigma=0.05)
+    blown = logl.copy()
+    blown[2:6] = logl[0] + np.log([1800.0, 450.0, 11.0, 1.5])
+    found = run(hist(t, blown), D.detect_spikes)
+    assert [(f.kind, f.start_step, f.evidence["state"]) for f in found] == [("spike", 2, "early_blowup")]
+    f = found[0]
+    assert f.evidence["recovered_step"] == 6 and f.evidence["peak_step"] == 2 and f.lr == pytest.approx(0.1)
+    assert "warm-up" in f.message and "e+03x where it started" in f.message
+    # 5x its start is within what the first steps of a healthy run can do: nothing
+    mild = logl.copy()
+    mild[2:4] = logl[0] + np.log([5.0, 2.0])
+    assert run(hist(t, mild), D.detect_spikes) == []
+    # one that never comes back is no recovered spike (the divergence detector's case)
+    stuck = logl.copy()
+    stuck[2:] = logl[0] + np.log(1800.0) + 0.05 * np.random.default_rng(1).standard_normal(t.size - 2)
+    assert [f for f in run(hist(t, stuck), D.detect_spikes) if f.evidence.get("state") == "early_blowup"] == []
+
+
 def test_no_spikes_on_clean_heavy_noise():
     for seed in range(5):
         rng = np.random.default_rng(seed)

@@ -748,3 +748,18 @@ def test_a_run_that_learnt_nothing_is_never_converged(bench, run):
     plateaus = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "plateau"]
     assert plateaus and all(f.evidence["state"] != "converged" for f in plateaus), plateaus
     assert any(f.evidence.get("nothing_learnt") and "nothing has been learnt" in f.message for f in plateaus)
+
+
+def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
+    # margin (fresh11), NAdam at 100x its tuned LR without warm-up: the minibatch loss goes 0.70 ->
+    # 1,690 at step 2 and is back under its start at step 5; the run then trains to ~0. Its first
+    # block's own median and MAD put that at z 3, and nothing was reported. At the tuned LR the
+    # loss never rises 3x above its start, and nothing is.
+    kw = dict(hidden=96, depth=3, batch=144, arch="hardswish", seed=120_001, steps=300)
+    h = bench.train_history("margin", optimizer="nadam_b95", lr=0.2, **kw)
+    rep = lrdiag.analyze(h)
+    early = [f for f in rep.findings if f.evidence.get("state") == "early_blowup"]
+    assert [(f.kind, f.start_step) for f in early] == [("spike", 2)], rep.findings
+    assert early[0].evidence["recovered_step"] == 5 and early[0].lr == pytest.approx(0.2)
+    tuned = bench.train_history("margin", optimizer="nadam_b95", lr=2e-3, **kw)
+    assert not [f for f in lrdiag.analyze(tuned, recommend=False).findings if f.evidence.get("state") == "early_blowup"]

@@ -215,6 +215,17 @@ def test_spikes_alone_keep_the_schedule_and_add_clipping():
     assert "clip_grad_norm_" in rec.code
 
 
+def test_an_early_blowup_that_recovered_keeps_the_peak_and_adds_a_warmup():
+    f = Finding("spike", 2, 6, severity="warning", lr=0.2, evidence={"state": "early_blowup", "recovered_step": 6})
+    rec = recommend(Report("r", (0, 1000), [f]), total_steps=1000, optimizer=_optimizer("sgdm", groups=1)[1])
+    assert rec.kind == "cosine_warmup" and rec.params["peak_lr"] == pytest.approx(0.2)
+    assert rec.params["warmup_steps"] >= 10 and rec.lr_at(0) < 0.05 * 0.2
+    assert "warm up" in rec.rationale and "step 2" in rec.rationale
+    # a later, isolated spike keeps the schedule as before
+    later = Finding("spike", 500, 504, severity="warning", lr=0.2, evidence={"state": None})
+    assert recommend(Report("r", (0, 1000), [later]), total_steps=1000).kind == "keep"
+
+
 def test_unknown_problem_kinds_keep_the_schedule_and_say_so():
     rec = recommend(Report("r", (0, 100), [Finding("new_kind", 3, 9, severity="warning", lr=0.1)]), total_steps=50)
     assert rec.kind == "keep" and "new_kind" in rec.rationale

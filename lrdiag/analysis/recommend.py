@@ -35,7 +35,9 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
 * ``lr_too_low`` with LR x: the annealed schedule peaking at 3x (or the range test's suggestion).
-* ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients).
+* ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients);
+  a blow-up in the first steps that recovered (``evidence["state"] == "early_blowup"``) with LR x:
+  ``cosine_warmup`` peaking at x (the run trained at it once past the start; it lacked a warm-up).
 * an eval loss that rose after its best (``plateau``, state ``eval_rising``: overfitting): ``kind="keep"``
   with ``best_step`` (keep the best checkpoint; no schedule fixes overfitting).
 
@@ -457,6 +459,12 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               "which no LR schedule fixes: keep the schedule, keep the checkpoint from step "
                               f"{finding.start_step} or train about that long, and add regularization or data to go further.",
                               source="report", finding=finding.to_dict())
+    if finding.kind == "spike" and x and (finding.evidence or {}).get("state") == "early_blowup":
+        # the run recovered and trained at this LR: what it lacked is a ramp up to it
+        k, params, why = schedule_for(float(x), total_steps, facts, kind or "cosine_warmup")
+        return Recommendation(k, params, total_steps,
+                              f"The loss blew up in the first steps (at step {finding.start_step} with LR {x:.3g}) and "
+                              f"recovered: keep the peak LR but warm up to it: {why}", source="report", finding=finding.to_dict())
     if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
         return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
                               f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
