@@ -763,3 +763,17 @@ def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
     assert early[0].evidence["recovered_step"] == 5 and early[0].lr == pytest.approx(0.2)
     tuned = bench.train_history("margin", optimizer="nadam_b95", lr=2e-3, **kw)
     assert not [f for f in lrdiag.analyze(tuned, recommend=False).findings if f.evidence.get("state") == "early_blowup"]
+
+
+def test_tiny_ratios_while_the_loss_sits_above_its_start_are_not_a_low_lr(bench):
+    # ordinal4 (fresh12), a sigmoid MLP with RMSprop (momentum 0.5) at 100x its tuned LR: the loss
+    # jumps 4-6x in the first steps, then sits at 1.3x its start for ~1,000 steps while the
+    # saturated hidden layers' update ratios are 1e-5..1e-4, far below the band. That read as
+    # "the LR looks too low: raise it". No LR is too low to make a loss worse than an untrained
+    # model's. The same task at 1/100 of the tuned LR is still too low.
+    kw = dict(batch=384, hidden=96, depth=3, arch="sigmoid", seed=130_001)
+    high = bench.train_history("ordinal4", optimizer="rmsprop_m5", lr=0.05, steps=1200, **kw)
+    found = lrdiag.analyze(high, recommend=False).findings
+    assert not [f for f in found if f.kind == "lr_too_low"], found
+    low = bench.train_history("ordinal4", optimizer="rmsprop_m5", lr=5e-6, steps=800, **kw)
+    assert [f.kind for f in lrdiag.analyze(low, recommend=False).findings if f.kind == "lr_too_low"] == ["lr_too_low"]

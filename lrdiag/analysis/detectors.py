@@ -985,7 +985,7 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
         active = ~(lr_filled < active_lr_frac * np.nanmax(lr_filled))
     out: list[Finding] = []
     # Too high is judged everywhere: a ratio far above the band is a problem whatever the schedule.
-    low_mask = active & _still_learning(s, steps, progress) & ~_near_zero(s, steps)
+    low_mask = active & _still_learning(s, steps, progress) & ~_near_zero(s, steps) & ~_worse_than_start(s, steps)
     for kind, mask in (("low", low_mask), ("high", np.ones(steps.size, dtype=bool))):
         idx = np.nonzero(mask)[0]
         if idx.size:
@@ -1058,6 +1058,53 @@ def _near_zero(s: Series, steps: np.ndarray) -> np.ndarray:
         return np.zeros(steps.size, dtype=bool)
     i = np.searchsorted(s.fsteps, steps, "right") - 1  # the last loss point at or before each step
     return np.where(i >= 0, low[np.clip(i, 0, low.size - 1)], False)
+
+
+def _rise_above_start(s: Series, loss_rise: float, single_point: bool = False,
+                      min_run: int = 1) -> tuple[np.ndarray, float, int | None]:
+    """``(m, y0, first)``: the loss's running median ``m`` (5 points, widened for a noisy loss until
+    its noise is ~0.1, as in ``detect_divergence``), the starting level ``y0`` (the median of the
+    first 2% of the points, 3 to 20, or ``Series.start`` if lower: an early blow-up is not the
+    start), and the first index where ``m`` rose ``loss_rise`` and 5 of its own noise sd above
+    ``y0`` (``single_point``: 5 sd of one point's noise, for a start that is one draw) for at
+    least ``min_run`` points in a row, or None. The filter's first points are padded with the
+    very first value: a loss that starts high and drops at once has not "risen above its start"
+    there."""
+    key = "_loss_median_vs_start"
+    if key not in s.__dict__:  # computed once per Series: two detectors ask
+        y = s.y
+        n = y.size
+        y0 = min(float(np.median(y[: max(3, min(20, n // 50))])), s.y_of(s.start))
+        noise = _noise_sd(y, s.median25)
+        width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
+        s.__dict__[key] = (signals.rolling_median(y, min(width, n)), y0, noise, width)
+    m, y0, noise, width = s.__dict__[key]
+    sd = noise if single_point else noise / math.sqrt(width)
+    hit = m > y0 + max(loss_rise, 5.0 * sd)
+    hit[: min(width, m.size) // 2] = False
+    rose = [a for a, b in signals.runs(hit) if b - a + 1 >= min_run]
+    return m, y0, (int(rose[0]) if rose else None)
+
+
+def _worse_than_start(s: Series, steps: np.ndarray, loss_rise: float = math.log(1.5)) -> np.ndarray:
+    """Per step: from where the loss rose ``loss_rise`` (1.5x) above its start, and 5 sd of one
+    point's noise for 5 points in a row (``_rise_above_start``: the start is one draw, the first
+    value of a batch of 4 can sit 4 sd low, and one high running median of a noisy loss is
+    noise), to the last point its running median is above the start (one
+    stretch: a noisy level at 1.3x the start dips under it now and then). No LR is too low to
+    make a loss worse than an untrained model's: tiny update ratios there are units the
+    instability saturated or killed (sigmoid layers of RMSprop at 100x its LR: ratios of 1e-5
+    for 1,000 steps at a loss 1.3x its start, then the run escaped and learnt), which a higher
+    LR makes worse."""
+    out = np.zeros(steps.size, dtype=bool)
+    if not s.is_log or s.y.size < 30:
+        return out
+    m, y0, first = _rise_above_start(s, loss_rise, single_point=True, min_run=5)
+    if first is None:
+        return out
+    above = np.nonzero(m > y0)[0]
+    last = int(above[-1])  # >= first: m rose above y0 there
+    return (steps >= s.fsteps[first]) & (steps <= s.fsteps[last])
 
 
 def _still_learning(s: Series, steps: np.ndarray, progress: float) -> np.ndarray:
@@ -1210,7 +1257,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
         return []
     # The median of the first points, unless the loss blew up within them (SGD at 100x: 1.1, then
     # 300, 1e7): then the start before the blow-up, or a stall far above it looks like progress.
-    y0 = min(float(np.median(y[: max(3, min(20, n // 50))])), s.y_of(s.start))
+    m5, y0, rose_at = _rise_above_start(s, loss_rise)
     end_level = float(np.mean(y[-max(5, n // 10):]))
     if end_level <= y0 - kept:
         return []
@@ -1221,18 +1268,10 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     if np.isfinite(slope) and -slope * span >= still_improving:
         return []
     onset: list[int] = []
-    # A very noisy loss (a minibatch of 4) puts a 5-point median far above its level by chance:
-    # the median widens until its noise is ~0.1 (as in detect_divergence) and the rise must
-    # also clear 5 of its noise sd.
-    noise = _noise_sd(y, s.median25)
-    width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
-    m5 = signals.rolling_median(y, min(width, n))
-    rose = np.nonzero(m5 > y0 + max(loss_rise, 5.0 * noise / math.sqrt(width)))[0]
-    # the filter's first points are padded with the very first value: a loss that starts high
-    # and drops at once has not "risen above its start" there
-    rose = rose[rose >= min(width, n) // 2]
-    if rose.size:
-        onset.append(int(s.fsteps[int(rose[0])]))
+    # (a very noisy loss, a minibatch of 4, puts a 5-point median far above its level by chance:
+    # _rise_above_start widens it and the rise must also clear 5 of its noise sd)
+    if rose_at is not None:
+        onset.append(int(s.fsteps[rose_at]))
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
     if s.history.layers and len(first_high) >= max(1, layer_share * len(s.history.layers)):
         onset.append(min(first_high.values()))
@@ -1243,11 +1282,11 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     ev = s.sampling_evidence()
     ev.update({"state": "stalled_after_instability", "start_level": math.exp(y0), "end_level": math.exp(end_level),
                "best_level": float(np.exp(np.min(signals.moving_average(y, max(5, n // 10))))),
-               "peak_loss_rise": _rel(float(m5.max() - y0), True), "loss_rose_at": int(s.fsteps[int(rose[0])]) if rose.size else None,
+               "peak_loss_rise": _rel(float(m5.max() - y0), True), "loss_rose_at": int(s.fsteps[rose_at]) if rose_at is not None else None,
                "layers_ratio_above": {name: peaks[name] for name in first_high}, "ratio_limit": ratio_factor * s.band.high,
                "band": s.band.to_dict(), "peak_lr": s.peak_lr()})
     why = []
-    if rose.size:
+    if rose_at is not None:
         why.append(f"the loss rose to {_rel(float(m5.max() - y0), True)} its starting level")
     if first_high:
         top = max(peaks[name] for name in first_high)
@@ -1260,7 +1299,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}) and then stalled at a loss of "
            f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
            f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
-    return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose.size and first_high) else 0.7, lr, msg, ev)]
+    return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose_at is not None and first_high) else 0.7, lr, msg, ev)]
 
 
 def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0, block_frac: float = 0.02,
