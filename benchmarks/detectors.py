@@ -153,8 +153,16 @@ Splits
   pairwise-interaction regression), Sigmoid and CELU MLPs, Adam with eps 1e-4, RMSprop with
   momentum 0.5 and alpha 0.95, SGD with Nesterov momentum 0.85 and weight decay 1e-3, batch sizes
   56 and 384, and warm-up-stable-decay and warm-up + exponential long runs. Written and committed
-  before any run on it and before any round-12 change; run once, after every round-12 change: the
-  round-12 blind number.
+  before any run on it and before any round-12 change; run once, after every round-12 change (the
+  round-12 blind number). Its misses were studied in round 13: tuning data since;
+* ``fresh13``: synthetic seeds 140_000+, real runs on data generated here and used nowhere else
+  (a majority vote of 5 binary features, which of two 3-feature groups has the larger norm, a
+  log-sum-exp regression, a multiplicative regression), PReLU and LayerNorm+Tanh MLPs, AdamW with
+  betas (0.5, 0.999), SGD with momentum 0.7 and weight decay 2e-4, Adamax with betas (0.8, 0.99),
+  batch sizes 44 and 240, and warm-up + inverse-square-root and warm-up + polynomial long runs.
+  Written and committed after round 13's first change (no lr_too_low where the loss sits above
+  its start) and before any run on it; run once, after every round-13 change: the round-13
+  blind number.
 """
 
 from __future__ import annotations
@@ -488,6 +496,30 @@ def _dataset(name: str):
         y = sum(X[:, i] * X[:, j] for i in range(4) for j in range(i + 1, 4)) / 2 + 0.3 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "majority5":  # generated (fresh13): majority of the signs of 5 of 12 features, 5% flipped
+        r = np.random.default_rng(41)
+        X = r.standard_normal((1200, 12))
+        y = ((X[:, :5] > 0).sum(axis=1) >= 3).astype(np.int64)
+        flip = r.random(y.size) < 0.05
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "norm_compare":  # generated (fresh13): is |x0..x2| larger than |x3..x5|? (8 features)
+        r = np.random.default_rng(41)
+        X = r.standard_normal((1200, 8))
+        y = (np.linalg.norm(X[:, :3], axis=1) > np.linalg.norm(X[:, 3:6], axis=1)).astype(np.int64)
+        task = "cls"
+    elif name == "logsumexp":  # generated regression (fresh13): log(sum exp(x0..x3)) of 7 features, noise sd 0.1
+        r = np.random.default_rng(41)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.log(np.exp(X[:, :4]).sum(axis=1)) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "multiplicative":  # generated regression (fresh13): x0 exp(x1 / 2) + x2 x3 / 2 of 6 features, noise sd 0.2
+        r = np.random.default_rng(41)
+        X = r.standard_normal((1000, 6))
+        y = X[:, 0] * np.exp(X[:, 1] / 2) + X[:, 2] * X[:, 3] / 2 + 0.2 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -542,6 +574,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_eps4": ("Adam", {"eps": 1e-4}),
     "rmsprop_m5": ("RMSprop", {"momentum": 0.5, "alpha": 0.95}),
     "nesterov85_wd": ("SGD", {"momentum": 0.85, "nesterov": True, "weight_decay": 1e-3}),
+    # fresh13: AdamW with betas (0.5, 0.999) (GAN recipes), SGD with momentum 0.7 and weight decay
+    # 2e-4, Adamax with betas (0.8, 0.99)
+    "adamw_b5": ("AdamW", {"betas": (0.5, 0.999), "weight_decay": 0.01}),
+    "sgd_m7_wd": ("SGD", {"momentum": 0.7, "weight_decay": 2e-4}),
+    "adamax_b8": ("Adamax", {"betas": (0.8, 0.99)}),
 }
 
 
@@ -618,7 +655,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``arch="sigmoid"`` and ``"celu"`` (fresh12); ``schedule="wsd"`` (warm-up-stable-decay) warms up
     linearly over 5% of ``steps``, holds ``lr`` and decays linearly to 0 over the last 20%,
     ``"warmup_exp"`` warms up linearly over 3% of ``steps`` then decays exponentially to 5% of
-    ``lr`` at the end (fresh12).
+    ``lr`` at the end (fresh12). ``arch="prelu"`` and ``"ln_tanh"`` (a LayerNorm before each Tanh)
+    (fresh13); ``schedule="noam"`` warms up linearly over 4% of ``steps`` and then decays as
+    ``sqrt(warm / t)``, ``"poly_warm"`` warms up linearly over 2% of ``steps`` and then decays as
+    ``(1 - progress)^1.5`` to 0 (fresh13).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -644,7 +684,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "mish": lambda: [nn.Mish()], "ln_relu": lambda: [nn.LayerNorm(hidden), nn.ReLU()],
                "gelu": lambda: [nn.GELU()], "selu": lambda: [nn.SELU()],
                "softplus": lambda: [nn.Softplus()], "hardswish": lambda: [nn.Hardswish()],
-               "sigmoid": lambda: [nn.Sigmoid()], "celu": lambda: [nn.CELU()]}[arch]
+               "sigmoid": lambda: [nn.Sigmoid()], "celu": lambda: [nn.CELU()],
+               "prelu": lambda: [nn.PReLU()], "ln_tanh": lambda: [nn.LayerNorm(hidden), nn.Tanh()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -702,6 +743,13 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         warm = max(1, int(0.03 * steps))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda t: (t + 1) / warm if t < warm else 0.05 ** ((t - warm) / max(1, steps - warm)))
+    elif schedule == "noam":  # fresh13: 4% linear warm-up, then sqrt(warm / t)
+        warm = max(1, int(0.04 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else math.sqrt(warm / (t + 1)))
+    elif schedule == "poly_warm":  # fresh13: 2% linear warm-up, then (1 - progress)^1.5 to 0
+        warm = max(1, int(0.02 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / warm if t < warm else max(0.0, 1.0 - (t - warm) / max(1, steps - warm)) ** 1.5)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
@@ -949,8 +997,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1102,6 +1150,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("pairwise", 130_003, 48, 3, "nesterov85_wd", "rmsprop_m5", 0.015, 5e-4, 384, "sigmoid", "warmup_exp"),
                 RealSet("ring_xor", 130_004, 96, 3, "rmsprop_m5", "adam_eps4", 5e-4, 1e-3, 384, "celu", "warmup_exp"),
                 RealSet("ordinal4", 130_005, 64, 2, "adam_eps4", "nesterov85_wd", 1e-3, 0.075, 56, "sigmoid", "wsd")],
+    # round 13's blind split, written after round 13's first change and before any run on it: data
+    # made here (a majority vote, a norm comparison, log-sum-exp, a multiplicative regression),
+    # PReLU and LayerNorm+Tanh MLPs, optimizers (AdamW with betas (0.5, 0.999); SGD with momentum 0.7
+    # and weight decay 2e-4; Adamax with betas (0.8, 0.99)), batch sizes (44, 240) and warm-up +
+    # inverse-square-root / warm-up + polynomial long runs used nowhere before. Tuned LRs, fixed
+    # before any run: 1e-3 for AdamW, 2e-3 for Adamax (PyTorch's default), 0.15 / 0.03
+    # (regression) for SGD at momentum 0.7 (the same effective step lr / (1 - momentum) as 0.05 /
+    # 0.01 at momentum 0.9).
+    "fresh13": [RealSet("majority5", 140_000, 64, 2, "adamw_b5", "sgd_m7_wd", 1e-3, 0.15, 44, "prelu", "noam"),
+                RealSet("norm_compare", 140_001, 96, 3, "sgd_m7_wd", "adamax_b8", 0.15, 2e-3, 240, "ln_tanh", "poly_warm"),
+                RealSet("logsumexp", 140_002, 128, 2, "adamax_b8", "adamw_b5", 2e-3, 1e-3, 44, "ln_tanh", "noam"),
+                RealSet("multiplicative", 140_003, 48, 3, "sgd_m7_wd", "adamax_b8", 0.03, 2e-3, 240, "prelu", "poly_warm"),
+                RealSet("majority5", 140_004, 96, 3, "adamax_b8", "adamw_b5", 2e-3, 1e-3, 240, "ln_tanh", "poly_warm"),
+                RealSet("norm_compare", 140_005, 64, 2, "adamw_b5", "sgd_m7_wd", 1e-3, 0.15, 44, "prelu", "noam")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1555,7 +1617,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
-         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000}
+         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1570,7 +1632,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh9": "split fresh9 (run blind once in round 9; its misses were studied in round 10: now tuning data too)",
               "fresh10": "split fresh10 (run blind once in round 10; its misses were studied in round 11: now tuning data too)",
               "fresh11": "split fresh11 (run blind once in round 11; its misses were studied in round 12: now tuning data too)",
-              "fresh12": "BLIND split fresh12 (written before any run on it, run once after all round-12 changes)"}
+              "fresh12": "split fresh12 (run blind once in round 12; its misses were studied in round 13: now tuning data too)",
+              "fresh13": "BLIND split fresh13 (written before any run on it, run once after all round-13 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1647,7 +1710,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh11 (earlier held-out splits, now tuning data); fresh12 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh12 (earlier held-out splits, now tuning data); fresh13 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
