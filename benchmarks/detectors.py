@@ -1499,6 +1499,21 @@ def says_lr_too_high(f) -> bool:
     """A finding that tells the user the LR is too high (lower or decay it): one of ``UNSTABLE``,
     or a plateau in state ``stalled_high_lr`` ("stalled with the LR still at X: decay the LR")."""
     return f.kind in UNSTABLE or (f.kind == "plateau" and f.evidence.get("state") == "stalled_high_lr")
+
+
+def _also_correct(case: Case, f) -> bool:
+    """A finding that is also a correct description of the run (unscored): a kind in
+    ``case.also_ok``, unless it tells the user to lower the LR of a run labelled ``lr_too_low``
+    (round 13: a plateau "stalled at a high LR: decay it" on a too-low run was left unscored as
+    a plateau, and 76 of them on the Hugging Face views went uncounted); and a plateau in state
+    ``nothing_learnt`` (no update ratios to tell which side the LR is on) on a run labelled
+    ``unstable`` or ``lr_too_low``, which learnt little or nothing."""
+    kinds = {k for k, _, _ in case.labels}
+    if f.kind == "plateau" and f.evidence.get("state") == "nothing_learnt" and kinds & {"unstable", "lr_too_low"}:
+        return True
+    return f.kind in case.also_ok and not ("lr_too_low" in kinds and says_lr_too_high(f))
+
+
 #: Detector options passed to analyze() (empty: the library defaults). For tuning experiments.
 OPTIONS: dict = {}
 
@@ -1551,7 +1566,7 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
                 if hit not in matched_labels:
                     matched_labels.add(hit)
                     tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
-        elif f.kind in case.also_ok or (f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)):
+        elif _also_correct(case, f) or (f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)):
             continue
         else:
             tally.fp[f.kind] += 1

@@ -226,6 +226,17 @@ def test_an_early_blowup_that_recovered_keeps_the_peak_and_adds_a_warmup():
     assert recommend(Report("r", (0, 1000), [later]), total_steps=1000).kind == "keep"
 
 
+def test_nothing_learnt_without_ratios_asks_for_a_range_test_or_follows_one():
+    f = Finding("plateau", 9, 999, severity="warning", lr=1e-5, evidence={"state": "nothing_learnt"})
+    rec = recommend(Report("r", (0, 999), [f]), total_steps=1000)
+    assert rec.kind == "keep" and "range test" in rec.rationale and "too low or too high" in rec.rationale
+    followed = recommend(Report("r", (0, 999), [f], range_test=_result(0.003, opt="Adam").to_dict()), total_steps=1000)
+    assert followed.params["peak_lr"] == pytest.approx(0.003) and followed.rationale.startswith("Nothing was learnt")
+    # a stall at a high LR is still told to decay
+    stalled = Finding("plateau", 500, 999, severity="warning", lr=0.1, evidence={"state": "stalled_high_lr"})
+    assert recommend(Report("r", (0, 999), [stalled]), total_steps=1000).kind == "reduce_on_plateau"
+
+
 def test_unknown_problem_kinds_keep_the_schedule_and_say_so():
     rec = recommend(Report("r", (0, 100), [Finding("new_kind", 3, 9, severity="warning", lr=0.1)]), total_steps=50)
     assert rec.kind == "keep" and "new_kind" in rec.rationale

@@ -749,7 +749,9 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
 
     A plateau at under ``converged_frac`` of the starting loss, or where the LR is at most
     ``low_lr_frac`` of the run's peak LR, is "converged" (info: the run could stop earlier); otherwise "stalled at a high LR" (warning: decay
-    the LR), unless the update ratios sit below the band (then the LR is too low to move).
+    the LR), unless the update ratios sit below the band (then the LR is too low to move). A
+    stall within 20% of the starting loss that the run never leaves, in a log without update
+    ratios (a Hugging Face log), is ``nothing_learnt``: the log cannot tell which side the LR is on.
     """
     # Long runs are averaged into at most ``max_points`` bins first: a plateau spans a tenth of
     # the run, so bin means lose nothing the test needs and keep a million steps cheap.
@@ -847,6 +849,16 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                 msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
                        f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below the "
                        f"healthy band. Try the LR 3-10x lower (a range test finds where it learns), and check the data and labels.")
+                if not s.history.layers:
+                    # Without update ratios nothing tells a too-low LR (weights that barely move)
+                    # from a too-high one (a loss stuck at chance level): on the benchmark's Hugging
+                    # Face views, 71 such stalls were at 1/100 of the tuned LR and 5 at 10-100x it.
+                    state, sev = "nothing_learnt", "warning"
+                    msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
+                           f"({first_level:.3g}): nothing has been learnt, {lr_txt}. This log has no update ratios, so it "
+                           f"cannot tell an LR too low (the weights barely move) from one too high (they move but learn "
+                           f"nothing, e.g. a loss stuck at chance level): a range test (lrdiag.range_test) finds where this "
+                           f"model learns, and recording with lrdiag.Monitor shows the ratios. Check the data and labels too.")
         ev["state"] = state
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))

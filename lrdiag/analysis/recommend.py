@@ -38,6 +38,8 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients);
   a blow-up in the first steps that recovered (``evidence["state"] == "early_blowup"``) with LR x:
   ``cosine_warmup`` peaking at x (the run trained at it once past the start; it lacked a warm-up).
+* ``plateau`` in state ``nothing_learnt`` (a log without update ratios that learnt nothing): the
+  range test's schedule if the report has one, else ``kind="keep"`` with "run a range test".
 * an eval loss that rose after its best (``plateau``, state ``eval_rising``: overfitting): ``kind="keep"``
   with ``best_step`` (keep the best checkpoint; no schedule fixes overfitting).
 
@@ -458,6 +460,21 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"The eval loss was lowest at step {finding.start_step} and rose after it (overfitting), "
                               "which no LR schedule fixes: keep the schedule, keep the checkpoint from step "
                               f"{finding.start_step} or train about that long, and add regularization or data to go further.",
+                              source="report", finding=finding.to_dict())
+    if finding.kind == "plateau" and (finding.evidence or {}).get("state") == "nothing_learnt":
+        # the log cannot tell which side the LR is on (no update ratios): a range test can
+        if rt_lr:
+            from .range_test import RangeTestResult
+
+            rec = _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
+            rec.rationale = (f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
+                             + "), and this log cannot tell whether the LR is too low or too high; the range test can: "
+                             + rec.rationale)
+            return rec
+        return Recommendation("keep", {"peak_lr": float(x or 0.0)}, total_steps,
+                              f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
+                              + "), and this log cannot tell whether the LR is too low or too high: run a range test "
+                              "(lrdiag.range_test) to find where the model learns, and check the data and labels.",
                               source="report", finding=finding.to_dict())
     if finding.kind == "spike" and x and (finding.evidence or {}).get("state") == "early_blowup":
         # the run recovered and trained at this LR: what it lacked is a ramp up to it
