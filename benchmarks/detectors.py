@@ -1,6 +1,6 @@
 """Labelled benchmark of lrdiag's detectors, plus analysis speed and memory at scale.
 
-    python benchmarks/detectors.py            # every split (about 80 minutes on 2 cores)
+    python benchmarks/detectors.py            # every split (about 95 minutes on 2 cores)
     python benchmarks/detectors.py --split fresh -v   # one split, listing misses and labels
     python benchmarks/detectors.py --quick    # fewer cases
     python benchmarks/detectors.py --speed    # only the 1,000,000-step x 100-layer timing

@@ -410,7 +410,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         return []
     floor = 1e-3 if s.is_log else 1e-3 * max(float(np.median(np.abs(y))), 1e-12)
     need = min_jump if s.is_log else min_jump * max(float(np.median(np.abs(y))), 1e-12)
-    ref_med = sig = zs = jump = hit = z_mean_scale = jump_mean_scale = None
+    ref_med = sig = zs = jump = hit = z_mean_scale = y_mean_scale = med_mean_scale = None
     hit_mean = np.zeros(y.size, dtype=bool)
     for k in scales:
         yk = y if k == 1 else _trailing_mean(y, k)
@@ -421,7 +421,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         if ref_med is None:  # the one-point scale: its band sets the recovery line and the message
             ref_med, sig, zs, jump, hit = med_k, sig_k, z_k, y - med_k, hit_k
         else:
-            z_mean_scale, jump_mean_scale = z_k, yk - med_k
+            z_mean_scale, y_mean_scale, med_mean_scale = z_k, yk, med_k
             with np.errstate(invalid="ignore"):
                 zs = np.fmax(zs, z_k)
             hit = hit | hit_k
@@ -437,7 +437,8 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
             if i >= y.size or not c < int(s.fsteps[i]) <= c + max(2, k_mean):
                 continue
             one = int(s.fsteps[i]) <= c + 2 and zs[i] > z_after_raise and jump[i] > need
-            mean = z_mean_scale is not None and z_mean_scale[i] > z_after_raise and jump_mean_scale[i] > need
+            mean = (z_mean_scale is not None and z_mean_scale[i] > z_after_raise
+                    and y_mean_scale[i] - med_mean_scale[i] > need)
             hit[i] |= one or mean
             hit_mean[i] |= mean
     # The first block is its own reference, and it usually holds the steep start of training:
@@ -997,11 +998,19 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
         active = ~(lr_filled < active_lr_frac * np.nanmax(lr_filled))
     out: list[Finding] = []
     # Too high is judged everywhere: a ratio far above the band is a problem whatever the schedule.
-    low_mask = active & _still_learning(s, steps, progress) & ~_near_zero(s, steps) & ~_worse_than_start(s, steps)
+    low_mask = active & _still_learning(s, steps, progress) & ~_near_zero(s, steps)
     for kind, mask in (("low", low_mask), ("high", np.ones(steps.size, dtype=bool))):
         idx = np.nonzero(mask)[0]
         if idx.size:
             found = _band_finding(s, kind, idx, persist=persist, min_frac=min_frac, block=block, sample=sample)
+            if kind == "low" and found:
+                # judged again without the stretch where the loss sat above its start (only when
+                # needed: the running median behind it is not free on a million steps)
+                worse = _worse_than_start(s, steps)
+                if worse.any():
+                    idx = np.nonzero(mask & ~worse)[0]
+                    found = _band_finding(s, kind, idx, persist=persist, min_frac=min_frac, block=block,
+                                          sample=sample) if idx.size else []
             span = float(steps[-1] - steps[0]) + 1.0
             if kind == "low":
                 out.extend(f for f in found if f.end_step - f.start_step + 1 >= min_span * span)
@@ -1086,7 +1095,7 @@ def _rise_above_start(s: Series, loss_rise: float, single_point: bool = False,
     if key not in s.__dict__:  # computed once per Series: two detectors ask
         y = s.y
         n = y.size
-        y0 = min(float(np.median(y[: max(3, min(20, n // 50))])), s.y_of(s.start))
+        y0 = _start_y0(s)
         noise = _noise_sd(y, s.median25)
         width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
         s.__dict__[key] = (signals.rolling_median(y, min(width, n)), y0, noise, width)
@@ -1096,6 +1105,12 @@ def _rise_above_start(s: Series, loss_rise: float, single_point: bool = False,
     hit[: min(width, m.size) // 2] = False
     rose = [a for a, b in signals.runs(hit) if b - a + 1 >= min_run]
     return m, y0, (int(rose[0]) if rose else None)
+
+
+def _start_y0(s: Series) -> float:
+    """The starting level on ``y``'s scale for ``_rise_above_start``: the median of the first 2%
+    of the points (3 to 20), or ``Series.start`` if lower."""
+    return min(float(np.median(s.y[: max(3, min(20, s.y.size // 50))])), s.y_of(s.start))
 
 
 def _worse_than_start(s: Series, steps: np.ndarray, loss_rise: float = math.log(1.5)) -> np.ndarray:
@@ -1269,7 +1284,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
         return []
     # The median of the first points, unless the loss blew up within them (SGD at 100x: 1.1, then
     # 300, 1e7): then the start before the blow-up, or a stall far above it looks like progress.
-    m5, y0, rose_at = _rise_above_start(s, loss_rise)
+    y0 = _start_y0(s)
     end_level = float(np.mean(y[-max(5, n // 10):]))
     if end_level <= y0 - kept:
         return []
@@ -1282,6 +1297,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     onset: list[int] = []
     # (a very noisy loss, a minibatch of 4, puts a 5-point median far above its level by chance:
     # _rise_above_start widens it and the rise must also clear 5 of its noise sd)
+    m5, _, rose_at = _rise_above_start(s, loss_rise)
     if rose_at is not None:
         onset.append(int(s.fsteps[rose_at]))
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
