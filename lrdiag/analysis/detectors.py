@@ -847,10 +847,12 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             # (a stall that the run later leaves, a saddle early in training, keeps the usual advice)
             if nothing_learnt and _end_level(s) > first_level / 1.2:
                 ev["nothing_learnt"] = True
-                msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
-                       f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below the "
-                       f"healthy band. Try the LR 3-10x lower (a range test finds where it learns), and check the data and labels.")
-                if not s.history.layers:
+                if s.history.layers:
+                    msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
+                           f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below "
+                           f"the healthy band. Try the LR 3-10x lower (a range test finds where it learns), and check the "
+                           f"data and labels.")
+                else:
                     # Without update ratios nothing tells a too-low LR (weights that barely move)
                     # from a too-high one (a loss stuck at chance level): on the benchmark's Hugging
                     # Face views, 71 such stalls were at 1/100 of the tuned LR and 5 at 10-100x it.
@@ -1115,14 +1117,15 @@ def _start_y0(s: Series) -> float:
 
 def _worse_than_start(s: Series, steps: np.ndarray, loss_rise: float = math.log(1.5)) -> np.ndarray:
     """Per step: from where the loss rose ``loss_rise`` (1.5x) above its start, and 5 sd of one
-    point's noise for 5 points in a row (``_rise_above_start``: the start is one draw, the first
+    point's noise, for 5 points in a row (``_rise_above_start``: the start is one draw, the first
     value of a batch of 4 can sit 4 sd low, and one high running median of a noisy loss is
-    noise), to the last point its running median is above the start (one
-    stretch: a noisy level at 1.3x the start dips under it now and then). No LR is too low to
-    make a loss worse than an untrained model's: tiny update ratios there are units the
-    instability saturated or killed (sigmoid layers of RMSprop at 100x its LR: ratios of 1e-5
-    for 1,000 steps at a loss 1.3x its start, then the run escaped and learnt), which a higher
-    LR makes worse."""
+    noise), to the last point its running median is above the start (one stretch: a noisy level
+    at 1.3x the start dips under it now and then).
+
+    No LR is too low to make a loss worse than an untrained model's: tiny update ratios there are
+    units the instability saturated or killed (sigmoid layers of RMSprop at 100x its LR: ratios
+    of 1e-5 for 1,000 steps at a loss 1.3x its start, then the run escaped and learnt), which a
+    higher LR makes worse."""
     out = np.zeros(steps.size, dtype=bool)
     if not s.is_log or s.y.size < 30:
         return out
