@@ -582,6 +582,26 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
 }
 
 
+#: The schedules with a linear warm-up: name -> (warm-up fraction of the run, the LR factor after
+#: it as a function of (step t, warm-up steps w, run steps n)).
+WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
+    # fresh4: Hugging Face's default shape, 6% warm-up, then linearly to 0
+    "warmup_linear": (0.06, lambda t, w, n: max(0.0, (n - t) / (n - w))),
+    # fresh10: 5% warm-up, then cosine to 0
+    "warmup_cosine": (0.05, lambda t, w, n: 0.5 * (1 + math.cos(math.pi * (t - w) / max(1, n - w)))),
+    # fresh11: 10% warm-up, x0.1 from 70% of the run
+    "warmup_step": (0.1, lambda t, w, n: 1.0 if t < 0.7 * n else 0.1),
+    # fresh12: 5% warm-up, stable, linear decay to 0 over the last 20% (warm-up-stable-decay)
+    "wsd": (0.05, lambda t, w, n: 1.0 if t < int(0.8 * n) else max(0.0, (n - t) / (n - int(0.8 * n)))),
+    # fresh12: 3% warm-up, then exponentially to 5% of the LR
+    "warmup_exp": (0.03, lambda t, w, n: 0.05 ** ((t - w) / max(1, n - w))),
+    # fresh13: 4% warm-up, then sqrt(w / t)
+    "noam": (0.04, lambda t, w, n: math.sqrt(w / (t + 1))),
+    # fresh13: 2% warm-up, then (1 - progress)^1.5 to 0
+    "poly_warm": (0.02, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 1.5),
+}
+
+
 def train_history(*args, **kwargs) -> History:
     """``_record_training`` with flush-to-zero on (a blown-up run is full of denormals, which crawl
     on CPU), restored afterwards: FTZ is process-wide state the caller (a test run) must not inherit."""
@@ -700,11 +720,12 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         raise ValueError(optimizer)
     # the first group's hyper-parameters as the Monitor records them (momentum, dampening, betas, ...)
     group_hp = monitor_hparams(opt.param_groups[0])
-    if schedule == "cosine":
+    if schedule in WARMUP_SCHEDULES:  # a linear warm-up over a fraction of the run, then a decay
+        frac, after = WARMUP_SCHEDULES[schedule]
+        warm = max(1, int(frac * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else after(t, warm, steps))
+    elif schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    elif schedule == "warmup_linear":
-        warm = max(1, int(0.06 * steps))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else max(0.0, (steps - t) / (steps - warm)))
     elif schedule == "onecycle":  # fresh5: PyTorch's OneCycleLR peaking at ``lr``
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     elif schedule == "multistep":  # fresh5: x0.1 at 50% and again at 75% of the run
@@ -726,30 +747,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     elif schedule == "cyclic":  # fresh8: triangular between lr / 10 and lr, six cycles
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 12),
                                                   cycle_momentum=False)
-    elif schedule == "warmup_cosine":  # fresh10: 5% linear warm-up, then cosine to 0
-        warm = max(1, int(0.05 * steps))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda t: (t + 1) / warm if t < warm else 0.5 * (1 + math.cos(math.pi * (t - warm) / max(1, steps - warm))))
-    elif schedule == "warmup_step":  # fresh11: 10% linear warm-up, x0.1 from 70% of the run
-        warm = max(1, int(0.1 * steps))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else (1.0 if t < 0.7 * steps else 0.1))
     elif schedule == "restarts_mult":  # fresh11: warm restarts after 1/7, 3/7 and 7/7 of the run
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 7), T_mult=2)
-    elif schedule == "wsd":  # fresh12: 5% linear warm-up, stable, linear decay to 0 over the last 20%
-        warm, decay = max(1, int(0.05 * steps)), int(0.8 * steps)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda t: (t + 1) / warm if t < warm else (1.0 if t < decay else max(0.0, (steps - t) / (steps - decay))))
-    elif schedule == "warmup_exp":  # fresh12: 3% linear warm-up, then exponentially to 5% of lr
-        warm = max(1, int(0.03 * steps))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda t: (t + 1) / warm if t < warm else 0.05 ** ((t - warm) / max(1, steps - warm)))
-    elif schedule == "noam":  # fresh13: 4% linear warm-up, then sqrt(warm / t)
-        warm = max(1, int(0.04 * steps))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else math.sqrt(warm / (t + 1)))
-    elif schedule == "poly_warm":  # fresh13: 2% linear warm-up, then (1 - progress)^1.5 to 0
-        warm = max(1, int(0.02 * steps))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda t: (t + 1) / warm if t < warm else max(0.0, 1.0 - (t - warm) / max(1, steps - warm)) ** 1.5)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
