@@ -161,8 +161,15 @@ Splits
   betas (0.5, 0.999), SGD with momentum 0.7 and weight decay 2e-4, Adamax with betas (0.8, 0.99),
   batch sizes 44 and 240, and warm-up + inverse-square-root and warm-up + polynomial long runs.
   Written and committed after round 13's first change (no lr_too_low where the loss sits above
-  its start) and before any run on it; run once, after every round-13 change: the round-13
-  blind number.
+  its start) and before any run on it; run once, after every round-13 change (the round-13
+  blind number). Its misses were studied in round 14: tuning data since;
+* ``fresh14``: synthetic seeds 150_000+, real runs on data generated here and used nowhere else
+  (a diamond in 2 of 6 features, the largest of 3 random projections, a ripple regression, a
+  staircase regression), ReLU6 and GroupNorm+GELU MLPs, NAdam with betas (0.9, 0.98) and L2
+  weight decay 1e-4, SGD with Nesterov momentum 0.6 and weight decay 5e-4, RMSprop with alpha
+  0.98, eps 1e-5 and weight decay 1e-4, batch sizes 52 and 192, and warm-up + multi-step and
+  warm-up-stable + 1-sqrt cool-down long runs. Written and committed before any run on it and
+  before any round-14 change; run once, after every round-14 change: the round-14 blind number.
 """
 
 from __future__ import annotations
@@ -520,6 +527,32 @@ def _dataset(name: str):
         y = X[:, 0] * np.exp(X[:, 1] / 2) + X[:, 2] * X[:, 3] / 2 + 0.2 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "diamond":  # generated (fresh14): inside the diamond |x0| + |x1| < 1.6, uniform on [-2, 2) in 2 of 6 features, 3% flipped
+        r = np.random.default_rng(43)
+        X = r.uniform(-2, 2, (1200, 6))
+        y = (np.abs(X[:, 0]) + np.abs(X[:, 1]) < 1.6).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "argmax3":  # generated (fresh14): 3 classes, the largest of 3 random projections of 9 features, 5% relabelled at random
+        r = np.random.default_rng(43)
+        X = r.standard_normal((1200, 9))
+        y = np.argmax(X @ r.standard_normal((9, 3)), axis=1).astype(np.int64)
+        noisy = r.random(y.size) < 0.05
+        y[noisy] = r.integers(0, 3, int(noisy.sum()))
+        task = "cls"
+    elif name == "ripple":  # generated regression (fresh14): sin(x0^2 + x1^2) / 2 + 0.3 x2 of 6 features, uniform on [-2, 2), noise sd 0.05
+        r = np.random.default_rng(43)
+        X = r.uniform(-2, 2, (1000, 6))
+        y = np.sin(X[:, 0] ** 2 + X[:, 1] ** 2) / 2 + 0.3 * X[:, 2] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "staircase":  # generated regression (fresh14): floor(2 x0) / 2 + 0.5 x1 - 0.3 |x2| of 7 features, noise sd 0.1
+        r = np.random.default_rng(43)
+        X = r.standard_normal((1000, 7))
+        y = np.floor(2 * X[:, 0]) / 2 + 0.5 * X[:, 1] - 0.3 * np.abs(X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -579,6 +612,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b5": ("AdamW", {"betas": (0.5, 0.999), "weight_decay": 0.01}),
     "sgd_m7_wd": ("SGD", {"momentum": 0.7, "weight_decay": 2e-4}),
     "adamax_b8": ("Adamax", {"betas": (0.8, 0.99)}),
+    # fresh14: NAdam with betas (0.9, 0.98) and L2 weight decay 1e-4, SGD with Nesterov momentum 0.6
+    # and weight decay 5e-4, RMSprop with alpha 0.98, eps 1e-5 and weight decay 1e-4
+    "nadam_b98_wd": ("NAdam", {"betas": (0.9, 0.98), "weight_decay": 1e-4}),
+    "nesterov6_wd": ("SGD", {"momentum": 0.6, "nesterov": True, "weight_decay": 5e-4}),
+    "rmsprop_a98_wd": ("RMSprop", {"alpha": 0.98, "eps": 1e-5, "weight_decay": 1e-4}),
 }
 
 
@@ -599,6 +637,10 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "noam": (0.04, lambda t, w, n: math.sqrt(w / (t + 1))),
     # fresh13: 2% warm-up, then (1 - progress)^1.5 to 0
     "poly_warm": (0.02, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 1.5),
+    # fresh14: 3% warm-up, x0.2 from 60% of the run, x0.04 from 85%
+    "warmup_multistep": (0.03, lambda t, w, n: 1.0 if t < 0.6 * n else (0.2 if t < 0.85 * n else 0.04)),
+    # fresh14: 1% warm-up, stable, then 1 - sqrt(progress of the last 20%) to 0 (a WSD cool-down)
+    "wsd_sqrt": (0.01, lambda t, w, n: 1.0 if t < 0.8 * n else max(0.0, 1.0 - math.sqrt((t - 0.8 * n) / (0.2 * n)))),
 }
 
 
@@ -679,6 +721,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     (fresh13); ``schedule="noam"`` warms up linearly over 4% of ``steps`` and then decays as
     ``sqrt(warm / t)``, ``"poly_warm"`` warms up linearly over 2% of ``steps`` and then decays as
     ``(1 - progress)^1.5`` to 0 (fresh13).
+    ``arch="relu6"`` and ``"gn_gelu"`` (a GroupNorm of 8 groups before each GELU) (fresh14);
+    ``schedule="warmup_multistep"`` warms up linearly over 3% of ``steps``, then multiplies the LR
+    by 0.2 at 60% and by 0.04 at 85%, ``"wsd_sqrt"`` warms up over 1%, holds ``lr`` and cools down
+    as ``1 - sqrt(progress)`` over the last 20% (fresh14).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -705,7 +751,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "gelu": lambda: [nn.GELU()], "selu": lambda: [nn.SELU()],
                "softplus": lambda: [nn.Softplus()], "hardswish": lambda: [nn.Hardswish()],
                "sigmoid": lambda: [nn.Sigmoid()], "celu": lambda: [nn.CELU()],
-               "prelu": lambda: [nn.PReLU()], "ln_tanh": lambda: [nn.LayerNorm(hidden), nn.Tanh()]}[arch]
+               "prelu": lambda: [nn.PReLU()], "ln_tanh": lambda: [nn.LayerNorm(hidden), nn.Tanh()],
+               "relu6": lambda: [nn.ReLU6()], "gn_gelu": lambda: [nn.GroupNorm(8, hidden), nn.GELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -996,8 +1043,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1163,6 +1210,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("multiplicative", 140_003, 48, 3, "sgd_m7_wd", "adamax_b8", 0.03, 2e-3, 240, "prelu", "poly_warm"),
                 RealSet("majority5", 140_004, 96, 3, "adamax_b8", "adamw_b5", 2e-3, 1e-3, 240, "ln_tanh", "poly_warm"),
                 RealSet("norm_compare", 140_005, 64, 2, "adamw_b5", "sgd_m7_wd", 1e-3, 0.15, 44, "prelu", "noam")],
+    # round 14's blind split, written before any round-14 change and before any run on it: data made
+    # here (a diamond, the largest of 3 projections, a ripple, a staircase), ReLU6 and GroupNorm+GELU MLPs,
+    # optimizers (NAdam with betas (0.9, 0.98) and L2 decay; SGD with Nesterov momentum 0.6 and
+    # weight decay 5e-4; RMSprop with alpha 0.98, eps 1e-5 and weight decay 1e-4), batch sizes (52,
+    # 192) and warm-up + multi-step / warm-up-stable + 1-sqrt cool-down long runs used nowhere
+    # before. Tuned LRs, fixed before any run: 2e-3 for NAdam (PyTorch's default), 1e-3 for
+    # RMSprop, 0.2 / 0.04 (regression) for SGD at momentum 0.6 (the same effective step
+    # lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh14": [RealSet("diamond", 150_000, 64, 2, "nadam_b98_wd", "nesterov6_wd", 2e-3, 0.2, 52, "relu6", "warmup_multistep"),
+                RealSet("argmax3", 150_001, 96, 3, "nesterov6_wd", "rmsprop_a98_wd", 0.2, 1e-3, 192, "gn_gelu", "wsd_sqrt"),
+                RealSet("ripple", 150_002, 128, 2, "rmsprop_a98_wd", "nadam_b98_wd", 1e-3, 2e-3, 52, "gn_gelu", "warmup_multistep"),
+                RealSet("staircase", 150_003, 48, 3, "nesterov6_wd", "rmsprop_a98_wd", 0.04, 1e-3, 192, "relu6", "wsd_sqrt"),
+                RealSet("diamond", 150_004, 96, 3, "rmsprop_a98_wd", "nadam_b98_wd", 1e-3, 2e-3, 192, "gn_gelu", "wsd_sqrt"),
+                RealSet("argmax3", 150_005, 64, 2, "nadam_b98_wd", "nesterov6_wd", 2e-3, 0.2, 52, "relu6", "warmup_multistep")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1631,7 +1692,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
-         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000}
+         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1647,7 +1708,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh10": "split fresh10 (run blind once in round 10; its misses were studied in round 11: now tuning data too)",
               "fresh11": "split fresh11 (run blind once in round 11; its misses were studied in round 12: now tuning data too)",
               "fresh12": "split fresh12 (run blind once in round 12; its misses were studied in round 13: now tuning data too)",
-              "fresh13": "BLIND split fresh13 (written before any run on it, run once after all round-13 changes)"}
+              "fresh13": "split fresh13 (run blind once in round 13; its misses were studied in round 14: now tuning data too)",
+              "fresh14": "BLIND split fresh14 (written before any run on it, run once after all round-14 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1724,7 +1786,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh12 (earlier held-out splits, now tuning data); fresh13 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh13 (earlier held-out splits, now tuning data); fresh14 (the blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
