@@ -199,6 +199,28 @@ def test_no_divergence_on_clean_curves():
         assert run(hist(t, logl), D.detect_divergence) == []
 
 
+@pytest.mark.parametrize("left, diverged", [(1.7, False), (3.0, True)])
+def test_blowup_that_came_back_under_the_threshold_is_a_spike(left, diverged):
+    """A 1000x blow-up after a 2-step LR glitch that decays back to ``left`` x the level before it:
+    back under the 2x divergence threshold it is a spike (Nadam on far_blobs: 0.017 -> 17 ->
+    1.8x), above it a divergence."""
+    from lrdiag import analyze
+
+    t, base, _ = curve(n=3000)
+    logl = np.log(base[np.minimum(t, 1000)]) + 0.05 * np.random.default_rng(1).standard_normal(t.size)
+    lr = np.where((t >= 1499) & (t < 1501), 3.0, 0.1)
+    after = t >= 1500
+    logl[after] += math.log(1000) * np.exp(-(t[after] - 1500) / 30.0) + math.log(left)
+    h = hist(t, logl, lr=lr)
+    found = run(h, D.detect_divergence)
+    assert [f.start_step for f in found] == ([1497] if diverged else [])
+    kinds = {f.kind: f for f in analyze(h, recommend=False).findings}
+    assert ("divergence" in kinds) == diverged
+    if not diverged:
+        spike = kinds["spike"]
+        assert spike.start_step == 1500 and spike.evidence["lr_raised_before"]["factor"] == pytest.approx(30.0)
+
+
 # -- plateau ---------------------------------------------------------------------------------
 
 def test_plateau_stalled_at_high_lr_in_reduce_on_plateau_terms():

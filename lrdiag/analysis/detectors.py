@@ -199,8 +199,10 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
        and afterwards the loss never improves on ``best[c]`` by more than ``kept_progress``
        (10%): the run lost everything it had learnt (typically a dead network at chance level);
 
-    or where the loss first becomes non-finite. The reported onset is the last point before
-    ``c`` where ``sm`` was still within a quarter of the rise of its best.
+    or where the loss first becomes non-finite. A sustained rise that peaked as a blow-up (over
+    ``blowup`` above ``best``) but ended back under ``best + rise`` is no divergence: the loss came
+    back, and the spike detector reports it. The reported onset is the last point before ``c``
+    where ``sm`` was still within a quarter of the rise of its best.
     """
     out: list[Finding] = []
     nonfinite_step = _first_nonfinite_step(s)
@@ -228,6 +230,12 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
         idx = np.nonzero(sustained)[0]
         if idx.size and (y.size - idx[0] >= min_run or nonfinite_step is not None):
             blow = int(idx[0])
+            # A blow-up (log 100 above best) that ended back under the rise threshold is a spike
+            # that left the loss a little worse, not a divergence: Nadam after a 2-step x30 LR
+            # glitch went 0.017 -> 17 and ended at 1.8x its (lucky) best 400 steps later.
+            if (nonfinite_step is None and float(np.max(y[blow:])) > best[blow] + blowup * scale
+                    and sm[-1] < best[blow] + rise * scale):
+                blow = None
         # A blow-up is judged point by point against a light 5-point running median: a
         # mean or a held level would smear a 1e20x explosion over its neighbours.
         sm5 = signals.rolling_median(y, min(5, y.size))
