@@ -169,7 +169,14 @@ Splits
   weight decay 1e-4, SGD with Nesterov momentum 0.6 and weight decay 5e-4, RMSprop with alpha
   0.98, eps 1e-5 and weight decay 1e-4, batch sizes 52 and 192, and warm-up + multi-step and
   warm-up-stable + 1-sqrt cool-down long runs. Written and committed before any run on it and
-  before any round-14 change; run once, after every round-14 change: the round-14 blind number.
+  before any round-14 change; run once, after every round-14 change (the round-14 blind number);
+* ``fresh15``: synthetic seeds 160_000+, real runs on data generated here and used nowhere else
+  (an annulus in 2 of 7 features, a sign gated by a third feature, a sum-of-hinges regression, a
+  Gaussian-bump regression), Softsign and BatchNorm+Tanh MLPs, Adam with betas (0.9, 0.99), SGD
+  with momentum 0.5 and weight decay 1e-4, RAdam with betas (0.95, 0.999), batch sizes 40 and 288,
+  and one-cycle with linear annealing and triangular2 cyclic long runs. Written and committed
+  at the end of round 14, before any run on it and before any round-15 change: the next blind
+  split.
 """
 
 from __future__ import annotations
@@ -553,6 +560,33 @@ def _dataset(name: str):
         y = np.floor(2 * X[:, 0]) / 2 + 0.5 * X[:, 1] - 0.3 * np.abs(X[:, 2]) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "annulus":  # generated (fresh15): radius of (x0, x1) between 0.8 and 1.5, in 7 features, 3% flipped
+        r = np.random.default_rng(47)
+        X = r.standard_normal((1200, 7))
+        rad = np.linalg.norm(X[:, :2], axis=1)
+        y = ((rad > 0.8) & (rad < 1.5)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "gated_sign":  # generated (fresh15): sign of x0 where |x1| < 0.7, else sign of x2, in 9 features, 3% flipped
+        r = np.random.default_rng(47)
+        X = r.standard_normal((1200, 9))
+        y = np.where(np.abs(X[:, 1]) < 0.7, X[:, 0] > 0, X[:, 2] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "hinge_sum":  # generated regression (fresh15): sum of relu(x_i - 0.5) over 5 of 8 features, noise sd 0.2
+        r = np.random.default_rng(47)
+        X = r.standard_normal((1000, 8))
+        y = np.maximum(X[:, :5] - 0.5, 0.0).sum(axis=1) + 0.2 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "gauss_bump":  # generated regression (fresh15): exp(-x0^2) x1 + 0.2 x2 of 6 features, uniform on [-2, 2), noise sd 0.05
+        r = np.random.default_rng(47)
+        X = r.uniform(-2, 2, (1000, 6))
+        y = np.exp(-X[:, 0] ** 2) * X[:, 1] + 0.2 * X[:, 2] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -617,6 +651,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "nadam_b98_wd": ("NAdam", {"betas": (0.9, 0.98), "weight_decay": 1e-4}),
     "nesterov6_wd": ("SGD", {"momentum": 0.6, "nesterov": True, "weight_decay": 5e-4}),
     "rmsprop_a98_wd": ("RMSprop", {"alpha": 0.98, "eps": 1e-5, "weight_decay": 1e-4}),
+    # fresh15: Adam with betas (0.9, 0.99), SGD with momentum 0.5 and weight decay 1e-4, RAdam with
+    # betas (0.95, 0.999)
+    "adam_b99": ("Adam", {"betas": (0.9, 0.99)}),
+    "sgd_m5_wd": ("SGD", {"momentum": 0.5, "weight_decay": 1e-4}),
+    "radam_b95": ("RAdam", {"betas": (0.95, 0.999)}),
 }
 
 
@@ -724,7 +763,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``arch="relu6"`` and ``"gn_gelu"`` (a GroupNorm of 8 groups before each GELU) (fresh14);
     ``schedule="warmup_multistep"`` warms up linearly over 3% of ``steps``, then multiplies the LR
     by 0.2 at 60% and by 0.04 at 85%, ``"wsd_sqrt"`` warms up over 1%, holds ``lr`` and cools down
-    as ``1 - sqrt(progress)`` over the last 20% (fresh14).
+    as ``1 - sqrt(progress)`` over the last 20% (fresh14). ``arch="softsign"`` and ``"bn_tanh"`` (a
+    BatchNorm before each Tanh) (fresh15); ``schedule="onecycle_lin"`` is OneCycleLR with linear
+    annealing peaking at 25% of ``steps``, ``"triangular2"`` is CyclicLR between ``lr / 10`` and
+    ``lr`` whose amplitude halves every cycle, four cycles (fresh15).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -752,7 +794,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "softplus": lambda: [nn.Softplus()], "hardswish": lambda: [nn.Hardswish()],
                "sigmoid": lambda: [nn.Sigmoid()], "celu": lambda: [nn.CELU()],
                "prelu": lambda: [nn.PReLU()], "ln_tanh": lambda: [nn.LayerNorm(hidden), nn.Tanh()],
-               "relu6": lambda: [nn.ReLU6()], "gn_gelu": lambda: [nn.GroupNorm(8, hidden), nn.GELU()]}[arch]
+               "relu6": lambda: [nn.ReLU6()], "gn_gelu": lambda: [nn.GroupNorm(8, hidden), nn.GELU()],
+               "softsign": lambda: [nn.Softsign()], "bn_tanh": lambda: [nn.BatchNorm1d(hidden), nn.Tanh()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -775,6 +818,12 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     elif schedule == "onecycle":  # fresh5: PyTorch's OneCycleLR peaking at ``lr``
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    elif schedule == "onecycle_lin":  # fresh15: OneCycleLR with linear annealing, peak at 25% of the run
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.25,
+                                                    anneal_strategy="linear")
+    elif schedule == "triangular2":  # fresh15: CyclicLR between lr / 10 and lr, amplitude halved each of 4 cycles
+        sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 8),
+                                                  mode="triangular2", cycle_momentum=False)
     elif schedule == "multistep":  # fresh5: x0.1 at 50% and again at 75% of the run
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[steps // 2, 3 * steps // 4], gamma=0.1)
     elif schedule == "exp":  # fresh6: to 1% of ``lr`` at the end
@@ -1043,8 +1092,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1224,6 +1273,19 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("staircase", 150_003, 48, 3, "nesterov6_wd", "rmsprop_a98_wd", 0.04, 1e-3, 192, "relu6", "wsd_sqrt"),
                 RealSet("diamond", 150_004, 96, 3, "rmsprop_a98_wd", "nadam_b98_wd", 1e-3, 2e-3, 192, "gn_gelu", "wsd_sqrt"),
                 RealSet("argmax3", 150_005, 64, 2, "nadam_b98_wd", "nesterov6_wd", 2e-3, 0.2, 52, "relu6", "warmup_multistep")],
+    # the next blind split, written at the end of round 14, before any run on it and before any
+    # round-15 change: data made here (an annulus, a gated sign, a sum of hinges, a Gaussian bump),
+    # Softsign and BatchNorm+Tanh MLPs, optimizers (Adam with betas (0.9, 0.99); SGD with momentum
+    # 0.5 and weight decay 1e-4; RAdam with betas (0.95, 0.999)), batch sizes (40, 288) and
+    # one-cycle (linear) / triangular2 cyclic long runs used nowhere before. Tuned LRs, fixed before
+    # any run: 1e-3 for Adam and RAdam, 0.25 / 0.05 (regression) for SGD at momentum 0.5 (the same
+    # effective step lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh15": [RealSet("annulus", 160_000, 64, 2, "adam_b99", "sgd_m5_wd", 1e-3, 0.25, 40, "softsign", "onecycle_lin"),
+                RealSet("gated_sign", 160_001, 96, 3, "sgd_m5_wd", "radam_b95", 0.25, 1e-3, 288, "bn_tanh", "triangular2"),
+                RealSet("hinge_sum", 160_002, 128, 2, "radam_b95", "adam_b99", 1e-3, 1e-3, 40, "bn_tanh", "onecycle_lin"),
+                RealSet("gauss_bump", 160_003, 48, 3, "sgd_m5_wd", "radam_b95", 0.05, 1e-3, 288, "softsign", "triangular2"),
+                RealSet("annulus", 160_004, 96, 3, "radam_b95", "adam_b99", 1e-3, 1e-3, 288, "bn_tanh", "triangular2"),
+                RealSet("gated_sign", 160_005, 64, 2, "adam_b99", "sgd_m5_wd", 1e-3, 0.25, 40, "softsign", "onecycle_lin")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1692,7 +1754,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
-         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000}
+         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1709,7 +1771,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh11": "split fresh11 (run blind once in round 11; its misses were studied in round 12: now tuning data too)",
               "fresh12": "split fresh12 (run blind once in round 12; its misses were studied in round 13: now tuning data too)",
               "fresh13": "split fresh13 (run blind once in round 13; its misses were studied in round 14: now tuning data too)",
-              "fresh14": "BLIND split fresh14 (written before any run on it, run once after all round-14 changes)"}
+              "fresh14": "split fresh14 (run blind once in round 14, after all round-14 changes)",
+              "fresh15": "BLIND split fresh15 (written at the end of round 14, before any run on it: run it once, after all round-15 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1786,7 +1849,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh13 (earlier held-out splits, now tuning data); fresh14 (the blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh13 (earlier held-out splits, now tuning data); fresh14 (run blind in round 14); fresh15 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
