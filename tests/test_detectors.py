@@ -219,6 +219,11 @@ def test_blowup_that_came_back_under_the_threshold_is_a_spike(left, diverged):
     if not diverged:
         spike = kinds["spike"]
         assert spike.start_step == 1500 and spike.evidence["lr_raised_before"]["factor"] == pytest.approx(30.0)
+        # the loss stayed worse at LR 0.1, not at the 2-step glitch's 3: the advice lowers 0.1
+        rose = kinds["lr_too_high"]
+        assert rose.evidence["state"] == "loss_rose" and rose.lr == pytest.approx(0.1) and "at LR 0.1:" in rose.message
+        rec = analyze(h).recommendation
+        assert rec["params"]["peak_lr"] < 0.1
 
 
 # -- plateau ---------------------------------------------------------------------------------
