@@ -156,11 +156,16 @@ class Series:
         i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
         return float(self.lr_values[max(i, 0)])
 
-    def lr_median(self, start: int, end: int) -> float | None:
-        """The median logged LR over steps ``[start, end]`` (``lr_at(start)`` when none was logged
-        there): the LR a stretch was run at, which a blip of a few steps at its start is not."""
-        inside = self.lr_values[(self.lr_steps >= start) & (self.lr_steps <= end)]
-        return float(np.median(inside)) if inside.size else self.lr_at(start)
+    def lr_held(self, step: int) -> float | None:
+        """The LR the schedule held at ``step``: the 5-point running median of the logged LR there
+        (``lr_at`` under 5 values), so a blip of one or two steps (a glitch) is not it -- the
+        same rule as ``peak_lr``."""
+        if self.lr_values.size < 5:
+            return self.lr_at(step)
+        if "_lr_held" not in self.__dict__:
+            self.__dict__["_lr_held"] = signals.rolling_median(self.lr_values, 5)
+        i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
+        return float(self.__dict__["_lr_held"][max(i, 0)])
 
     def peak_lr(self) -> float | None:
         """The schedule's peak LR: the largest 5-point running median of the logged LR, so a
@@ -1402,8 +1407,8 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
     near = np.nonzero(m[:c] <= level + 0.25 * rise)[0]
     onset = int(near[-1]) + 1 if near.size else 0
     start = int(s.fsteps[min(onset * w, y.size - 1)])
-    # the LR the loss stayed worse at: a 2-step glitch at the onset (x30) is not the LR to lower
-    lr = s.lr_median(start, int(s.fsteps[-1]))
+    # the LR the schedule held there: a 2-step glitch at the onset (x30) is not the LR to lower
+    lr = s.lr_held(start)
     up = tail - level
     ev = s.sampling_evidence()
     ev.update({"state": "loss_rose", "best_level": float(math.exp(level)), "final_level": float(math.exp(tail)),
