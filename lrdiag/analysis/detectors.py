@@ -156,26 +156,26 @@ class Series:
         i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
         return float(self.lr_values[max(i, 0)])
 
+    @property
+    def held_lrs(self) -> np.ndarray:
+        """The logged LR as the schedule held it: its 5-point running median, so a blip of one or
+        two steps (a bug, a glitch) is not it; the values themselves under 5 (computed once)."""
+        if "_held_lrs" not in self.__dict__:
+            v = self.lr_values
+            self.__dict__["_held_lrs"] = v if v.size < 5 else signals.rolling_median(v, 5)
+        return self.__dict__["_held_lrs"]
+
     def lr_held(self, step: int) -> float | None:
-        """The LR the schedule held at ``step``: the 5-point running median of the logged LR there
-        (``lr_at`` under 5 values), so a blip of one or two steps (a glitch) is not it -- the
-        same rule as ``peak_lr``."""
-        if self.lr_values.size < 5:
-            return self.lr_at(step)
-        if "_lr_held" not in self.__dict__:
-            self.__dict__["_lr_held"] = signals.rolling_median(self.lr_values, 5)
+        """The LR the schedule held at ``step`` (``held_lrs`` at the last logged step at or before it)."""
+        if self.lr_values.size == 0:
+            return None
         i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
-        return float(self.__dict__["_lr_held"][max(i, 0)])
+        return float(self.held_lrs[max(i, 0)])
 
     def peak_lr(self) -> float | None:
-        """The schedule's peak LR: the largest 5-point running median of the logged LR, so a
-        blip of one or two steps (a bug, a glitch) is not the peak every "decayed to x% of its
-        peak" is judged against; the plain maximum for fewer than 5 values."""
-        if "_peak_lr" not in self.__dict__:
-            v = self.lr_values
-            self.__dict__["_peak_lr"] = (None if v.size == 0 else float(v.max()) if v.size < 5
-                                         else float(signals.rolling_median(v, 5).max()))
-        return self.__dict__["_peak_lr"]
+        """The schedule's peak LR: the largest of ``held_lrs``, so a blip is not the peak every
+        "decayed to x% of its peak" is judged against."""
+        return float(self.held_lrs.max()) if self.lr_values.size else None
 
     def sampling_evidence(self) -> dict[str, Any]:
         """What every finding says about how densely the loss was logged."""
@@ -866,21 +866,20 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             # (a stall that the run later leaves, a saddle early in training, keeps the usual advice)
             if nothing_learnt and _end_level(s) > first_level / 1.2:
                 ev["nothing_learnt"] = True
+                stalled = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it "
+                           f"started ({first_level:.3g}): nothing has been learnt, {lr_txt}")
                 if s.history.layers:
-                    msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
-                           f"({first_level:.3g}): nothing has been learnt, {lr_txt}, while the update ratios are not below "
-                           f"the healthy band. Try the LR 3-10x lower (a range test finds where it learns), and check the "
-                           f"data and labels.")
+                    msg = (f"{stalled}, while the update ratios are not below the healthy band. Try the LR 3-10x lower "
+                           f"(a range test finds where it learns), and check the data and labels.")
                 else:
                     # Without update ratios nothing tells a too-low LR (weights that barely move)
                     # from a too-high one (a loss stuck at chance level): on the benchmark's Hugging
                     # Face views, 71 such stalls were at 1/100 of the tuned LR and 5 at 10-100x it.
                     state, sev = "nothing_learnt", "warning"
-                    msg = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it started "
-                           f"({first_level:.3g}): nothing has been learnt, {lr_txt}. This log has no update ratios, so it "
-                           f"cannot tell an LR too low (the weights barely move) from one too high (they move but learn "
-                           f"nothing, e.g. a loss stuck at chance level): a range test (lrdiag.range_test) finds where this "
-                           f"model learns, and recording with lrdiag.Monitor shows the ratios. Check the data and labels too.")
+                    msg = (f"{stalled}. This log has no update ratios, so it cannot tell an LR too low (the weights barely "
+                           f"move) from one too high (they move but learn nothing, e.g. a loss stuck at chance level): a "
+                           f"range test (lrdiag.range_test) finds where this model learns, and recording with "
+                           f"lrdiag.Monitor shows the ratios. Check the data and labels too.")
         ev["state"] = state
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))

@@ -463,18 +463,17 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               source="report", finding=finding.to_dict())
     if finding.kind == "plateau" and (finding.evidence or {}).get("state") == "nothing_learnt":
         # the log cannot tell which side the LR is on (no update ratios): a range test can
+        what = (f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
+                + "), and this log cannot tell whether the LR is too low or too high")
         if rt_lr:
             from .range_test import RangeTestResult
 
             rec = _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
-            rec.rationale = (f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
-                             + "), and this log cannot tell whether the LR is too low or too high; the range test can: "
-                             + rec.rationale)
+            rec.rationale = f"{what}; the range test can: {rec.rationale}"
             return rec
         return Recommendation("keep", {"peak_lr": float(x or 0.0)}, total_steps,
-                              f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
-                              + "), and this log cannot tell whether the LR is too low or too high: run a range test "
-                              "(lrdiag.range_test) to find where the model learns, and check the data and labels.",
+                              f"{what}: run a range test (lrdiag.range_test) to find where the model learns, and check "
+                              "the data and labels.",
                               source="report", finding=finding.to_dict())
     if finding.kind == "spike" and x and (finding.evidence or {}).get("state") == "early_blowup":
         # the run recovered and trained at this LR: what it lacked is a ramp up to it
