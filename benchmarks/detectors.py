@@ -62,7 +62,11 @@ recorded after every step) doubled, far outside its recent band, within 20 steps
 (``model_spikes``); a glitch the model shrugged off gives no label. Elsewhere a spike finding is
 left unscored when the whole-set loss confirms the model got 1.5x worse there (``_model_jumped``:
 a real, unlabelled spike, e.g. at 10x the LR) and counts as false when it does not (one hard
-minibatch: the model did not change), on clean runs too (there it is no false alarm).
+minibatch: the model did not change), on clean runs too (there it is no false alarm). Round 15:
+likewise an unlabelled divergence, oscillation or lr_too_high finding is left unscored where the
+whole-set loss within it reached 3x the constant predictor's loss (``_model_blew_up``: the LR drove
+the model there; the labels read only how a run ended, and a 100x run that blew up early and then
+trained back is labelled plateau or clean), and counts as false where it did not.
 
 *Hugging Face view* (round 4). Every real run is also analysed as a ``trainer_state.json`` logs it
 (``hf_view``: the mean loss of every 10 steps, the LR and grad norm, no update ratios) and scored
@@ -1304,6 +1308,11 @@ SPIKE_JUMP, SPIKE_WINDOW, SPIKE_Z, SPIKE_MIN_ABS, SPIKE_GAP = 2.0, 50, 4.0, 0.01
 #: neutral when the whole-set loss rose ``CONFIRM_JUMP`` x over its recent median within
 #: ``CONFIRM_SPAN`` steps of the finding (the model did get worse there).
 SPIKE_RESPONSE, CONFIRM_JUMP, CONFIRM_SPAN = 20, 1.5, 5
+#: Round 15: an unlabelled "LR too high" finding (``UNSTABLE``) is neutral when the whole-set
+#: loss within ``CONFIRM_SPAN`` steps of it reached ``BLOWN_UP`` (3) x ``r0``: the LR had driven
+#: the model to three times the loss of one that learnt nothing (``_model_blew_up``). An untrained
+#: model starts under 2x ``r0`` on every task (1.94x at most over the 445 tuned and too-low runs).
+BLOWN_UP = 3.0
 #: The glitch of each task's "glitch" run: LR x ``GLITCH_FACTOR`` for ``GLITCH_STEPS`` steps.
 GLITCH_FACTOR, GLITCH_STEPS, GLITCH_RUN_STEPS = 30.0, 2, 800
 
@@ -1658,6 +1667,28 @@ def _model_jumped(full: np.ndarray | None, a: int, b: int, r0: float | None = No
     return bool(level is not None and near.size and near.max() >= CONFIRM_JUMP * level)
 
 
+def _model_blew_up(full: np.ndarray | None, a: int, b: int, r0: float | None) -> bool:
+    """Whether the whole-training-set loss reached ``BLOWN_UP`` (3) x ``r0`` within
+    ``CONFIRM_SPAN`` steps of ``[a, b]``: an "LR too high" finding there describes what the LR
+    did to the model, although the run's labels (which read only how it ended) carry none. A
+    100x-LR run that blew up early and then trained back to within 1.25x of the tuned loss is
+    labelled plateau or clean; "the LR is too high" is true of it all the same."""
+    if full is None or r0 is None:
+        return False
+    near = full[max(0, a - 1 - CONFIRM_SPAN) : b + CONFIRM_SPAN]
+    near = near[np.isfinite(near)]
+    return bool(near.size and near.max() >= BLOWN_UP * r0)
+
+
+def _confirmed(case: Case, f) -> bool:
+    """An unlabelled finding the whole-set loss confirms (left unscored, on clean runs too): a
+    spike where the model jumped (``_model_jumped``), an ``UNSTABLE`` kind where it blew up
+    (``_model_blew_up``)."""
+    if f.kind == "spike":
+        return _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)
+    return f.kind in UNSTABLE and _model_blew_up(case.full_loss, f.start_step, f.end_step, case.r0)
+
+
 def score(case: Case, tally: Tally, history: History | None = None) -> None:
     """Add one case's findings to the tally (see the module docstring for the rules);
     ``history`` replaces the case's own (the sparse view of the same run, same labels)."""
@@ -1669,8 +1700,8 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
     if case.clean:
         tally.clean_steps += n
         for f in report.findings:
-            if f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0):
-                continue  # a real, unlabelled jump of the model (see the module docstring)
+            if _confirmed(case, f):
+                continue  # a real, unlabelled event of the model (see the module docstring)
             tally.clean_alarms += 1
             tally.false.append(f"{case.name}: {f.kind} {f.start_step}-{f.end_step} {f.message[:90]}")
             if f.kind in tally.fp:
@@ -1688,7 +1719,7 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
                 if hit not in matched_labels:
                     matched_labels.add(hit)
                     tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
-        elif _also_correct(case, f) or (f.kind == "spike" and _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)):
+        elif _also_correct(case, f) or _confirmed(case, f):
             continue
         else:
             tally.fp[f.kind] += 1

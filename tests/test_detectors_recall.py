@@ -415,6 +415,26 @@ def test_dampened_sgd_at_its_usual_lr_is_not_too_low(bench):
     assert "lr_too_low" in [f.kind for f in lrdiag.analyze(h, recommend=False).findings]
 
 
+def test_benchmark_leaves_lr_too_high_unscored_where_the_model_blew_up(bench):
+    # round 15: a 100x-LR run whose whole-set loss blew up early and then trained back to within
+    # 1.25x of the tuned loss is labelled plateau (the labels read how a run ended); "the LR is
+    # too high" over that blow-up is true of it, and is left unscored, like a spike the whole-set
+    # loss confirms. Not where the model stayed under 3x the constant predictor's loss, and never
+    # for a plateau finding.
+    h = History(np.arange(1500), {names.LOSS: np.ones(1500)}, {})
+    full = np.full(1500, 0.3)
+    full[2:40] = 5.0  # r0 = 1: the model at 5x what learning nothing scores
+    case = bench.Case(h, [("plateau", 600, 1499)], (), full_loss=full, r0=1.0)
+    high = lambda a, b: Finding("lr_too_high", a, b, "warning", 0.8, 0.1, "LR too high", {})  # noqa: E731
+    assert bench._confirmed(case, high(0, 1499))
+    assert bench._confirmed(case, Finding("divergence", 30, 60, "critical", 0.9, 0.1, "diverged", {}))
+    assert not bench._confirmed(case, high(300, 1499))  # the blow-up is not within its stretch
+    assert not bench._confirmed(case, Finding("plateau", 0, 1499, "warning", 0.8, 0.1, "stalled", {"state": "stalled_high_lr"}))
+    full[2:40] = 2.5  # under 3x: an untrained model starts up to ~2x r0
+    assert not bench._confirmed(case, high(0, 1499))
+    assert not bench._confirmed(bench.Case(h, [], (), full_loss=None, r0=1.0), high(0, 1499))
+
+
 def test_stalled_at_a_high_lr_is_a_correct_answer_to_lr_too_high(bench):
     stalled = Finding("plateau", 225, 1499, "warning", 0.8, 0.5, "stalled", {"state": "stalled_high_lr"})
     converged = Finding("plateau", 225, 1499, "info", 0.8, 0.5, "converged", {"state": "converged"})
