@@ -179,8 +179,15 @@ Splits
   Gaussian-bump regression), Softsign and BatchNorm+Tanh MLPs, Adam with betas (0.9, 0.99), SGD
   with momentum 0.5 and weight decay 1e-4, RAdam with betas (0.95, 0.999), batch sizes 40 and 288,
   and one-cycle with linear annealing and triangular2 cyclic long runs. Written and committed
-  at the end of round 14, before any run on it and before any round-15 change: the next blind
-  split.
+  at the end of round 14, before any run on it and before any round-15 change; run once, after
+  every round-15 change (the round-15 blind number);
+* ``fresh16``: synthetic seeds 170_000+, real runs on data generated here and used nowhere else
+  (three angular wedges of 2 of 8 features, a cone, a sine-cosine product regression, a
+  log-ratio regression), Hardtanh and LayerNorm+SiLU MLPs, AdamW with betas (0.85, 0.995) and
+  weight decay 0.02, Adagrad with LR decay 1e-4 and initial accumulator 0.1, RMSprop with alpha
+  0.95 and momentum 0.3, batch sizes 30 and 224, and exp_range cyclic and constant-then-linear
+  long runs. Written and committed at the end of round 15, before any run on it and before any
+  round-16 change: the next blind split.
 """
 
 from __future__ import annotations
@@ -591,6 +598,32 @@ def _dataset(name: str):
         y = np.exp(-X[:, 0] ** 2) * X[:, 1] + 0.2 * X[:, 2] + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "wedge":  # generated (fresh16): which third of the circle the angle of (x0, x1) is in, 8 features, 3% relabelled
+        r = np.random.default_rng(53)
+        X = r.standard_normal((1200, 8))
+        y = (np.floor((np.arctan2(X[:, 1], X[:, 0]) + np.pi) / (2 * np.pi / 3)).astype(np.int64)).clip(0, 2)
+        flip = r.random(y.size) < 0.03
+        y[flip] = r.integers(0, 3, int(flip.sum()))
+        task = "cls"
+    elif name == "cone":  # generated (fresh16): x2 above |(x0, x1)| - 0.6, in 6 features, 3% flipped
+        r = np.random.default_rng(53)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 2] > np.linalg.norm(X[:, :2], axis=1) - 0.6).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sin_product":  # generated regression (fresh16): sin(1.5 x0) cos(x1) + 0.3 x2 of 7 features, uniform on [-2, 2), noise sd 0.05
+        r = np.random.default_rng(53)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.sin(1.5 * X[:, 0]) * np.cos(X[:, 1]) + 0.3 * X[:, 2] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "log_ratio":  # generated regression (fresh16): log(1 + x0^2) - log(1 + x1^2) + 0.2 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(53)
+        X = r.standard_normal((1000, 6))
+        y = np.log1p(X[:, 0] ** 2) - np.log1p(X[:, 1] ** 2) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -660,6 +693,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_b99": ("Adam", {"betas": (0.9, 0.99)}),
     "sgd_m5_wd": ("SGD", {"momentum": 0.5, "weight_decay": 1e-4}),
     "radam_b95": ("RAdam", {"betas": (0.95, 0.999)}),
+    # fresh16: AdamW with betas (0.85, 0.995) and weight decay 0.02, Adagrad with LR decay 1e-4 and
+    # initial accumulator 0.1, RMSprop with alpha 0.95 and momentum 0.3
+    "adamw_b85": ("AdamW", {"betas": (0.85, 0.995), "weight_decay": 0.02}),
+    "adagrad_lrd": ("Adagrad", {"lr_decay": 1e-4, "initial_accumulator_value": 0.1}),
+    "rmsprop_a95_m3": ("RMSprop", {"alpha": 0.95, "momentum": 0.3}),
 }
 
 
@@ -770,7 +808,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     as ``1 - sqrt(progress)`` over the last 20% (fresh14). ``arch="softsign"`` and ``"bn_tanh"`` (a
     BatchNorm before each Tanh) (fresh15); ``schedule="onecycle_lin"`` is OneCycleLR with linear
     annealing peaking at 25% of ``steps``, ``"triangular2"`` is CyclicLR between ``lr / 10`` and
-    ``lr`` whose amplitude halves every cycle, four cycles (fresh15).
+    ``lr`` whose amplitude halves every cycle, four cycles (fresh15). ``arch="hardtanh"`` and
+    ``"ln_silu"`` (a LayerNorm before each SiLU) (fresh16); ``schedule="exp_range"`` is CyclicLR
+    between ``lr / 10`` and ``lr`` in five cycles whose amplitude decays by ``gamma**step`` to 2%
+    at the end, ``"const_linear"`` holds ``lr / 3`` for 5% of ``steps`` (ConstantLR) and then
+    decays linearly from ``lr`` to 2% of it (fresh16).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -799,7 +841,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "sigmoid": lambda: [nn.Sigmoid()], "celu": lambda: [nn.CELU()],
                "prelu": lambda: [nn.PReLU()], "ln_tanh": lambda: [nn.LayerNorm(hidden), nn.Tanh()],
                "relu6": lambda: [nn.ReLU6()], "gn_gelu": lambda: [nn.GroupNorm(8, hidden), nn.GELU()],
-               "softsign": lambda: [nn.Softsign()], "bn_tanh": lambda: [nn.BatchNorm1d(hidden), nn.Tanh()]}[arch]
+               "softsign": lambda: [nn.Softsign()], "bn_tanh": lambda: [nn.BatchNorm1d(hidden), nn.Tanh()],
+               "hardtanh": lambda: [nn.Hardtanh()], "ln_silu": lambda: [nn.LayerNorm(hidden), nn.SiLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -828,6 +871,14 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     elif schedule == "triangular2":  # fresh15: CyclicLR between lr / 10 and lr, amplitude halved each of 4 cycles
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 8),
                                                   mode="triangular2", cycle_momentum=False)
+    elif schedule == "exp_range":  # fresh16: CyclicLR between lr / 10 and lr, 5 cycles, amplitude to 2% at the end
+        sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 10),
+                                                  mode="exp_range", gamma=0.02 ** (1 / steps), cycle_momentum=False)
+    elif schedule == "const_linear":  # fresh16: lr / 3 for 5% of the run, then linearly from lr to 2% of it
+        w = max(1, steps // 20)
+        sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+            torch.optim.lr_scheduler.ConstantLR(opt, factor=1 / 3, total_iters=w),
+            torch.optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.02, total_iters=steps - w)], milestones=[w])
     elif schedule == "multistep":  # fresh5: x0.1 at 50% and again at 75% of the run
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[steps // 2, 3 * steps // 4], gamma=0.1)
     elif schedule == "exp":  # fresh6: to 1% of ``lr`` at the end
@@ -1096,8 +1147,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1290,6 +1341,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("gauss_bump", 160_003, 48, 3, "sgd_m5_wd", "radam_b95", 0.05, 1e-3, 288, "softsign", "triangular2"),
                 RealSet("annulus", 160_004, 96, 3, "radam_b95", "adam_b99", 1e-3, 1e-3, 288, "bn_tanh", "triangular2"),
                 RealSet("gated_sign", 160_005, 64, 2, "adam_b99", "sgd_m5_wd", 1e-3, 0.25, 40, "softsign", "onecycle_lin")],
+    # the next blind split, written at the end of round 15, before any run on it and before any
+    # round-16 change: data made here (three wedges, a cone, a sine-cosine product, a log ratio),
+    # Hardtanh and LayerNorm+SiLU MLPs, optimizers (AdamW with betas (0.85, 0.995) and weight decay
+    # 0.02; Adagrad with LR decay 1e-4 and initial accumulator 0.1; RMSprop with alpha 0.95 and
+    # momentum 0.3), batch sizes (30, 224) and exp_range cyclic / constant-then-linear long runs
+    # used nowhere before. Tuned LRs, fixed before any run: 1e-3 for AdamW, 0.01 for Adagrad (its
+    # tuned LR on circles and blobs), 7e-4 for RMSprop at momentum 0.3 (the step 1e-3 / (1 - 0.3)
+    # of RMSprop at 1e-3 without momentum, rounded).
+    "fresh16": [RealSet("wedge", 170_000, 64, 2, "adamw_b85", "adagrad_lrd", 1e-3, 0.01, 30, "hardtanh", "exp_range"),
+                RealSet("cone", 170_001, 96, 3, "adagrad_lrd", "rmsprop_a95_m3", 0.01, 7e-4, 224, "ln_silu", "const_linear"),
+                RealSet("sin_product", 170_002, 128, 2, "rmsprop_a95_m3", "adamw_b85", 7e-4, 1e-3, 30, "ln_silu", "exp_range"),
+                RealSet("log_ratio", 170_003, 48, 3, "adamw_b85", "rmsprop_a95_m3", 1e-3, 7e-4, 224, "hardtanh", "const_linear"),
+                RealSet("wedge", 170_004, 96, 3, "rmsprop_a95_m3", "adagrad_lrd", 7e-4, 0.01, 224, "ln_silu", "exp_range"),
+                RealSet("cone", 170_005, 64, 2, "adagrad_lrd", "adamw_b85", 0.01, 1e-3, 30, "hardtanh", "const_linear")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1785,7 +1850,8 @@ real_cases_cache: dict[str, list[Case]] = {}
 #: First synthetic seed of each split.
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
-         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000}
+         "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
+         "fresh16": 170_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1802,8 +1868,9 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh11": "split fresh11 (run blind once in round 11; its misses were studied in round 12: now tuning data too)",
               "fresh12": "split fresh12 (run blind once in round 12; its misses were studied in round 13: now tuning data too)",
               "fresh13": "split fresh13 (run blind once in round 13; its misses were studied in round 14: now tuning data too)",
-              "fresh14": "split fresh14 (run blind once in round 14, after all round-14 changes)",
-              "fresh15": "BLIND split fresh15 (written at the end of round 14, before any run on it: run it once, after all round-15 changes)"}
+              "fresh14": "split fresh14 (run blind once in round 14; tuning data in round 15)",
+              "fresh15": "split fresh15 (run blind once in round 15, after all round-15 changes)",
+              "fresh16": "BLIND split fresh16 (written at the end of round 15, before any run on it: run it once, after all round-16 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1880,7 +1947,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh13 (earlier held-out splits, now tuning data); fresh14 (run blind in round 14); fresh15 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh14 (earlier held-out splits, now tuning data); fresh15 (run blind in round 15); fresh16 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
