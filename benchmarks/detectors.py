@@ -1347,8 +1347,8 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
     # 0.02; Adagrad with LR decay 1e-4 and initial accumulator 0.1; RMSprop with alpha 0.95 and
     # momentum 0.3), batch sizes (30, 224) and exp_range cyclic / constant-then-linear long runs
     # used nowhere before. Tuned LRs, fixed before any run: 1e-3 for AdamW, 0.01 for Adagrad (its
-    # tuned LR on circles and blobs), 7e-4 for RMSprop at momentum 0.3 (the step 1e-3 / (1 - 0.3)
-    # of RMSprop at 1e-3 without momentum, rounded).
+    # tuned LR on circles and blobs), 7e-4 for RMSprop at momentum 0.3 (its steady step
+    # lr / (1 - 0.3) is then 1e-3, RMSprop's tuned LR without momentum).
     "fresh16": [RealSet("wedge", 170_000, 64, 2, "adamw_b85", "adagrad_lrd", 1e-3, 0.01, 30, "hardtanh", "exp_range"),
                 RealSet("cone", 170_001, 96, 3, "adagrad_lrd", "rmsprop_a95_m3", 0.01, 7e-4, 224, "ln_silu", "const_linear"),
                 RealSet("sin_product", 170_002, 128, 2, "rmsprop_a95_m3", "adamw_b85", 7e-4, 1e-3, 30, "ln_silu", "exp_range"),
@@ -1376,7 +1376,8 @@ SPIKE_RESPONSE, CONFIRM_JUMP, CONFIRM_SPAN = 20, 1.5, 5
 #: Round 15: an unlabelled "LR too high" finding (``UNSTABLE``) is neutral when the whole-set
 #: loss within ``CONFIRM_SPAN`` steps of it reached ``BLOWN_UP`` (3) x ``r0``: the LR had driven
 #: the model to three times the loss of one that learnt nothing (``_model_blew_up``). An untrained
-#: model starts under 2x ``r0`` on every task (1.94x at most over the 445 tuned and too-low runs).
+#: model starts under 2x ``r0`` on every task (1.94x at most over the first 5 steps of the 445
+#: tuned and too-low runs of the first 15 splits).
 BLOWN_UP = 3.0
 #: The glitch of each task's "glitch" run: LR x ``GLITCH_FACTOR`` for ``GLITCH_STEPS`` steps.
 GLITCH_FACTOR, GLITCH_STEPS, GLITCH_RUN_STEPS = 30.0, 2, 800
@@ -1714,6 +1715,14 @@ def _also_correct(case: Case, f) -> bool:
 OPTIONS: dict = {}
 
 
+def _near(full: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The finite whole-set losses within ``CONFIRM_SPAN`` steps of a finding's ``[a, b]``
+    (``full[t]`` is measured after update ``t``, which the minibatch loss of step ``t + 1`` is the
+    first to see)."""
+    near = full[max(0, a - 1 - CONFIRM_SPAN) : b + CONFIRM_SPAN]
+    return near[np.isfinite(near)]
+
+
 def _model_jumped(full: np.ndarray | None, a: int, b: int, r0: float | None = None) -> bool:
     """Whether the whole-training-set loss rose ``CONFIRM_JUMP`` (1.5) x over its median of the
     previous ``SPIKE_WINDOW`` steps within ``CONFIRM_SPAN`` (5) steps of ``[a, b]``: a spike
@@ -1726,8 +1735,7 @@ def _model_jumped(full: np.ndarray | None, a: int, b: int, r0: float | None = No
         return False
     ref = full[max(0, a - 1 - SPIKE_WINDOW) : max(0, a - 1)]
     ref = ref[np.isfinite(ref)]
-    near = full[max(0, a - 1 - CONFIRM_SPAN) : b + CONFIRM_SPAN]
-    near = near[np.isfinite(near)]
+    near = _near(full, a, b)
     level = float(np.median(ref)) if ref.size >= 10 else r0
     return bool(level is not None and near.size and near.max() >= CONFIRM_JUMP * level)
 
@@ -1740,8 +1748,7 @@ def _model_blew_up(full: np.ndarray | None, a: int, b: int, r0: float | None) ->
     labelled plateau or clean; "the LR is too high" is true of it all the same."""
     if full is None or r0 is None:
         return False
-    near = full[max(0, a - 1 - CONFIRM_SPAN) : b + CONFIRM_SPAN]
-    near = near[np.isfinite(near)]
+    near = _near(full, a, b)
     return bool(near.size and near.max() >= BLOWN_UP * r0)
 
 
