@@ -149,12 +149,13 @@ class Series:
     def per_step(self) -> bool:
         return self.gap == self.gap and self.gap <= 1.5
 
+    def _lr_index(self, step: int) -> int:
+        """Index of the last logged LR at or before ``step`` (the first one before any)."""
+        return max(int(np.searchsorted(self.lr_steps, step, "right")) - 1, 0)
+
     def lr_at(self, step: int) -> float | None:
         """The LR in effect at ``step`` (the last logged value at or before it)."""
-        if self.lr_values.size == 0:
-            return None
-        i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
-        return float(self.lr_values[max(i, 0)])
+        return float(self.lr_values[self._lr_index(step)]) if self.lr_values.size else None
 
     @property
     def held_lrs(self) -> np.ndarray:
@@ -167,10 +168,7 @@ class Series:
 
     def lr_held(self, step: int) -> float | None:
         """The LR the schedule held at ``step`` (``held_lrs`` at the last logged step at or before it)."""
-        if self.lr_values.size == 0:
-            return None
-        i = int(np.searchsorted(self.lr_steps, step, "right")) - 1
-        return float(self.held_lrs[max(i, 0)])
+        return float(self.held_lrs[self._lr_index(step)]) if self.lr_values.size else None
 
     def peak_lr(self) -> float | None:
         """The schedule's peak LR: the largest of ``held_lrs``, so a blip is not the peak every

@@ -435,6 +435,13 @@ def _current_lr(report: Report, finding, facts) -> float | None:
     return facts.get("lr") or (report.meta.get("hparams") or {}).get("lr") or report.meta.get("final_lr")
 
 
+def _from_reported_range_test(report: Report, total_steps: int, optimizer, kind: str | None) -> Recommendation:
+    """``_from_range_test`` on the range test a report carries (``report.range_test``, a dict)."""
+    from .range_test import RangeTestResult
+
+    return _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
+
+
 def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) -> Recommendation:
     facts = _opt_facts(optimizer, {"name": report.meta.get("optimizer", ""), "hparams": report.meta.get("hparams") or {}})
     rt_lr = (report.range_test or {}).get("suggested_lr")
@@ -445,9 +452,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     finding = next((by_kind[k] for k in _PRIORITY if k in by_kind), None)
     if finding is None:
         if rt_lr:
-            from .range_test import RangeTestResult
-
-            return _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
+            return _from_reported_range_test(report, total_steps, optimizer, kind)
         lr = _current_lr(report, None, facts) or 0.0
         other = sorted(by_kind)
         why = (f"Found {', '.join(other)}, for which no schedule change is prescribed; keep the current schedule "
@@ -466,9 +471,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         what = (f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
                 + "), and this log cannot tell whether the LR is too low or too high")
         if rt_lr:
-            from .range_test import RangeTestResult
-
-            rec = _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
+            rec = _from_reported_range_test(report, total_steps, optimizer, kind)
             rec.rationale = f"{what}; the range test can: {rec.rationale}"
             return rec
         return Recommendation("keep", {"peak_lr": float(x or 0.0)}, total_steps,
