@@ -208,6 +208,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lrdiag import names  # noqa: E402
+from lrdiag.analysis import signals  # noqa: E402
 from lrdiag.analysis.bands import band_for  # noqa: E402
 from lrdiag.analysis.engine import analyze  # noqa: E402
 from lrdiag.history import History  # noqa: E402
@@ -975,6 +976,7 @@ class Case:
     clean: bool = False
     full_loss: np.ndarray | None = None  # real runs: whole-training-set loss (see _record_training)
     r0: float | None = None  # real runs: the constant predictor's loss (constant_loss)
+    lr_high: bool = False  # real runs: trained at an LR above the tuned one
 
 
 def _noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, str, float]:
@@ -1379,6 +1381,12 @@ SPIKE_RESPONSE, CONFIRM_JUMP, CONFIRM_SPAN = 20, 1.5, 5
 #: model starts under 2x ``r0`` on every task (1.94x at most over the first 5 steps of the 445
 #: tuned and too-low runs of the first 15 splits).
 BLOWN_UP = 3.0
+#: Round 16: an unlabelled oscillation finding on a run at an LR above the tuned one is neutral
+#: when the whole-set loss alternates inside it: the median lag-1 autocorrelation of its detrended
+#: log over the finding's 128-step windows (``signals.window_oscillation_tests``, the detector's
+#: own statistic) is below ``ALTERNATES`` (-0.5; white noise through the same 9-point detrending
+#: gives about -0.1 with a standard deviation of about 0.09).
+ALTERNATES = -0.5
 #: The glitch of each task's "glitch" run: LR x ``GLITCH_FACTOR`` for ``GLITCH_STEPS`` steps.
 GLITCH_FACTOR, GLITCH_STEPS, GLITCH_RUN_STEPS = 30.0, 2, 800
 
@@ -1585,7 +1593,7 @@ def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_fi
         also_ok = ("plateau",)
     kinds = "+".join(dict.fromkeys(k for k, _, _ in labels)) or "clean"
     return Case(h, labels, also_ok, f"{what} -> {kinds} ({why})", clean=not labels,
-                full_loss=full, r0=r0)
+                full_loss=full, r0=r0, lr_high=lr_side == "high")
 
 
 def real_cases(split: str) -> list[Case]:
@@ -1659,7 +1667,6 @@ def plateau_detectable(h: History, a: int, b: int) -> tuple[bool, float]:
     points; a stall of 60-180 steps at such a noise floor is not detectable by anyone.
     """
     from lrdiag.analysis.detectors import Series
-    from lrdiag.analysis import signals
 
     ser = Series.from_history(h)
     m = (ser.fsteps >= a) & (ser.fsteps <= b)
@@ -1752,12 +1759,30 @@ def _model_blew_up(full: np.ndarray | None, a: int, b: int, r0: float | None) ->
     return bool(near.size and near.max() >= BLOWN_UP * r0)
 
 
+def _model_alternated(full: np.ndarray | None, a: int, b: int) -> bool:
+    """Whether the whole-training-set loss alternates up and down inside ``[a, b]``: the median
+    lag-1 autocorrelation of its detrended log over 128-step windows is below ``ALTERNATES``
+    (the model itself bounced, not only the minibatch loss; labels read only how a run ended, so
+    a 100x-LR run that bounced at a fine level carries no label for it)."""
+    if full is None:
+        return False
+    seg = full[a : b + 1]
+    if seg.size < 128 or not (np.isfinite(seg).all() and (seg > 0).all()):
+        return False
+    rho1 = signals.window_oscillation_tests(np.log(seg)).rho1
+    return bool(rho1.size and np.median(rho1) < ALTERNATES)
+
+
 def _confirmed(case: Case, f) -> bool:
     """An unlabelled finding the whole-set loss confirms (left unscored, on clean runs too): a
     spike where the model jumped (``_model_jumped``), an ``UNSTABLE`` kind where it blew up
-    (``_model_blew_up``)."""
+    (``_model_blew_up``), an oscillation at an LR above the tuned one where it alternated
+    (``_model_alternated``; momentum SGD at its tuned LR can alternate near convergence too, and
+    "the LR is too high" would not be true of it)."""
     if f.kind == "spike":
         return _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)
+    if f.kind == "oscillation" and case.lr_high and _model_alternated(case.full_loss, f.start_step, f.end_step):
+        return True
     return f.kind in UNSTABLE and _model_blew_up(case.full_loss, f.start_step, f.end_step, case.r0)
 
 

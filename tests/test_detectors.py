@@ -226,6 +226,18 @@ def test_blowup_that_came_back_under_the_threshold_is_a_spike(left, diverged):
         assert rec["params"]["peak_lr"] < 0.1
 
 
+@pytest.mark.parametrize("rise_at, found", [(1300, True), (1400, False)])
+def test_loss_rise_must_have_lasted_the_last_tenth(rise_at, found):
+    # round 16: a loss 1.6x worse from step 1400 of 1500 rose only inside the last tenth, too
+    # short to tell from a late excursion (a near-zero loss 1.3x up over its last 50 steps read
+    # "the LR is too high" on a run that ended 50x better than the tuned LR's); from step 1300 it
+    # stayed worse for the whole last tenth.
+    t, _, logl = curve(n=1500, sigma=0.05)
+    logl = logl + np.where(t >= rise_at, math.log(1.6), 0.0)
+    found_at = [f.start_step for f in run(hist(t, logl), D.detect_loss_rise)]
+    assert found_at == ([1290] if found else [])
+
+
 # -- plateau ---------------------------------------------------------------------------------
 
 def test_plateau_stalled_at_high_lr_in_reduce_on_plateau_terms():

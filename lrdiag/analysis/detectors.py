@@ -1363,8 +1363,9 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
     means, so autocorrelation is included), the rise starts at the first block ``c`` where
 
     1. ``m_c > b_c + rise`` (log 1.25: 25% worse than the best),
-    2. every later block stays above ``b_c + rise / 2``, and the last ``tail_frac`` of the run
-       averages above ``b_c + rise`` (it stayed worse to the end), and
+    2. every later block stays above ``b_c + rise / 2``, ``c`` is before the last ``tail_frac``
+       of the run and that last ``tail_frac`` averages above ``b_c + rise`` (it stayed worse to
+       the end, for longer than a late excursion lasts), and
     3. the whole stretch from ``c`` on is significantly above the best:
        ``mean(m[c:]) - b_c > sqrt(2 ln K) s_m / sqrt(3) + z s_m sqrt(1/3 + 1/L)`` with ``L`` blocks
        after ``c`` and ``K = c / 3`` earlier 3-block levels (the first term is how far the
@@ -1372,12 +1373,14 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
 
     Reported as ``lr_too_high`` with ``evidence["state"] = "loss_rose"``, from the last block
     still within a quarter of ``rise`` of the best. Needs at least ``min_blocks`` blocks and a
-    positive loss.
+    positive loss. ``min_block`` counts steps: a sparse log's points are each a mean over its
+    logging interval (Hugging Face logs every 10 steps: blocks of 3 points, 30 steps, as per step).
     """
     y = s.y
-    if not s.is_log or y.size < min_blocks * min_block:
+    min_pts = max(1, math.ceil(min_block / s.gap)) if s.gap == s.gap and s.gap > 1 else min_block
+    if not s.is_log or y.size < min_blocks * min_pts:
         return []
-    w = max(min_block, int(block_frac * y.size))
+    w = max(min_pts, int(block_frac * y.size))
     nb = y.size // w
     if nb < min_blocks:
         return []
@@ -1391,6 +1394,7 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
     k_tail = max(1, int(round(tail_frac * nb)))
     tail = float(m[-k_tail:].mean())
     cand = np.nonzero((m > best + rise) & (later_min > best + 0.5 * rise) & (tail > best + rise))[0]
+    cand = cand[cand <= nb - k_tail]
     if not cand.size:
         return []
     c = int(cand[0])
