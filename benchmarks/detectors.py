@@ -187,7 +187,14 @@ Splits
   weight decay 0.02, Adagrad with LR decay 1e-4 and initial accumulator 0.1, RMSprop with alpha
   0.95 and momentum 0.3, batch sizes 30 and 224, and exp_range cyclic and constant-then-linear
   long runs. Written and committed at the end of round 15, before any run on it and before any
-  round-16 change: the next blind split.
+  round-16 change; run once, after every round-16 change (the round-16 blind number);
+* ``fresh17``: synthetic seeds 180_000+, real runs on data generated here and used nowhere else
+  (an ellipse holding half the points in 2 of 6 features, diagonal bands, a tanh-of-a-product
+  regression, a root-of-absolute-values regression), RReLU and GroupNorm+SiLU MLPs, AdamW with
+  betas (0.9, 0.98), eps 1e-6 and weight decay 0.05, SGD with Nesterov momentum 0.95 and weight
+  decay 1e-4, Adadelta with rho 0.8, batch sizes 60 and 352, and three-phase one-cycle and
+  warm-up + decaying cosine-restart long runs. Written and committed at the end of round 16,
+  before any run on it and before any round-17 change: the next blind split.
 """
 
 from __future__ import annotations
@@ -625,6 +632,33 @@ def _dataset(name: str):
         y = np.log1p(X[:, 0] ** 2) - np.log1p(X[:, 1] ** 2) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "ellipse":  # generated (fresh17): inside an ellipse x0^2 / 2 + 2 x1^2 < its median, in 6 features, 3% flipped
+        r = np.random.default_rng(59)
+        X = r.standard_normal((1200, 6))
+        q = X[:, 0] ** 2 / 2 + 2 * X[:, 1] ** 2
+        y = (q < np.median(q)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "diag_bands":  # generated (fresh17): parity of floor(x0 + x1), diagonal bands in 7 features, 3% flipped
+        r = np.random.default_rng(59)
+        X = r.standard_normal((1200, 7))
+        y = (np.floor(X[:, 0] + X[:, 1]).astype(np.int64) % 2).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "tanh_product":  # generated regression (fresh17): tanh(x0 x1) + 0.3 x2 of 7 features, uniform on [-2, 2), noise sd 0.05
+        r = np.random.default_rng(59)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.tanh(X[:, 0] * X[:, 1]) + 0.3 * X[:, 2] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "root_abs":  # generated regression (fresh17): sqrt(|x0| + |x1|) + 0.2 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(59)
+        X = r.standard_normal((1000, 6))
+        y = np.sqrt(np.abs(X[:, 0]) + np.abs(X[:, 1])) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -699,6 +733,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b85": ("AdamW", {"betas": (0.85, 0.995), "weight_decay": 0.02}),
     "adagrad_lrd": ("Adagrad", {"lr_decay": 1e-4, "initial_accumulator_value": 0.1}),
     "rmsprop_a95_m3": ("RMSprop", {"alpha": 0.95, "momentum": 0.3}),
+    # fresh17: AdamW with betas (0.9, 0.98), eps 1e-6 and weight decay 0.05 (a transformer recipe),
+    # SGD with Nesterov momentum 0.95 and weight decay 1e-4, Adadelta with rho 0.8
+    "adamw_b98_e6": ("AdamW", {"betas": (0.9, 0.98), "eps": 1e-6, "weight_decay": 0.05}),
+    "sgd_nes95": ("SGD", {"momentum": 0.95, "nesterov": True, "weight_decay": 1e-4}),
+    "adadelta_r8": ("Adadelta", {"rho": 0.8}),
 }
 
 
@@ -723,7 +762,17 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_multistep": (0.03, lambda t, w, n: 1.0 if t < 0.6 * n else (0.2 if t < 0.85 * n else 0.04)),
     # fresh14: 1% warm-up, stable, then 1 - sqrt(progress of the last 20%) to 0 (a WSD cool-down)
     "wsd_sqrt": (0.01, lambda t, w, n: 1.0 if t < 0.8 * n else max(0.0, 1.0 - math.sqrt((t - 0.8 * n) / (0.2 * n)))),
+    # fresh17: 5% warm-up, then three cosine cycles whose peaks are 1, 0.6 and 0.36
+    "warmup_cos_restarts": (0.05, lambda t, w, n: _decaying_restarts((t - w) / max(1, n - w))),
 }
+
+
+def _decaying_restarts(progress: float, cycles: int = 3, decay: float = 0.6) -> float:
+    """The LR factor ``decay**k * (1 + cos(pi * f)) / 2`` at ``progress`` (0..1) through
+    ``cycles`` equal cosine cycles, ``k`` the cycle and ``f`` the position in it."""
+    k = min(int(progress * cycles), cycles - 1)
+    f = progress * cycles - k
+    return decay**k * 0.5 * (1.0 + math.cos(math.pi * f))
 
 
 def train_history(*args, **kwargs) -> History:
@@ -813,7 +862,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``"ln_silu"`` (a LayerNorm before each SiLU) (fresh16); ``schedule="exp_range"`` is CyclicLR
     between ``lr / 10`` and ``lr`` in five cycles whose amplitude decays by ``gamma**step`` to 2%
     at the end, ``"const_linear"`` holds ``lr / 3`` for 5% of ``steps`` (ConstantLR) and then
-    decays linearly from ``lr`` to 2% of it (fresh16).
+    decays linearly from ``lr`` to 2% of it (fresh16). ``arch="rrelu"`` (randomized leaky ReLU) and
+    ``"gn_silu"`` (a GroupNorm of 8 groups before each SiLU) (fresh17); ``schedule="onecycle_3phase"``
+    is OneCycleLR with ``three_phase=True`` (up over 30%, back down over 30%, then annihilation),
+    ``"warmup_cos_restarts"`` warms up linearly over 5% of ``steps``, then runs three cosine cycles
+    peaking at ``lr``, 0.6 ``lr`` and 0.36 ``lr`` (fresh17).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -843,7 +896,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "prelu": lambda: [nn.PReLU()], "ln_tanh": lambda: [nn.LayerNorm(hidden), nn.Tanh()],
                "relu6": lambda: [nn.ReLU6()], "gn_gelu": lambda: [nn.GroupNorm(8, hidden), nn.GELU()],
                "softsign": lambda: [nn.Softsign()], "bn_tanh": lambda: [nn.BatchNorm1d(hidden), nn.Tanh()],
-               "hardtanh": lambda: [nn.Hardtanh()], "ln_silu": lambda: [nn.LayerNorm(hidden), nn.SiLU()]}[arch]
+               "hardtanh": lambda: [nn.Hardtanh()], "ln_silu": lambda: [nn.LayerNorm(hidden), nn.SiLU()],
+               "rrelu": lambda: [nn.RReLU()], "gn_silu": lambda: [nn.GroupNorm(8, hidden), nn.SiLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -872,6 +926,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     elif schedule == "triangular2":  # fresh15: CyclicLR between lr / 10 and lr, amplitude halved each of 4 cycles
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 8),
                                                   mode="triangular2", cycle_momentum=False)
+    elif schedule == "onecycle_3phase":  # fresh17: OneCycleLR's three-phase variant (momentum cycled where there is one)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, three_phase=True,
+                                                    cycle_momentum="momentum" in opt.defaults or "betas" in opt.defaults)
     elif schedule == "exp_range":  # fresh16: CyclicLR between lr / 10 and lr, 5 cycles, amplitude to 2% at the end
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 10),
                                                   mode="exp_range", gamma=0.02 ** (1 / steps), cycle_momentum=False)
@@ -1149,8 +1206,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1357,6 +1414,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("log_ratio", 170_003, 48, 3, "adamw_b85", "rmsprop_a95_m3", 1e-3, 7e-4, 224, "hardtanh", "const_linear"),
                 RealSet("wedge", 170_004, 96, 3, "rmsprop_a95_m3", "adagrad_lrd", 7e-4, 0.01, 224, "ln_silu", "exp_range"),
                 RealSet("cone", 170_005, 64, 2, "adagrad_lrd", "adamw_b85", 0.01, 1e-3, 30, "hardtanh", "const_linear")],
+    # the next blind split, written at the end of round 16, before any run on it and before any
+    # round-17 change: data made here (an ellipse, diagonal bands, tanh of a product, a root of
+    # absolute values), RReLU and GroupNorm+SiLU MLPs, optimizers (AdamW with betas (0.9, 0.98),
+    # eps 1e-6 and weight decay 0.05; SGD with Nesterov momentum 0.95 and weight decay 1e-4;
+    # Adadelta with rho 0.8), batch sizes (60, 352) and three-phase one-cycle / warm-up + decaying
+    # cosine-restart long runs used nowhere before. Tuned LRs, fixed before any run: 1e-3 for AdamW,
+    # 1.0 for Adadelta (its tuned LR in fresh3 and fresh9), 0.025 / 0.005 (regression) for SGD at
+    # momentum 0.95 (the same effective step lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh17": [RealSet("ellipse", 180_000, 64, 2, "adamw_b98_e6", "sgd_nes95", 1e-3, 0.025, 60, "rrelu", "onecycle_3phase"),
+                RealSet("diag_bands", 180_001, 96, 3, "sgd_nes95", "adadelta_r8", 0.025, 1.0, 352, "gn_silu", "warmup_cos_restarts"),
+                RealSet("tanh_product", 180_002, 128, 2, "adadelta_r8", "adamw_b98_e6", 1.0, 1e-3, 60, "gn_silu", "onecycle_3phase"),
+                RealSet("root_abs", 180_003, 48, 3, "sgd_nes95", "adadelta_r8", 0.005, 1.0, 352, "rrelu", "warmup_cos_restarts"),
+                RealSet("ellipse", 180_004, 96, 3, "adadelta_r8", "adamw_b98_e6", 1.0, 1e-3, 352, "gn_silu", "warmup_cos_restarts"),
+                RealSet("diag_bands", 180_005, 64, 2, "adamw_b98_e6", "sgd_nes95", 1e-3, 0.025, 60, "rrelu", "onecycle_3phase")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1883,7 +1954,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
-         "fresh16": 170_000}
+         "fresh16": 170_000, "fresh17": 180_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1902,7 +1973,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh13": "split fresh13 (run blind once in round 13; its misses were studied in round 14: now tuning data too)",
               "fresh14": "split fresh14 (run blind once in round 14; tuning data in round 15)",
               "fresh15": "split fresh15 (run blind once in round 15, after all round-15 changes)",
-              "fresh16": "BLIND split fresh16 (written at the end of round 15, before any run on it: run it once, after all round-16 changes)"}
+              "fresh16": "split fresh16 (run blind once in round 16, after all round-16 changes)",
+              "fresh17": "BLIND split fresh17 (written at the end of round 16, before any run on it: run it once, after all round-17 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -1979,7 +2051,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh14 (earlier held-out splits, now tuning data); fresh15 (run blind in round 15); fresh16 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 (run blind in round 16); fresh17 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
