@@ -66,7 +66,10 @@ minibatch: the model did not change), on clean runs too (there it is no false al
 likewise an unlabelled divergence, oscillation or lr_too_high finding is left unscored where the
 whole-set loss within it reached 3x the constant predictor's loss (``_model_blew_up``: the LR drove
 the model there; the labels read only how a run ended, and a 100x run that blew up early and then
-trained back is labelled plateau or clean), and counts as false where it did not.
+trained back is labelled plateau or clean), and counts as false where it did not. Round 16: an
+unlabelled oscillation finding on a run above the tuned LR is left unscored where the whole-set
+loss alternates inside it (``_model_alternated``: the median lag-1 autocorrelation of its
+detrended log over 128-step windows below -0.5; the model itself bounced), false elsewhere.
 
 *Hugging Face view* (round 4). Every real run is also analysed as a ``trainer_state.json`` logs it
 (``hf_view``: the mean loss of every 10 steps, the LR and grad norm, no update ratios) and scored
@@ -1456,7 +1459,7 @@ BLOWN_UP = 3.0
 #: when the whole-set loss alternates inside it: the median lag-1 autocorrelation of its detrended
 #: log over the finding's 128-step windows (``signals.window_oscillation_tests``, the detector's
 #: own statistic) is below ``ALTERNATES`` (-0.5; white noise through the same 9-point detrending
-#: gives about -0.1 with a standard deviation of about 0.09).
+#: gives -0.14 with a standard deviation of 0.09).
 ALTERNATES = -0.5
 #: The glitch of each task's "glitch" run: LR x ``GLITCH_FACTOR`` for ``GLITCH_STEPS`` steps.
 GLITCH_FACTOR, GLITCH_STEPS, GLITCH_RUN_STEPS = 30.0, 2, 800
