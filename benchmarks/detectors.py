@@ -197,7 +197,14 @@ Splits
   betas (0.9, 0.98), eps 1e-6 and weight decay 0.05, SGD with Nesterov momentum 0.95 and weight
   decay 1e-4, Adadelta with rho 0.8, batch sizes 60 and 352, and three-phase one-cycle and
   warm-up + decaying cosine-restart long runs. Written and committed at the end of round 16,
-  before any run on it and before any round-17 change: the next blind split.
+  before any run on it; run once, blind, on the round-16 code (a second blind sample of it);
+* ``fresh18``: synthetic seeds 190_000+, real runs on data generated here and used nowhere else
+  (a triangle in 2 of 7 features, an XOR of a half-plane and a band, a cubic-mix regression, a
+  softplus-difference regression), Tanhshrink and BatchNorm+GELU MLPs, AdamW with betas (0.9,
+  0.95) and weight decay 0.1 (an LLM recipe), SGD with momentum 0.9 and weight decay 1e-2, Adamax
+  with betas (0.95, 0.995), batch sizes 26 and 176, and unfinished-cosine (a run stopped half way
+  through its schedule) and warm-up + inverse-sqrt + linear cool-down long runs. Written and
+  committed in round 16, before any run on it and before any round-17 change: the next blind split.
 """
 
 from __future__ import annotations
@@ -662,6 +669,34 @@ def _dataset(name: str):
         y = np.sqrt(np.abs(X[:, 0]) + np.abs(X[:, 1])) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "triangle":  # generated (fresh18): inside the triangle (-1.5, -1), (1.5, -1), (0, 1.6) of (x0, x1), in 7 features, 3% flipped
+        r = np.random.default_rng(61)
+        X = r.standard_normal((1200, 7))
+        x0, x1 = X[:, 0], X[:, 1]
+        inside = (x1 > -1.0) & (x1 < 1.6 - 2.6 / 1.5 * np.abs(x0))
+        y = inside.astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "band_xor":  # generated (fresh18): (x0 > 0) XOR (|x1| < 0.7), in 8 features, 3% flipped
+        r = np.random.default_rng(61)
+        X = r.standard_normal((1200, 8))
+        y = ((X[:, 0] > 0) ^ (np.abs(X[:, 1]) < 0.7)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "cubic_mix":  # generated regression (fresh18): x0^3 / 3 - x0 x1 + 0.2 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(61)
+        X = r.standard_normal((1000, 6))
+        y = X[:, 0] ** 3 / 3 - X[:, 0] * X[:, 1] + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "softplus_diff":  # generated regression (fresh18): softplus(2 x0) - softplus(2 x1) + 0.2 x2 of 7 features, uniform on [-2, 2), noise sd 0.1
+        r = np.random.default_rng(61)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.logaddexp(0, 2 * X[:, 0]) - np.logaddexp(0, 2 * X[:, 1]) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -741,6 +776,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b98_e6": ("AdamW", {"betas": (0.9, 0.98), "eps": 1e-6, "weight_decay": 0.05}),
     "sgd_nes95": ("SGD", {"momentum": 0.95, "nesterov": True, "weight_decay": 1e-4}),
     "adadelta_r8": ("Adadelta", {"rho": 0.8}),
+    # fresh18: AdamW with betas (0.9, 0.95) and weight decay 0.1 (an LLM recipe), SGD with momentum
+    # 0.9 and weight decay 1e-2, Adamax with betas (0.95, 0.995)
+    "adamw_llm": ("AdamW", {"betas": (0.9, 0.95), "weight_decay": 0.1}),
+    "sgd_m9_wd2": ("SGD", {"momentum": 0.9, "weight_decay": 1e-2}),
+    "adamax_b95": ("Adamax", {"betas": (0.95, 0.995)}),
 }
 
 
@@ -767,6 +807,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "wsd_sqrt": (0.01, lambda t, w, n: 1.0 if t < 0.8 * n else max(0.0, 1.0 - math.sqrt((t - 0.8 * n) / (0.2 * n)))),
     # fresh17: 5% warm-up, then three cosine cycles whose peaks are 1, 0.6 and 0.36
     "warmup_cos_restarts": (0.05, lambda t, w, n: _decaying_restarts((t - w) / max(1, n - w))),
+    # fresh18: 4% warm-up, then sqrt(w / t), then linearly to 0 over the last 10% (a cool-down)
+    "warmup_rsqrt_cool": (0.04, lambda t, w, n: math.sqrt(w / (t + 1)) * min(1.0, max(0.0, (n - t) / (0.1 * n)))),
 }
 
 
@@ -869,7 +911,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``"gn_silu"`` (a GroupNorm of 8 groups before each SiLU) (fresh17); ``schedule="onecycle_3phase"``
     is OneCycleLR with ``three_phase=True`` (up over 30%, back down over 30%, then annihilation),
     ``"warmup_cos_restarts"`` warms up linearly over 5% of ``steps``, then runs three cosine cycles
-    peaking at ``lr``, 0.6 ``lr`` and 0.36 ``lr`` (fresh17).
+    peaking at ``lr``, 0.6 ``lr`` and 0.36 ``lr`` (fresh17). ``arch="tanhshrink"`` (x - tanh x) and
+    ``"bn_gelu"`` (a BatchNorm before each GELU) (fresh18); ``schedule="cosine_unfinished"`` is a
+    cosine schedule for twice ``steps``, stopped half way (at half the LR), and
+    ``"warmup_rsqrt_cool"`` warms up linearly over 4% of ``steps``, decays as ``sqrt(warm / t)`` and
+    cools down linearly to 0 over the last 10% (fresh18).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -900,7 +946,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "relu6": lambda: [nn.ReLU6()], "gn_gelu": lambda: [nn.GroupNorm(8, hidden), nn.GELU()],
                "softsign": lambda: [nn.Softsign()], "bn_tanh": lambda: [nn.BatchNorm1d(hidden), nn.Tanh()],
                "hardtanh": lambda: [nn.Hardtanh()], "ln_silu": lambda: [nn.LayerNorm(hidden), nn.SiLU()],
-               "rrelu": lambda: [nn.RReLU()], "gn_silu": lambda: [nn.GroupNorm(8, hidden), nn.SiLU()]}[arch]
+               "rrelu": lambda: [nn.RReLU()], "gn_silu": lambda: [nn.GroupNorm(8, hidden), nn.SiLU()],
+               "tanhshrink": lambda: [nn.Tanhshrink()], "bn_gelu": lambda: [nn.BatchNorm1d(hidden), nn.GELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -929,6 +976,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     elif schedule == "triangular2":  # fresh15: CyclicLR between lr / 10 and lr, amplitude halved each of 4 cycles
         sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr / 10, max_lr=lr, step_size_up=max(1, steps // 8),
                                                   mode="triangular2", cycle_momentum=False)
+    elif schedule == "cosine_unfinished":  # fresh18: a cosine over 2 x steps, stopped half way
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2 * steps)
     elif schedule == "onecycle_3phase":  # fresh17: OneCycleLR's three-phase variant (momentum cycled where there is one)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, three_phase=True,
                                                     cycle_momentum="momentum" in opt.defaults or "betas" in opt.defaults)
@@ -1209,8 +1258,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1431,6 +1480,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("root_abs", 180_003, 48, 3, "sgd_nes95", "adadelta_r8", 0.005, 1.0, 352, "rrelu", "warmup_cos_restarts"),
                 RealSet("ellipse", 180_004, 96, 3, "adadelta_r8", "adamw_b98_e6", 1.0, 1e-3, 352, "gn_silu", "warmup_cos_restarts"),
                 RealSet("diag_bands", 180_005, 64, 2, "adamw_b98_e6", "sgd_nes95", 1e-3, 0.025, 60, "rrelu", "onecycle_3phase")],
+    # the next blind split, written in round 16 before any run on it and before any round-17
+    # change: data made here (a triangle, an XOR of a half-plane and a band, a cubic mix, a
+    # softplus difference), Tanhshrink and BatchNorm+GELU MLPs, optimizers (AdamW with betas (0.9,
+    # 0.95) and weight decay 0.1; SGD with momentum 0.9 and weight decay 1e-2; Adamax with betas
+    # (0.95, 0.995)), batch sizes (26, 176) and unfinished-cosine / warm-up + inverse-sqrt +
+    # cool-down long runs used nowhere before. Tuned LRs, fixed before any run: 1e-3 for AdamW,
+    # 2e-3 for Adamax (its tuned LR in fresh3, fresh7 and fresh13), 0.05 / 0.01 (regression) for
+    # SGD at momentum 0.9 (as every momentum-0.9 SGD before).
+    "fresh18": [RealSet("triangle", 190_000, 64, 2, "adamw_llm", "sgd_m9_wd2", 1e-3, 0.05, 26, "tanhshrink", "cosine_unfinished"),
+                RealSet("band_xor", 190_001, 96, 3, "sgd_m9_wd2", "adamax_b95", 0.05, 2e-3, 176, "bn_gelu", "warmup_rsqrt_cool"),
+                RealSet("cubic_mix", 190_002, 128, 2, "adamax_b95", "adamw_llm", 2e-3, 1e-3, 26, "bn_gelu", "cosine_unfinished"),
+                RealSet("softplus_diff", 190_003, 48, 3, "sgd_m9_wd2", "adamax_b95", 0.01, 2e-3, 176, "tanhshrink", "warmup_rsqrt_cool"),
+                RealSet("triangle", 190_004, 96, 3, "adamax_b95", "adamw_llm", 2e-3, 1e-3, 176, "bn_gelu", "warmup_rsqrt_cool"),
+                RealSet("band_xor", 190_005, 64, 2, "adamw_llm", "sgd_m9_wd2", 1e-3, 0.05, 26, "tanhshrink", "cosine_unfinished")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -1957,7 +2020,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
-         "fresh16": 170_000, "fresh17": 180_000}
+         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -1977,7 +2040,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh14": "split fresh14 (run blind once in round 14; tuning data in round 15)",
               "fresh15": "split fresh15 (run blind once in round 15, after all round-15 changes)",
               "fresh16": "split fresh16 (run blind once in round 16, after all round-16 changes)",
-              "fresh17": "BLIND split fresh17 (written at the end of round 16, before any run on it: run it once, after all round-17 changes)"}
+              "fresh17": "split fresh17 (run blind once in round 16, on the round-16 code: a second blind sample of it)",
+              "fresh18": "BLIND split fresh18 (written in round 16, before any run on it: run it once, after all round-17 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2054,7 +2118,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 (run blind in round 16); fresh17 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
