@@ -240,6 +240,45 @@ def test_loss_rise_must_have_lasted_the_last_tenth(rise_at, found):
 
 # -- plateau ---------------------------------------------------------------------------------
 
+def _restart_run(period: int, n: int = 6000, peak: float = 0.1) -> History:
+    """SGD under cosine warm restarts every ``period`` steps, progress proportional to lr**2 (so the
+    loss sits still in each cycle's low end), update ratios 1% of the LR on two layers."""
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    lr = peak * 0.5 * (1 + np.cos(math.pi * (t % period) / period))
+    progress = np.cumsum(lr**2) / np.sum(lr**2)
+    logl = math.log(2.0) - 3.0 * progress + 0.03 * rng.standard_normal(n)
+    ratios = {names.update_ratio(f"fc{i}"): lr * 0.01 * np.exp(0.1 * rng.standard_normal(n)) for i in range(2)}
+    return hist(t, logl, lr=lr, extra=ratios)
+
+
+def test_plateau_in_a_restart_cycles_low_end_is_the_schedule_not_a_problem():
+    # round 16 (fresh17's blind false alarms): SGD under warm restarts sat still in the low-LR end
+    # of a cycle and read "the LR is too low: raise it" (ratios below the band) or "converged:
+    # training could stop here", though the schedule raises the LR again and the loss falls on.
+    found = run(_restart_run(3000), D.detect_plateau)
+    cycle = [f for f in found if f.evidence["state"] == "cycle_low"]
+    assert len(cycle) == 1 and cycle[0].severity == "info" and 2000 <= cycle[0].start_step < cycle[0].end_step < 3000
+    assert cycle[0].evidence["cycle_low"]["lr_rises_again_at"] == 3000
+    assert "raises the LR again from step 3000" in cycle[0].message and "could stop" not in cycle[0].message
+    # the last cycle's end, with no restart after it, is the run's convergence
+    assert [f.evidence["state"] for f in found if f.start_step >= 3000] == ["converged"]
+
+
+def test_plateau_during_a_warm_up_is_no_cycle_low():
+    # a loss that halves at once and then sits still until a long warm-up's LR is large enough to
+    # learn: the LR is low and then higher, but it was never higher before (not a cycle's low end)
+    n = 6000
+    t = np.arange(n)
+    lr = 0.1 * np.minimum(1.0, (t + 1) / 5000.0)
+    progress = np.cumsum(np.maximum(0.0, lr - 0.015) ** 2)
+    logl = (math.log(2.0) - 0.7 * (1 - np.exp(-t / 30.0)) - 3.0 * progress / progress[-1]
+            + 0.03 * np.random.default_rng(1).standard_normal(n))
+    found = run(hist(t, logl, lr=lr), D.detect_plateau)
+    early = [f for f in found if f.start_step < 1000]
+    assert early and early[0].end_step > 1300 and early[0].evidence["state"] != "cycle_low"
+
+
 def test_plateau_stalled_at_high_lr_in_reduce_on_plateau_terms():
     t, base, _ = curve(n=6000)
     src = np.minimum(t, 2500)

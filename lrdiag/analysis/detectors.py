@@ -766,7 +766,9 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     patience=<plateau length in steps>`` would have cut the LR at the plateau's end.
 
     A plateau at under ``converged_frac`` of the starting loss, or where the LR is at most
-    ``low_lr_frac`` of the run's peak LR, is "converged" (info: the run could stop earlier); otherwise "stalled at a high LR" (warning: decay
+    ``low_lr_frac`` of the run's peak LR, is "converged" (info: the run could stop earlier), or
+    ``cycle_low`` (info) where the schedule held the LR that low for most of the stretch and raises
+    it again later (the low phase of a cyclic or restart schedule); otherwise "stalled at a high LR" (warning: decay
     the LR), unless the update ratios sit below the band (then the LR is too low to move). A
     stall within 20% of the starting loss that the run never leaves, in a log without update
     ratios (a Hugging Face log), is ``nothing_learnt``: the log cannot tell which side the LR is on.
@@ -845,6 +847,16 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                        f"terms: the run has essentially converged, and training could stop around step {start} unless a "
                        f"held-out metric still improves.")
                 ev["still_falling"] = {"level_start": head, "level_end": tail}
+        elif (cycle := None if nothing_learnt else _cycle_low(s, start, end, peak, low_lr_frac)) is not None:
+            # A cyclic or restart schedule held the LR low for most of the stretch and raises it
+            # again later: low update ratios and a flat loss are what that phase is for, neither
+            # "raise the LR" nor "training could stop here" (the restart brings more progress).
+            state, sev = "cycle_low", "info"
+            low_lr, again = cycle
+            ev["cycle_low"] = {"lowest_lr": low_lr, "lr_rises_again_at": again}
+            msg = (f"The loss stalled from step {start} to {end} ({length} steps) while the schedule held the LR at the low "
+                   f"end of its cycle (down to {low_lr:.3g}, {_frac_txt(low_lr / peak)} of its peak); it raises the LR again "
+                   f"from step {again}: expected for a cyclic or restart schedule, nothing to change.")
         elif lr_end is not None and peak and lr_end <= low_lr_frac * peak and not nothing_learnt:
             state, sev = "converged", "info"
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) after the LR "
@@ -888,6 +900,31 @@ def _end_level(s: Series) -> float:
     """Median loss of the last tenth of the finite points (at least 5)."""
     fl = s.loss[s.finite]
     return float(np.median(fl[-max(5, fl.size // 10):]))
+
+
+def _cycle_low(s: Series, start: int, end: int, peak: float | None, frac: float) -> tuple[float, int] | None:
+    """``(lowest held LR, step it rises above frac * peak again)`` when the schedule held the LR at
+    most ``frac`` of its peak for at least half of the logged LRs in ``[start, end]``, after a higher
+    LR (not a warm-up's start), and raises it above that again after the last of them, before the
+    run's last 2% (a cyclic or restart schedule's low phase); else None."""
+    if not peak:
+        return None
+    held = s.held_lrs
+    inside = np.nonzero((s.lr_steps >= start) & (s.lr_steps <= end))[0]
+    low = held[inside] <= frac * peak
+    if inside.size == 0 or 2 * int(low.sum()) < inside.size:
+        return None
+    first_low, last_low = int(inside[np.nonzero(low)[0][0]]), int(inside[np.nonzero(low)[0][-1]])
+    if not (held[: first_low + 1] > frac * peak).any():
+        return None  # a warm-up's low start, not a cycle's low phase
+    again = np.nonzero(held[last_low + 1 :] > frac * peak)[0]
+    if again.size == 0:
+        return None
+    step = int(s.lr_steps[last_low + 1 + int(again[0])])
+    first, last = int(s.lr_steps[0]), int(s.lr_steps[-1])
+    if step >= last - 0.02 * (last - first):
+        return None  # a restart in the run's last steps (warm restarts timed to its end) resumes nothing
+    return float(held[inside].min()), step
 
 
 def _lr_decayed(s: Series, start: int, end: int, peak: float | None, frac: float) -> bool:
