@@ -204,7 +204,15 @@ Splits
   0.95) and weight decay 0.1 (an LLM recipe), SGD with momentum 0.9 and weight decay 1e-2, Adamax
   with betas (0.95, 0.995), batch sizes 26 and 176, and unfinished-cosine (a run stopped half way
   through its schedule) and warm-up + inverse-sqrt + linear cool-down long runs. Written and
-  committed in round 16, before any run on it and before any round-17 change: the next blind split.
+  committed in round 16, before any run on it and before any round-17 change; run once, blind,
+  after every round-17 change (the round-17 blind number);
+* ``fresh19``: synthetic seeds 200_000+, real runs on data generated here and used nowhere else
+  (inside either of two disks in 2 of 6 features, three-class stripes, a sine-cosine mix
+  regression, an absolute-difference regression), LayerNorm+Mish and BatchNorm+SiLU MLPs, Adam
+  with betas (0.7, 0.99), SGD with Nesterov momentum 0.8 and weight decay 1e-3, RAdam with betas
+  (0.9, 0.99) and weight decay 1e-4, batch sizes 34 and 416, and inverse-time (``lr / (1 + 9 t /
+  n)``) and square-root polynomial long runs. Written and committed in round 17, before any run
+  on it and before any round-18 change: the next blind split.
 """
 
 from __future__ import annotations
@@ -697,6 +705,33 @@ def _dataset(name: str):
         y = np.logaddexp(0, 2 * X[:, 0]) - np.logaddexp(0, 2 * X[:, 1]) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "two_disks":  # generated (fresh19): inside either disk of radius 0.8 at (+-1, 0) of (x0, x1), in 6 features, 3% flipped
+        r = np.random.default_rng(67)
+        X = r.standard_normal((1200, 6))
+        d = np.minimum((X[:, 0] - 1) ** 2, (X[:, 0] + 1) ** 2) + X[:, 1] ** 2
+        y = (d < 0.64).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "stripes3":  # generated (fresh19): three classes, floor(1.5 x0 + 0.5 x1) mod 3, in 7 features, 3% relabelled at random
+        r = np.random.default_rng(67)
+        X = r.standard_normal((1200, 7))
+        y = (np.floor(1.5 * X[:, 0] + 0.5 * X[:, 1]).astype(np.int64) % 3).astype(np.int64)
+        noisy = r.random(y.size) < 0.03
+        y[noisy] = r.integers(0, 3, int(noisy.sum()))
+        task = "cls"
+    elif name == "sin_cos_mix":  # generated regression (fresh19): sin(x0) + cos(x1) x2 / 2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(67)
+        X = r.standard_normal((1000, 6))
+        y = np.sin(X[:, 0]) + 0.5 * np.cos(X[:, 1]) * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "abs_diff":  # generated regression (fresh19): |x0 - x1| - |x2| / 2 of 7 features, uniform on [-2, 2), noise sd 0.1
+        r = np.random.default_rng(67)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.abs(X[:, 0] - X[:, 1]) - 0.5 * np.abs(X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -781,6 +816,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_llm": ("AdamW", {"betas": (0.9, 0.95), "weight_decay": 0.1}),
     "sgd_m9_wd2": ("SGD", {"momentum": 0.9, "weight_decay": 1e-2}),
     "adamax_b95": ("Adamax", {"betas": (0.95, 0.995)}),
+    # fresh19: Adam with betas (0.7, 0.99), SGD with Nesterov momentum 0.8 and weight decay 1e-3,
+    # RAdam with betas (0.9, 0.99) and (coupled) weight decay 1e-4
+    "adam_b7": ("Adam", {"betas": (0.7, 0.99)}),
+    "sgd_nes8_wd": ("SGD", {"momentum": 0.8, "nesterov": True, "weight_decay": 1e-3}),
+    "radam_b99_wd": ("RAdam", {"betas": (0.9, 0.99), "weight_decay": 1e-4}),
 }
 
 
@@ -915,7 +955,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``"bn_gelu"`` (a BatchNorm before each GELU) (fresh18); ``schedule="cosine_unfinished"`` is a
     cosine schedule for twice ``steps``, stopped half way (at half the LR), and
     ``"warmup_rsqrt_cool"`` warms up linearly over 4% of ``steps``, decays as ``sqrt(warm / t)`` and
-    cools down linearly to 0 over the last 10% (fresh18).
+    cools down linearly to 0 over the last 10% (fresh18). ``arch="ln_mish"`` (a LayerNorm before
+    each Mish) and ``"bn_silu"`` (a BatchNorm before each SiLU) (fresh19); ``schedule="inverse_time"``
+    is ``lr / (1 + 9 t / steps)`` (10% of ``lr`` at the end), ``"poly_sqrt"`` is PolynomialLR with
+    power 0.5 to 0 over ``steps`` (fresh19).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -947,7 +990,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "softsign": lambda: [nn.Softsign()], "bn_tanh": lambda: [nn.BatchNorm1d(hidden), nn.Tanh()],
                "hardtanh": lambda: [nn.Hardtanh()], "ln_silu": lambda: [nn.LayerNorm(hidden), nn.SiLU()],
                "rrelu": lambda: [nn.RReLU()], "gn_silu": lambda: [nn.GroupNorm(8, hidden), nn.SiLU()],
-               "tanhshrink": lambda: [nn.Tanhshrink()], "bn_gelu": lambda: [nn.BatchNorm1d(hidden), nn.GELU()]}[arch]
+               "tanhshrink": lambda: [nn.Tanhshrink()], "bn_gelu": lambda: [nn.BatchNorm1d(hidden), nn.GELU()],
+               "ln_mish": lambda: [nn.LayerNorm(hidden), nn.Mish()], "bn_silu": lambda: [nn.BatchNorm1d(hidden), nn.SiLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1010,6 +1054,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                                                   cycle_momentum=False)
     elif schedule == "restarts_mult":  # fresh11: warm restarts after 1/7, 3/7 and 7/7 of the run
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 7), T_mult=2)
+    elif schedule == "inverse_time":  # fresh19: lr / (1 + 9 t / steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + 9.0 * t / steps))
+    elif schedule == "poly_sqrt":  # fresh19: (1 - t / steps)^0.5
+        sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=steps, power=0.5)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
@@ -1258,8 +1306,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1494,6 +1542,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("softplus_diff", 190_003, 48, 3, "sgd_m9_wd2", "adamax_b95", 0.01, 2e-3, 176, "tanhshrink", "warmup_rsqrt_cool"),
                 RealSet("triangle", 190_004, 96, 3, "adamax_b95", "adamw_llm", 2e-3, 1e-3, 176, "bn_gelu", "warmup_rsqrt_cool"),
                 RealSet("band_xor", 190_005, 64, 2, "adamw_llm", "sgd_m9_wd2", 1e-3, 0.05, 26, "tanhshrink", "cosine_unfinished")],
+    # the next blind split, written in round 17 before any run on it and before any round-18
+    # change: data made here (two disks, three-class stripes, a sine-cosine mix, an absolute
+    # difference), LayerNorm+Mish and BatchNorm+SiLU MLPs, optimizers (Adam with betas (0.7, 0.99);
+    # SGD with Nesterov momentum 0.8 and weight decay 1e-3; RAdam with betas (0.9, 0.99) and weight
+    # decay 1e-4), batch sizes (34, 416) and inverse-time / square-root polynomial long runs used
+    # nowhere before. Tuned LRs, fixed before any run: 1e-3 for Adam and RAdam (RAdam's in fresh5,
+    # fresh7 and fresh15), 0.1 / 0.02 (regression) for SGD at momentum 0.8 (the same effective step
+    # lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh19": [RealSet("two_disks", 200_000, 64, 2, "adam_b7", "sgd_nes8_wd", 1e-3, 0.1, 34, "ln_mish", "inverse_time"),
+                RealSet("stripes3", 200_001, 96, 3, "sgd_nes8_wd", "radam_b99_wd", 0.1, 1e-3, 416, "bn_silu", "poly_sqrt"),
+                RealSet("sin_cos_mix", 200_002, 128, 2, "radam_b99_wd", "adam_b7", 1e-3, 1e-3, 34, "bn_silu", "inverse_time"),
+                RealSet("abs_diff", 200_003, 48, 3, "sgd_nes8_wd", "radam_b99_wd", 0.02, 1e-3, 416, "ln_mish", "poly_sqrt"),
+                RealSet("two_disks", 200_004, 96, 3, "radam_b99_wd", "adam_b7", 1e-3, 1e-3, 416, "bn_silu", "poly_sqrt"),
+                RealSet("stripes3", 200_005, 64, 2, "adam_b7", "sgd_nes8_wd", 1e-3, 0.1, 34, "ln_mish", "inverse_time")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2020,7 +2082,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
-         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000}
+         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2041,7 +2103,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh15": "split fresh15 (run blind once in round 15, after all round-15 changes)",
               "fresh16": "split fresh16 (run blind once in round 16, after all round-16 changes)",
               "fresh17": "split fresh17 (run blind once in round 16, on the round-16 code: a second blind sample of it)",
-              "fresh18": "BLIND split fresh18 (written in round 16, before any run on it: run it once, after all round-17 changes)"}
+              "fresh18": "split fresh18 (run blind once in round 17, after all round-17 changes)",
+              "fresh19": "BLIND split fresh19 (written in round 17, before any run on it: run it once, after all round-18 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2118,7 +2181,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 (run blind in round 17); fresh19 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
