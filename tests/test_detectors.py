@@ -419,3 +419,19 @@ def test_sparse_log_findings_say_so():
     assert not s.per_step and s.gap == 25
     found = D.detect_divergence(s)
     assert found and found[0].evidence["per_step"] is False and found[0].evidence["logged_every"] == 25
+
+
+def test_stall_through_a_warm_up_names_the_lrs_it_stalled_at_not_the_first():
+    # fresh18 (round 17): SGD with weight decay 1e-2 learnt nothing through a warm-up to 0.01 and
+    # its decay; the stall from step 0 read "at LR 4.17e-05", the warm-up's first value
+    t = np.arange(3000)
+    lr = 0.01 * np.minimum(1.0, (t + 1) / 240.0)
+    logl = 0.05 * np.random.default_rng(4).standard_normal(t.size)
+    r = 1e-5 * np.ones(t.size)
+    found = run(hist(t, logl, lr=lr, extra={names.update_ratio("a"): r, names.update_ratio("b"): r}), D.detect_plateau)
+    [f] = found
+    assert f.evidence["state"] == "stalled_low_lr" and f.start_step == 0
+    assert "with the LR between 4.17e-05 and 0.01" in f.message and "at LR 4.17e-05" not in f.message
+    # held LR: the usual wording
+    [g] = run(hist(t, logl, lr=0.01, extra={names.update_ratio("a"): r, names.update_ratio("b"): r}), D.detect_plateau)
+    assert "at LR 0.01 while" in g.message

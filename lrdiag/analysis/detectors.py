@@ -865,8 +865,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         elif low_ratio and len(low_ratio) * 2 >= max(1, len(s.history.layers)):
             state, sev = "stalled_low_lr", "warning"
             ev["layers_below_band"] = low_ratio
-            msg = (f"The loss stalled from step {start} to {end} ({length} steps) at {_fmt_lr(lr)} while the update ratios are "
-                   f"below the healthy band: the LR is too low to make progress; raise it.")
+            msg = (f"The loss stalled from step {start} to {end} ({length} steps) {_lr_during(s, start, end, lr)} while the "
+                   f"update ratios are below the healthy band: the LR is too low to make progress; raise it.")
         else:
             state, sev = "stalled_high_lr", "warning" if end < int(s.fsteps[-1]) or lr is not None else "info"
             lr_txt = f"with the LR still at {lr_end:.3g}" if lr_end is not None else "(no LR series to tell why)"
@@ -925,6 +925,16 @@ def _cycle_low(s: Series, start: int, end: int, peak: float | None, frac: float)
     if step >= last - 0.02 * (last - first):
         return None  # a restart in the run's last steps (warm restarts timed to its end) resumes nothing
     return float(held[inside].min()), step
+
+
+def _lr_during(s: Series, start: int, end: int, lr: float | None) -> str:
+    """The LR over ``[start, end]`` for a message: "at LR X", or "with the LR between A and B" where
+    the schedule held it more than 2x apart there (a stall from step 0 under a warm-up: the LR at
+    its start is the warm-up's first, tiny value, not the one the run stalled at)."""
+    held = s.held_lrs[(s.lr_steps >= start) & (s.lr_steps <= end)]
+    if held.size and held.min() > 0 and held.max() > 2.0 * held.min():
+        return f"with the LR between {held.min():.3g} and {held.max():.3g}"
+    return f"at {_fmt_lr(lr)}"
 
 
 def _lr_decayed(s: Series, start: int, end: int, peak: float | None, frac: float) -> bool:
