@@ -212,7 +212,15 @@ Splits
   with betas (0.7, 0.99), SGD with Nesterov momentum 0.8 and weight decay 1e-3, RAdam with betas
   (0.9, 0.99) and weight decay 1e-4, batch sizes 34 and 416, and inverse-time (``lr / (1 + 9 t /
   n)``) and square-root polynomial long runs. Written and committed in round 17, before any run
-  on it and before any round-18 change: the next blind split.
+  on it and before any round-18 change; run once, blind, on the round-17 code (a second blind
+  sample of it);
+* ``fresh20``: synthetic seeds 210_000+, real runs on data generated here and used nowhere else
+  (four classes by quadrant, turned by one inside the unit circle; above a parabola; an
+  exp-times-sine regression; a max-of-absolute-values regression), GroupNorm+Mish and
+  BatchNorm+ELU MLPs, AdamW with betas (0.8, 0.99) and weight decay 0.05, SGD with momentum 0.95
+  and weight decay 5e-4, NAdam with betas (0.85, 0.995), batch sizes 22 and 448, and warm-up +
+  cosine-to-a-floor and step-every-third long runs. Written and committed in round 17, before any
+  run on it and before any round-18 change: the next blind split.
 """
 
 from __future__ import annotations
@@ -732,6 +740,33 @@ def _dataset(name: str):
         y = np.abs(X[:, 0] - X[:, 1]) - 0.5 * np.abs(X[:, 2]) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "quad_ring":  # generated (fresh20): four classes, the quadrant of (x0, x1), turned by one inside the unit circle, in 6 features, 3% relabelled at random
+        r = np.random.default_rng(71)
+        X = r.standard_normal((1200, 6))
+        q = (X[:, 0] < 0).astype(np.int64) * 2 + (X[:, 1] < 0).astype(np.int64)
+        y = np.where(X[:, 0] ** 2 + X[:, 1] ** 2 < 1.0, (q + 1) % 4, q).astype(np.int64)
+        noisy = r.random(y.size) < 0.03
+        y[noisy] = r.integers(0, 4, int(noisy.sum()))
+        task = "cls"
+    elif name == "parabola":  # generated (fresh20): x1 > x0^2 - 1, in 6 features, 3% flipped
+        r = np.random.default_rng(71)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 1] > X[:, 0] ** 2 - 1.0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "exp_sin":  # generated regression (fresh20): exp(-x0^2) sin(2 x1) + 0.2 x2 of 7 features, uniform on [-2, 2), noise sd 0.1
+        r = np.random.default_rng(71)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = np.exp(-X[:, 0] ** 2) * np.sin(2 * X[:, 1]) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "max_abs":  # generated regression (fresh20): max(|x0|, |x1|) + 0.3 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(71)
+        X = r.standard_normal((1000, 6))
+        y = np.maximum(np.abs(X[:, 0]), np.abs(X[:, 1])) + 0.3 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -821,6 +856,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_b7": ("Adam", {"betas": (0.7, 0.99)}),
     "sgd_nes8_wd": ("SGD", {"momentum": 0.8, "nesterov": True, "weight_decay": 1e-3}),
     "radam_b99_wd": ("RAdam", {"betas": (0.9, 0.99), "weight_decay": 1e-4}),
+    # fresh20: AdamW with betas (0.8, 0.99) and weight decay 0.05, SGD with momentum 0.95 and weight
+    # decay 5e-4, NAdam with betas (0.85, 0.995)
+    "adamw_b8": ("AdamW", {"betas": (0.8, 0.99), "weight_decay": 0.05}),
+    "sgd_m95_wd": ("SGD", {"momentum": 0.95, "weight_decay": 5e-4}),
+    "nadam_b85": ("NAdam", {"betas": (0.85, 0.995)}),
 }
 
 
@@ -849,6 +889,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_cos_restarts": (0.05, lambda t, w, n: _decaying_restarts((t - w) / max(1, n - w))),
     # fresh18: 4% warm-up, then sqrt(w / t), then linearly to 0 over the last 10% (a cool-down)
     "warmup_rsqrt_cool": (0.04, lambda t, w, n: math.sqrt(w / (t + 1)) * min(1.0, max(0.0, (n - t) / (0.1 * n)))),
+    # fresh20: 8% warm-up, then a cosine to 10% of the LR
+    "warmup_cos_floor": (0.08, lambda t, w, n: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (t - w) / max(1, n - w)))),
 }
 
 
@@ -958,7 +1000,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     cools down linearly to 0 over the last 10% (fresh18). ``arch="ln_mish"`` (a LayerNorm before
     each Mish) and ``"bn_silu"`` (a BatchNorm before each SiLU) (fresh19); ``schedule="inverse_time"``
     is ``lr / (1 + 9 t / steps)`` (10% of ``lr`` at the end), ``"poly_sqrt"`` is PolynomialLR with
-    power 0.5 to 0 over ``steps`` (fresh19).
+    power 0.5 to 0 over ``steps`` (fresh19). ``arch="gn_mish"`` (a GroupNorm of 8 groups before
+    each Mish) and ``"bn_elu"`` (a BatchNorm before each ELU) (fresh20); ``schedule="warmup_cos_floor"``
+    warms up linearly over 8% of ``steps`` and then follows a cosine to 10% of ``lr``,
+    ``"step_thirds"`` is StepLR multiplying the LR by 0.2 after each third of ``steps`` (fresh20).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -991,7 +1036,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "hardtanh": lambda: [nn.Hardtanh()], "ln_silu": lambda: [nn.LayerNorm(hidden), nn.SiLU()],
                "rrelu": lambda: [nn.RReLU()], "gn_silu": lambda: [nn.GroupNorm(8, hidden), nn.SiLU()],
                "tanhshrink": lambda: [nn.Tanhshrink()], "bn_gelu": lambda: [nn.BatchNorm1d(hidden), nn.GELU()],
-               "ln_mish": lambda: [nn.LayerNorm(hidden), nn.Mish()], "bn_silu": lambda: [nn.BatchNorm1d(hidden), nn.SiLU()]}[arch]
+               "ln_mish": lambda: [nn.LayerNorm(hidden), nn.Mish()], "bn_silu": lambda: [nn.BatchNorm1d(hidden), nn.SiLU()],
+               "gn_mish": lambda: [nn.GroupNorm(8, hidden), nn.Mish()], "bn_elu": lambda: [nn.BatchNorm1d(hidden), nn.ELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1058,6 +1104,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + 9.0 * t / steps))
     elif schedule == "poly_sqrt":  # fresh19: (1 - t / steps)^0.5
         sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=steps, power=0.5)
+    elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:
@@ -1306,8 +1354,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1556,6 +1604,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("abs_diff", 200_003, 48, 3, "sgd_nes8_wd", "radam_b99_wd", 0.02, 1e-3, 416, "ln_mish", "poly_sqrt"),
                 RealSet("two_disks", 200_004, 96, 3, "radam_b99_wd", "adam_b7", 1e-3, 1e-3, 416, "bn_silu", "poly_sqrt"),
                 RealSet("stripes3", 200_005, 64, 2, "adam_b7", "sgd_nes8_wd", 1e-3, 0.1, 34, "ln_mish", "inverse_time")],
+    # the next blind split, written in round 17 (after fresh19's blind run) before any run on it
+    # and before any round-18 change: data made here (quadrants turned inside a circle, a parabola,
+    # an exp-times-sine, a max of absolute values), GroupNorm+Mish and BatchNorm+ELU MLPs,
+    # optimizers (AdamW with betas (0.8, 0.99) and weight decay 0.05; SGD with momentum 0.95 and
+    # weight decay 5e-4; NAdam with betas (0.85, 0.995)), batch sizes (22, 448) and warm-up +
+    # cosine-to-a-floor / step-every-third long runs used nowhere before. Tuned LRs, fixed before any
+    # run: 1e-3 for AdamW, 2e-3 for NAdam (its tuned LR in fresh3, fresh6 and fresh9), 0.025 /
+    # 0.005 (regression) for SGD at momentum 0.95 (the same effective step lr / (1 - momentum) as
+    # 0.05 / 0.01 at momentum 0.9).
+    "fresh20": [RealSet("quad_ring", 210_000, 64, 2, "adamw_b8", "sgd_m95_wd", 1e-3, 0.025, 22, "gn_mish", "warmup_cos_floor"),
+                RealSet("parabola", 210_001, 96, 3, "sgd_m95_wd", "nadam_b85", 0.025, 2e-3, 448, "bn_elu", "step_thirds"),
+                RealSet("exp_sin", 210_002, 128, 2, "nadam_b85", "adamw_b8", 2e-3, 1e-3, 22, "bn_elu", "warmup_cos_floor"),
+                RealSet("max_abs", 210_003, 48, 3, "sgd_m95_wd", "nadam_b85", 0.005, 2e-3, 448, "gn_mish", "step_thirds"),
+                RealSet("quad_ring", 210_004, 96, 3, "nadam_b85", "adamw_b8", 2e-3, 1e-3, 448, "bn_elu", "step_thirds"),
+                RealSet("parabola", 210_005, 64, 2, "adamw_b8", "sgd_m95_wd", 1e-3, 0.025, 22, "gn_mish", "warmup_cos_floor")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2082,7 +2145,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
-         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000}
+         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2104,7 +2167,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh16": "split fresh16 (run blind once in round 16, after all round-16 changes)",
               "fresh17": "split fresh17 (run blind once in round 16, on the round-16 code: a second blind sample of it)",
               "fresh18": "split fresh18 (run blind once in round 17, after all round-17 changes)",
-              "fresh19": "BLIND split fresh19 (written in round 17, before any run on it: run it once, after all round-18 changes)"}
+              "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
+              "fresh20": "BLIND split fresh20 (written in round 17, before any run on it: run it once, after all round-18 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2181,7 +2245,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 (run blind in round 17); fresh19 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
