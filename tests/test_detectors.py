@@ -127,9 +127,10 @@ def test_one_hard_minibatch_is_not_a_spike_but_a_one_step_jump_of_the_model_is()
 
 
 def test_jump_held_a_few_steps_after_an_lr_raise_is_a_spike_on_its_mean_scale():
-    # a 2.5x jump held for three steps under a log-noise of 0.3: one point reaches z ~3 (under
-    # the raise threshold 4), its 4-point mean z ~4.5 (under the mean scale's 6). After a 30x LR
-    # glitch (a known cause) the mean scale needs only 4; without the glitch nothing is reported.
+    # a 2.5x jump held for three steps under a log-noise of 0.3: one point reaches z 2.99 (under
+    # the raise threshold, 3 since round 17), its 4-point mean z 3-6 (under the mean scale's 6).
+    # After a 30x LR glitch (a known cause) the mean scale needs only 3; without the glitch nothing
+    # is reported.
     t, base, _ = curve(n=4000)
     logl = np.log(base) + 0.3 * np.random.default_rng(3).standard_normal(t.size)
     logl[2501:2504] = np.log(base[2501:2504]) + math.log(2.5)
@@ -435,3 +436,32 @@ def test_stall_through_a_warm_up_names_the_lrs_it_stalled_at_not_the_first():
     # held LR: the usual wording
     [g] = run(hist(t, logl, lr=0.01, extra={names.update_ratio("a"): r, names.update_ratio("b"): r}), D.detect_plateau)
     assert "at LR 0.01 while" in g.message
+
+
+def _hard_batches(seed: int, n: int = 3000) -> np.ndarray:
+    """A log-loss of quiet batches (sd 0.05) with a hard one (+1.0: 2.7x) one time in 10."""
+    rng = np.random.default_rng(seed)
+    return 0.05 * rng.standard_normal(n) + np.where(rng.random(n) < 0.1, 1.0, 0.0)
+
+
+def _small_batch_log_loss(seed: int, n: int = 3000) -> np.ndarray:
+    """The log of a batch-8 mean of per-example losses with a heavy upper tail (lognormal, sigma 1.5)."""
+    return np.log(np.random.default_rng(seed).lognormal(0.0, 1.5, (n, 8)).mean(axis=1))
+
+
+def test_mean_scale_band_of_a_heavy_tailed_loss_is_that_of_a_mean_of_its_points():
+    # round 17 (fresh19's blind false spikes): a small batch's loss is heavy-tailed (a few hard
+    # examples dominate a batch), and a few hard batches in a row lifted the 4-point mean past the
+    # mean scale's z 6: its band took the upper-tail sigma of the means' lag-1 differences,
+    # (x[t] - x[t-4]) / 4, a quarter of the points' sigma, where a mean of 4 has half of it.
+    x, k = _hard_batches(0), 4
+    _, sig1 = D._spike_band(x, 64, 1e-3)
+    _, sigk = D._spike_band(D._trailing_mean(x, k), 64, 1e-3, mean_of=k)
+    assert np.median(sigk[64:] / sig1[64:]) == pytest.approx(1 / math.sqrt(k), rel=0.2)  # was 0.25
+    # 60,000 steps of such a loss: 2 spike findings (7 before the fix); a model that jumped 4x
+    # for ten steps is still one
+    found = [f for seed in range(20) for f in run(hist(np.arange(3000), _small_batch_log_loss(seed)), D.detect_spikes)]
+    assert len(found) <= 3, [(f.start_step, f.evidence["robust_z"]) for f in found]
+    y = _small_batch_log_loss(0)
+    y[2500:2510] += math.log(4.0)
+    assert [f for f in run(hist(np.arange(y.size), y), D.detect_spikes) if 2500 <= f.start_step <= 2510]

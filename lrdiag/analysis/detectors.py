@@ -357,7 +357,7 @@ def _first_nonfinite_step(s: Series) -> int | None:
 def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5), block: int = 64,
                   recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1,
                   scales: tuple[int, ...] = (1, 4), z_mean: float | None = None, after_z: float = 1.0,
-                  lr_jump: float = 3.0, z_after_raise: float = 4.0, early_factor: float = 10.0) -> list[Finding]:
+                  lr_jump: float = 3.0, z_after_raise: float = 3.0, early_factor: float = 10.0) -> list[Finding]:
     """Loss jumps far outside the band of the preceding block.
 
     For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
@@ -389,11 +389,15 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     *After an LR raise.* When the LR of one of the two updates before a loss point was abruptly
     over ``lr_jump`` (3x) its median over the 20 logged steps before (``_lr_raises``: a warm
     restart, a cyclic or hand-set schedule, a bug), the cause of a jump there is known: on
-    per-step logs the point needs only ``z_after_raise`` (4) at the one-point scale, is kept even
+    per-step logs the point needs only ``z_after_raise`` (3) at the one-point scale, is kept even
     as a single point (the update made the jump, not the batch), and the finding says so. The
     ``max(scales)``-point mean ending up to ``max(scales)`` points after the raise needs only
     ``z_after_raise`` too (round 12: on the benchmark's real runs, one more LR-glitch spike found,
-    a 2.5x jump held for three steps; no other finding changed).
+    a 2.5x jump held for three steps; no other finding changed). Round 17 lowered it from 4 to 3
+    when the mean scale's band was corrected (``_spike_band``): only the one or two points right
+    after an abrupt raise are tested at it, so a run makes a handful of such trials at most; on the
+    21 tuning splits the two changes together found 2 more LR-glitch spikes (69 of 72) and 7 fewer
+    false ones (4 of 84), with no new false alarm on a clean run.
 
     It *recovered* if the loss is back within
     ``median_prev + 3 sigma_prev`` within ``recover_within`` points; an event that never
@@ -431,7 +435,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     hit_mean = np.zeros(y.size, dtype=bool)
     for k in scales:
         yk = y if k == 1 else _trailing_mean(y, k)
-        med_k, sig_k = _spike_band(yk, block, floor, trend_blind=short)
+        med_k, sig_k = _spike_band(yk, block, floor, trend_blind=short, mean_of=k)
         with np.errstate(invalid="ignore"):
             z_k = (yk - med_k) / sig_k
             hit_k = (z_k > (z if k == 1 else 0.75 * z if z_mean is None else z_mean)) & (yk - med_k > need)
@@ -592,7 +596,7 @@ def _trailing_mean(y: np.ndarray, k: int) -> np.ndarray:
     return (c[i] - c[lo]) / (i - lo)
 
 
-def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = False, mean_of: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Median and sigma (at least ``floor``) of the previous block, per point; the first block,
     which has no predecessor, is compared with its own median and MAD (robust to a few spiking
     points), so an explosion in the first steps is still seen.
@@ -603,7 +607,15 @@ def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = Fal
     points, not the previous block's. The descent across a quarter of a run is not noise: on a
     Hugging Face view (10-step means) of an 800-step run, a block of 200 steps falling from 0.3 to
     0.14 had a MAD-sigma of 0.5 in log units and a median far above the loss of the moment, which
-    put a 17x jump (Adagrad after an LR glitch) at z 4."""
+    put a 17x jump (Adagrad after an LR glitch) at z 4.
+
+    ``mean_of = k`` > 1: ``y`` is a trailing mean of ``k`` points. Its lag-1 differences are
+    ``(x[t] - x[t - k]) / k``, so the upper-tail sigma they imply is the points' own divided by
+    ``k``; times ``sqrt(k)`` it is what independent points give a mean of ``k`` (round 17: taken
+    as it was, it put the mean scale's heavy-tail sigma at half that for ``k = 4``, and a small
+    batch's run of three hard batches read as a spike; on the benchmark's 21 tuning splits this
+    removed 7 of 11 false real spike findings and 2 of 2 in the Hugging Face views, for one
+    LR-glitch spike (a 7x jump of the whole-set loss under a minibatch noise of 0.55 in log units)."""
     med, sig = signals.trailing_robust_band(y, block)
     m0, s0 = signals.block_robust_stats(y[:block], block)
     med[:block], sig[:block] = m0[0], s0[0]
@@ -614,7 +626,7 @@ def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = Fal
         w = max(5, block // 4)  # <= block (block >= 8)
         prev = np.median(np.lib.stride_tricks.sliding_window_view(y, w)[:-1], axis=1)  # prev[j]: median of y[j : j + w]
         med[block:] = prev[block - w :]
-    up = signals.block_upper_sigma(y, block)
+    up = signals.block_upper_sigma(y, block) * math.sqrt(mean_of)
     if up.size:
         sig = np.fmax(sig, up[k])
     return med, np.maximum(sig, floor)
