@@ -220,7 +220,15 @@ Splits
   BatchNorm+ELU MLPs, AdamW with betas (0.8, 0.99) and weight decay 0.05, SGD with momentum 0.95
   and weight decay 5e-4, NAdam with betas (0.85, 0.995), batch sizes 22 and 448, and warm-up +
   cosine-to-a-floor and step-every-third long runs. Written and committed in round 17, before any
-  run on it and before any round-18 change: the next blind split.
+  run on it and before any round-18 change; run once, blind, after every round-18 change (the
+  round-18 blind number);
+* ``fresh21``: synthetic seeds 220_000+, real runs on data generated here and used nowhere else
+  (three spiral arms, a plus-shaped band, a tanh-of-a-radius regression, a three-way product
+  regression), LayerNorm+ELU and GroupNorm+ReLU MLPs, AdamW with betas (0.9, 0.995), eps 1e-7 and
+  weight decay 0.01, SGD with momentum 0.85 and weight decay 2e-4, RAdam with betas (0.9, 0.98)
+  and decoupled weight decay 0.05, batch sizes 18 and 480, and warm-up + linear-to-a-floor and
+  ten-cycle warm-restart long runs. Written and committed in round 18, before any run on it and
+  before any round-19 change: the next blind split.
 """
 
 from __future__ import annotations
@@ -767,6 +775,38 @@ def _dataset(name: str):
         y = np.maximum(np.abs(X[:, 0]), np.abs(X[:, 1])) + 0.3 * X[:, 2] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "spiral3":  # generated (fresh21): three spiral arms in (x0, x1) (r = 0.5 + turn), 7 features, 3% relabelled at random
+        r = np.random.default_rng(73)
+        n = 1200
+        cls = r.integers(0, 3, n)
+        turn = r.uniform(0.0, 1.5, n)
+        ang = 2 * np.pi * (cls / 3 + turn / 2) + 0.25 * r.standard_normal(n)
+        rad = 0.5 + turn
+        X = r.standard_normal((n, 7))
+        X[:, 0], X[:, 1] = rad * np.cos(ang), rad * np.sin(ang)
+        y = cls.astype(np.int64)
+        noisy = r.random(n) < 0.03
+        y[noisy] = r.integers(0, 3, int(noisy.sum()))
+        task = "cls"
+    elif name == "plus_band":  # generated (fresh21): |x0| < 0.5 or |x1| < 0.5, a plus-shaped band, in 6 features, 3% flipped
+        r = np.random.default_rng(73)
+        X = r.standard_normal((1200, 6))
+        y = ((np.abs(X[:, 0]) < 0.5) | (np.abs(X[:, 1]) < 0.5)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "tanh_radius":  # generated regression (fresh21): tanh(x0^2 + x1^2 - 2) + 0.2 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(73)
+        X = r.standard_normal((1000, 6))
+        y = np.tanh(X[:, 0] ** 2 + X[:, 1] ** 2 - 2.0) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "prod3":  # generated regression (fresh21): x0 x1 x2 / 2 + 0.3 x3 of 7 features, uniform on [-2, 2), noise sd 0.1
+        r = np.random.default_rng(73)
+        X = r.uniform(-2, 2, (1000, 7))
+        y = X[:, 0] * X[:, 1] * X[:, 2] / 2 + 0.3 * X[:, 3] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -861,6 +901,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b8": ("AdamW", {"betas": (0.8, 0.99), "weight_decay": 0.05}),
     "sgd_m95_wd": ("SGD", {"momentum": 0.95, "weight_decay": 5e-4}),
     "nadam_b85": ("NAdam", {"betas": (0.85, 0.995)}),
+    # fresh21: AdamW with betas (0.9, 0.995), eps 1e-7 and weight decay 0.01, SGD with momentum 0.85
+    # and weight decay 2e-4, RAdam with betas (0.9, 0.98) and decoupled weight decay 0.05
+    "adamw_b995_e7": ("AdamW", {"betas": (0.9, 0.995), "eps": 1e-7, "weight_decay": 0.01}),
+    "sgd_m85_wd": ("SGD", {"momentum": 0.85, "weight_decay": 2e-4}),
+    "radam_b98_dwd": ("RAdam", {"betas": (0.9, 0.98), "weight_decay": 0.05, "decoupled_weight_decay": True}),
 }
 
 
@@ -891,6 +936,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_rsqrt_cool": (0.04, lambda t, w, n: math.sqrt(w / (t + 1)) * min(1.0, max(0.0, (n - t) / (0.1 * n)))),
     # fresh20: 8% warm-up, then a cosine to 10% of the LR
     "warmup_cos_floor": (0.08, lambda t, w, n: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (t - w) / max(1, n - w)))),
+    # fresh21: 5% warm-up, then linearly to 10% of the LR
+    "warmup_linear_floor": (0.05, lambda t, w, n: 1.0 - 0.9 * (t - w) / max(1, n - w)),
 }
 
 
@@ -1004,6 +1051,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     each Mish) and ``"bn_elu"`` (a BatchNorm before each ELU) (fresh20); ``schedule="warmup_cos_floor"``
     warms up linearly over 8% of ``steps`` and then follows a cosine to 10% of ``lr``,
     ``"step_thirds"`` is StepLR multiplying the LR by 0.2 after each third of ``steps`` (fresh20).
+    ``arch="ln_elu"`` (a LayerNorm before each ELU) and ``"gn_relu"`` (a GroupNorm of 8 groups
+    before each ReLU) (fresh21); ``schedule="warmup_linear_floor"`` warms up linearly over 5% of
+    ``steps`` and then decays linearly to 10% of ``lr``, ``"restarts10"`` is
+    CosineAnnealingWarmRestarts with ten equal cycles (fresh21).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1037,7 +1088,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "rrelu": lambda: [nn.RReLU()], "gn_silu": lambda: [nn.GroupNorm(8, hidden), nn.SiLU()],
                "tanhshrink": lambda: [nn.Tanhshrink()], "bn_gelu": lambda: [nn.BatchNorm1d(hidden), nn.GELU()],
                "ln_mish": lambda: [nn.LayerNorm(hidden), nn.Mish()], "bn_silu": lambda: [nn.BatchNorm1d(hidden), nn.SiLU()],
-               "gn_mish": lambda: [nn.GroupNorm(8, hidden), nn.Mish()], "bn_elu": lambda: [nn.BatchNorm1d(hidden), nn.ELU()]}[arch]
+               "gn_mish": lambda: [nn.GroupNorm(8, hidden), nn.Mish()], "bn_elu": lambda: [nn.BatchNorm1d(hidden), nn.ELU()],
+               "ln_elu": lambda: [nn.LayerNorm(hidden), nn.ELU()], "gn_relu": lambda: [nn.GroupNorm(8, hidden), nn.ReLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1104,6 +1156,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + 9.0 * t / steps))
     elif schedule == "poly_sqrt":  # fresh19: (1 - t / steps)^0.5
         sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=steps, power=0.5)
+    elif schedule == "restarts10":  # fresh21: ten cosine cycles
+        sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 10))
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1354,8 +1408,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1619,6 +1673,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("max_abs", 210_003, 48, 3, "sgd_m95_wd", "nadam_b85", 0.005, 2e-3, 448, "gn_mish", "step_thirds"),
                 RealSet("quad_ring", 210_004, 96, 3, "nadam_b85", "adamw_b8", 2e-3, 1e-3, 448, "bn_elu", "step_thirds"),
                 RealSet("parabola", 210_005, 64, 2, "adamw_b8", "sgd_m95_wd", 1e-3, 0.025, 22, "gn_mish", "warmup_cos_floor")],
+    # the next blind split, written in round 18 before any run on it and before any round-19
+    # change: data made here (three spiral arms, a plus-shaped band, a tanh of a radius, a
+    # three-way product), LayerNorm+ELU and GroupNorm+ReLU MLPs, optimizers (AdamW with betas (0.9,
+    # 0.995), eps 1e-7 and weight decay 0.01; SGD with momentum 0.85 and weight decay 2e-4; RAdam
+    # with betas (0.9, 0.98) and decoupled weight decay 0.05), batch sizes (18, 480) and warm-up +
+    # linear-to-a-floor / ten-cycle warm-restart long runs used nowhere before. Tuned LRs, fixed
+    # before any run: 1e-3 for AdamW and RAdam, 0.075 / 0.015 (regression) for SGD at momentum
+    # 0.85 (the same effective step lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh21": [RealSet("spiral3", 220_000, 64, 2, "adamw_b995_e7", "sgd_m85_wd", 1e-3, 0.075, 18, "ln_elu", "warmup_linear_floor"),
+                RealSet("plus_band", 220_001, 96, 3, "sgd_m85_wd", "radam_b98_dwd", 0.075, 1e-3, 480, "gn_relu", "restarts10"),
+                RealSet("tanh_radius", 220_002, 128, 2, "radam_b98_dwd", "adamw_b995_e7", 1e-3, 1e-3, 18, "gn_relu", "warmup_linear_floor"),
+                RealSet("prod3", 220_003, 48, 3, "sgd_m85_wd", "radam_b98_dwd", 0.015, 1e-3, 480, "ln_elu", "restarts10"),
+                RealSet("spiral3", 220_004, 96, 3, "radam_b98_dwd", "adamw_b995_e7", 1e-3, 1e-3, 480, "gn_relu", "restarts10"),
+                RealSet("plus_band", 220_005, 64, 2, "adamw_b995_e7", "sgd_m85_wd", 1e-3, 0.075, 18, "ln_elu", "warmup_linear_floor")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2145,7 +2213,7 @@ real_cases_cache: dict[str, list[Case]] = {}
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
-         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000}
+         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2168,7 +2236,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh17": "split fresh17 (run blind once in round 16, on the round-16 code: a second blind sample of it)",
               "fresh18": "split fresh18 (run blind once in round 17, after all round-17 changes)",
               "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
-              "fresh20": "BLIND split fresh20 (written in round 17, before any run on it: run it once, after all round-18 changes)"}
+              "fresh20": "split fresh20 (run blind once in round 18, after all round-18 changes)",
+              "fresh21": "BLIND split fresh21 (written in round 18, before any run on it: run it once, after all round-19 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2245,7 +2314,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
