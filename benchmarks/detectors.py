@@ -205,7 +205,7 @@ Splits
   with betas (0.95, 0.995), batch sizes 26 and 176, and unfinished-cosine (a run stopped half way
   through its schedule) and warm-up + inverse-sqrt + linear cool-down long runs. Written and
   committed in round 16, before any run on it and before any round-17 change; run once, blind,
-  after every round-17 change (the round-17 blind number);
+  after round 17's plateau change (its message change came after and touches no score);
 * ``fresh19``: synthetic seeds 200_000+, real runs on data generated here and used nowhere else
   (inside either of two disks in 2 of 6 features, three-class stripes, a sine-cosine mix
   regression, an absolute-difference regression), LayerNorm+Mish and BatchNorm+SiLU MLPs, Adam
@@ -2234,7 +2234,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh15": "split fresh15 (run blind once in round 15, after all round-15 changes)",
               "fresh16": "split fresh16 (run blind once in round 16, after all round-16 changes)",
               "fresh17": "split fresh17 (run blind once in round 16, on the round-16 code: a second blind sample of it)",
-              "fresh18": "split fresh18 (run blind once in round 17, after all round-17 changes)",
+              "fresh18": "split fresh18 (run blind once in round 17, after its plateau change)",
               "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
               "fresh20": "split fresh20 (run blind once in round 18, after all round-18 changes)",
               "fresh21": "BLIND split fresh21 (written in round 18, before any run on it: run it once, after all round-19 changes)"}
