@@ -228,7 +228,14 @@ Splits
   weight decay 0.01, SGD with momentum 0.85 and weight decay 2e-4, RAdam with betas (0.9, 0.98)
   and decoupled weight decay 0.05, batch sizes 18 and 480, and warm-up + linear-to-a-floor and
   ten-cycle warm-restart long runs. Written and committed in round 18, before any run on it and
-  before any round-19 change: the next blind split.
+  before any round-19 change: the next blind split;
+* ``fresh22``: synthetic seeds 230_000+, real runs on data generated here and used nowhere else
+  (a 3 x 3 checkerboard, a spherical shell, a sinc-of-a-radius regression, a log-cosh-minus-a-
+  product regression), LayerNorm+Hardswish and BatchNorm+LeakyReLU MLPs, Adam with betas (0.9,
+  0.9) and eps 1e-6, SGD with momentum 0.7, dampening 0.1 and weight decay 1e-3, AdamW with
+  AMSGrad, betas (0.9, 0.99) and weight decay 0.02, batch sizes 14 and 336, and warm-up + hold +
+  cosine and linear-then-held long runs. Written and committed in round 19, before any run on
+  it: the blind split after fresh21.
 """
 
 from __future__ import annotations
@@ -807,6 +814,34 @@ def _dataset(name: str):
         y = X[:, 0] * X[:, 1] * X[:, 2] / 2 + 0.3 * X[:, 3] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "checker3":  # generated (fresh22): a 3 x 3 checkerboard in (x0, x1) on [-1.5, 1.5), 6 features, 3% flipped
+        r = np.random.default_rng(79)
+        X = r.standard_normal((1200, 6))
+        X[:, :2] = r.uniform(-1.5, 1.5, (1200, 2))
+        y = ((np.floor(X[:, 0] + 1.5) + np.floor(X[:, 1] + 1.5)) % 2).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "shell3d":  # generated (fresh22): 1 <= |(x0, x1, x2)| < 1.6, a spherical shell, in 7 features, 3% flipped
+        r = np.random.default_rng(79)
+        X = r.standard_normal((1200, 7))
+        rad = np.sqrt((X[:, :3] ** 2).sum(axis=1))
+        y = ((rad >= 1.0) & (rad < 1.6)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sinc_radius":  # generated regression (fresh22): sinc(|(x0, x1)|) + 0.2 x2 of 6 features, uniform on [-2, 2), noise sd 0.1
+        r = np.random.default_rng(79)
+        X = r.uniform(-2, 2, (1000, 6))
+        y = np.sinc(np.hypot(X[:, 0], X[:, 1])) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "logcosh":  # generated regression (fresh22): log cosh(2 x0) - x1 x2 / 3 of 7 features, noise sd 0.1
+        r = np.random.default_rng(79)
+        X = r.standard_normal((1000, 7))
+        y = np.log(np.cosh(2 * X[:, 0])) - X[:, 1] * X[:, 2] / 3 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "friedman3":  # generated regression: arctan of a ratio, with noise
         X, y = datasets.make_friedman3(n_samples=1000, noise=0.1, random_state=7)
         y = (y - y.mean()) / y.std()
@@ -906,6 +941,12 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b995_e7": ("AdamW", {"betas": (0.9, 0.995), "eps": 1e-7, "weight_decay": 0.01}),
     "sgd_m85_wd": ("SGD", {"momentum": 0.85, "weight_decay": 2e-4}),
     "radam_b98_dwd": ("RAdam", {"betas": (0.9, 0.98), "weight_decay": 0.05, "decoupled_weight_decay": True}),
+    # fresh22: Adam with betas (0.9, 0.9) and eps 1e-6 (a short second-moment memory), SGD with
+    # momentum 0.7, dampening 0.1 and weight decay 1e-3, AdamW with AMSGrad, betas (0.9, 0.99) and
+    # weight decay 0.02
+    "adam_b9_9": ("Adam", {"betas": (0.9, 0.9), "eps": 1e-6}),
+    "sgd_m7_d1": ("SGD", {"momentum": 0.7, "dampening": 0.1, "weight_decay": 1e-3}),
+    "adamw_ams": ("AdamW", {"betas": (0.9, 0.99), "weight_decay": 0.02, "amsgrad": True}),
 }
 
 
@@ -938,6 +979,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_cos_floor": (0.08, lambda t, w, n: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (t - w) / max(1, n - w)))),
     # fresh21: 5% warm-up, then linearly to 10% of the LR
     "warmup_linear_floor": (0.05, lambda t, w, n: 1.0 - 0.9 * (t - w) / max(1, n - w)),
+    # fresh22: 5% warm-up, held to 45% of the run, then a cosine to 0
+    "warmup_hold_cosine": (0.05, lambda t, w, n: 1.0 if t < 0.45 * n else 0.5 * (1 + math.cos(math.pi * (t - 0.45 * n) / (0.55 * n)))),
 }
 
 
@@ -1054,7 +1097,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``arch="ln_elu"`` (a LayerNorm before each ELU) and ``"gn_relu"`` (a GroupNorm of 8 groups
     before each ReLU) (fresh21); ``schedule="warmup_linear_floor"`` warms up linearly over 5% of
     ``steps`` and then decays linearly to 10% of ``lr``, ``"restarts10"`` is
-    CosineAnnealingWarmRestarts with ten equal cycles (fresh21).
+    CosineAnnealingWarmRestarts with ten equal cycles (fresh21). ``arch="ln_hardswish"`` (a
+    LayerNorm before each Hardswish) and ``"bn_leaky"`` (a BatchNorm before each LeakyReLU of slope
+    0.1) (fresh22); ``schedule="warmup_hold_cosine"`` warms up linearly over 5% of ``steps``, holds
+    ``lr`` to 45% of them and then follows a cosine to 0, ``"linear_half_const"`` decays linearly to
+    ``lr / 10`` over the first half and holds it (fresh22).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1089,7 +1136,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "tanhshrink": lambda: [nn.Tanhshrink()], "bn_gelu": lambda: [nn.BatchNorm1d(hidden), nn.GELU()],
                "ln_mish": lambda: [nn.LayerNorm(hidden), nn.Mish()], "bn_silu": lambda: [nn.BatchNorm1d(hidden), nn.SiLU()],
                "gn_mish": lambda: [nn.GroupNorm(8, hidden), nn.Mish()], "bn_elu": lambda: [nn.BatchNorm1d(hidden), nn.ELU()],
-               "ln_elu": lambda: [nn.LayerNorm(hidden), nn.ELU()], "gn_relu": lambda: [nn.GroupNorm(8, hidden), nn.ReLU()]}[arch]
+               "ln_elu": lambda: [nn.LayerNorm(hidden), nn.ELU()], "gn_relu": lambda: [nn.GroupNorm(8, hidden), nn.ReLU()],
+               "ln_hardswish": lambda: [nn.LayerNorm(hidden), nn.Hardswish()],
+               "bn_leaky": lambda: [nn.BatchNorm1d(hidden), nn.LeakyReLU(0.1)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1158,6 +1207,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=steps, power=0.5)
     elif schedule == "restarts10":  # fresh21: ten cosine cycles
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 10))
+    elif schedule == "linear_half_const":  # fresh22: linearly to lr / 10 over the first half, then held there
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: max(0.1, 1.0 - 1.8 * t / steps))
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1408,8 +1459,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1687,6 +1738,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("prod3", 220_003, 48, 3, "sgd_m85_wd", "radam_b98_dwd", 0.015, 1e-3, 480, "ln_elu", "restarts10"),
                 RealSet("spiral3", 220_004, 96, 3, "radam_b98_dwd", "adamw_b995_e7", 1e-3, 1e-3, 480, "gn_relu", "restarts10"),
                 RealSet("plus_band", 220_005, 64, 2, "adamw_b995_e7", "sgd_m85_wd", 1e-3, 0.075, 18, "ln_elu", "warmup_linear_floor")],
+    # the next blind split, written in round 19 before any run on it (its code changes were made
+    # looking only at the earlier splits): data made here (a 3 x 3 checkerboard, a spherical
+    # shell, a sinc of a radius, a log-cosh minus a product), LayerNorm+Hardswish and
+    # BatchNorm+LeakyReLU MLPs, optimizers (Adam with betas (0.9, 0.9) and eps 1e-6; SGD with
+    # momentum 0.7, dampening 0.1 and weight decay 1e-3; AdamW with AMSGrad, betas (0.9, 0.99) and
+    # weight decay 0.02), batch sizes (14, 336) and warm-up + hold + cosine / linear-then-held long
+    # runs used nowhere before. Tuned LRs, fixed before any run: 1e-3 for Adam and AdamW, 0.15 /
+    # 0.03 (regression) for SGD at momentum 0.7 (the same effective step lr / (1 - momentum) as
+    # 0.05 / 0.01 at momentum 0.9).
+    "fresh22": [RealSet("checker3", 230_000, 64, 2, "adam_b9_9", "sgd_m7_d1", 1e-3, 0.15, 14, "ln_hardswish", "warmup_hold_cosine"),
+                RealSet("shell3d", 230_001, 96, 3, "sgd_m7_d1", "adamw_ams", 0.15, 1e-3, 336, "bn_leaky", "linear_half_const"),
+                RealSet("sinc_radius", 230_002, 128, 2, "adamw_ams", "adam_b9_9", 1e-3, 1e-3, 14, "bn_leaky", "warmup_hold_cosine"),
+                RealSet("logcosh", 230_003, 48, 3, "sgd_m7_d1", "adamw_ams", 0.03, 1e-3, 336, "ln_hardswish", "linear_half_const"),
+                RealSet("checker3", 230_004, 96, 3, "adamw_ams", "adam_b9_9", 1e-3, 1e-3, 336, "bn_leaky", "linear_half_const"),
+                RealSet("shell3d", 230_005, 64, 2, "adam_b9_9", "sgd_m7_d1", 1e-3, 0.15, 14, "ln_hardswish", "warmup_hold_cosine")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2213,7 +2279,8 @@ real_cases_cache: dict[str, list[Case]] = {}
 SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fresh3": 40_000, "fresh4": 50_000,
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
-         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000}
+         "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
+         "fresh22": 230_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2237,7 +2304,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh18": "split fresh18 (run blind once in round 17, after its plateau change)",
               "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
               "fresh20": "split fresh20 (run blind once in round 18, after all round-18 changes)",
-              "fresh21": "BLIND split fresh21 (written in round 18, before any run on it: run it once, after all round-19 changes)"}
+              "fresh21": "BLIND split fresh21 (written in round 18, before any run on it: run it once, after all round-19 changes)",
+              "fresh22": "BLIND split fresh22 (written in round 19, before any run on it: run it once, after all round-20 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2314,7 +2382,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (the next blind split); fresh22 (the one after); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
