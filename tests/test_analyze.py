@@ -129,6 +129,37 @@ def test_unstable_sgd_that_settles_high_is_lr_too_high(tmp_path, seed):
     _assert_lower_the_lr(rep, 1.3)
 
 
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 0.5), ("adam", 0.1)])
+def test_hugging_face_log_of_a_run_whose_gradients_died_is_lr_too_high(train, tmp_path, optimizer, lr):
+    # The benchmark's 4-class task at 10x (SGD) and 100x (Adam) the tuned LR: the minibatch loss
+    # never rises far, the units die, and the loss sits at chance. As a Hugging Face log (the
+    # mean loss of every 10 steps, the LR and grad norm, no update ratios) the loss alone cannot
+    # tell that from an LR too low; the logged gradient norm can: dead units pass no gradient,
+    # while at a too-low LR the gradient stays where it started.
+    bench = _bench()
+    kw = dict(seed=20_005, hidden=64, depth=2, optimizer=optimizer, steps=1500)
+    high = train("classification", lr=lr, **kw)
+    g = high.series[names.GRAD_NORM]
+    assert np.median(g[-500:]) < np.max(g) / 4  # the setup really is one whose gradients died
+    assert np.mean(high.loss[-150:]) > high.loss[0] / 1.2  # ... and that learnt nothing (from its first loss)
+    rep = lrdiag.analyze(_via_trainer_state(bench.hf_view(high), tmp_path / "high.json"))
+    stalls = [f for f in rep.findings if f.evidence.get("state") == "stalled_after_instability"]
+    assert stalls and stalls[0].kind == "lr_too_high" and "grad_norm_collapse" in stalls[0].evidence, rep.summary
+    assert "gradient norm collapsed" in stalls[0].message and rep.findings[0] is stalls[0]
+    low = train("classification", lr=lr / 1000, **kw)
+    rep = lrdiag.analyze(_via_trainer_state(bench.hf_view(low), tmp_path / "low.json"))
+    assert not [f for f in rep.findings if f.kind in ("lr_too_high", "divergence")], rep.summary
+
+
+def _via_trainer_state(h: History, path: Path) -> History:
+    """Write a History as a Hugging Face ``trainer_state.json`` and read it back with lrdiag.load."""
+    lr, g = h.lr(), h.series[names.GRAD_NORM]
+    rows = [{"step": int(s), "loss": float(v), "learning_rate": float(a), "grad_norm": float(b)}
+            for s, v, a, b in zip(h.steps, h.loss, lr, g)]
+    path.write_text(json.dumps({"global_step": int(h.steps[-1]), "log_history": rows}))
+    return lrdiag.load(str(path))
+
+
 def test_dead_relus_after_a_spike_are_not_a_low_lr(tmp_path):
     # lr=2.0: the loss spikes, the first layer's ReLUs die (its ratios collapse to 0) and the
     # loss stalls at chance level. Was reported as "plateau, LR too low: raise it".

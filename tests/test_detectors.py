@@ -95,6 +95,36 @@ def test_oscillation_needs_per_step_data():
     assert "every 20 steps" in s.notes["oscillation"]
 
 
+def test_a_small_two_step_line_in_a_smooth_loss_is_not_a_bounce():
+    """Two minibatches per epoch, the second always a little harder: a period-2 line worth 0.15
+    of the noise sd on a slowly wandering loss (AR 0.9). Fisher's g (on the pre-whitened
+    spectrum) sees the line, but the loss alternates *less* than white noise: not reported. The same loss
+    bouncing by a full noise sd is."""
+    t, _, logl = curve(n=4000, sigma=0.15, noise="ar", phi=0.9, seed=11)
+    parity = np.where(t % 2 == 1, 1.0, -1.0)
+    small = logl + 0.15 * 0.15 * parity
+    wt = signals.window_oscillation_tests(small, window=256)
+    fisher_only = (wt.fisher_p < 1e-7) & (wt.z_hf < 0) & (wt.z_rho1 > -5.5) & (wt.z_tp < 5.5)
+    assert fisher_only.sum() >= 2  # the case is the one the rule is for: the line alone is flagged
+    assert run(hist(t, small), D.detect_oscillation) == []
+    found = run(hist(t, logl + 1.0 * 0.15 * parity), D.detect_oscillation)
+    assert found and found[0].start_step < 512
+
+
+def test_alternation_that_starts_after_a_4x_lr_cut_is_not_blamed_on_the_lr():
+    """A bounce (lag-1 -0.7) that appears only after the LR was cut 5x, where the loss had been
+    tested at the higher LR and did not bounce, is not the LR's doing (a memorising model
+    refitting each minibatch): not reported, with a note. The same bounce at a constant LR is."""
+    t, _, logl = curve(n=6000, sigma=0.1, seed=12)
+    bounce = lfilter([1.0], [1.0, 0.7], np.random.default_rng(13).standard_normal(t.size)) * math.sqrt(1 - 0.49)
+    logl = np.where(t >= 3000, np.log(0.1 + 2.0 * (1 + t / 50.0) ** -0.6) + 0.15 * bounce, logl)
+    s = D.Series.from_history(hist(t, logl, lr=np.where(t < 3000, 0.05, 0.01)))
+    assert D.detect_oscillation(s) == []
+    assert "the LR is not its cause" in s.notes["oscillation"] and "step 3" in s.notes["oscillation"]
+    found = run(hist(t, logl, lr=0.05), D.detect_oscillation)
+    assert found and abs(found[0].start_step - 3000) <= 256
+
+
 # -- spikes ----------------------------------------------------------------------------------
 
 def test_spike_found_and_recovery_reported():

@@ -649,7 +649,8 @@ def _grad_norm_z(s: Series, z: float, block: int) -> tuple[np.ndarray, np.ndarra
 # -- oscillation ----------------------------------------------------------------------------
 
 def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: float = 5.5, fisher_p: float = 1e-7,
-                       min_windows: int = 2, min_amplitude: float = 0.0, scales: tuple[int, ...] = (1, 2)) -> list[Finding]:
+                       min_windows: int = 2, min_amplitude: float = 0.0, scales: tuple[int, ...] = (1, 2),
+                       lr_drop: float = 4.0) -> list[Finding]:
     """Excess alternation of the detrended per-step loss (LR too high: the loss bounces).
 
     Per window of ``window`` points (``signals.window_oscillation_tests``) a window is flagged
@@ -663,6 +664,13 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
     baseline is simulated for its own length). Intervals found at any scale are merged. Update
     ratios above the band over the interval raise the confidence and are quoted.
 
+    Not reported, as not the LR's doing: a window flagged by Fisher's g alone for a 2-3 step
+    line while the power at periods under 4 steps is below its white-noise share (``z_hf < 0``:
+    a small regular component of a smooth loss, such as two minibatches per epoch); and an
+    interval that starts at an LR ``lr_drop`` (4) or more times below that of an earlier window
+    of the run that was tested and not flagged (the loss did not bounce at the higher LR; a model
+    that memorised its data refits each minibatch, which alternates the minibatch loss).
+
     Needs per-step data: with a sparser log, alternation is aliased away and the detector
     returns nothing, recording why in ``s.notes``.
     """
@@ -675,14 +683,21 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
         s.notes["oscillation"] = f"not tested: {y.size} loss points, need at least {window * min_windows}"
         return []
     hits: list[tuple[int, int, signals.WindowTests, slice, int, int]] = []  # (i0, i1, tests, windows, nflag, window)
+    calm: list[tuple[int, float]] = []  # (last index, held LR) of each unflagged window at the first scale
     for c in scales:
         win = int(c * window)
         if y.size < win * min_windows:
             continue
         wt = signals.window_oscillation_tests(y, window=win, detrend=detrend)
-        flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | (wt.fisher_p < fisher_p)
+        # A 2-3 step line while the power at periods under 4 steps is below white noise's share is
+        # a small regular component of a smooth loss (e.g. two minibatches per epoch, the second
+        # always the harder), not the loss bouncing: Fisher's g alone does not flag it.
+        line = (wt.fisher_p < fisher_p) & ~((wt.period < 4) & (wt.z_hf < 0))
+        flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | line
         if min_amplitude > 0:
             flag &= wt.resid_std > min_amplitude
+        if c == scales[0] and s.lr_values.size:
+            calm = [(int(i) + win - 1, s.lr_held(int(s.fsteps[int(i) + win // 2])) or 0.0) for i in wt.start[~flag]]
         for a, b in signals.merge_runs(signals.runs(flag), gap=1):
             nflag = int(flag[a : b + 1].sum())
             if nflag >= min_windows:
@@ -692,6 +707,14 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
         start, end = int(s.fsteps[i0]), int(s.fsteps[i1])
         a = sel.start
         lr = s.lr_at(start)
+        held = s.lr_held(start)
+        calm_lr = max((v for last, v in calm if last < i0), default=0.0)
+        if held and calm_lr >= lr_drop * held:
+            # The loss did not bounce at a several-fold higher LR earlier in this run: the LR is not
+            # why it alternates now (e.g. a model that memorised its data refits each minibatch).
+            s.notes["oscillation"] = (f"alternation from step {start} to {end} not reported: it began at {_fmt_lr(held)}, and the "
+                                      f"loss did not alternate earlier at {_fmt_lr(calm_lr)}, so the LR is not its cause")
+            continue
         strongest = a + int(np.argmin(wt.fisher_p[sel]))
         ev = {"per_step": True, "windows_flagged": nflag, "window": win,
               "lag1_autocorr": float(np.median(wt.rho1[sel])), "z_lag1": float(np.min(wt.z_rho1[sel])),
@@ -1330,7 +1353,8 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
 
 def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: float = 1 / 3,
                           still_improving: float = math.log(1.1), ratio_factor: float = 2.0, layer_share: float = 0.5,
-                          loss_rise: float = math.log(1.5), collapse: float = 1e-2, max_blocks: int = 1000) -> list[Finding]:
+                          loss_rise: float = math.log(1.5), collapse: float = 1e-2, max_blocks: int = 1000,
+                          grad_drop: float = 4.0, learnt_nothing: float = math.log(1.2)) -> list[Finding]:
     """A run that became unstable and then stalled far from where a working LR gets: LR too high.
 
     A too-high LR does not always blow the loss up for good (``detect_divergence``): the loss
@@ -1344,13 +1368,20 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     1. *little learnt*: the mean of the last tenth of ``y`` is above ``y0 - kept`` (log 2: the
        run ended above half its starting loss; a working LR cuts it many times);
     2. *not improving*: over the last ``tail_frac`` of the run the fitted log-loss slope
-       (``signals.newey_west_slope``) makes it less than ``still_improving`` (10%) better;
+       (``signals.newey_west_slope``) makes it less than ``still_improving`` (10%) better, or
+       the run ends no lower than the best moving mean (``n // 10`` points) it reached before that
+       tail (the tail only won back what the run had lost);
     3. *instability first*, either of: in at least ``layer_share`` of the layers, the median
        update ratio over some block of steps (at least 10, at most ``max_blocks`` blocks) exceeds
        ``ratio_factor * band.high`` (SGD: 0.1, each step rewriting a tenth of the weights; the
        band already allows for the ~1/(1-momentum) amplification of momentum); or the running
        median of the loss (5 points, widened for a noisy loss until its noise is ~0.1, as in
-       ``detect_divergence``) rose ``loss_rise`` (1.5x, and 5 of its noise sd) above its starting level.
+       ``detect_divergence``) rose ``loss_rise`` (1.5x, and 5 of its noise sd) above its starting level;
+       or, in a log without update ratios (a Hugging Face log) whose loss ended within
+       ``learnt_nothing`` (20%) of its start, the gradient norm collapsed: its
+       median over the last ``tail_frac`` is ``grad_drop`` (4) times below its peak block median and
+       2 times below its starting one (``_grad_norm_collapse``). A too-low LR leaves the gradient
+       where it started (the weights barely move); units that a too-high LR killed pass none.
 
     Layers whose median ratio over the last ``tail_frac`` is below the band and under ``collapse``
     (1/100) of their peak block median are named as "stopped updating" (dead units). The finding is
@@ -1370,7 +1401,11 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     # bin means keep a million-step tail cheap; a trend over a third of the run survives them
     slope, _ = signals.newey_west_slope(*signals.bin_means(s.fsteps[-k:].astype(np.float64), y[-k:], 20000))
     span = float(s.fsteps[-1] - s.fsteps[-k])
-    if np.isfinite(slope) and -slope * span >= still_improving:
+    w = max(5, n // 10)
+    # a tail that only wins back what the run lost (it ends no better than its best level before
+    # the tail) is a recovery from its own instability, not progress
+    best_before = float(np.min(_full_window_means(y[:-k], w))) if n - k >= w else math.inf
+    if np.isfinite(slope) and -slope * span >= still_improving and end_level < best_before:
         return []
     onset: list[int] = []
     # (a very noisy loss, a minibatch of 4, puts a 5-point median far above its level by chance:
@@ -1381,19 +1416,28 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
     if s.history.layers and len(first_high) >= max(1, layer_share * len(s.history.layers)):
         onset.append(min(first_high.values()))
+    # only where the loss never left its start: a fine-tune's gradient can fall 4x as it learns
+    nothing_learnt = end_level > y0 - learnt_nothing
+    grad = _grad_norm_collapse(s, tail_frac, grad_drop) if nothing_learnt and not s.history.layers else None
+    if grad is not None:
+        onset.append(grad["peak_step"])
     if not onset:
         return []
     start = min(onset)
     lr = s.lr_at(start)
     ev = s.sampling_evidence()
     ev.update({"state": "stalled_after_instability", "start_level": math.exp(y0), "end_level": math.exp(end_level),
-               "best_level": float(np.exp(np.min(signals.moving_average(y, max(5, n // 10))))),
+               "best_level": float(np.exp(np.min(signals.moving_average(y, w)))),
                "peak_loss_rise": _rel(float(m5.max() - y0), True), "loss_rose_at": int(s.fsteps[rose_at]) if rose_at is not None else None,
                "layers_ratio_above": {name: peaks[name] for name in first_high}, "ratio_limit": ratio_factor * s.band.high,
                "band": s.band.to_dict(), "peak_lr": s.peak_lr()})
     why = []
     if rose_at is not None:
         why.append(f"the loss rose to {_rel(float(m5.max() - y0), True)} its starting level")
+    if grad is not None:
+        ev["grad_norm_collapse"] = grad
+        why.append(f"the gradient norm collapsed from {grad['peak']:.3g} to {grad['tail']:.3g}"
+                   + (f" (it started at {grad['start']:.3g})" if grad["peak"] > grad["start"] else ""))
     if first_high:
         top = max(peaks[name] for name in first_high)
         why.append(f"update ratios reached {top:.2g} per step in {len(first_high)} of {len(s.history.layers)} layers, "
@@ -1406,6 +1450,36 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
            f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
            f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose_at is not None and first_high) else 0.7, lr, msg, ev)]
+
+
+def _full_window_means(y: np.ndarray, w: int) -> np.ndarray:
+    """Means of every run of ``w`` consecutive points (no padded edge, where one noisy point
+    would weigh like ``w``)."""
+    c = np.concatenate([[0.0], np.cumsum(y, dtype=np.float64)])
+    return (c[w:] - c[:-w]) / w
+
+
+def _grad_norm_collapse(s: Series, tail_frac: float, drop: float) -> dict[str, float] | None:
+    """The logged gradient norm's start, peak and tail medians (and the peak's step) when the
+    tail median is ``drop`` times below the peak's and 2 times below the start's; else None.
+    Medians of blocks of 2% of the points (at least 3): one clipped or huge step is no peak."""
+    g = s.history.series.get(names.GRAD_NORM)
+    if g is None:
+        return None
+    g = np.asarray(g, dtype=np.float64)
+    ok = np.isfinite(g) & (g > 0)
+    if int(ok.sum()) < 30:
+        return None
+    v, steps = g[ok], s.history.steps[ok]
+    b = max(3, v.size // 50)
+    med, _ = signals.block_robust_stats(v, b)
+    start = float(np.median(v[:b]))
+    tail = float(np.median(v[-max(b, int(v.size * tail_frac)):]))
+    i = int(np.argmax(med))
+    peak = float(med[i])
+    if tail * drop > peak or tail * 2.0 > start:
+        return None
+    return {"start": start, "peak": peak, "tail": tail, "peak_step": int(steps[i * b])}
 
 
 def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0, block_frac: float = 0.02,
