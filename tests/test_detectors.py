@@ -127,6 +127,26 @@ def test_alternation_that_starts_after_a_4x_lr_cut_is_not_blamed_on_the_lr():
 
 # -- spikes ----------------------------------------------------------------------------------
 
+def test_a_train_of_blowups_is_reported_however_wide_it_makes_the_band():
+    """SGD at 100x its LR as a Hugging Face log (means of 10 steps): the loss sits near 1.5 and
+    blows up 1e4-1e12x every nine points. Those jumps widen the upper-tail sigma of the next
+    blocks' spike band (over 2 in log units) until none clears z 8; over 1000x the recent level
+    is a spike whatever the band. A 20x jump (a hard batch) in the same log is not."""
+    rng = np.random.default_rng(21)
+    t = np.arange(9, 3000, 10)
+    logl = np.log(1.5) + 0.3 * rng.standard_normal(t.size)
+    ups = np.arange(70, t.size - 3, 9)
+    logl[ups] += rng.uniform(np.log(1e4), np.log(1e12), ups.size)
+    logl[ups + 1] += np.log(1e3)  # each takes two points to come back
+    logl[201] += np.log(20.0)
+    s = D.Series.from_history(hist(t, logl))
+    _, sig = D._spike_band(s.y, 64, 1e-3)
+    assert np.median(sig[128:]) > 2.0  # the band really is that wide after the first blow-ups
+    peaks = sorted(f.evidence["peak_step"] for f in D.detect_spikes(s))
+    assert all(t[u] in peaks for u in ups), (peaks, t[ups])
+    assert t[201] not in peaks
+
+
 def test_spike_found_and_recovery_reported():
     t, _, logl = curve(n=4000, sigma=0.05, seed=1)
     logl[2500:2506] += math.log(5.0)

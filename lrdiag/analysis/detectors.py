@@ -357,7 +357,8 @@ def _first_nonfinite_step(s: Series) -> int | None:
 def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5), block: int = 64,
                   recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1,
                   scales: tuple[int, ...] = (1, 4), z_mean: float | None = None, after_z: float = 1.0,
-                  lr_jump: float = 3.0, z_after_raise: float = 3.0, early_factor: float = 10.0) -> list[Finding]:
+                  lr_jump: float = 3.0, z_after_raise: float = 3.0, early_factor: float = 10.0,
+                  blowup: float = math.log(1000.0)) -> list[Finding]:
     """Loss jumps far outside the band of the preceding block.
 
     For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
@@ -414,6 +415,12 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     runs at 10-100x it that blew up this way and recovered had no finding that said so.) One that
     never comes back is left to the divergence detector.
 
+    *Blow-ups are spikes whatever the band* (round 19). A point over ``blowup`` (1000x) its
+    reference level is a spike even where ``z_i <= z``, and even as a single point: the band's
+    upper-tail sigma is there for a minibatch's hard examples, and a train of blow-ups inflates it
+    until none of them clears ``z`` (SGD at 100x its LR, logged as 10-step means: fifteen jumps of
+    1e4-1e12x read z 3-6 against a sigma of 3.7 in log units, and the report said "no problem").
+
     *Jumps of a converged loss are not reported.* When the level before the jump is below
     ``LOSS_FLOOR`` (1%) of the starting loss (``signals.start_level``) and the peak stays below
     ``converged_peak`` (10%) of it, the run has learnt 99% of what it could and the jump gives
@@ -447,6 +454,8 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
                 zs = np.fmax(zs, z_k)
             hit = hit | hit_k
             hit_mean |= hit_k
+    blown = (jump > blowup) if s.is_log else np.zeros(y.size, dtype=bool)
+    hit = hit | blown
     # Right after an abrupt LR raise the cause is known, and a jump needs only ``z_after_raise``.
     raises = _lr_raises(s, lr_jump) if s.per_step else {}
     # The mean scale's threshold drops too for the points whose trailing mean holds a loss the
@@ -476,7 +485,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         if covered[a : b + 1].any():
             continue  # an early blow-up, reported against the starting loss
         raised = _raised_before(raises, int(s.fsteps[a]), within=max(2, k_mean)) if raises else None
-        if b == a and a + 3 < y.size and not hit_mean[a] and raised is None:
+        if b == a and a + 3 < y.size and not hit_mean[a] and raised is None and not blown[a]:
             # One point above the line, at the one-point scale only: a hard minibatch leaves the
             # next ones at their usual level, a model that jumped leaves them raised -- or the LR
             # of the update that led to it was raised: then the update, not the batch, did it.
@@ -712,8 +721,8 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
         if held and calm_lr >= lr_drop * held:
             # The loss did not bounce at a several-fold higher LR earlier in this run: the LR is not
             # why it alternates now (e.g. a model that memorised its data refits each minibatch).
-            s.notes["oscillation"] = (f"alternation from step {start} to {end} not reported: it began at {_fmt_lr(held)}, and the "
-                                      f"loss did not alternate earlier at {_fmt_lr(calm_lr)}, so the LR is not its cause")
+            s.notes["oscillation"] = (f"not reported from step {start} to {end}: the loss alternates there, but from {_fmt_lr(held)}, "
+                                      f"and it did not earlier at {_fmt_lr(calm_lr)}, so the LR is not its cause")
             continue
         strongest = a + int(np.argmin(wt.fisher_p[sel]))
         ev = {"per_step": True, "windows_flagged": nflag, "window": win,
