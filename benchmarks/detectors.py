@@ -1946,7 +1946,8 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
     else:
         best = min(_level(loss, a, a + tenth) for a in range(0, n - tenth + 1, max(1, tenth // 2)))
         if final > ROSE * best and final - best > 0.01 * r0:
-            why.append(f"U2 rose to {final / best:.2f}x its best tenth")
+            # (a best tenth of exactly 0: a float32 loss that underflowed on a memorised set)
+            why.append(f"U2 rose to {final / best:.2f}x its best tenth" if best > 0 else f"U2 rose from 0 to {final:.3g}")
         if lr_side != "low" and final >= NOTHING_LEARNT * r0:
             why.append(f"U3 ended at {final / r0:.0%} of the constant predictor's loss")
         if lr_side == "high" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
