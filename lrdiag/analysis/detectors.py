@@ -1388,8 +1388,9 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
        ``detect_divergence``) rose ``loss_rise`` (1.5x, and 5 of its noise sd) above its starting level;
        or, in a log without update ratios (a Hugging Face log) whose loss ended within
        ``learnt_nothing`` (20%) of its start, the gradient norm collapsed: its
-       median over the last ``tail_frac`` is ``grad_drop`` (4) times below its peak block median and
-       2 times below its starting one (``_grad_norm_collapse``). A too-low LR leaves the gradient
+       median over the last ``tail_frac`` is ``grad_drop`` (4) times below its peak block median,
+       which is at least 1.25 times its starting one, and 2 times below that start
+       (``_grad_norm_collapse``). A too-low LR leaves the gradient
        where it started (the weights barely move); units that a too-high LR killed pass none.
 
     Layers whose median ratio over the last ``tail_frac`` is below the band and under ``collapse``
@@ -1469,8 +1470,9 @@ def _full_window_means(y: np.ndarray, w: int) -> np.ndarray:
 
 
 def _grad_norm_collapse(s: Series, tail_frac: float, drop: float) -> dict[str, float] | None:
-    """The logged gradient norm's start, peak and tail medians (and the peak's step) when the
-    tail median is ``drop`` times below the peak's and 2 times below the start's; else None.
+    """The logged gradient norm's start, peak and tail medians (and the peak's step) when it
+    first rose (peak at least 1.25x the start) and then collapsed (the tail median ``drop`` times
+    below the peak's and 2 times below the start's); else None.
     Medians of blocks of 2% of the points (at least 3): one clipped or huge step is no peak."""
     g = s.history.series.get(names.GRAD_NORM)
     if g is None:
@@ -1486,7 +1488,9 @@ def _grad_norm_collapse(s: Series, tail_frac: float, drop: float) -> dict[str, f
     tail = float(np.median(v[-max(b, int(v.size * tail_frac)):]))
     i = int(np.argmax(med))
     peak = float(med[i])
-    if tail * drop > peak or tail * 2.0 > start:
+    # the gradient must have risen first: a steady decline from the start is a slow run's (or
+    # weight decay's), and at 1/100 of the tuned LR RMSprop's fell 5x that way
+    if tail * drop > peak or tail * 2.0 > start or peak < 1.25 * start:
         return None
     return {"start": start, "peak": peak, "tail": tail, "peak_step": int(steps[i * b])}
 
