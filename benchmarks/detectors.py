@@ -228,14 +228,15 @@ Splits
   weight decay 0.01, SGD with momentum 0.85 and weight decay 2e-4, RAdam with betas (0.9, 0.98)
   and decoupled weight decay 0.05, batch sizes 18 and 480, and warm-up + linear-to-a-floor and
   ten-cycle warm-restart long runs. Written and committed in round 18, before any run on it and
-  before any round-19 change: the next blind split;
+  before any round-19 change; run once, blind, on round 19's detectors (before the last, stricter
+  gradient-collapse rule, which can only remove findings from Hugging Face views);
 * ``fresh22``: synthetic seeds 230_000+, real runs on data generated here and used nowhere else
   (a 3 x 3 checkerboard, a spherical shell, a sinc-of-a-radius regression, a log-cosh-minus-a-
   product regression), LayerNorm+Hardswish and BatchNorm+LeakyReLU MLPs, Adam with betas (0.9,
   0.9) and eps 1e-6, SGD with momentum 0.7, dampening 0.1 and weight decay 1e-3, AdamW with
   AMSGrad, betas (0.9, 0.99) and weight decay 0.02, batch sizes 14 and 336, and warm-up + hold +
   cosine and linear-then-held long runs. Written and committed in round 19, before any run on
-  it: the blind split after fresh21.
+  it: the next blind split.
 """
 
 from __future__ import annotations
@@ -2305,7 +2306,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh18": "split fresh18 (run blind once in round 17, after its plateau change)",
               "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
               "fresh20": "split fresh20 (run blind once in round 18, after all round-18 changes)",
-              "fresh21": "BLIND split fresh21 (written in round 18, before any run on it: run it once, after all round-19 changes)",
+              "fresh21": "split fresh21 (run blind once in round 19, on its detectors before the last, stricter gradient-collapse rule)",
               "fresh22": "BLIND split fresh22 (written in round 19, before any run on it: run it once, after all round-20 changes)"}
 
 
@@ -2383,7 +2384,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (the next blind split); fresh22 (the one after); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
