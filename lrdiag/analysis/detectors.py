@@ -1414,7 +1414,8 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     w = max(5, n // 10)
     # a tail that only wins back what the run lost (it ends no better than its best level before
     # the tail) is a recovery from its own instability, not progress
-    best_before = float(np.min(_full_window_means(y[:-k], w))) if n - k >= w else math.inf
+    # (full windows only: at a padded edge one noisy point would weigh like ``w``)
+    best_before = float(np.min(_trailing_mean(y[:-k], w)[w - 1:])) if n - k >= w else math.inf
     if np.isfinite(slope) and -slope * span >= still_improving and end_level < best_before:
         return []
     onset: list[int] = []
@@ -1446,8 +1447,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
         why.append(f"the loss rose to {_rel(float(m5.max() - y0), True)} its starting level")
     if grad is not None:
         ev["grad_norm_collapse"] = grad
-        why.append(f"the gradient norm collapsed from {grad['peak']:.3g} to {grad['tail']:.3g}"
-                   + (f" (it started at {grad['start']:.3g})" if grad["peak"] > grad["start"] else ""))
+        why.append(f"the gradient norm collapsed from {grad['peak']:.3g} to {grad['tail']:.3g} (it started at {grad['start']:.3g})")
     if first_high:
         top = max(peaks[name] for name in first_high)
         why.append(f"update ratios reached {top:.2g} per step in {len(first_high)} of {len(s.history.layers)} layers, "
@@ -1460,13 +1460,6 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
            f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
            f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose_at is not None and first_high) else 0.7, lr, msg, ev)]
-
-
-def _full_window_means(y: np.ndarray, w: int) -> np.ndarray:
-    """Means of every run of ``w`` consecutive points (no padded edge, where one noisy point
-    would weigh like ``w``)."""
-    c = np.concatenate([[0.0], np.cumsum(y, dtype=np.float64)])
-    return (c[w:] - c[:-w]) / w
 
 
 def _grad_norm_collapse(s: Series, tail_frac: float, drop: float) -> dict[str, float] | None:
