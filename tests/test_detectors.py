@@ -125,6 +125,40 @@ def test_alternation_that_starts_after_a_4x_lr_cut_is_not_blamed_on_the_lr():
     assert found and abs(found[0].start_step - 3000) <= 256
 
 
+def test_two_minibatches_per_epoch_alternate_the_loss_at_any_lr():
+    """A real training whose epoch is two minibatches (a DataLoader reshuffling 128 digits in
+    batches of 64) at a far too low LR (Adam 1e-5): the two losses of an epoch mirror each other
+    about the epoch's mean, so the per-step loss alternates (lag-1 autocorrelation about -0.5)
+    and the lag-1 test flags it. Its step pairs cancel at one phase only, which no LR-driven
+    bounce does: not reported, with a note. An AR(-0.7) bounce pairs alike at both phases."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from tests._train_helpers import digits_data, mlp
+
+    X, y = digits_data(128, seed=1)
+    model = mlp(seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-5)
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(1))
+    losses = []
+    while len(losses) < 1500:
+        for xb, yb in loader:
+            loss = torch.nn.functional.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+    logl = np.log(np.array(losses[:1500]))
+    wt = signals.window_oscillation_tests(logl, window=256)
+    assert (wt.z_rho1 < -5.5).sum() >= 2  # the case the rule is for: the lag-1 test flags it
+    assert signals.pair_phase_ratio(logl) < 0.2
+    s = D.Series.from_history(hist(np.arange(1500), logl, lr=1e-5, optimizer="Adam"))
+    assert D.detect_oscillation(s) == []
+    assert "two minibatches" in s.notes["oscillation"]
+    bounce = lfilter([1.0], [1.0, 0.7], np.random.default_rng(2).standard_normal(4000))
+    assert signals.pair_phase_ratio(bounce) > 0.8
+
+
 # -- spikes ----------------------------------------------------------------------------------
 
 def test_a_train_of_blowups_is_reported_however_wide_it_makes_the_band():

@@ -659,7 +659,7 @@ def _grad_norm_z(s: Series, z: float, block: int) -> tuple[np.ndarray, np.ndarra
 
 def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: float = 5.5, fisher_p: float = 1e-7,
                        min_windows: int = 2, min_amplitude: float = 0.0, scales: tuple[int, ...] = (1, 2),
-                       lr_drop: float = 4.0) -> list[Finding]:
+                       lr_drop: float = 4.0, pair_ratio: float = 0.5) -> list[Finding]:
     """Excess alternation of the detrended per-step loss (LR too high: the loss bounces).
 
     Per window of ``window`` points (``signals.window_oscillation_tests``) a window is flagged
@@ -678,7 +678,11 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
     a small regular component of a smooth loss, such as two minibatches per epoch); and an
     interval that starts at an LR ``lr_drop`` (4) or more times below that of an earlier window
     of the run that was tested and not flagged (the loss did not bounce at the higher LR; a model
-    that memorised its data refits each minibatch, which alternates the minibatch loss).
+    that memorised its data refits each minibatch, which alternates the minibatch loss); and an
+    interval with no Fisher line whose step pairs cancel at one phase only
+    (``signals.pair_phase_ratio`` under ``pair_ratio``, 0.5): epochs of two minibatches drawn
+    without replacement, whose two losses share a fixed total, alternate the minibatch loss
+    by -0.5 lag-1 autocorrelation at any LR; a bounce the LR causes pairs alike at both phases.
 
     Needs per-step data: with a sparser log, alternation is aliased away and the detector
     returns nothing, recording why in ``s.notes``.
@@ -723,6 +727,14 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
             # why it alternates now (e.g. a model that memorised its data refits each minibatch).
             s.notes["oscillation"] = (f"not reported from step {start} to {end}: the loss alternates there, but from {_fmt_lr(held)}, "
                                       f"and it did not earlier at {_fmt_lr(calm_lr)}, so the LR is not its cause")
+            continue
+        paired = signals.pair_phase_ratio(y[i0 : i1 + 1], detrend)
+        if paired < pair_ratio and float(np.min(wt.fisher_p[sel])) >= fisher_p:
+            # Two minibatches per epoch: the epoch's two losses mirror each other about its mean,
+            # whatever the LR. No LR-driven bounce cancels at one pairing phase and not the other.
+            s.notes["oscillation"] = (f"not reported from step {start} to {end}: the loss alternates there, but its step pairs "
+                                      f"cancel at one phase only (variance ratio {paired:.2f}), as with epochs of two minibatches "
+                                      "drawn without replacement, so the LR is not its cause")
             continue
         strongest = a + int(np.argmin(wt.fisher_p[sel]))
         ev = {"per_step": True, "windows_flagged": nflag, "window": win,

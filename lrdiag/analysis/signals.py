@@ -329,6 +329,28 @@ def _raw_window_stats(x: np.ndarray, window: int, detrend: int) -> dict[str, np.
     return {"rho1": rho1, "tp": tp, "hf": hf, "spec": spec, "wspec": wspec, "freqs": freqs, "var": var}
 
 
+def pair_phase_ratio(x: np.ndarray, detrend: int = 9) -> float:
+    """Variance of the sums of aligned step pairs over that of the other pairing (<= 1).
+
+    ``x`` is detrended by a centred mean of ``detrend`` points, cut into pairs starting at
+    index 0 and at index 1, and the two variances of the pair sums compared: the smaller over
+    the larger. Any stationary series, an alternating one included, pairs alike at both phases
+    (ratio ~1). A series built of epochs of two minibatches drawn without replacement does not:
+    the two losses of one epoch share a fixed total, so their deviations cancel at one phase
+    and not at the other (ratio ~ the share of the variance *not* due to the split). Returns
+    1.0 for fewer than 8 points.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size < 8:
+        return 1.0
+    r = x - moving_average(x, detrend)
+    v = []
+    for p in (0, 1):
+        m = (r.size - p) // 2
+        v.append(float(r[p : p + 2 * m].reshape(m, 2).sum(axis=1).var()))
+    return min(v) / max(v) if max(v) > 0 else 1.0
+
+
 @lru_cache(maxsize=16)
 def white_noise_baseline(window: int, detrend: int, n_sim: int = 4000) -> dict[str, object]:
     """Mean and sd of each window statistic, and the mean periodogram shape, for white noise.
