@@ -236,7 +236,17 @@ Splits
   0.9) and eps 1e-6, SGD with momentum 0.7, dampening 0.1 and weight decay 1e-3, AdamW with
   AMSGrad, betas (0.9, 0.99) and weight decay 0.02, batch sizes 14 and 336, and warm-up + hold +
   cosine and linear-then-held long runs. Written and committed in round 19, before any run on
-  it: the next blind split.
+  it; run once, blind, on round 20's detectors. Its "checker3" tasks ran on fresh10's checker3
+  data (the new 3 x 3 checkerboard reused that name, and fresh10's branch answered first), and
+  its AMSGrad AdamW, first written as a second "adamw_ams" that replaced fresh10's, is
+  ``adamw_ams_b99`` since round 20 (same configuration);
+* ``fresh23``: synthetic seeds 240_000+, real runs on data generated here and used nowhere else
+  (the 3 x 3 checkerboard written for fresh22 and never reached, a lens (inside two overlapping
+  discs), an arctan-times-a-feature regression, a difference-of-Gaussian-bumps regression),
+  LayerNorm+CELU and BatchNorm+Softplus MLPs, NAdam with betas (0.9, 0.97) and weight decay 1e-3,
+  Nesterov SGD with momentum 0.75 and weight decay 5e-4, Adamax with betas (0.9, 0.99), batch
+  sizes 10 and 272, and warm-up + quadratic-decay and halve-every-quarter long runs. Written and
+  committed in round 20, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -815,7 +825,9 @@ def _dataset(name: str):
         y = X[:, 0] * X[:, 1] * X[:, 2] / 2 + 0.3 * X[:, 3] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
-    elif name == "checker3":  # generated (fresh22): a 3 x 3 checkerboard in (x0, x1) on [-1.5, 1.5), 6 features, 3% flipped
+    elif name == "checker3x3":  # generated (fresh23): a 3 x 3 checkerboard in (x0, x1) on [-1.5, 1.5), 6 features, 3% flipped
+        # (written for fresh22 under the name "checker3", which fresh10's branch above already
+        # answered: never reached, so fresh22's checker3 tasks ran on fresh10's data; first used in fresh23)
         r = np.random.default_rng(79)
         X = r.standard_normal((1200, 6))
         X[:, :2] = r.uniform(-1.5, 1.5, (1200, 2))
@@ -823,6 +835,26 @@ def _dataset(name: str):
         flip = r.random(y.size) < 0.03
         y[flip] = 1 - y[flip]
         task = "cls"
+    elif name == "lens":  # generated (fresh23): inside both discs of radius 1.2 about (+-0.6, 0) in (x0, x1), 6 features, 3% flipped
+        r = np.random.default_rng(83)
+        X = r.standard_normal((1200, 6))
+        y = ((np.hypot(X[:, 0] - 0.6, X[:, 1]) < 1.2) & (np.hypot(X[:, 0] + 0.6, X[:, 1]) < 1.2)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "atan_mix":  # generated regression (fresh23): arctan(2 x0) x1 + 0.3 x2^2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(83)
+        X = r.standard_normal((1000, 7))
+        y = np.arctan(2 * X[:, 0]) * X[:, 1] + 0.3 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "gauss_dip":  # generated regression (fresh23): a bump at 0 minus half a bump at (1, -1), + 0.2 x2, 6 features uniform on [-2, 2), noise sd 0.1
+        r = np.random.default_rng(83)
+        X = r.uniform(-2, 2, (1000, 6))
+        y = (np.exp(-(X[:, 0] ** 2 + X[:, 1] ** 2)) - 0.5 * np.exp(-((X[:, 0] - 1) ** 2 + (X[:, 1] + 1) ** 2))
+             + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000))
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "shell3d":  # generated (fresh22): 1 <= |(x0, x1, x2)| < 1.6, a spherical shell, in 7 features, 3% flipped
         r = np.random.default_rng(79)
         X = r.standard_normal((1200, 7))
@@ -947,7 +979,14 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     # weight decay 0.02
     "adam_b9_9": ("Adam", {"betas": (0.9, 0.9), "eps": 1e-6}),
     "sgd_m7_d1": ("SGD", {"momentum": 0.7, "dampening": 0.1, "weight_decay": 1e-3}),
-    "adamw_ams": ("AdamW", {"betas": (0.9, 0.99), "weight_decay": 0.02, "amsgrad": True}),
+    # (written in round 19 as a second "adamw_ams", which silently replaced fresh10's: renamed in
+    # round 20; fresh22's blind run used exactly this configuration)
+    "adamw_ams_b99": ("AdamW", {"betas": (0.9, 0.99), "weight_decay": 0.02, "amsgrad": True}),
+    # fresh23: NAdam with betas (0.9, 0.97) and weight decay 1e-3, Nesterov SGD with momentum 0.75
+    # and weight decay 5e-4, Adamax with betas (0.9, 0.99)
+    "nadam_b97_wd": ("NAdam", {"betas": (0.9, 0.97), "weight_decay": 1e-3}),
+    "sgd_nes75_wd": ("SGD", {"momentum": 0.75, "nesterov": True, "weight_decay": 5e-4}),
+    "adamax_b99": ("Adamax", {"betas": (0.9, 0.99)}),
 }
 
 
@@ -982,6 +1021,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_linear_floor": (0.05, lambda t, w, n: 1.0 - 0.9 * (t - w) / max(1, n - w)),
     # fresh22: 5% warm-up, held to 45% of the run, then a cosine to 0
     "warmup_hold_cosine": (0.05, lambda t, w, n: 1.0 if t < 0.45 * n else 0.5 * (1 + math.cos(math.pi * (t - 0.45 * n) / (0.55 * n)))),
+    # fresh23: 5% warm-up, then (1 - progress)^2 to 0
+    "warmup_poly2": (0.05, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 2),
 }
 
 
@@ -1102,7 +1143,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     LayerNorm before each Hardswish) and ``"bn_leaky"`` (a BatchNorm before each LeakyReLU of slope
     0.1) (fresh22); ``schedule="warmup_hold_cosine"`` warms up linearly over 5% of ``steps``, holds
     ``lr`` to 45% of them and then follows a cosine to 0, ``"linear_half_const"`` decays linearly to
-    ``lr / 10`` over the first half and holds it (fresh22).
+    ``lr / 10`` over the first half and holds it (fresh22). ``arch="ln_celu"`` (a LayerNorm before
+    each CELU) and ``"bn_softplus"`` (a BatchNorm before each Softplus) (fresh23);
+    ``schedule="warmup_poly2"`` warms up linearly over 5% of ``steps`` and then decays as the square
+    of the remaining fraction, ``"step_quarters"`` halves the LR after each quarter (fresh23).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1139,7 +1183,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "gn_mish": lambda: [nn.GroupNorm(8, hidden), nn.Mish()], "bn_elu": lambda: [nn.BatchNorm1d(hidden), nn.ELU()],
                "ln_elu": lambda: [nn.LayerNorm(hidden), nn.ELU()], "gn_relu": lambda: [nn.GroupNorm(8, hidden), nn.ReLU()],
                "ln_hardswish": lambda: [nn.LayerNorm(hidden), nn.Hardswish()],
-               "bn_leaky": lambda: [nn.BatchNorm1d(hidden), nn.LeakyReLU(0.1)]}[arch]
+               "bn_leaky": lambda: [nn.BatchNorm1d(hidden), nn.LeakyReLU(0.1)],
+               "ln_celu": lambda: [nn.LayerNorm(hidden), nn.CELU()],
+               "bn_softplus": lambda: [nn.BatchNorm1d(hidden), nn.Softplus()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1210,6 +1256,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 10))
     elif schedule == "linear_half_const":  # fresh22: linearly to lr / 10 over the first half, then held there
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: max(0.1, 1.0 - 1.8 * t / steps))
+    elif schedule == "step_quarters":  # fresh23: x0.5 after each quarter of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 4), gamma=0.5)
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1460,8 +1508,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1749,11 +1797,26 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
     # 0.03 (regression) for SGD at momentum 0.7 (the same effective step lr / (1 - momentum) as
     # 0.05 / 0.01 at momentum 0.9).
     "fresh22": [RealSet("checker3", 230_000, 64, 2, "adam_b9_9", "sgd_m7_d1", 1e-3, 0.15, 14, "ln_hardswish", "warmup_hold_cosine"),
-                RealSet("shell3d", 230_001, 96, 3, "sgd_m7_d1", "adamw_ams", 0.15, 1e-3, 336, "bn_leaky", "linear_half_const"),
-                RealSet("sinc_radius", 230_002, 128, 2, "adamw_ams", "adam_b9_9", 1e-3, 1e-3, 14, "bn_leaky", "warmup_hold_cosine"),
-                RealSet("logcosh", 230_003, 48, 3, "sgd_m7_d1", "adamw_ams", 0.03, 1e-3, 336, "ln_hardswish", "linear_half_const"),
-                RealSet("checker3", 230_004, 96, 3, "adamw_ams", "adam_b9_9", 1e-3, 1e-3, 336, "bn_leaky", "linear_half_const"),
+                RealSet("shell3d", 230_001, 96, 3, "sgd_m7_d1", "adamw_ams_b99", 0.15, 1e-3, 336, "bn_leaky", "linear_half_const"),
+                RealSet("sinc_radius", 230_002, 128, 2, "adamw_ams_b99", "adam_b9_9", 1e-3, 1e-3, 14, "bn_leaky", "warmup_hold_cosine"),
+                RealSet("logcosh", 230_003, 48, 3, "sgd_m7_d1", "adamw_ams_b99", 0.03, 1e-3, 336, "ln_hardswish", "linear_half_const"),
+                RealSet("checker3", 230_004, 96, 3, "adamw_ams_b99", "adam_b9_9", 1e-3, 1e-3, 336, "bn_leaky", "linear_half_const"),
                 RealSet("shell3d", 230_005, 64, 2, "adam_b9_9", "sgd_m7_d1", 1e-3, 0.15, 14, "ln_hardswish", "warmup_hold_cosine")],
+    # the next blind split, written in round 20 before any run on it (its code changes were made
+    # looking only at the earlier splits): data made here (the 3 x 3 checkerboard written for
+    # fresh22 and never reached, a lens, arctan(2 x0) x1 + 0.3 x2^2, a difference of Gaussian
+    # bumps), LayerNorm+CELU and BatchNorm+Softplus MLPs, optimizers (NAdam with betas (0.9,
+    # 0.97) and weight decay 1e-3; Nesterov SGD with momentum 0.75 and weight decay 5e-4; Adamax
+    # with betas (0.9, 0.99)), batch sizes (10, 272) and warm-up + quadratic-decay /
+    # halve-every-quarter long runs used nowhere before. Tuned LRs, fixed before any run: 1e-3 for
+    # NAdam, 2e-3 for Adamax (its PyTorch default), 0.125 / 0.025 (regression) for SGD at momentum
+    # 0.75 (the same effective step lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh23": [RealSet("checker3x3", 240_000, 64, 2, "nadam_b97_wd", "sgd_nes75_wd", 1e-3, 0.125, 10, "ln_celu", "warmup_poly2"),
+                RealSet("lens", 240_001, 96, 3, "sgd_nes75_wd", "adamax_b99", 0.125, 2e-3, 272, "bn_softplus", "step_quarters"),
+                RealSet("atan_mix", 240_002, 128, 2, "adamax_b99", "nadam_b97_wd", 2e-3, 1e-3, 10, "bn_softplus", "warmup_poly2"),
+                RealSet("gauss_dip", 240_003, 48, 3, "sgd_nes75_wd", "adamax_b99", 0.025, 2e-3, 272, "ln_celu", "step_quarters"),
+                RealSet("lens", 240_004, 96, 3, "adamax_b99", "nadam_b97_wd", 2e-3, 1e-3, 272, "bn_softplus", "step_quarters"),
+                RealSet("checker3x3", 240_005, 64, 2, "nadam_b97_wd", "sgd_nes75_wd", 1e-3, 0.125, 10, "ln_celu", "warmup_poly2")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2282,7 +2345,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
-         "fresh22": 230_000}
+         "fresh22": 230_000, "fresh23": 240_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2307,7 +2370,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
               "fresh20": "split fresh20 (run blind once in round 18, after all round-18 changes)",
               "fresh21": "split fresh21 (run blind once in round 19, on its detectors before the last, stricter gradient-collapse rule)",
-              "fresh22": "BLIND split fresh22 (written in round 19, before any run on it: run it once, after all round-20 changes)"}
+              "fresh22": "BLIND split fresh22 (written in round 19, before any run on it: run it once, after all round-20 changes)",
+              "fresh23": "BLIND split fresh23 (written in round 20, before any run on it: run it once, after all round-21 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2384,7 +2448,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:

@@ -884,3 +884,31 @@ def test_nothing_learnt_in_a_log_without_update_ratios_does_not_guess_the_side(b
     assert f.kind == "plateau" and f.evidence["state"] == "nothing_learnt" and f.evidence["nothing_learnt"] is True
     assert "no update ratios" in f.message and "not below the healthy band" not in f.message
     assert rep.recommendation["kind"] == "keep" and "range test" in rep.recommendation["rationale"]
+
+
+def test_benchmark_names_each_optimizer_and_dataset_once():
+    """A second ``"adamw_ams"`` key (fresh22's) silently replaced fresh10's optimizer, and a
+    second ``"checker3"`` branch (fresh22's data) was never reached: a split's runs must be what
+    its definition says. Every dict literal in the benchmark has distinct keys, every dataset name
+    one branch in ``_dataset``, and every split's optimizers and datasets exist."""
+    import ast
+    import pathlib
+
+    src = (pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "detectors.py").read_text()
+    tree = ast.parse(src)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert len(keys) == len(set(keys)), f"line {node.lineno}: repeated keys {sorted({k for k in keys if keys.count(k) > 1})}"
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_dataset")
+    names_ = [c.comparators[0].value for c in ast.walk(fn)
+              if isinstance(c, ast.Compare) and isinstance(c.left, ast.Name) and c.left.id == "name"
+              and isinstance(c.ops[0], ast.Eq) and isinstance(c.comparators[0], ast.Constant)]
+    assert len(names_) > 90 and len(names_) == len(set(names_)), sorted({n for n in names_ if names_.count(n) > 1})
+    bench = _bench()
+    for split, sets in bench.REAL_SPLITS.items():
+        for rs in sets:
+            assert rs.dataset in names_, (split, rs.dataset)
+            for opt in (rs.opt1, rs.opt2):
+                assert opt in bench.ADAPTIVE or opt in ("sgd", "sgd_plain", "nesterov"), (split, opt)
+    assert bench.ADAPTIVE["adamw_ams"][1] == {"amsgrad": True, "weight_decay": 0.01}  # fresh10's, as it ran
