@@ -2370,7 +2370,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh19": "split fresh19 (run blind once in round 17, on the round-17 code: a second blind sample of it)",
               "fresh20": "split fresh20 (run blind once in round 18, after all round-18 changes)",
               "fresh21": "split fresh21 (run blind once in round 19, on its detectors before the last, stricter gradient-collapse rule)",
-              "fresh22": "BLIND split fresh22 (written in round 19, before any run on it: run it once, after all round-20 changes)",
+              "fresh22": "split fresh22 (run blind once in round 20, after all round-20 detector changes)",
               "fresh23": "BLIND split fresh23 (written in round 20, before any run on it: run it once, after all round-21 changes)"}
 
 
