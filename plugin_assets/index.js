@@ -103,34 +103,49 @@ export async function render() {
   document.body.dataset.state = "loading";
   const select = layout();
   loadPlotly().catch(() => {}); // start fetching the library while the runs load
+  // A run named in the page's hash (#run=<name>, kept up to date by showRun) is drawn at once,
+  // its figures asked for alongside the run list and the library; an unknown name fails
+  // quietly and the run list decides what is shown.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("run");
+  const early = wanted ? showRun(wanted, { quiet: true }) : Promise.resolve(false);
   let runs;
   try {
     runs = (await api("runs")).runs;
     window.lrdiagRunsMs = performance.now() - t0;
   } catch (e) {
+    if (await early) return ready(); // the run is shown; only the run picker could not be filled
     setStatus(e.message, true);
     document.body.dataset.state = "error";
     return;
   }
   state.runs = runs;
+  for (const r of runs) {
+    const tag = r.has_report ? "" : r.analyzable ? " (no report: can be analysed)" : " (no report)";
+    select.append(el("option", { value: r.run }, r.run + tag));
+  }
+  const listed = runs.some((r) => r.run === wanted);
+  if (listed) select.value = wanted;
+  if (listed && (await early)) return ready();
   if (!runs.length) {
     setStatus("No run holds lrdiag data or loss and learning-rate scalars yet.");
     document.body.dataset.state = "empty";
     return;
   }
-  for (const r of runs) {
-    const tag = r.has_report ? "" : r.analyzable ? " (no report: can be analysed)" : " (no report)";
-    select.append(el("option", { value: r.run }, r.run + tag));
-  }
-  // A run named in the page's hash (#run=<name>, kept up to date below) is shown first.
-  const wanted = new URLSearchParams(location.hash.slice(1)).get("run");
   const first = runs.find((r) => r.run === wanted) || runs.find((r) => r.has_report) || runs[0];
   select.value = first.run;
-  await showRun(first.run);
-  window.lrdiagLoadMs = performance.now() - t0; // render() to charts drawn; read by the browser tests
+  if (await showRun(first.run, { quiet: false })) ready();
+
+  function ready() {
+    document.body.dataset.state = "ready";
+    window.lrdiagReadyMs = performance.now(); // since navigation start; read by the browser tests
+    window.lrdiagLoadMs = performance.now() - t0; // render() to charts drawn
+  }
 }
 
-async function showRun(run) {
+// Show one run: its figures (and Plotly) fetched, summary, findings, charts, recommendation.
+// Returns whether it was drawn. The first load (``quiet`` given) leaves the page's ready state to
+// render() and, when ``quiet`` is true, says nothing if the run cannot be shown.
+async function showRun(run, { quiet = null } = {}) {
   state.run = run;
   // An absolute URL: the page has <base href="plugin/lrdiag/">, which a bare "#..." would follow.
   const url = new URL(location.href);
@@ -145,11 +160,13 @@ async function showRun(run) {
   try {
     [data] = await Promise.all([timed("figures_ms", api("figures", { run, max_points: MAX_POINTS })), timed("plotly_ms", loadPlotly())]);
   } catch (e) {
-    setStatus(e.message, true);
-    document.body.dataset.state = "error";
-    return;
+    if (state.run === run && !quiet) {
+      setStatus(e.message, true);
+      document.body.dataset.state = "error";
+    }
+    return false;
   }
-  if (state.run !== run) return; // the user picked another run meanwhile
+  if (state.run !== run) return false; // the user picked another run meanwhile
   state.figures = data.figures;
   renderSummary(data);
   renderActions(data);
@@ -157,18 +174,26 @@ async function showRun(run) {
   await renderCharts(data.figures);
   renderRecommendation(data.report, data.figures);
   setStatus(statusLine(data));
-  document.body.dataset.state = "ready";
   timings.total_ms = performance.now() - t0;
   window.lrdiagTimings = timings; // this run's load: data, library, charts drawn (for the browser tests)
-  window.lrdiagReadyMs = performance.now(); // since navigation start; read by the browser tests
+  if (quiet === null) {
+    document.body.dataset.state = "ready";
+    window.lrdiagReadyMs = performance.now();
+  }
+  return true;
+}
+
+// 1234567 -> "1,234,567" (toLocaleString would load the locale data: 25 ms on first use).
+function grouped(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 function statusLine(data) {
   // TensorBoard keeps a sample of each series (1,000 points by default): say so when the run
   // has more steps than points.
-  const span = data.last_step === null ? "" : `steps ${data.first_step.toLocaleString()}–${data.last_step.toLocaleString()}`;
+  const span = data.last_step === null ? "" : `steps ${grouped(data.first_step)}–${grouped(data.last_step)}`;
   const sampled = data.last_step !== null && data.steps < data.last_step - data.first_step + 1;
-  const points = sampled ? ` · ${data.steps.toLocaleString()} points as sampled by TensorBoard` : "";
+  const points = sampled ? ` · ${grouped(data.steps)} points as sampled by TensorBoard` : "";
   return span + points + (data.source === "analysis" ? " · analysed in the tab" : "");
 }
 
@@ -253,7 +278,9 @@ async function renderCharts(figures) {
     const div = el("div", { class: "chart", id: `chart-${fig.id}` });
     box.append(div);
     host.append(box);
+    const t0 = performance.now();
     await Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false });
+    (window.lrdiagChartMs ||= {})[fig.id] = Math.round(performance.now() - t0); // read by the browser tests
     if (fig.id === "loss_lr") div.on("plotly_click", onChartClick);
   }
 }

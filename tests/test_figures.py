@@ -79,6 +79,62 @@ def test_many_layers_become_a_bounded_heatmap():
     assert np.allclose(np.nanmean(z), -3, atol=0.1)  # ratios ~1e-3 -> log10 ~ -3
 
 
+def _layers_logged_at(steps_logged: np.ndarray, n: int, layers: int, value) -> History:
+    """A History of n steps whose layer ratios hold ``value(step)`` only at ``steps_logged``."""
+    steps = np.arange(n)
+    series = {names.LOSS: np.ones(n), names.lr("group0"): np.full(n, 1e-3)}
+    for i in range(layers):
+        row = np.full(n, np.nan)
+        row[steps_logged] = value(steps_logged)
+        series[names.update_ratio(f"layer{i}")] = row
+    return History(steps, series, {})
+
+
+def test_heatmap_columns_are_even_step_ranges_at_the_right_steps():
+    # Ratios logged every 10 steps (loss every step), densely early and sparsely late: a
+    # column's colour is the mean over its own step range, wherever the ratios were logged.
+    n = 100_000
+    logged = np.concatenate([np.arange(0, 10_000, 10), np.arange(10_000, n, 1000)])
+    h = _layers_logged_at(logged, n, figures.MAX_LAYER_LINES + 1, lambda s: 10.0 ** (-4 + 2 * s / n))
+    trace = figures.build_figures(None, h, max_points=400)[1]["data"][0]
+    assert trace["type"] == "heatmap" and "x" not in trace
+    z = np.array(trace["z"], dtype=float)
+    assert z.shape == (figures.MAX_LAYER_LINES + 1, 100) and np.isfinite(z).all()
+    centres = trace["x0"] + trace["dx"] * np.arange(100)
+    assert trace["x0"] - trace["dx"] / 2 == 0 and centres[-1] + trace["dx"] / 2 == logged[-1]
+    # log10 ratio rises linearly from -4 to -2 with the step: each column sits within one of
+    # its own range's values (a column holding only the early, dense steps would read -4).
+    assert np.all(np.abs(z[0] - (-4 + 2 * centres / n)) <= 2 * trace["dx"] / n + 1e-3)
+
+
+def test_heatmap_column_between_samples_shows_the_column_before():
+    # TensorBoard keeps a random sample of each series: a step range may hold no sample.
+    n = 10_000
+    rng = np.random.default_rng(1)
+    logged = np.sort(rng.choice(n, 120, replace=False))
+    h = _layers_logged_at(logged, n, figures.MAX_LAYER_LINES + 1, lambda s: 10.0 ** (-3 + s / n))
+    z = np.array(figures.build_figures(None, h, max_points=400)[1]["data"][0]["z"], dtype=float)
+    assert z.shape[1] == 100 and np.isfinite(z).all()
+    column = np.minimum((logged - logged[0]) // ((logged[-1] - logged[0]) / 100), 99)
+    empty = sorted(set(range(100)) - set(column.astype(int)))
+    assert empty  # this sample leaves some ranges empty
+    for j in empty:
+        assert z[0, j] == z[0, j - 1]
+    assert np.all(np.diff(z[0]) >= -1e-3)  # still rising: nothing out of order
+
+
+def test_finding_hover_bands_are_one_trace_per_kind():
+    rep = _report()
+    rep.findings += [Finding("spike", 3000, 3001, "warning", 0.8, 1e-3, "second spike"),
+                     Finding("plateau", 4000, 4999, "info", 0.7, 1e-5, "flat")]
+    bands = [t for t in figures.build_figures(rep, _history())[0]["data"] if t.get("yaxis") == "y3"]
+    assert sorted(t["name"] for t in bands) == ["plateau", "spike"]
+    spike = next(t for t in bands if t["name"] == "spike")
+    assert spike["x"] == [2500, 2510, None, 3000, 3001, None]
+    assert spike["customdata"] == ["spike", "spike", None] * 2
+    assert spike["hovertext"][3] == "spike: second spike" and len(spike["hovertext"]) == 6
+
+
 def test_no_history_gives_only_report_figures():
     assert [f["id"] for f in figures.build_figures(_report())] == ["range_test", "schedule"]
     assert figures.build_figures(None, History([], {})) == []

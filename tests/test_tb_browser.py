@@ -88,8 +88,9 @@ def _hover_finding(page) -> str:
     """Hover the hostile finding's band on the loss chart; return the hover label's text."""
     return page.evaluate("""() => {
         const chart = document.getElementById('chart-loss_lr');
-        const i = chart.data.findIndex(t => t.yaxis === 'y3' && t.hovertext.includes('pwned=4'));
-        Plotly.Fx.hover(chart, [{curveNumber: i, pointNumber: 0}]);
+        const i = chart.data.findIndex(t => t.yaxis === 'y3' && t.hovertext.some(h => h && h.includes('pwned=4')));
+        const j = chart.data[i].hovertext.findIndex(h => h && h.includes('pwned=4'));
+        Plotly.Fx.hover(chart, [{curveNumber: i, pointNumber: j}]);
         return chart.querySelector('.hoverlayer').textContent;
     }""")
 
@@ -214,7 +215,8 @@ def _load_timing(page, run: str) -> float:
     assert t["run"] == run
     print(f"\n1,000,000-step x {LAYERS}-layer run {run}: LR Diagnostics tab ready {ready_ms:.0f} ms after navigation "
           f"(run list {page.evaluate('window.lrdiagRunsMs'):.0f} ms; then figures JSON {t['figures_ms']:.0f} ms and "
-          f"plotly.js {t['plotly_ms']:.0f} ms in parallel; all charts drawn {t['total_ms']:.0f} ms)")
+          f"plotly.js {t['plotly_ms']:.0f} ms in parallel; all charts drawn {t['total_ms']:.0f} ms; "
+          f"each chart's first draw, ms: {page.evaluate('window.lrdiagChartMs')})")
     return ready_ms
 
 

@@ -251,6 +251,16 @@ def _check_analyse_button(page, base: str) -> None:
     page.reload()
     wait_for_tab(page)
     assert page.locator("#run-select").input_value() == "digits"
+    # A link to a run that is gone: the run with a report is shown instead, with no error; the
+    # only trace is the link's own figures request, answered 404.
+    page.evaluate("location.hash = 'run=gone'")
+    page.reload()
+    wait_for_tab(page)
+    assert page.locator("#run-select").input_value() == "digits"
+    assert "error" not in (page.get_attribute("#status", "class") or "") and page.locator(".finding").count() > 0
+    stale = [e for e in page.lrdiag_errors if "figures?run=gone" in e]
+    assert stale and all(e.startswith("HTTP 404") for e in stale), page.lrdiag_errors
+    page.lrdiag_errors[:] = [e for e in page.lrdiag_errors if e not in stale]
 
 
 def _check_content(page, report: dict) -> None:

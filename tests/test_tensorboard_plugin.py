@@ -176,6 +176,17 @@ def test_static_assets_served_by_exact_name(client):
         assert r.status_code == 200 and r.mimetype == ctype
         body = gzip.decompress(r.get_data())
         assert len(body) > (1_000_000 if name == "plotly.min.js" else 500)
+    # Plotly is the package's own file with its UMD factory in parentheses (compiled eagerly,
+    # off the page's main thread): nothing else differs.
+    from lrdiag.figures import plotly_js_path
+    from lrdiag.tensorboard_plugin import eager_factory
+
+    shipped = Path(plotly_js_path()).read_bytes()
+    served = gzip.decompress(client.get("/data/plugin/lrdiag/static/plotly.min.js", headers={"Accept-Encoding": "gzip"}).get_data())
+    assert served == eager_factory(shipped) != shipped
+    opened, closed = served.index(b"(() => {"), served.rindex(b"})));")
+    assert served[:opened] + served[opened + 1:closed] + b"}));" == shipped.rstrip()
+    assert eager_factory(b"(function(){ return 1; })();") == b"(function(){ return 1; })();"  # another wrapper: as it is
     plain = client.get("/data/plugin/lrdiag/static/index.js")  # no gzip accepted: served plain
     assert b"export async function render" in plain.get_data()
     for bad in ("static/../../../etc/passwd", "static/%2e%2e%2fsetup.py", "static/nope.js", "static/", "static/sub/index.js"):
@@ -240,7 +251,7 @@ def test_hostile_run_name_is_json_data(client):
     body = json.loads(r.get_data(as_text=True))
     assert body["run"] == SCRIPT_RUN and body["report"]["run"] == SCRIPT_RUN
     # Plotly renders a subset of HTML in trace names and hover text: figures escape run data.
-    hover = [t.get("hovertext", "") for f in body["figures"] for t in f["data"]]
+    hover = [h for f in body["figures"] for t in f["data"] for h in t.get("hovertext") or [] if h]
     assert any("&lt;img src=x onerror=alert(1)&gt;" in h for h in hover)
     assert not any("<img" in h for h in hover)
 
