@@ -107,7 +107,7 @@ export async function render() {
   // its figures asked for alongside the run list and the library; an unknown name fails
   // quietly and the run list decides what is shown.
   const wanted = new URLSearchParams(location.hash.slice(1)).get("run");
-  const early = wanted ? showRun(wanted, { quiet: true }) : Promise.resolve(false);
+  const early = wanted ? showRun(wanted, { initial: true, quiet: true }) : Promise.resolve(false);
   let runs;
   try {
     runs = (await api("runs")).runs;
@@ -133,7 +133,7 @@ export async function render() {
   }
   const first = runs.find((r) => r.run === wanted) || runs.find((r) => r.has_report) || runs[0];
   select.value = first.run;
-  if (await showRun(first.run, { quiet: false })) ready();
+  if (await showRun(first.run, { initial: true })) ready();
 
   function ready() {
     document.body.dataset.state = "ready";
@@ -143,9 +143,9 @@ export async function render() {
 }
 
 // Show one run: its figures (and Plotly) fetched, summary, findings, charts, recommendation.
-// Returns whether it was drawn. The first load (``quiet`` given) leaves the page's ready state to
-// render() and, when ``quiet`` is true, says nothing if the run cannot be shown.
-async function showRun(run, { quiet = null } = {}) {
+// Returns whether it was drawn. The page's first load (``initial``) leaves its ready state to
+// render(); ``quiet`` says nothing if the run cannot be shown.
+async function showRun(run, { initial = false, quiet = false } = {}) {
   state.run = run;
   // An absolute URL: the page has <base href="plugin/lrdiag/">, which a bare "#..." would follow.
   const url = new URL(location.href);
@@ -176,7 +176,7 @@ async function showRun(run, { quiet = null } = {}) {
   setStatus(statusLine(data));
   timings.total_ms = performance.now() - t0;
   window.lrdiagTimings = timings; // this run's load: data, library, charts drawn (for the browser tests)
-  if (quiet === null) {
+  if (!initial) {
     document.body.dataset.state = "ready";
     window.lrdiagReadyMs = performance.now();
   }
