@@ -210,6 +210,29 @@ def test_one_hard_minibatch_is_not_a_spike_but_a_one_step_jump_of_the_model_is()
     assert [(f.kind, f.start_step) for f in found] == [("spike", 2500)]
 
 
+def test_a_jump_of_the_model_is_a_spike_in_a_log_of_interval_means():
+    # A Hugging Face log's point is the mean loss of its 10 steps: the model's 30x, 8x, 2x jump
+    # after an LR glitch lifts one point ~4x and is over by the next, one hard minibatch (12x)
+    # lifts it ~2x (robust z ~14). A single point needs z over 16 there instead of a raised
+    # next point; per step, the same hard minibatch stays no spike (the test above).
+    def interval_means(logl, every=10):
+        n = logl.size // every * every
+        return np.arange(every - 1, n, every), np.log(np.exp(logl[:n]).reshape(-1, every).mean(axis=1))
+
+    for seed in range(3):
+        t, base, _ = curve(n=8000)
+        logl = np.log(base) + np.log(np.random.default_rng(seed).gamma(32, 1 / 32, t.size))
+        assert run(hist(*interval_means(logl)), D.detect_spikes) == []
+        jumped, hard = logl.copy(), logl.copy()
+        jumped[5003:5006] += np.log([30.0, 8.0, 2.0])
+        hard[5003] += math.log(12.0)
+        found = run(hist(*interval_means(jumped)), D.detect_spikes)
+        assert [(f.kind, f.start_step) for f in found] == [("spike", 5009)]
+        assert found[0].evidence["robust_z"] > 16
+        assert run(hist(*interval_means(jumped)), D.detect_spikes, sparse_single_z=math.inf) == []
+        assert run(hist(*interval_means(hard)), D.detect_spikes) == []
+
+
 def test_jump_held_a_few_steps_after_an_lr_raise_is_a_spike_on_its_mean_scale():
     # a 2.5x jump held for three steps under a log-noise of 0.3: one point reaches z 2.99 (under
     # the raise threshold, 3 since round 17), its 4-point mean z 3-6 (under the mean scale's 6).

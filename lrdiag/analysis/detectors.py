@@ -358,7 +358,7 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
                   recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1,
                   scales: tuple[int, ...] = (1, 4), z_mean: float | None = None, after_z: float = 1.0,
                   lr_jump: float = 3.0, z_after_raise: float = 3.0, early_factor: float = 10.0,
-                  blowup: float = math.log(1000.0)) -> list[Finding]:
+                  blowup: float = math.log(1000.0), sparse_single_z: float = 16.0) -> list[Finding]:
     """Loss jumps far outside the band of the preceding block.
 
     For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
@@ -385,7 +385,13 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     ``after_z`` (1) sigma above the reference level (a model that jumped is still off its level
     a step later; a hard batch leaves the next ones as they were). On the benchmark's real runs
     this dropped 3 one-batch 17-31x jumps (NAdam and Adadelta at 10x) and no LR-glitch spike; the
-    synthetic tables did not change.
+    synthetic tables did not change. On a sparse log (a point every few steps) a single point
+    above ``sparse_single_z`` (16) is kept without that check (round 22): a Hugging Face log's
+    point is the mean loss over its logging interval, which one hard minibatch of ten moves a
+    tenth as much, and the model's own jump after an LR glitch (20x, then 6x, 2x) is often over
+    by the next point. (On the Hugging Face views of the 25 tuning splits' real runs: LR-glitch
+    spikes found 71 -> 73 of 86, no new finding on a clean run; on views that log every tenth
+    minibatch loss itself, one more spike, which the whole-set loss confirmed, and no other change.)
 
     *After an LR raise.* When the LR of one of the two updates before a loss point was abruptly
     over ``lr_jump`` (3x) its median over the 20 logged steps before (``_lr_raises``: a warm
@@ -485,7 +491,8 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         if covered[a : b + 1].any():
             continue  # an early blow-up, reported against the starting loss
         raised = _raised_before(raises, int(s.fsteps[a]), within=max(2, k_mean)) if raises else None
-        if b == a and a + 3 < y.size and not hit_mean[a] and raised is None and not blown[a]:
+        if (b == a and a + 3 < y.size and not hit_mean[a] and raised is None and not blown[a]
+                and (s.per_step or zs[a] <= sparse_single_z)):
             # One point above the line, at the one-point scale only: a hard minibatch leaves the
             # next ones at their usual level, a model that jumped leaves them raised -- or the LR
             # of the update that led to it was raised: then the update, not the batch, did it.
