@@ -254,7 +254,15 @@ Splits
   LayerNorm+Softsign MLPs, AdamW with betas (0.85, 0.98) and weight decay 0.03, SGD with momentum
   0.8 and weight decay 3e-4, RMSprop with alpha 0.95 and momentum 0.5, batch sizes 46 and 400,
   and warm-up + hold + exponential-cool-down and x0.6-every-fifth long runs. Written and
-  committed in round 21, before any run on it: the next blind split.
+  committed in round 21, before any run on it; run once, blind, in round 22 after its only
+  detector change (sparse-log spikes);
+* ``fresh25``: synthetic seeds 260_000+, real runs on data generated here and used nowhere else
+  (the sign of a three-feature product, four classes by the quadrant of a wavy boundary, a cosine
+  of a three-feature radius regression, a tanh-of-a-product regression), BatchNorm+Mish and
+  GroupNorm+Softplus MLPs, Adam with betas (0.85, 0.99) and L2 weight decay 1e-4, SGD with
+  momentum 0.88 and weight decay 1e-3, RAdam with betas (0.9, 0.97) and weight decay 1e-3, batch
+  sizes 50 and 368, and warm-up + cubic-decay and x0.7-every-sixth long runs. Written and
+  committed in round 22, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -863,6 +871,32 @@ def _dataset(name: str):
              + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000))
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "parity3d":  # generated (fresh25): the sign of x0 x1 x2, in 6 features, 3% flipped
+        r = np.random.default_rng(97)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 0] * X[:, 1] * X[:, 2] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "quadrant4":  # generated (fresh25): four classes, the quadrant of (x0 + 0.3 sin(3 x1), x1), in 6 features, 3% relabelled at random
+        r = np.random.default_rng(97)
+        X = r.standard_normal((1200, 6))
+        y = 2 * (X[:, 0] + 0.3 * np.sin(3 * X[:, 1]) > 0).astype(np.int64) + (X[:, 1] > 0).astype(np.int64)
+        noisy = r.random(y.size) < 0.03
+        y[noisy] = r.integers(0, 4, int(noisy.sum()))
+        task = "cls"
+    elif name == "cos_norm":  # generated regression (fresh25): cos(1.5 |(x0, x1, x2)|) + 0.2 x3 of 6 features, noise sd 0.1
+        r = np.random.default_rng(97)
+        X = r.standard_normal((1000, 6))
+        y = np.cos(1.5 * np.linalg.norm(X[:, :3], axis=1)) + 0.2 * X[:, 3] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "tanh_pair":  # generated regression (fresh25): tanh(x0 x1) + 0.4 x2 - 0.2 x3^2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(97)
+        X = r.standard_normal((1000, 7))
+        y = np.tanh(X[:, 0] * X[:, 1]) + 0.4 * X[:, 2] - 0.2 * X[:, 3] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "wave_band":  # generated (fresh24): |x1 - sin(2 x0)| < 0.5, a band about a sine wave, in 6 features, 3% flipped
         r = np.random.default_rng(89)
         X = r.standard_normal((1200, 6))
@@ -1027,6 +1061,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b85_wd3": ("AdamW", {"betas": (0.85, 0.98), "weight_decay": 0.03}),
     "sgd_m8_wd3": ("SGD", {"momentum": 0.8, "weight_decay": 3e-4}),
     "rms_a95_m5": ("RMSprop", {"alpha": 0.95, "momentum": 0.5}),
+    # fresh25: Adam with betas (0.85, 0.99) and L2 weight decay 1e-4, SGD with momentum 0.88 and
+    # weight decay 1e-3, RAdam with betas (0.9, 0.97) and L2 weight decay 1e-3
+    "adam_b85_wd4": ("Adam", {"betas": (0.85, 0.99), "weight_decay": 1e-4}),
+    "sgd_m88_wd": ("SGD", {"momentum": 0.88, "weight_decay": 1e-3}),
+    "radam_b97_wd": ("RAdam", {"betas": (0.9, 0.97), "weight_decay": 1e-3}),
 }
 
 
@@ -1065,6 +1104,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_poly2": (0.05, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 2),
     # fresh24: 4% warm-up, held to 70% of the run, then exponentially to 1% of the LR
     "warmup_hold_exp": (0.04, lambda t, w, n: 1.0 if t < 0.7 * n else 0.01 ** ((t - 0.7 * n) / (0.3 * n))),
+    # fresh25: 5% warm-up, then (1 - progress)^3 to 0
+    "warmup_cubic": (0.05, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 3),
 }
 
 
@@ -1193,6 +1234,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     before each Softsign) (fresh24); ``schedule="warmup_hold_exp"`` warms up linearly over 4% of
     ``steps``, holds ``lr`` to 70% of them and then decays exponentially to ``lr / 100``,
     ``"step_fifths"`` multiplies the LR by 0.6 after each fifth (fresh24).
+    ``arch="bn_mish"`` (a BatchNorm before each Mish) and ``"gn_softplus"`` (a GroupNorm of 8
+    groups before each Softplus) (fresh25); ``schedule="warmup_cubic"`` warms up linearly over 5%
+    of ``steps`` and then decays as the cube of the remaining fraction, ``"step_sixths"``
+    multiplies the LR by 0.7 after each sixth (fresh25).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1233,7 +1278,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_celu": lambda: [nn.LayerNorm(hidden), nn.CELU()],
                "bn_softplus": lambda: [nn.BatchNorm1d(hidden), nn.Softplus()],
                "gn_tanh": lambda: [nn.GroupNorm(8, hidden), nn.Tanh()],
-               "ln_softsign": lambda: [nn.LayerNorm(hidden), nn.Softsign()]}[arch]
+               "ln_softsign": lambda: [nn.LayerNorm(hidden), nn.Softsign()],
+               "bn_mish": lambda: [nn.BatchNorm1d(hidden), nn.Mish()],
+               "gn_softplus": lambda: [nn.GroupNorm(8, hidden), nn.Softplus()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1308,6 +1355,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 4), gamma=0.5)
     elif schedule == "step_fifths":  # fresh24: x0.6 after each fifth of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 5), gamma=0.6)
+    elif schedule == "step_sixths":  # fresh25: x0.7 after each sixth of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 6), gamma=0.7)
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1558,8 +1607,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1882,6 +1931,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("abs_mix", 250_003, 48, 3, "sgd_m8_wd3", "rms_a95_m5", 0.02, 5e-4, 400, "gn_tanh", "step_fifths"),
                 RealSet("sector3", 250_004, 96, 3, "rms_a95_m5", "adamw_b85_wd3", 5e-4, 1e-3, 400, "ln_softsign", "step_fifths"),
                 RealSet("wave_band", 250_005, 64, 2, "adamw_b85_wd3", "sgd_m8_wd3", 1e-3, 0.1, 46, "gn_tanh", "warmup_hold_exp")],
+    # the next blind split, written in round 22 before any run on it: data made here (the sign of
+    # x0 x1 x2, four classes by the quadrant of (x0 + 0.3 sin(3 x1), x1), cos(1.5 |x0..x2|) + 0.2 x3,
+    # tanh(x0 x1) + 0.4 x2 - 0.2 x3^2), BatchNorm+Mish and GroupNorm+Softplus MLPs, optimizers (Adam
+    # with betas (0.85, 0.99) and L2 weight decay 1e-4; SGD with momentum 0.88 and weight decay 1e-3;
+    # RAdam with betas (0.9, 0.97) and weight decay 1e-3), batch sizes (50, 368) and warm-up + cubic
+    # decay / x0.7-every-sixth long runs used nowhere before. Tuned LRs, fixed before any run: 1e-3
+    # for Adam and RAdam, 0.06 / 0.012 (regression) for SGD at momentum 0.88 (the same effective step
+    # lr / (1 - momentum) as 0.05 / 0.01 at momentum 0.9).
+    "fresh25": [RealSet("parity3d", 260_000, 64, 2, "adam_b85_wd4", "sgd_m88_wd", 1e-3, 0.06, 50, "bn_mish", "warmup_cubic"),
+                RealSet("quadrant4", 260_001, 96, 3, "sgd_m88_wd", "radam_b97_wd", 0.06, 1e-3, 368, "gn_softplus", "step_sixths"),
+                RealSet("cos_norm", 260_002, 128, 2, "radam_b97_wd", "adam_b85_wd4", 1e-3, 1e-3, 50, "gn_softplus", "warmup_cubic"),
+                RealSet("tanh_pair", 260_003, 48, 3, "sgd_m88_wd", "radam_b97_wd", 0.012, 1e-3, 368, "bn_mish", "step_sixths"),
+                RealSet("quadrant4", 260_004, 96, 3, "radam_b97_wd", "adam_b85_wd4", 1e-3, 1e-3, 368, "gn_softplus", "step_sixths"),
+                RealSet("parity3d", 260_005, 64, 2, "adam_b85_wd4", "sgd_m88_wd", 1e-3, 0.06, 50, "bn_mish", "warmup_cubic")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2410,7 +2473,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
-         "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000}
+         "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2437,7 +2500,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh21": "split fresh21 (run blind once in round 19, on its detectors before the last, stricter gradient-collapse rule)",
               "fresh22": "split fresh22 (run blind once in round 20, after all round-20 detector changes)",
               "fresh23": "split fresh23 (run blind once in round 21, on round 20's detectors: round 21 changed none)",
-              "fresh24": "BLIND split fresh24 (written in round 21, before any run on it: run it once, after all round-22 changes)"}
+              "fresh24": "split fresh24 (run blind once in round 22, after its only detector change)",
+              "fresh25": "BLIND split fresh25 (written in round 22, before any run on it: run it once, after all round-23 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2514,7 +2578,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
