@@ -119,7 +119,7 @@ def eager_factory(js: bytes) -> bytes:
     if js.count(_UMD_FACTORY) != 1 or not body.endswith(_UMD_END):
         return js
     head, _, tail = body.partition(_UMD_FACTORY)
-    return head + _UMD_FACTORY[:-len(b"() => {")] + b"(() => {" + tail[:-len(_UMD_END)] + b"})));\n"
+    return head + _UMD_FACTORY.replace(b"() => {", b"(() => {") + tail[:-len(_UMD_END)] + b"})));\n"
 
 
 # -- the plugin ---------------------------------------------------------------------------
