@@ -262,7 +262,15 @@ Splits
   GroupNorm+Softplus MLPs, Adam with betas (0.85, 0.99) and L2 weight decay 1e-4, SGD with
   momentum 0.88 and weight decay 1e-3, RAdam with betas (0.9, 0.97) and weight decay 1e-3, batch
   sizes 50 and 368, and warm-up + cubic-decay and x0.7-every-sixth long runs. Written and
-  committed in round 22, before any run on it: the next blind split.
+  committed in round 22, before any run on it; run once, blind, in round 23 (round 23 changed no
+  detector);
+* ``fresh26``: synthetic seeds 270_000+, real runs on data generated here and used nowhere else
+  (a spherical shell in three of six features, three classes by diagonal stripes, a radial sinc
+  regression, a Gaussian-gated regression), BatchNorm+Hardswish and GroupNorm+ELU MLPs, Adamax
+  with betas (0.85, 0.995) and weight decay 1e-3, NAdam with betas (0.9, 0.99) and decoupled
+  weight decay 0.02, Nesterov SGD with momentum 0.92 and weight decay 2e-4, batch sizes 42 and
+  304, and warm-up + hold + linear-cool-down and x0.75-every-seventh long runs. Written and
+  committed in round 23, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -871,6 +879,33 @@ def _dataset(name: str):
              + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000))
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "shell3":  # generated (fresh26): 1 < |(x0, x1, x2)| < 1.7, a spherical shell, in 6 features, 3% flipped
+        r = np.random.default_rng(101)
+        X = r.standard_normal((1200, 6))
+        rad = np.linalg.norm(X[:, :3], axis=1)
+        y = ((rad > 1.0) & (rad < 1.7)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "diag_stripes3":  # generated (fresh26): three classes, floor(1.2 (x0 + x1)) mod 3, in 6 features, 3% relabelled at random
+        r = np.random.default_rng(101)
+        X = r.standard_normal((1200, 6))
+        y = np.mod(np.floor(1.2 * (X[:, 0] + X[:, 1])), 3).astype(np.int64)
+        noisy = r.random(y.size) < 0.03
+        y[noisy] = r.integers(0, 3, int(noisy.sum()))
+        task = "cls"
+    elif name == "sinc_radial":  # generated regression (fresh26): sinc(2 |(x0, x1)|) + 0.3 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(101)
+        X = r.standard_normal((1000, 6))
+        y = np.sinc(2.0 * np.linalg.norm(X[:, :2], axis=1)) + 0.3 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "exp_gate":  # generated regression (fresh26): exp(-x0^2) x1 + 0.3 sin(2 x2) of 7 features, noise sd 0.1
+        r = np.random.default_rng(101)
+        X = r.standard_normal((1000, 7))
+        y = np.exp(-X[:, 0] ** 2) * X[:, 1] + 0.3 * np.sin(2.0 * X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "parity3d":  # generated (fresh25): the sign of x0 x1 x2, in 6 features, 3% flipped
         r = np.random.default_rng(97)
         X = r.standard_normal((1200, 6))
@@ -1066,6 +1101,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_b85_wd4": ("Adam", {"betas": (0.85, 0.99), "weight_decay": 1e-4}),
     "sgd_m88_wd": ("SGD", {"momentum": 0.88, "weight_decay": 1e-3}),
     "radam_b97_wd": ("RAdam", {"betas": (0.9, 0.97), "weight_decay": 1e-3}),
+    # fresh26: Adamax with betas (0.85, 0.995) and weight decay 1e-3, NAdam with betas (0.9, 0.99)
+    # and decoupled weight decay 0.02, Nesterov SGD with momentum 0.92 and weight decay 2e-4
+    "adamax_b85_wd": ("Adamax", {"betas": (0.85, 0.995), "weight_decay": 1e-3}),
+    "nadam_b99_dwd2": ("NAdam", {"betas": (0.9, 0.99), "weight_decay": 0.02, "decoupled_weight_decay": True}),
+    "sgd_nes92_wd": ("SGD", {"momentum": 0.92, "nesterov": True, "weight_decay": 2e-4}),
 }
 
 
@@ -1106,6 +1146,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_exp": (0.04, lambda t, w, n: 1.0 if t < 0.7 * n else 0.01 ** ((t - 0.7 * n) / (0.3 * n))),
     # fresh25: 5% warm-up, then (1 - progress)^3 to 0
     "warmup_cubic": (0.05, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 3),
+    # fresh26: 6% warm-up, held to 60% of the run, then linearly to 5% of the LR
+    "warmup_hold_linear": (0.06, lambda t, w, n: 1.0 if t < 0.6 * n else 1.0 - 0.95 * (t - 0.6 * n) / (0.4 * n)),
 }
 
 
@@ -1238,6 +1280,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each Softplus) (fresh25); ``schedule="warmup_cubic"`` warms up linearly over 5%
     of ``steps`` and then decays as the cube of the remaining fraction, ``"step_sixths"``
     multiplies the LR by 0.7 after each sixth (fresh25).
+    ``arch="bn_hardswish"`` (a BatchNorm before each Hardswish) and ``"gn_elu"`` (a GroupNorm of 8
+    groups before each ELU) (fresh26); ``schedule="warmup_hold_linear"`` warms up linearly over 6%
+    of ``steps``, holds ``lr`` to 60% of them and then decays linearly to ``lr / 20``,
+    ``"step_sevenths"`` multiplies the LR by 0.75 after each seventh (fresh26).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1280,7 +1326,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "gn_tanh": lambda: [nn.GroupNorm(8, hidden), nn.Tanh()],
                "ln_softsign": lambda: [nn.LayerNorm(hidden), nn.Softsign()],
                "bn_mish": lambda: [nn.BatchNorm1d(hidden), nn.Mish()],
-               "gn_softplus": lambda: [nn.GroupNorm(8, hidden), nn.Softplus()]}[arch]
+               "gn_softplus": lambda: [nn.GroupNorm(8, hidden), nn.Softplus()],
+               "bn_hardswish": lambda: [nn.BatchNorm1d(hidden), nn.Hardswish()],
+               "gn_elu": lambda: [nn.GroupNorm(8, hidden), nn.ELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1357,6 +1405,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 5), gamma=0.6)
     elif schedule == "step_sixths":  # fresh25: x0.7 after each sixth of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 6), gamma=0.7)
+    elif schedule == "step_sevenths":  # fresh26: x0.75 after each seventh of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 7), gamma=0.75)
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1607,8 +1657,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -1945,6 +1995,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("tanh_pair", 260_003, 48, 3, "sgd_m88_wd", "radam_b97_wd", 0.012, 1e-3, 368, "bn_mish", "step_sixths"),
                 RealSet("quadrant4", 260_004, 96, 3, "radam_b97_wd", "adam_b85_wd4", 1e-3, 1e-3, 368, "gn_softplus", "step_sixths"),
                 RealSet("parity3d", 260_005, 64, 2, "adam_b85_wd4", "sgd_m88_wd", 1e-3, 0.06, 50, "bn_mish", "warmup_cubic")],
+    # the next blind split, written in round 23 before any run on it: data made here (a spherical
+    # shell 1 < |x0..x2| < 1.7, three classes by floor(1.2 (x0 + x1)) mod 3, sinc(2 |x0, x1|) + 0.3 x2,
+    # exp(-x0^2) x1 + 0.3 sin(2 x2)), BatchNorm+Hardswish and GroupNorm+ELU MLPs, optimizers (Adamax
+    # with betas (0.85, 0.995) and weight decay 1e-3; NAdam with betas (0.9, 0.99) and decoupled
+    # weight decay 0.02; Nesterov SGD with momentum 0.92 and weight decay 2e-4), batch sizes (42,
+    # 304) and warm-up + hold + linear cool-down / x0.75-every-seventh long runs used nowhere before.
+    # Tuned LRs, fixed before any run: 2e-3 for Adamax and NAdam (their defaults), 0.04 / 0.008
+    # (regression) for SGD at momentum 0.92 (the same effective step lr / (1 - momentum) as
+    # 0.05 / 0.01 at momentum 0.9).
+    "fresh26": [RealSet("shell3", 270_000, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear"),
+                RealSet("diag_stripes3", 270_001, 96, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.04, 2e-3, 304, "gn_elu", "step_sevenths"),
+                RealSet("sinc_radial", 270_002, 128, 2, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 42, "gn_elu", "warmup_hold_linear"),
+                RealSet("exp_gate", 270_003, 48, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.008, 2e-3, 304, "bn_hardswish", "step_sevenths"),
+                RealSet("diag_stripes3", 270_004, 96, 3, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 304, "gn_elu", "step_sevenths"),
+                RealSet("shell3", 270_005, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2473,7 +2538,8 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh5": 60_000, "fresh6": 70_000, "fresh7": 80_000, "fresh8": 90_000, "fresh9": 100_000,
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
-         "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000}
+         "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
+         "fresh26": 270_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2501,7 +2567,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh22": "split fresh22 (run blind once in round 20, after all round-20 detector changes)",
               "fresh23": "split fresh23 (run blind once in round 21, on round 20's detectors: round 21 changed none)",
               "fresh24": "split fresh24 (run blind once in round 22, after its only detector change)",
-              "fresh25": "BLIND split fresh25 (written in round 22, before any run on it: run it once, after all round-23 changes)"}
+              "fresh25": "split fresh25 (run blind once in round 23, on round 22's detectors: round 23 changed none)",
+              "fresh26": "BLIND split fresh26 (written in round 23, before any run on it: run it once, after all round-24 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2578,7 +2645,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
