@@ -265,8 +265,8 @@ Splits
   committed in round 22, before any run on it; run once, blind, in round 23 (round 23 changed no
   detector);
 * ``fresh26``: synthetic seeds 270_000+, real runs on data generated here and used nowhere else
-  (a spherical shell in three of six features, three classes by diagonal stripes, a radial sinc
-  regression, a Gaussian-gated regression), BatchNorm+Hardswish and GroupNorm+ELU MLPs, Adamax
+  (a cubic decision boundary, three classes by a ratio x0 / (1 + |x1|), a sign-gated quadratic
+  and a signed square-root-of-a-product regression), BatchNorm+Hardswish and GroupNorm+ELU MLPs, Adamax
   with betas (0.85, 0.995) and weight decay 1e-3, NAdam with betas (0.9, 0.99) and decoupled
   weight decay 0.02, Nesterov SGD with momentum 0.92 and weight decay 2e-4, batch sizes 42 and
   304, and warm-up + hold + linear-cool-down and x0.75-every-seventh long runs. Written and
@@ -879,31 +879,31 @@ def _dataset(name: str):
              + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000))
         y = (y - y.mean()) / y.std()
         task = "reg"
-    elif name == "shell3":  # generated (fresh26): 1 < |(x0, x1, x2)| < 1.7, a spherical shell, in 6 features, 3% flipped
+    elif name == "cubic_bound":  # generated (fresh26): x0^3 - 2 x1 + 0.5 x2 x3 > 0, a cubic boundary, in 6 features, 3% flipped
         r = np.random.default_rng(101)
         X = r.standard_normal((1200, 6))
-        rad = np.linalg.norm(X[:, :3], axis=1)
-        y = ((rad > 1.0) & (rad < 1.7)).astype(np.int64)
+        y = (X[:, 0] ** 3 - 2.0 * X[:, 1] + 0.5 * X[:, 2] * X[:, 3] > 0).astype(np.int64)
         flip = r.random(y.size) < 0.03
         y[flip] = 1 - y[flip]
         task = "cls"
-    elif name == "diag_stripes3":  # generated (fresh26): three classes, floor(1.2 (x0 + x1)) mod 3, in 6 features, 3% relabelled at random
+    elif name == "ratio3":  # generated (fresh26): three classes by t = x0 / (1 + |x1|) below -0.4, within 0.4, above, in 6 features, 3% relabelled at random
         r = np.random.default_rng(101)
         X = r.standard_normal((1200, 6))
-        y = np.mod(np.floor(1.2 * (X[:, 0] + X[:, 1])), 3).astype(np.int64)
+        t = X[:, 0] / (1.0 + np.abs(X[:, 1]))
+        y = np.digitize(t, [-0.4, 0.4]).astype(np.int64)
         noisy = r.random(y.size) < 0.03
         y[noisy] = r.integers(0, 3, int(noisy.sum()))
         task = "cls"
-    elif name == "sinc_radial":  # generated regression (fresh26): sinc(2 |(x0, x1)|) + 0.3 x2 of 6 features, noise sd 0.1
+    elif name == "sign_quad":  # generated regression (fresh26): sign(x0) x1^2 - 0.3 x2 + 0.2 x3 of 6 features, noise sd 0.1
         r = np.random.default_rng(101)
         X = r.standard_normal((1000, 6))
-        y = np.sinc(2.0 * np.linalg.norm(X[:, :2], axis=1)) + 0.3 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = np.sign(X[:, 0]) * X[:, 1] ** 2 - 0.3 * X[:, 2] + 0.2 * X[:, 3] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
-    elif name == "exp_gate":  # generated regression (fresh26): exp(-x0^2) x1 + 0.3 sin(2 x2) of 7 features, noise sd 0.1
+    elif name == "sqrt_prod":  # generated regression (fresh26): sqrt(|x0 x1|) sign(x2) + 0.2 x3 of 7 features, noise sd 0.1
         r = np.random.default_rng(101)
         X = r.standard_normal((1000, 7))
-        y = np.exp(-X[:, 0] ** 2) * X[:, 1] + 0.3 * np.sin(2.0 * X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = np.sqrt(np.abs(X[:, 0] * X[:, 1])) * np.sign(X[:, 2]) + 0.2 * X[:, 3] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
     elif name == "parity3d":  # generated (fresh25): the sign of x0 x1 x2, in 6 features, 3% flipped
@@ -1995,21 +1995,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("tanh_pair", 260_003, 48, 3, "sgd_m88_wd", "radam_b97_wd", 0.012, 1e-3, 368, "bn_mish", "step_sixths"),
                 RealSet("quadrant4", 260_004, 96, 3, "radam_b97_wd", "adam_b85_wd4", 1e-3, 1e-3, 368, "gn_softplus", "step_sixths"),
                 RealSet("parity3d", 260_005, 64, 2, "adam_b85_wd4", "sgd_m88_wd", 1e-3, 0.06, 50, "bn_mish", "warmup_cubic")],
-    # the next blind split, written in round 23 before any run on it: data made here (a spherical
-    # shell 1 < |x0..x2| < 1.7, three classes by floor(1.2 (x0 + x1)) mod 3, sinc(2 |x0, x1|) + 0.3 x2,
-    # exp(-x0^2) x1 + 0.3 sin(2 x2)), BatchNorm+Hardswish and GroupNorm+ELU MLPs, optimizers (Adamax
+    # the next blind split, written in round 23 before any run on it: data made here (x0^3 - 2 x1 +
+    # 0.5 x2 x3 > 0, three classes by x0 / (1 + |x1|) against -0.4 and 0.4, sign(x0) x1^2 - 0.3 x2 +
+    # 0.2 x3, sqrt(|x0 x1|) sign(x2) + 0.2 x3), BatchNorm+Hardswish and GroupNorm+ELU MLPs, optimizers (Adamax
     # with betas (0.85, 0.995) and weight decay 1e-3; NAdam with betas (0.9, 0.99) and decoupled
     # weight decay 0.02; Nesterov SGD with momentum 0.92 and weight decay 2e-4), batch sizes (42,
     # 304) and warm-up + hold + linear cool-down / x0.75-every-seventh long runs used nowhere before.
     # Tuned LRs, fixed before any run: 2e-3 for Adamax and NAdam (their defaults), 0.04 / 0.008
     # (regression) for SGD at momentum 0.92 (the same effective step lr / (1 - momentum) as
     # 0.05 / 0.01 at momentum 0.9).
-    "fresh26": [RealSet("shell3", 270_000, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear"),
-                RealSet("diag_stripes3", 270_001, 96, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.04, 2e-3, 304, "gn_elu", "step_sevenths"),
-                RealSet("sinc_radial", 270_002, 128, 2, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 42, "gn_elu", "warmup_hold_linear"),
-                RealSet("exp_gate", 270_003, 48, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.008, 2e-3, 304, "bn_hardswish", "step_sevenths"),
-                RealSet("diag_stripes3", 270_004, 96, 3, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 304, "gn_elu", "step_sevenths"),
-                RealSet("shell3", 270_005, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear")],
+    "fresh26": [RealSet("cubic_bound", 270_000, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear"),
+                RealSet("ratio3", 270_001, 96, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.04, 2e-3, 304, "gn_elu", "step_sevenths"),
+                RealSet("sign_quad", 270_002, 128, 2, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 42, "gn_elu", "warmup_hold_linear"),
+                RealSet("sqrt_prod", 270_003, 48, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.008, 2e-3, 304, "bn_hardswish", "step_sevenths"),
+                RealSet("ratio3", 270_004, 96, 3, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 304, "gn_elu", "step_sevenths"),
+                RealSet("cubic_bound", 270_005, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
