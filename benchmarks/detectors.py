@@ -73,7 +73,9 @@ detrended log over 128-step windows below -0.5; the model itself bounced), false
 
 *Hugging Face view* (round 4). Every real run is also analysed as a ``trainer_state.json`` logs it
 (``hf_view``: the mean loss of every 10 steps, the LR and grad norm, no update ratios) and scored
-against the same labels in a second table.
+against the same labels in a second table; since round 24 also as a log of every 50 steps
+(``logging_steps=50``, the sparse end of what Trainer users set: an 800-step run is 16 points) in
+a third.
 
 A real run labelled ``unstable`` ("LR too high") is found by any finding that tells the user to
 lower the LR: a divergence, oscillation or lr_too_high finding, or a plateau in state
@@ -2491,6 +2493,8 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
 
 #: The sparse view's logging interval (Hugging Face Trainer's ``logging_steps``).
 HF_LOGGING_STEPS = 10
+#: A sparser Hugging Face log (round 24): ``logging_steps=50``, the other end of the usual range.
+HF_SPARSE_LOGGING_STEPS = 50
 
 
 def hf_view(h: History, every: int = HF_LOGGING_STEPS) -> History:
@@ -2581,17 +2585,20 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
     synth = Tally(**{k: v for k, v in vars(tally).items()})
     print_table(f"== {SPLIT_NOTE[split]}: synthetic ({n_per_kind} per kind, {3 * n_per_kind} clean)", synth)
     if real:
-        rt, sparse = Tally(), Tally()
+        rt, sparse, sparser = Tally(), Tally(), Tally()
         real_cases_cache[split] = real_cases(split)
         for case in real_cases_cache[split]:
             score(case, rt)
             score(case, tally)
             score(case, sparse, hf_view(case.history))
+            score(case, sparser, hf_view(case.history, HF_SPARSE_LOGGING_STEPS))
         print_table(f"== {SPLIT_NOTE[split]}: real small trainings, {len(REAL_SPLITS[split])} tasks "
                     f"(unstable = LR too high: found by {', '.join(UNSTABLE)} or a stalled_high_lr plateau; "
                     "those findings count in their own rows' precision)", rt)
         print_table(f"== {split}: the same real runs as a Hugging Face log: the mean loss of every {HF_LOGGING_STEPS} "
                     "steps, the LR and grad norm, no update ratios", sparse)
+        print_table(f"== {split}: the same as a Hugging Face log of every {HF_SPARSE_LOGGING_STEPS} steps "
+                    "(an 800-step run is 16 points)", sparser)
         if verbose:
             for case in real_cases_cache[split]:
                 print("   ", case.name)
@@ -2600,6 +2607,8 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
                 print("   ", line)
             for line in sparse.misses + sparse.false:
                 print("    [HF view]", line)
+            for line in sparser.misses + sparser.false:
+                print(f"    [HF view, every {HF_SPARSE_LOGGING_STEPS}]", line)
     if verbose:
         for line in tally.misses[:30] + tally.false[:30]:
             print("   ", line)

@@ -233,6 +233,54 @@ def test_a_jump_of_the_model_is_a_spike_in_a_log_of_interval_means():
         assert run(hist(*interval_means(hard)), D.detect_spikes) == []
 
 
+def _means_of(logl, every):
+    n = logl.size // every * every
+    return np.arange(every - 1, n, every), np.log(np.exp(logl[:n]).reshape(-1, every).mean(axis=1))
+
+
+def test_spike_in_the_first_half_of_a_short_sparse_log_is_found():
+    # 800 steps logged as 50-step means: 16 points, cut into two blocks of 8. Judged by the first
+    # block's own spread, a jump held for ten steps (the mean rises ~6x) was the top of that
+    # block's upper tail and read z 2; against the points just before it, it is a spike. The
+    # same log without the jump, and one where the loss only wobbles, have none.
+    for seed in range(4):
+        t, base, _ = curve(n=800)
+        logl = np.log(base) + np.log(np.random.default_rng(seed).gamma(16, 1 / 16, t.size))
+        assert run(hist(*_means_of(logl, 50)), D.detect_spikes) == []
+        jumped = logl.copy()
+        jumped[352:362] += math.log(30.0)
+        found = run(hist(*_means_of(jumped, 50)), D.detect_spikes)
+        assert [(f.kind, f.evidence["peak_step"]) for f in found] == [("spike", 399)]
+        assert found[0].evidence["recovered"]
+        bumped = logl.copy()
+        bumped[352:362] += math.log(1.3)
+        assert run(hist(*_means_of(bumped, 50)), D.detect_spikes) == []
+
+
+def test_blow_up_that_comes_most_of_the_way_back_is_a_spike_not_nothing():
+    # A 250x jump whose loss is back under 2x its earlier level by the end of the log, but not
+    # yet inside its narrow band: the divergence detector leaves a loss that came back to the
+    # spike detector, which used to skip one that had not recovered ("divergence territory"),
+    # so neither reported it. One that stays 5x up is still the divergence detector's.
+    t = np.arange(24, 1500, 25)
+    n = t.size
+    quiet = np.log(0.02) + 0.05 * np.random.default_rng(1).standard_normal(n)
+    logl = quiet.copy()
+    logl[:15] = np.log(0.02 + 0.38 * np.exp(-np.arange(15) / 0.7) + 0.02 * np.exp(-np.arange(15) / 6.0))
+    back = np.exp(-np.arange(n - 15) / 3.0)  # the excess decays like the far_blobs run's (fresh9)
+    logl[15:] += math.log(1.9) + math.log(250.0 / 1.9) * back
+    found = run(hist(t, logl), D.detect_spikes)
+    assert [(f.kind, f.start_step, f.evidence["recovered"]) for f in found] == [("spike", int(t[15]), False)]
+    assert 1.5 < found[0].evidence["end_vs_recent_level"] < 2.0
+    assert "most of the way back" in found[0].message
+    assert run(hist(t, logl), D.detect_divergence) == []
+    stuck = quiet.copy()
+    stuck[:15] = logl[:15]
+    stuck[15:] += math.log(5.0) + math.log(250.0 / 5.0) * back
+    assert run(hist(t, stuck), D.detect_spikes) == []
+    assert [f.kind for f in run(hist(t, stuck), D.detect_divergence)] == ["divergence"]
+
+
 def test_jump_held_a_few_steps_after_an_lr_raise_is_a_spike_on_its_mean_scale():
     # a 2.5x jump held for three steps under a log-noise of 0.3: one point reaches z 2.99 (under
     # the raise threshold, 3 since round 17), its 4-point mean z 3-6 (under the mean scale's 6).

@@ -406,9 +406,24 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     21 tuning splits the two changes together found 2 more LR-glitch spikes (69 of 72) and 7 fewer
     false ones (4 of 84), with no new false alarm on a clean run.
 
+    *Short sparse logs* (round 24). A sparse log under two blocks of 64 points is cut into
+    quarters of at least 8 points, and a Hugging Face log of an 800-step run at
+    ``logging_steps=50`` is 16 points: its first block is half the run, and judged by its own
+    spread it hid the jump it held (an 18x jump of a 50-step mean was the top of that block's
+    upper tail: z 2). There the first block's points are judged like later ones, against the
+    median of the points just before them (the first two points never), with the larger of the
+    next block's sigma and the bulk sigma of the block's other differences (``_spike_band``).
+
     It *recovered* if the loss is back within
     ``median_prev + 3 sigma_prev`` within ``recover_within`` points; an event that never
-    recovers before the end is left to the divergence detector. If the gradient norm jumped by
+    recovers before the end is left to the divergence detector -- unless the loss came back
+    under twice its level before the jump by the end of the log and the divergence detector
+    reports nothing there (round 24): each detector used to leave such a blow-up to the other,
+    and a 260x jump of NAdam after an LR glitch that ended 1.9x its earlier level had no finding.
+    (The two round-24 changes together, on the Hugging Face views of the benchmark's 27 tuning
+    splits' real runs: LR-glitch spikes found 82 -> 84 of 96 at every 10 steps, 69 -> 71 at every
+    25, 23 -> 45 at every 50, with the false spike findings unchanged (0, 4 and 3) and no new
+    finding on a clean run; per-step real and synthetic results did not change.) If the gradient norm jumped by
     the same rule up to ``grad_lead`` steps earlier, the finding says so (it often leads).
 
     *Early blow-ups* (``_early_blowups``, round 12). In the first block the loss falls fastest and
@@ -442,13 +457,15 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         block = max(8, y.size // 4)
     if y.size < 2 * block:
         return []
+    # In a short sparse log the first block is half the run or more: see ``_spike_band``'s ``local_head``.
+    local_head = short and not s.per_step
     floor = 1e-3 if s.is_log else 1e-3 * max(float(np.median(np.abs(y))), 1e-12)
     need = min_jump if s.is_log else min_jump * max(float(np.median(np.abs(y))), 1e-12)
     ref_med = sig = zs = jump = hit = z_mean_scale = y_mean_scale = med_mean_scale = None
     hit_mean = np.zeros(y.size, dtype=bool)
     for k in scales:
         yk = y if k == 1 else _trailing_mean(y, k)
-        med_k, sig_k = _spike_band(yk, block, floor, trend_blind=short, mean_of=k)
+        med_k, sig_k = _spike_band(yk, block, floor, trend_blind=short, mean_of=k, local_head=local_head)
         with np.errstate(invalid="ignore"):
             z_k = (yk - med_k) / sig_k
             hit_k = (z_k > (z if k == 1 else 0.75 * z if z_mean is None else z_mean)) & (yk - med_k > need)
@@ -481,12 +498,16 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     # there a spike must also be a new high above every earlier point (a jump, not the descent),
     # and the very first point can never be one.
     head = hit[:block]
-    head &= y[:block] > np.maximum.accumulate(np.concatenate([[np.inf], y[: block - 1]]))
+    if local_head:
+        head[:2] = False  # the first two points have no level of their own before them
+    else:
+        head &= y[:block] > np.maximum.accumulate(np.concatenate([[np.inf], y[: block - 1]]))
     events = signals.merge_runs(signals.runs(np.nan_to_num(hit, nan=0.0).astype(bool)), gap=2)
     out, covered = _early_blowups(s, block, early_factor)
     gsteps, gz = _grad_norm_z(s, z, block)
     floss = s.loss[s.finite]
     x0, log_floor = s.start, s.log_floor
+    diverged: list[int] | None = None
     for a, b in events:
         if covered[a : b + 1].any():
             continue  # an early blow-up, reported against the starting loss
@@ -509,9 +530,20 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         band_top = ref_med[a] + 3.0 * sig[a]
         after = y[b + 1 : b + 1 + recover_within]
         back = np.nonzero(after <= band_top)[0]
+        partly = None
         if back.size == 0:
             if b + 1 + recover_within >= y.size:
-                continue  # never recovered before the end: divergence territory
+                # Never back inside the band before the end. Where it stays up, that is divergence
+                # territory; where it came back under twice its earlier level, the divergence
+                # detector leaves it to this one (a blow-up that came back), so it is reported here.
+                tail = y[max(b + 1, y.size - 5) :]
+                if not (s.is_log and tail.size and float(np.mean(tail)) < ref_med[a] + math.log(2.0)):
+                    continue
+                if diverged is None:
+                    diverged = [f.start_step for f in detect_divergence(s)]
+                if any(d0 <= int(s.fsteps[b]) for d0 in diverged):
+                    continue  # the divergence detector reports it (it lost what it had learnt)
+                partly = float(np.exp(np.mean(tail) - ref_med[a]))
             recovered, rec_step = False, None
         else:
             recovered, rec_step = True, int(s.fsteps[b + 1 + int(back[0])])
@@ -528,7 +560,14 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
                 ev["grad_norm_led_by_steps"] = lead
         size = float(jump[peak])
         sev = "warning" if (size > math.log(3) or not recovered) else "info"
-        rec_txt = f"recovered by step {rec_step}" if recovered else f"did not recover within {recover_within} logged points"
+        if recovered:
+            rec_txt = f"recovered by step {rec_step}"
+        elif partly is not None:
+            ev["end_vs_recent_level"] = partly
+            rec_txt = (f"came most of the way back by the end of the log ({partly:.2g}x its level before the jump), "
+                       f"not yet back inside its recent band")
+        else:
+            rec_txt = f"did not recover within {recover_within} logged points"
         lead_txt = f" The gradient norm jumped {lead} steps earlier." if lead else ""
         if raised is not None:
             ev["lr_raised_before"] = {"step": raised[0], "factor": raised[1]}
@@ -612,7 +651,8 @@ def _trailing_mean(y: np.ndarray, k: int) -> np.ndarray:
     return (c[i] - c[lo]) / (i - lo)
 
 
-def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = False, mean_of: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = False, mean_of: int = 1,
+                local_head: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Median and sigma (at least ``floor``) of the previous block, per point; the first block,
     which has no predecessor, is compared with its own median and MAD (robust to a few spiking
     points), so an explosion in the first steps is still seen.
@@ -645,6 +685,22 @@ def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = Fal
     up = signals.block_upper_sigma(y, block) * math.sqrt(mean_of)
     if up.size:
         sig = np.fmax(sig, up[k])
+    if local_head and trend_blind and y.size >= 2 * block:
+        # The first block judged by its own spread hides the spike it holds: with 8 points, one
+        # jump is the top of its upper tail (an 18x jump of a 50-step mean read z 2). Its points
+        # are judged like later ones instead: against the median of the points just before them,
+        # with the larger of the next block's sigma and the bulk sigma of the block's other
+        # point-to-point differences (leaving out the two that the point itself moves).
+        w = max(5, block // 4)
+        d = np.diff(y[:block])
+        nxt = float(signals.block_diff_sigma(y, block)[1])
+        if up.size > 1:
+            nxt = max(nxt, float(up[1]))
+        for i in range(1, block):
+            med[i] = np.median(y[max(0, i - w) : i])
+            rest = np.delete(d, [i - 1, i] if i < d.size else [i - 1])
+            own = signals.MAD_TO_SIGMA * float(np.median(np.abs(rest - np.median(rest)))) / math.sqrt(2.0)
+            sig[i] = max(own, nxt)
     return med, np.maximum(sig, floor)
 
 
