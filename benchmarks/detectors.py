@@ -272,7 +272,16 @@ Splits
   with betas (0.85, 0.995) and weight decay 1e-3, NAdam with betas (0.9, 0.99) and decoupled
   weight decay 0.02, Nesterov SGD with momentum 0.92 and weight decay 2e-4, batch sizes 42 and
   304, and warm-up + hold + linear-cool-down and x0.75-every-seventh long runs. Written and
-  committed in round 23, before any run on it: the next blind split.
+  committed in round 23, before any run on it; run once, blind, in round 24, after its spike
+  change (short sparse logs; a blow-up that came most of the way back);
+* ``fresh27``: synthetic seeds 280_000+, real runs on data generated here and used nowhere else
+  (inside a three-petal rose, three classes by the ratio of the distances to two points, a
+  log-of-an-absolute-sum and a min-plus-half-a-max regression), LayerNorm+ReLU6 and
+  GroupNorm+Hardtanh MLPs, Adagrad with weight decay 1e-3 and an initial accumulator of 0.05,
+  centred RMSprop with alpha 0.97 and weight decay 1e-4, SGD with momentum 0.93, dampening 0.05
+  and weight decay 5e-4, batch sizes 38 and 232, and warm-up + hold + quadratic-cool-down and
+  x0.8-every-eighth long runs. Written and committed in round 24, before any run on it: the next
+  blind split.
 """
 
 from __future__ import annotations
@@ -908,6 +917,34 @@ def _dataset(name: str):
         y = np.sqrt(np.abs(X[:, 0] * X[:, 1])) * np.sign(X[:, 2]) + 0.2 * X[:, 3] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "rose3":  # generated (fresh27): inside a three-petal rose |(x0, x1)| < 1.6 |cos(3 angle)|, in 6 features, 3% flipped
+        r = np.random.default_rng(103)
+        X = r.standard_normal((1200, 6))
+        rad, ang = np.hypot(X[:, 0], X[:, 1]), np.arctan2(X[:, 1], X[:, 0])
+        y = (rad < 1.6 * np.abs(np.cos(3.0 * ang))).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "apollonius3":  # generated (fresh27): three classes by t = log(d1 / d2), the distances of (x0, x1) to (-1, 0) and (1, 0), below -0.35, within 0.35, above (circles of Apollonius), in 6 features, 3% relabelled at random
+        r = np.random.default_rng(103)
+        X = r.standard_normal((1200, 6))
+        t = np.log(np.hypot(X[:, 0] + 1.0, X[:, 1]) / np.hypot(X[:, 0] - 1.0, X[:, 1]))
+        y = np.digitize(t, [-0.35, 0.35]).astype(np.int64)
+        noisy = r.random(y.size) < 0.03
+        y[noisy] = r.integers(0, 3, int(noisy.sum()))
+        task = "cls"
+    elif name == "log_abs_sum":  # generated regression (fresh27): log(0.1 + |x0 + x1|) - 0.3 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(103)
+        X = r.standard_normal((1000, 6))
+        y = np.log(0.1 + np.abs(X[:, 0] + X[:, 1])) - 0.3 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "min_max_pair":  # generated regression (fresh27): min(x0, x1) + max(x2, x3) / 2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(103)
+        X = r.standard_normal((1000, 7))
+        y = np.minimum(X[:, 0], X[:, 1]) + 0.5 * np.maximum(X[:, 2], X[:, 3]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "parity3d":  # generated (fresh25): the sign of x0 x1 x2, in 6 features, 3% flipped
         r = np.random.default_rng(97)
         X = r.standard_normal((1200, 6))
@@ -1108,6 +1145,12 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamax_b85_wd": ("Adamax", {"betas": (0.85, 0.995), "weight_decay": 1e-3}),
     "nadam_b99_dwd2": ("NAdam", {"betas": (0.9, 0.99), "weight_decay": 0.02, "decoupled_weight_decay": True}),
     "sgd_nes92_wd": ("SGD", {"momentum": 0.92, "nesterov": True, "weight_decay": 2e-4}),
+    # fresh27: Adagrad with weight decay 1e-3 and an initial accumulator of 0.05, centred RMSprop
+    # with alpha 0.97 and weight decay 1e-4, SGD with momentum 0.93, dampening 0.05 and weight
+    # decay 5e-4
+    "adagrad_wd3_acc": ("Adagrad", {"weight_decay": 1e-3, "initial_accumulator_value": 0.05}),
+    "rmsprop_c97_wd": ("RMSprop", {"alpha": 0.97, "centered": True, "weight_decay": 1e-4}),
+    "sgd_m93_d05": ("SGD", {"momentum": 0.93, "dampening": 0.05, "weight_decay": 5e-4}),
 }
 
 
@@ -1150,6 +1193,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_cubic": (0.05, lambda t, w, n: max(0.0, 1.0 - (t - w) / max(1, n - w)) ** 3),
     # fresh26: 6% warm-up, held to 60% of the run, then linearly to 5% of the LR
     "warmup_hold_linear": (0.06, lambda t, w, n: 1.0 if t < 0.6 * n else 1.0 - 0.95 * (t - 0.6 * n) / (0.4 * n)),
+    # fresh27: 8% warm-up, held to 55% of the run, then (1 - q)^2 to 0 over the rest
+    "warmup_hold_quadratic": (0.08, lambda t, w, n: 1.0 if t < 0.55 * n else max(0.0, 1.0 - (t - 0.55 * n) / (0.45 * n)) ** 2),
 }
 
 
@@ -1286,6 +1331,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each ELU) (fresh26); ``schedule="warmup_hold_linear"`` warms up linearly over 6%
     of ``steps``, holds ``lr`` to 60% of them and then decays linearly to ``lr / 20``,
     ``"step_sevenths"`` multiplies the LR by 0.75 after each seventh (fresh26).
+    ``arch="ln_relu6"`` (a LayerNorm before each ReLU6) and ``"gn_hardtanh"`` (a GroupNorm of 8
+    groups before each Hardtanh) (fresh27); ``schedule="warmup_hold_quadratic"`` warms up linearly
+    over 8% of ``steps``, holds ``lr`` to 55% of them and then decays as the square of the
+    remaining fraction of the rest, ``"step_eighths"`` multiplies the LR by 0.8 after each eighth (fresh27).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1330,7 +1379,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_mish": lambda: [nn.BatchNorm1d(hidden), nn.Mish()],
                "gn_softplus": lambda: [nn.GroupNorm(8, hidden), nn.Softplus()],
                "bn_hardswish": lambda: [nn.BatchNorm1d(hidden), nn.Hardswish()],
-               "gn_elu": lambda: [nn.GroupNorm(8, hidden), nn.ELU()]}[arch]
+               "gn_elu": lambda: [nn.GroupNorm(8, hidden), nn.ELU()],
+               "ln_relu6": lambda: [nn.LayerNorm(hidden), nn.ReLU6()],
+               "gn_hardtanh": lambda: [nn.GroupNorm(8, hidden), nn.Hardtanh()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1409,6 +1460,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 6), gamma=0.7)
     elif schedule == "step_sevenths":  # fresh26: x0.75 after each seventh of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 7), gamma=0.75)
+    elif schedule == "step_eighths":  # fresh27: x0.8 after each eighth of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 8), gamma=0.8)
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1659,8 +1712,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2012,6 +2065,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("sqrt_prod", 270_003, 48, 3, "sgd_nes92_wd", "nadam_b99_dwd2", 0.008, 2e-3, 304, "bn_hardswish", "step_sevenths"),
                 RealSet("ratio3", 270_004, 96, 3, "nadam_b99_dwd2", "adamax_b85_wd", 2e-3, 2e-3, 304, "gn_elu", "step_sevenths"),
                 RealSet("cubic_bound", 270_005, 64, 2, "adamax_b85_wd", "sgd_nes92_wd", 2e-3, 0.04, 42, "bn_hardswish", "warmup_hold_linear")],
+    # the next blind split, written in round 24 before any run on it: data made here (inside a
+    # three-petal rose, three classes by the log-ratio of the distances to two points, log(0.1 + |x0 + x1|) - 0.3 x2,
+    # min(x0, x1) + max(x2, x3) / 2), LayerNorm+ReLU6 and GroupNorm+Hardtanh MLPs, optimizers
+    # (Adagrad with weight decay 1e-3 and an initial accumulator of 0.05; centred RMSprop with alpha
+    # 0.97 and weight decay 1e-4; SGD with momentum 0.93, dampening 0.05 and weight decay 5e-4),
+    # batch sizes (38, 232) and warm-up + hold + quadratic cool-down / x0.8-every-eighth long runs
+    # used nowhere before. Tuned LRs, fixed before any run: 0.01 for Adagrad and 1e-3 for RMSprop
+    # (their defaults), 0.035 / 0.007 (regression) for SGD (the effective step
+    # lr (1 - dampening) / (1 - momentum) of 0.05 / 0.01 at momentum 0.9).
+    "fresh27": [RealSet("rose3", 280_000, 64, 2, "adagrad_wd3_acc", "sgd_m93_d05", 0.01, 0.035, 38, "ln_relu6", "warmup_hold_quadratic"),
+                RealSet("apollonius3", 280_001, 96, 3, "sgd_m93_d05", "rmsprop_c97_wd", 0.035, 1e-3, 232, "gn_hardtanh", "step_eighths"),
+                RealSet("log_abs_sum", 280_002, 128, 2, "rmsprop_c97_wd", "adagrad_wd3_acc", 1e-3, 0.01, 38, "gn_hardtanh", "warmup_hold_quadratic"),
+                RealSet("min_max_pair", 280_003, 48, 3, "sgd_m93_d05", "rmsprop_c97_wd", 0.007, 1e-3, 232, "ln_relu6", "step_eighths"),
+                RealSet("apollonius3", 280_004, 96, 3, "rmsprop_c97_wd", "adagrad_wd3_acc", 1e-3, 0.01, 232, "gn_hardtanh", "step_eighths"),
+                RealSet("rose3", 280_005, 64, 2, "adagrad_wd3_acc", "sgd_m93_d05", 0.01, 0.035, 38, "ln_relu6", "warmup_hold_quadratic")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2543,7 +2611,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
-         "fresh26": 270_000}
+         "fresh26": 270_000, "fresh27": 280_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2572,7 +2640,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh23": "split fresh23 (run blind once in round 21, on round 20's detectors: round 21 changed none)",
               "fresh24": "split fresh24 (run blind once in round 22, after its only detector change)",
               "fresh25": "split fresh25 (run blind once in round 23, on round 22's detectors: round 23 changed none)",
-              "fresh26": "BLIND split fresh26 (written in round 23, before any run on it: run it once, after all round-24 changes)"}
+              "fresh26": "split fresh26 (run blind once in round 24, after all round-24 changes)",
+              "fresh27": "BLIND split fresh27 (written in round 24, before any run on it: run it once, after all round-25 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2654,7 +2723,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 (run blind in round 24); fresh27 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
