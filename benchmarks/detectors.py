@@ -280,8 +280,15 @@ Splits
   GroupNorm+Hardtanh MLPs, Adagrad with weight decay 1e-3 and an initial accumulator of 0.05,
   centred RMSprop with alpha 0.97 and weight decay 1e-4, SGD with momentum 0.93, dampening 0.05
   and weight decay 5e-4, batch sizes 38 and 232, and warm-up + hold + quadratic-cool-down and
-  x0.8-every-eighth long runs. Written and committed in round 24, before any run on it: the next
-  blind split.
+  x0.8-every-eighth long runs. Written and committed in round 24, before any run on it; run once,
+  blind, in round 24 after fresh26, on the same code (a second blind sample of it);
+* ``fresh28``: synthetic seeds 290_000+, real runs on data generated here and used nowhere else
+  (the band between four hyperbola branches, four classes by two pairwise comparisons, a Gaussian
+  ridge along a parabola and a clipped-linear regression), LayerNorm+LeakyReLU and GroupNorm+CELU
+  MLPs, Adam with AMSGrad, betas (0.9, 0.98) and L2 weight decay 1e-3, ASGD with lambd 1e-3 and
+  averaging from step 300, RAdam with betas (0.93, 0.999) and decoupled weight decay 0.01, batch
+  sizes 54 and 264, and warm-up + hold + cubic-cool-down and x0.82-every-ninth long runs. Written
+  and committed in round 24, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -945,6 +952,32 @@ def _dataset(name: str):
         y = np.minimum(X[:, 0], X[:, 1]) + 0.5 * np.maximum(X[:, 2], X[:, 3]) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "hyperbola_band":  # generated (fresh28): |x0^2 - x1^2| < 0.8, the band between four hyperbola branches, in 6 features, 3% flipped
+        r = np.random.default_rng(107)
+        X = r.standard_normal((1200, 6))
+        y = (np.abs(X[:, 0] ** 2 - X[:, 1] ** 2) < 0.8).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "pair_compare4":  # generated (fresh28): four classes, (x0 > x1) + 2 (x2 > x3), in 7 features, 3% relabelled at random
+        r = np.random.default_rng(107)
+        X = r.standard_normal((1200, 7))
+        y = ((X[:, 0] > X[:, 1]).astype(np.int64) + 2 * (X[:, 2] > X[:, 3]).astype(np.int64))
+        noisy = r.random(y.size) < 0.03
+        y[noisy] = r.integers(0, 4, int(noisy.sum()))
+        task = "cls"
+    elif name == "gaussian_ridge":  # generated regression (fresh28): exp(-(x0 - x1^2)^2) + 0.2 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(107)
+        X = r.standard_normal((1000, 6))
+        y = np.exp(-((X[:, 0] - X[:, 1] ** 2) ** 2)) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "clip_linear":  # generated regression (fresh28): clip(x0 + x1, -1, 1) - clip(x2, 0, 1) / 2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(107)
+        X = r.standard_normal((1000, 7))
+        y = np.clip(X[:, 0] + X[:, 1], -1.0, 1.0) - 0.5 * np.clip(X[:, 2], 0.0, 1.0) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "parity3d":  # generated (fresh25): the sign of x0 x1 x2, in 6 features, 3% flipped
         r = np.random.default_rng(97)
         X = r.standard_normal((1200, 6))
@@ -1151,6 +1184,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adagrad_wd3_acc": ("Adagrad", {"weight_decay": 1e-3, "initial_accumulator_value": 0.05}),
     "rmsprop_c97_wd": ("RMSprop", {"alpha": 0.97, "centered": True, "weight_decay": 1e-4}),
     "sgd_m93_d05": ("SGD", {"momentum": 0.93, "dampening": 0.05, "weight_decay": 5e-4}),
+    # fresh28: Adam with AMSGrad, betas (0.9, 0.98) and L2 weight decay 1e-3, ASGD with lambd 1e-3
+    # and averaging from step 300, RAdam with betas (0.93, 0.999) and decoupled weight decay 0.01
+    "adam_ams_l2": ("Adam", {"amsgrad": True, "betas": (0.9, 0.98), "weight_decay": 1e-3}),
+    "asgd_l3": ("ASGD", {"lambd": 1e-3, "t0": 300.0}),
+    "radam_b93_dwd": ("RAdam", {"betas": (0.93, 0.999), "weight_decay": 0.01, "decoupled_weight_decay": True}),
 }
 
 
@@ -1195,6 +1233,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_linear": (0.06, lambda t, w, n: 1.0 if t < 0.6 * n else 1.0 - 0.95 * (t - 0.6 * n) / (0.4 * n)),
     # fresh27: 8% warm-up, held to 55% of the run, then (1 - q)^2 to 0 over the rest
     "warmup_hold_quadratic": (0.08, lambda t, w, n: 1.0 if t < 0.55 * n else max(0.0, 1.0 - (t - 0.55 * n) / (0.45 * n)) ** 2),
+    # fresh28: 7% warm-up, held to half the run, then (1 - q)^3 to 0 over the rest
+    "warmup_hold_cubic": (0.07, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - (t - 0.5 * n) / (0.5 * n)) ** 3),
 }
 
 
@@ -1335,6 +1375,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each Hardtanh) (fresh27); ``schedule="warmup_hold_quadratic"`` warms up linearly
     over 8% of ``steps``, holds ``lr`` to 55% of them and then decays as the square of the
     remaining fraction of the rest, ``"step_eighths"`` multiplies the LR by 0.8 after each eighth (fresh27).
+    ``arch="ln_leaky"`` (a LayerNorm before each LeakyReLU) and ``"gn_celu"`` (a GroupNorm of 8
+    groups before each CELU) (fresh28); ``schedule="warmup_hold_cubic"`` warms up linearly over 7%
+    of ``steps``, holds ``lr`` to half of them and then decays as the cube of the remaining
+    fraction of the rest, ``"step_ninths"`` multiplies the LR by 0.82 after each ninth (fresh28).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1381,7 +1425,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_hardswish": lambda: [nn.BatchNorm1d(hidden), nn.Hardswish()],
                "gn_elu": lambda: [nn.GroupNorm(8, hidden), nn.ELU()],
                "ln_relu6": lambda: [nn.LayerNorm(hidden), nn.ReLU6()],
-               "gn_hardtanh": lambda: [nn.GroupNorm(8, hidden), nn.Hardtanh()]}[arch]
+               "gn_hardtanh": lambda: [nn.GroupNorm(8, hidden), nn.Hardtanh()],
+               "ln_leaky": lambda: [nn.LayerNorm(hidden), nn.LeakyReLU(0.01)],
+               "gn_celu": lambda: [nn.GroupNorm(8, hidden), nn.CELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1462,6 +1508,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 7), gamma=0.75)
     elif schedule == "step_eighths":  # fresh27: x0.8 after each eighth of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 8), gamma=0.8)
+    elif schedule == "step_ninths":  # fresh28: x0.82 after each ninth of the run
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 9), gamma=0.82)
     elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
@@ -1712,8 +1760,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2080,6 +2128,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("min_max_pair", 280_003, 48, 3, "sgd_m93_d05", "rmsprop_c97_wd", 0.007, 1e-3, 232, "ln_relu6", "step_eighths"),
                 RealSet("apollonius3", 280_004, 96, 3, "rmsprop_c97_wd", "adagrad_wd3_acc", 1e-3, 0.01, 232, "gn_hardtanh", "step_eighths"),
                 RealSet("rose3", 280_005, 64, 2, "adagrad_wd3_acc", "sgd_m93_d05", 0.01, 0.035, 38, "ln_relu6", "warmup_hold_quadratic")],
+    # the next blind split, written in round 24 before any run on it: data made here
+    # (|x0^2 - x1^2| < 0.8, four classes by (x0 > x1) + 2 (x2 > x3), exp(-(x0 - x1^2)^2) + 0.2 x2,
+    # clip(x0 + x1, -1, 1) - clip(x2, 0, 1) / 2), LayerNorm+LeakyReLU and GroupNorm+CELU MLPs,
+    # optimizers (Adam with AMSGrad, betas (0.9, 0.98) and L2 weight decay 1e-3; ASGD with lambd 1e-3
+    # and averaging from step 300; RAdam with betas (0.93, 0.999) and decoupled weight decay 0.01),
+    # batch sizes (54, 264) and warm-up + hold + cubic cool-down / x0.82-every-ninth long runs used
+    # nowhere before. Tuned LRs, fixed before any run: 1e-3 for Adam and RAdam (their defaults),
+    # 0.05 / 0.01 (regression) for ASGD (fresh4's tuned ASGD LRs).
+    "fresh28": [RealSet("hyperbola_band", 290_000, 64, 2, "adam_ams_l2", "asgd_l3", 1e-3, 0.05, 54, "ln_leaky", "warmup_hold_cubic"),
+                RealSet("pair_compare4", 290_001, 96, 3, "asgd_l3", "radam_b93_dwd", 0.05, 1e-3, 264, "gn_celu", "step_ninths"),
+                RealSet("gaussian_ridge", 290_002, 128, 2, "radam_b93_dwd", "adam_ams_l2", 1e-3, 1e-3, 54, "gn_celu", "warmup_hold_cubic"),
+                RealSet("clip_linear", 290_003, 48, 3, "asgd_l3", "radam_b93_dwd", 0.01, 1e-3, 264, "ln_leaky", "step_ninths"),
+                RealSet("pair_compare4", 290_004, 96, 3, "radam_b93_dwd", "adam_ams_l2", 1e-3, 1e-3, 264, "gn_celu", "step_ninths"),
+                RealSet("hyperbola_band", 290_005, 64, 2, "adam_ams_l2", "asgd_l3", 1e-3, 0.05, 54, "ln_leaky", "warmup_hold_cubic")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2611,7 +2673,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
-         "fresh26": 270_000, "fresh27": 280_000}
+         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2641,7 +2703,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh24": "split fresh24 (run blind once in round 22, after its only detector change)",
               "fresh25": "split fresh25 (run blind once in round 23, on round 22's detectors: round 23 changed none)",
               "fresh26": "split fresh26 (run blind once in round 24, after all round-24 changes)",
-              "fresh27": "BLIND split fresh27 (written in round 24, before any run on it: run it once, after all round-25 changes)"}
+              "fresh27": "split fresh27 (run blind once in round 24, on the round-24 code: a second blind sample of it)",
+              "fresh28": "BLIND split fresh28 (written in round 24, before any run on it: run it once, after all round-25 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2723,7 +2786,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 (run blind in round 24); fresh27 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
