@@ -1238,6 +1238,19 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
 }
 
 
+#: Long-run schedules that multiply the LR by ``gamma`` after each ``1 / parts`` of the run:
+#: ``name: (parts, gamma)``.
+STEP_SCHEDULES: dict[str, tuple[int, float]] = {
+    "step_thirds": (3, 0.2),  # fresh20
+    "step_quarters": (4, 0.5),  # fresh23
+    "step_fifths": (5, 0.6),  # fresh24
+    "step_sixths": (6, 0.7),  # fresh25
+    "step_sevenths": (7, 0.75),  # fresh26
+    "step_eighths": (8, 0.8),  # fresh27
+    "step_ninths": (9, 0.82),  # fresh28
+}
+
+
 def _decaying_restarts(progress: float, cycles: int = 3, decay: float = 0.6) -> float:
     """The LR factor ``decay**k * (1 + cos(pi * f)) / 2`` at ``progress`` (0..1) through
     ``cycles`` equal cosine cycles, ``k`` the cycle and ``f`` the position in it."""
@@ -1498,20 +1511,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=max(1, steps // 10))
     elif schedule == "linear_half_const":  # fresh22: linearly to lr / 10 over the first half, then held there
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: max(0.1, 1.0 - 1.8 * t / steps))
-    elif schedule == "step_quarters":  # fresh23: x0.5 after each quarter of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 4), gamma=0.5)
-    elif schedule == "step_fifths":  # fresh24: x0.6 after each fifth of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 5), gamma=0.6)
-    elif schedule == "step_sixths":  # fresh25: x0.7 after each sixth of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 6), gamma=0.7)
-    elif schedule == "step_sevenths":  # fresh26: x0.75 after each seventh of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 7), gamma=0.75)
-    elif schedule == "step_eighths":  # fresh27: x0.8 after each eighth of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 8), gamma=0.8)
-    elif schedule == "step_ninths":  # fresh28: x0.82 after each ninth of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 9), gamma=0.82)
-    elif schedule == "step_thirds":  # fresh20: x0.2 after each third of the run
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.2)
+    elif schedule in STEP_SCHEDULES:  # x gamma after each 1/parts of the run
+        parts, gamma = STEP_SCHEDULES[schedule]
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // parts), gamma=gamma)
     elif schedule == "rlrop":  # fresh10: x0.3 after 250 steps without a new best minibatch loss
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.3, patience=250)
     else:

@@ -685,7 +685,7 @@ def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = Fal
     up = signals.block_upper_sigma(y, block) * math.sqrt(mean_of)
     if up.size:
         sig = np.fmax(sig, up[k])
-    if local_head and trend_blind and y.size >= 2 * block:
+    if local_head and y.size >= 2 * block:  # (a short log's band: trend_blind)
         # The first block judged by its own spread hides the spike it holds: with 8 points, one
         # jump is the top of its upper tail (an 18x jump of a 50-step mean read z 2). Its points
         # are judged like later ones instead: against the median of the points just before them,
@@ -699,7 +699,7 @@ def _spike_band(y: np.ndarray, block: int, floor: float, trend_blind: bool = Fal
         for i in range(1, block):
             med[i] = np.median(y[max(0, i - w) : i])
             rest = np.delete(d, [i - 1, i] if i < d.size else [i - 1])
-            own = signals.MAD_TO_SIGMA * float(np.median(np.abs(rest - np.median(rest)))) / math.sqrt(2.0)
+            own = float(signals.differences_sd(rest))
             sig[i] = max(own, nxt)
     return med, np.maximum(sig, floor)
 
@@ -1600,7 +1600,7 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
         return []
     m = y[: nb * w].reshape(nb, w).mean(axis=1)
     dm = np.diff(m)
-    s_m = signals.MAD_TO_SIGMA * float(np.median(np.abs(dm - np.median(dm)))) / math.sqrt(2.0)
+    s_m = float(signals.differences_sd(dm))
     m3 = np.convolve(m, np.ones(3) / 3.0)[: nb]  # trailing 3-block mean
     m3[:2] = m[:2]
     best = np.minimum.accumulate(m3)

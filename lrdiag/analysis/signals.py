@@ -76,6 +76,13 @@ def first_interval_blowup(x: np.ndarray) -> float | None:
     return float(x[0]) / nxt if nxt > 0 and x[0] > SPARSE_BLOWUP * nxt else None
 
 
+def differences_sd(d: np.ndarray, axis: int = -1) -> np.ndarray | float:
+    """Noise sd that point-to-point differences ``d`` imply, along ``axis``:
+    ``1.4826 * median(|d - median(d)|) / sqrt(2)`` (see ``diff_noise_sd``)."""
+    dev = np.abs(d - np.median(d, axis=axis, keepdims=True))
+    return MAD_TO_SIGMA * np.median(dev, axis=axis) / math.sqrt(2.0)
+
+
 def diff_noise_sd(y: np.ndarray) -> float:
     """Robust standard deviation of the point-to-point noise of ``y``:
     ``1.4826 * median(|diff(y) - median(diff(y))|) / sqrt(2)`` (a difference of two independent
@@ -86,7 +93,7 @@ def diff_noise_sd(y: np.ndarray) -> float:
     d = d[np.isfinite(d)]
     if d.size == 0:
         return 0.0
-    return float(MAD_TO_SIGMA * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
+    return float(differences_sd(d))
 
 
 def _head_median(x: np.ndarray) -> float:
@@ -175,7 +182,7 @@ def block_diff_sigma(x: np.ndarray, block: int) -> np.ndarray:
     if nb == 0 or block < 3:
         return np.zeros(nb)
     d = np.diff(x[: nb * block].reshape(nb, block), axis=1)
-    return MAD_TO_SIGMA * np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1) / math.sqrt(2.0)
+    return differences_sd(d, axis=1)
 
 
 def trailing_robust_band(x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
