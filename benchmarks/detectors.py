@@ -25,7 +25,8 @@ Cases
   lrdiag detector is used): *unstable* ("LR too high") if the loss became non-finite, ended 25%
   above its best tenth, ended (at an LR not below the tuned one) at 95%+ of what a constant
   predictor scores, or (for a higher LR) ended 1.25x worse than the tuned LR did in 400 steps;
-  *lr_too_low* (for a lower LR) if it ended 1.25x worse than the tuned LR did in 400 steps;
+  *lr_too_low* (for a lower LR) if it ended 1.25x worse than the tuned LR did in 400 steps, learnt
+  nothing, or (round 25) took 4x the steps the tuned LR took to reach its final level;
   *plateau* over every stretch of at least 15% of the run where the whole-training-set loss
   (measured every ``steps // 160`` steps; lrdiag sees only the minibatch loss) made under 1%
   relative progress, in block means of 2.5% of the run, or stayed under 1% of the constant
@@ -2148,6 +2149,9 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
 
 #: Objective-label thresholds (see ``objective_labels``).
 ROSE, NOTHING_LEARNT, WORSE_THAN_TUNED, CONVERGED, CONVERGED_SPAN = 1.25, 0.95, 1.25, 0.01, 0.15
+#: Round 25: a lower LR is also "too low" when the tuned LR reached its final level ``SLOWER`` (4)
+#: times sooner, levels read as medians of ``REACH_WINDOW`` (40) steps (``steps_to_reach``).
+SLOWER, REACH_WINDOW = 4.0, 40
 #: Plateau label: under this relative progress over a stretch of ``CONVERGED_SPAN`` of the run,
 #: measured on block means of ``BLOCK_FRAC`` of the run.
 FLAT_PROGRESS, BLOCK_FRAC = 0.01, 0.025
@@ -2296,8 +2300,19 @@ def flat_stretches(loss: np.ndarray, r0: float) -> list[tuple[int, int, str]]:
     return out
 
 
+def steps_to_reach(loss: np.ndarray, level: float, window: int = REACH_WINDOW) -> int | None:
+    """The middle step of the first ``window``-step stretch (stepped by 5) whose median loss is at
+    or below ``level``; None if none is."""
+    loss = np.asarray(loss, dtype=np.float64)
+    for a in range(0, loss.size - window + 1, 5):
+        if _level(loss, a, a + window) <= level:
+            return a + window // 2
+    return None
+
+
 def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0: float,
-                     full_loss: np.ndarray | None = None, glitch_at: int | None = None) -> tuple[list[tuple[str, int, int]], str]:
+                     full_loss: np.ndarray | None = None, glitch_at: int | None = None,
+                     tuned_loss: np.ndarray | None = None) -> tuple[list[tuple[str, int, int]], str]:
     """Labels for a real training, from its loss curve alone (no lrdiag detector is used).
 
     ``level(a, b)`` is the median loss over steps ``[a, b)``; ``n`` steps; a tenth is ``n // 10``
@@ -2315,7 +2330,12 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
       worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``), or
       (round 10) if it learnt nothing (the last tenth at least ``NOTHING_LEARNT`` of ``r0``, U3's
       test): until round 9 such a run was labelled only by its flat stretches when the tuned LR
-      had learnt little in 400 steps too, and an ``lr_too_low`` finding on it counted as false.
+      had learnt little in 400 steps too, and an ``lr_too_low`` finding on it counted as false;
+      or (round 25) if it was ``SLOWER`` (4x) slower: the tuned LR's run (``tuned_loss``, 400 steps)
+      reached this run's last-tenth level in a quarter of the steps this run took to reach it
+      (``steps_to_reach``, 40-step medians, for both). Until round 24 a run at 1/100 of the LR
+      that needed 5-20x the steps but got there by step 1500 was clean, and the ratio detector's
+      "LR too low" on it a false alarm.
     * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss,
       read every ``plateau_cadence`` steps; the minibatch loss if not given): at least 15% of the
       run with under 1% relative progress, at a noise floor or near zero alike.
@@ -2355,6 +2375,10 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
                    if tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final else
                    f"learnt nothing: ended at {final / r0:.0%} of the constant predictor's loss"
                    if final >= NOTHING_LEARNT * r0 else None)
+        if low_why is None and tuned_loss is not None:
+            ours, theirs = steps_to_reach(loss, final), steps_to_reach(tuned_loss, final)
+            if ours is not None and theirs is not None and ours >= SLOWER * theirs:
+                low_why = f"{ours / theirs:.1f}x slower: reached its final level at step {ours}, the tuned LR by step {theirs}"
         if low_why:
             return [("lr_too_low", 0, n - 1)] + spike_labels, low_why + spike_why
     flats = flat_stretches(loss if full_loss is None else on_cadence(np.asarray(full_loss, dtype=np.float64)), r0)
@@ -2367,13 +2391,14 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
 
 
 def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_final: float | None, r0: float,
-                  what: str, glitch_at: int | None = None) -> Case:
+                  what: str, glitch_at: int | None = None, tuned_loss: np.ndarray | None = None) -> Case:
     """A real run as a benchmark case: ``objective_labels`` plus the kinds that are also a correct
     description of it (not scored): any sign of a too-high LR (spikes included) on an unstable
     run, a plateau on a too-low one. (Until round 3 spikes on the long runs were accepted too:
     real runs had no spike labels. Round 4 drives one run per task into a spike with an LR glitch,
     and ``score`` leaves a spike finding the whole-set loss confirms unscored.)"""
-    labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full, glitch_at=glitch_at)
+    labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full, glitch_at=glitch_at,
+                                   tuned_loss=tuned_loss)
     also_ok: tuple[str, ...] = ()
     if labels and labels[0][0] == "unstable":
         also_ok = ("spike", "lr_too_high", "oscillation", "divergence")
@@ -2397,21 +2422,22 @@ def real_cases(split: str) -> list[Case]:
             return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch, run=f"{ds}-{name}",
                                  steps=steps, full_loss=full, **kw), full
 
-        def add(hf, lr_side, tuned_final, what, glitch_at=None):
-            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, glitch_at=glitch_at))
+        def add(hf, lr_side, tuned_final, what, glitch_at=None, tuned_loss=None):
+            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, glitch_at=glitch_at,
+                                       tuned_loss=tuned_loss))
 
-        tuned = {}
+        tuned, tuned_loss = {}, {}
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
             # tuned runs stop at 400 steps (the "long" case below trains far past convergence)
             h = run(f"tuned-{opt}", 400, optimizer=opt, lr=lr)
-            tuned[opt] = _level(h[0].loss, 360, 400)
+            tuned[opt], tuned_loss[opt] = _level(h[0].loss, 360, 400), np.asarray(h[0].loss, dtype=np.float64)
             add(h, "tuned", None, f"{tag} {opt} tuned LR {lr:g}")
         for opt, lr, mult in ((opt1, lr1, 10), (opt1, lr1, 100), (opt2, lr2, 100)):
             h = run(f"{opt}-x{mult}", 1500, optimizer=opt, lr=lr * mult)
             add(h, "high", tuned[opt], f"{tag} {opt} LR {mult}x the tuned one ({lr * mult:g})")
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
             h = run(f"{opt}-low", 1500, optimizer=opt, lr=lr / 100)
-            add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one")
+            add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one", tuned_loss=tuned_loss[opt])
         h = run("long", 6000, optimizer=opt1, lr=lr1, schedule=long_schedule)
         add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps")
         # round 4: a real spike with a known cause: the LR x30 for 2 steps, 30-70% into the run

@@ -423,6 +423,30 @@ def test_low_lr_label_a_run_that_learnt_nothing_is_too_low_even_when_the_tuned_l
     assert bench.objective_labels(learnt, lr_side="low", tuned_final=0.2 * r0, r0=r0)[0] == []
 
 
+def test_low_lr_label_a_run_that_got_there_four_times_slower_is_too_low(bench):
+    # round 25: a run at 1/100 of the tuned LR that ended within 1.25x of the tuned LR's 400-step
+    # loss was clean, although it took about 10x the steps to get there; with the tuned run's loss it is
+    # lr_too_low now, and one that got there 2x slower is not (it is labelled by its plateau)
+    rng = np.random.default_rng(1)
+    r0 = 0.69
+    t = np.arange(1500)
+
+    def curve(tau, n):
+        return r0 * (0.2 + 0.8 * np.exp(-t[:n] / tau)) * np.exp(0.01 * rng.standard_normal(n))
+
+    tuned = curve(30.0, 400)
+    tuned_final = float(np.median(tuned[360:]))
+    slow = History(t, {names.LOSS: curve(300.0, 1500)}, {})
+    assert bench.objective_labels(slow, lr_side="low", tuned_final=tuned_final, r0=r0)[0] == []
+    labels, why = bench.objective_labels(slow, lr_side="low", tuned_final=tuned_final, r0=r0, tuned_loss=tuned)
+    assert labels == [("lr_too_low", 0, 1499)] and "slower" in why
+    ours = bench.steps_to_reach(slow.loss, float(np.median(slow.loss[-150:])))
+    assert ours > 8 * bench.steps_to_reach(tuned, float(np.median(slow.loss[-150:])))
+    nearly = History(t, {names.LOSS: curve(60.0, 1500)}, {})
+    labels, why = bench.objective_labels(nearly, lr_side="low", tuned_final=tuned_final, r0=r0, tuned_loss=tuned)
+    assert "lr_too_low" not in {k for k, _, _ in labels} and why.startswith("plateau")  # converged by step ~400
+
+
 def test_benchmark_counts_lower_the_lr_on_a_too_low_run_as_false(bench):
     # round 13: a plateau was "also a correct description" of a run labelled lr_too_low whatever
     # it said, so "stalled at a high LR: decay it" there went unscored; it is false now. A
