@@ -289,7 +289,15 @@ Splits
   MLPs, Adam with AMSGrad, betas (0.9, 0.98) and L2 weight decay 1e-3, ASGD with lambd 1e-3 and
   averaging from step 300, RAdam with betas (0.93, 0.999) and decoupled weight decay 0.01, batch
   sizes 54 and 264, and warm-up + hold + cubic-cool-down and x0.82-every-ninth long runs. Written
-  and committed in round 24, before any run on it: the next blind split.
+  and committed in round 24, before any run on it; run once, blind, in round 25 after its only
+  change (the lr_too_low label's speed rule);
+* ``fresh29``: synthetic seeds 300_000+, real runs on data generated here and used nowhere else
+  (inside a cardioid, two classes by the L1 / L-infinity norm ratio of three features, the gap
+  between the L1 and L2 norms and a sigmoid-gated mixture regression), BatchNorm+ReLU6 and
+  GroupNorm+Softsign MLPs, AdamW with betas (0.92, 0.995), eps 1e-5 and weight decay 0.05, SGD
+  with momentum 0.97 and weight decay 1e-4, Adadelta with rho 0.9 and weight decay 1e-4, batch
+  sizes 58 and 312, and warm-up + hold + inverse-decay and x0.85-every-tenth long runs. Written
+  and committed in round 25, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -979,6 +987,36 @@ def _dataset(name: str):
         y = np.clip(X[:, 0] + X[:, 1], -1.0, 1.0) - 0.5 * np.clip(X[:, 2], 0.0, 1.0) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "cardioid":  # generated (fresh29): inside the cardioid r < 1.1 (1 - cos(theta)) of (x0, x1), in 6 features, 3% flipped
+        r = np.random.default_rng(109)
+        X = r.standard_normal((1200, 6))
+        rad, theta = np.hypot(X[:, 0], X[:, 1]), np.arctan2(X[:, 1], X[:, 0])
+        y = (rad < 1.1 * (1.0 - np.cos(theta))).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "l1_linf":  # generated (fresh29): is |x0..x2|_1 / |x0..x2|_inf above its median? (7 features, 3% flipped)
+        r = np.random.default_rng(109)
+        X = r.standard_normal((1200, 7))
+        a = np.abs(X[:, :3])
+        t = a.sum(axis=1) / a.max(axis=1)
+        y = (t > np.median(t)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "l1_l2_gap":  # generated regression (fresh29): |x0| + |x1| - sqrt(x0^2 + x1^2) + 0.2 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(109)
+        X = r.standard_normal((1000, 6))
+        y = np.abs(X[:, 0]) + np.abs(X[:, 1]) - np.hypot(X[:, 0], X[:, 1]) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "sigmoid_gate":  # generated regression (fresh29): g x1 + (1 - g) x2^2 / 2 with g = sigmoid(3 x0), of 7 features, noise sd 0.1
+        r = np.random.default_rng(109)
+        X = r.standard_normal((1000, 7))
+        g = 1.0 / (1.0 + np.exp(-3.0 * X[:, 0]))
+        y = g * X[:, 1] + (1.0 - g) * 0.5 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "parity3d":  # generated (fresh25): the sign of x0 x1 x2, in 6 features, 3% flipped
         r = np.random.default_rng(97)
         X = r.standard_normal((1200, 6))
@@ -1190,6 +1228,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adam_ams_l2": ("Adam", {"amsgrad": True, "betas": (0.9, 0.98), "weight_decay": 1e-3}),
     "asgd_l3": ("ASGD", {"lambd": 1e-3, "t0": 300.0}),
     "radam_b93_dwd": ("RAdam", {"betas": (0.93, 0.999), "weight_decay": 0.01, "decoupled_weight_decay": True}),
+    # fresh29: AdamW with betas (0.92, 0.995), eps 1e-5 and weight decay 0.05, SGD with momentum
+    # 0.97 and weight decay 1e-4, Adadelta with rho 0.9 and weight decay 1e-4
+    "adamw_b92_e5": ("AdamW", {"betas": (0.92, 0.995), "eps": 1e-5, "weight_decay": 0.05}),
+    "sgd_m97_wd4": ("SGD", {"momentum": 0.97, "weight_decay": 1e-4}),
+    "adadelta_r9_wd": ("Adadelta", {"rho": 0.9, "weight_decay": 1e-4}),
 }
 
 
@@ -1236,6 +1279,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_quadratic": (0.08, lambda t, w, n: 1.0 if t < 0.55 * n else max(0.0, 1.0 - (t - 0.55 * n) / (0.45 * n)) ** 2),
     # fresh28: 7% warm-up, held to half the run, then (1 - q)^3 to 0 over the rest
     "warmup_hold_cubic": (0.07, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - (t - 0.5 * n) / (0.5 * n)) ** 3),
+    # fresh29: 6% warm-up, held to 40% of the run, then 1 / (1 + 9 q) to 10% of the LR over the rest
+    "warmup_hold_inv": (0.06, lambda t, w, n: 1.0 if t < 0.4 * n else 1.0 / (1.0 + 9.0 * (t - 0.4 * n) / (0.6 * n))),
 }
 
 
@@ -1249,6 +1294,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_sevenths": (7, 0.75),  # fresh26
     "step_eighths": (8, 0.8),  # fresh27
     "step_ninths": (9, 0.82),  # fresh28
+    "step_tenths": (10, 0.85),  # fresh29
 }
 
 
@@ -1393,6 +1439,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each CELU) (fresh28); ``schedule="warmup_hold_cubic"`` warms up linearly over 7%
     of ``steps``, holds ``lr`` to half of them and then decays as the cube of the remaining
     fraction of the rest, ``"step_ninths"`` multiplies the LR by 0.82 after each ninth (fresh28).
+    ``arch="bn_relu6"`` (a BatchNorm before each ReLU6) and ``"gn_softsign"`` (a GroupNorm of 8
+    groups before each Softsign) (fresh29); ``schedule="warmup_hold_inv"`` warms up linearly over
+    6% of ``steps``, holds ``lr`` to 40% of them and then decays as ``1 / (1 + 9 q)`` (``q`` the
+    fraction of the rest) to ``lr / 10``, ``"step_tenths"`` multiplies the LR by 0.85 after each
+    tenth (fresh29).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1441,7 +1492,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_relu6": lambda: [nn.LayerNorm(hidden), nn.ReLU6()],
                "gn_hardtanh": lambda: [nn.GroupNorm(8, hidden), nn.Hardtanh()],
                "ln_leaky": lambda: [nn.LayerNorm(hidden), nn.LeakyReLU(0.01)],
-               "gn_celu": lambda: [nn.GroupNorm(8, hidden), nn.CELU()]}[arch]
+               "gn_celu": lambda: [nn.GroupNorm(8, hidden), nn.CELU()],
+               "bn_relu6": lambda: [nn.BatchNorm1d(hidden), nn.ReLU6()],
+               "gn_softsign": lambda: [nn.GroupNorm(8, hidden), nn.Softsign()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1763,8 +1816,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2145,6 +2198,22 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("clip_linear", 290_003, 48, 3, "asgd_l3", "radam_b93_dwd", 0.01, 1e-3, 264, "ln_leaky", "step_ninths"),
                 RealSet("pair_compare4", 290_004, 96, 3, "radam_b93_dwd", "adam_ams_l2", 1e-3, 1e-3, 264, "gn_celu", "step_ninths"),
                 RealSet("hyperbola_band", 290_005, 64, 2, "adam_ams_l2", "asgd_l3", 1e-3, 0.05, 54, "ln_leaky", "warmup_hold_cubic")],
+    # the next blind split, written in round 25 before any run on it: data made here (inside the
+    # cardioid r < 1.1 (1 - cos(theta)), |x0..x2|_1 / |x0..x2|_inf above its median,
+    # |x0| + |x1| - sqrt(x0^2 + x1^2) + 0.2 x2, sigmoid(3 x0) x1 + (1 - sigmoid(3 x0)) x2^2 / 2),
+    # BatchNorm+ReLU6 and GroupNorm+Softsign MLPs, optimizers (AdamW with betas (0.92, 0.995), eps
+    # 1e-5 and weight decay 0.05; SGD with momentum 0.97 and weight decay 1e-4; Adadelta with rho
+    # 0.9 and weight decay 1e-4), batch sizes (58, 312) and warm-up + hold + inverse-decay /
+    # x0.85-every-tenth long runs used nowhere before. Tuned LRs, fixed before any run: 1e-3 for
+    # AdamW (its default), 1.0 for Adadelta (its default), 0.01 / 0.003 (regression) for SGD with
+    # momentum 0.97 (an effective step lr / (1 - momentum) of 0.33 / 0.1, as fresh20's momentum-0.95
+    # SGD at 0.025 / 0.005 had 0.5 / 0.1).
+    "fresh29": [RealSet("cardioid", 300_000, 64, 2, "adamw_b92_e5", "sgd_m97_wd4", 1e-3, 0.01, 58, "bn_relu6", "warmup_hold_inv"),
+                RealSet("l1_linf", 300_001, 96, 3, "sgd_m97_wd4", "adadelta_r9_wd", 0.01, 1.0, 312, "gn_softsign", "step_tenths"),
+                RealSet("l1_l2_gap", 300_002, 128, 2, "adadelta_r9_wd", "adamw_b92_e5", 1.0, 1e-3, 58, "gn_softsign", "warmup_hold_inv"),
+                RealSet("sigmoid_gate", 300_003, 48, 3, "sgd_m97_wd4", "adadelta_r9_wd", 0.003, 1.0, 312, "bn_relu6", "step_tenths"),
+                RealSet("l1_linf", 300_004, 96, 3, "adadelta_r9_wd", "adamw_b92_e5", 1.0, 1e-3, 312, "gn_softsign", "step_tenths"),
+                RealSet("cardioid", 300_005, 64, 2, "adamw_b92_e5", "sgd_m97_wd4", 1e-3, 0.01, 58, "bn_relu6", "warmup_hold_inv")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2701,7 +2770,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
-         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000}
+         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2732,7 +2801,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh25": "split fresh25 (run blind once in round 23, on round 22's detectors: round 23 changed none)",
               "fresh26": "split fresh26 (run blind once in round 24, after all round-24 changes)",
               "fresh27": "split fresh27 (run blind once in round 24, on the round-24 code: a second blind sample of it)",
-              "fresh28": "BLIND split fresh28 (written in round 24, before any run on it: run it once, after all round-25 changes)"}
+              "fresh28": "split fresh28 (run blind once in round 25, after its only change: the lr_too_low label's speed rule)",
+              "fresh29": "BLIND split fresh29 (written in round 25, before any run on it: run it once, after all round-26 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2814,7 +2884,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     args = ap.parse_args(argv)
     if not args.speed:
