@@ -1,7 +1,8 @@
 """Labelled benchmark of lrdiag's detectors, plus analysis speed and memory at scale.
 
-    python benchmarks/detectors.py            # every split (about 95 minutes on 2 cores)
+    python benchmarks/detectors.py            # every split (about 190 minutes on 2 cores)
     python benchmarks/detectors.py --split fresh -v   # one split, listing misses and labels
+    python benchmarks/detectors.py --cache DIR        # keep the real trainings in DIR; a rerun only scores
     python benchmarks/detectors.py --quick    # fewer cases
     python benchmarks/detectors.py --speed    # only the 1,000,000-step x 100-layer timing
 
@@ -316,6 +317,7 @@ from typing import NamedTuple
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # training_cache
 
 from lrdiag import names  # noqa: E402
 from lrdiag.analysis import signals  # noqa: E402
@@ -2478,18 +2480,57 @@ def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_fi
                 full_loss=full, r0=r0, lr_high=lr_side == "high")
 
 
+def training_fingerprint() -> str:
+    """A hash of everything a real training depends on besides its arguments: the training and
+    data code, the optimizer and schedule tables, and the torch and numpy versions. A cached
+    training (``--cache``) is reused only under the same fingerprint, so editing any of them
+    retrains instead of scoring stale runs."""
+    import hashlib
+    import inspect
+
+    import torch
+
+    from lrdiag.monitor import _hparams as monitor_hparams
+
+    parts = [inspect.getsource(f) for f in (train_history, _record_training, _dataset, _ResidualMLP, _decaying_restarts,
+                                            monitor_hparams)]
+    parts += [repr(ADAPTIVE), repr(STEP_SCHEDULES), torch.__version__, np.__version__]
+    parts += [f"{name}:{frac}:{inspect.getsource(f)}" for name, (frac, f) in sorted(WARMUP_SCHEDULES.items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+#: Set by ``--cache DIR``: ``training_cache.cached(DIR)``, which keeps each real training keyed by
+#: its arguments and ``training_fingerprint()``; None trains every run afresh.
+TRAINING_CACHE = None
+
+
+def use_training_cache(location: str | os.PathLike | None) -> None:
+    """Keep real trainings in ``location`` (a directory; None: no cache). Labels and scores are
+    always computed afresh from the kept runs: only the training is skipped."""
+    global TRAINING_CACHE
+    if location is None:
+        TRAINING_CACHE = None
+        return
+    import training_cache
+
+    TRAINING_CACHE = training_cache.cached(location)
+
+
 def real_cases(split: str) -> list[Case]:
     """Small trainings driven into each condition (``REAL_SPLITS[split]``), labelled by
     ``objective_labels`` (the LR multiplier only says what was attempted)."""
     cases = []
+    import training_cache
+
+    train = TRAINING_CACHE or training_cache.trained
+    fingerprint = training_fingerprint() if TRAINING_CACHE is not None else ""
     for ds, seed, hidden, depth, opt1, opt2, lr1, lr2, batch, arch, long_schedule in REAL_SPLITS[split]:
         r0 = constant_loss(ds)
         tag = f"{ds}/{seed}"
 
         def run(name, steps, **kw):
-            full = np.full(steps, np.nan)
-            return train_history(ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch, run=f"{ds}-{name}",
-                                 steps=steps, full_loss=full, **kw), full
+            return train(fingerprint, train_history, ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch,
+                         run=f"{ds}-{name}", steps=steps, **kw)
 
         def add(hf, lr_side, tuned_final, what, glitch_at=None, tuned_loss=None):
             cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, glitch_at=glitch_at,
@@ -2886,7 +2927,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
                     help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
+    ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
+                    "(labels and scores are recomputed; a change to the training code or data retrains)")
     args = ap.parse_args(argv)
+    use_training_cache(args.cache)
     if not args.speed:
         n = 10 if args.quick else 40
         for split in (list(SEED0) if args.split == "all" else [args.split]):

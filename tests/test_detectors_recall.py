@@ -936,3 +936,30 @@ def test_benchmark_names_each_optimizer_and_dataset_once():
             for opt in (rs.opt1, rs.opt2):
                 assert opt in bench.ADAPTIVE or opt in ("sgd", "sgd_plain", "nesterov"), (split, opt)
     assert bench.ADAPTIVE["adamw_ams"][1] == {"amsgrad": True, "weight_decay": 0.01}  # fresh10's, as it ran
+
+
+def test_benchmark_training_cache_reuses_a_run_and_retrains_when_the_training_code_changes(bench, tmp_path, monkeypatch):
+    # round 25: --cache DIR keeps each real training (joblib.Memory) keyed by its arguments and a
+    # fingerprint of the training code, data, optimizer and schedule tables; a kept run comes back
+    # identical, and changing what trainings depend on gives another key (it retrains)
+    monkeypatch.setattr(bench, "TRAINING_CACHE", None)
+    bench.use_training_cache(tmp_path)
+    fp = bench.training_fingerprint()
+    import training_cache  # benchmarks/, on sys.path once detectors.py is loaded
+
+    kw = dict(seed=3, steps=24, optimizer="adam", lr=1e-3, hidden=16, depth=1, run="moons-cache")
+    train = bench.train_history
+    assert not bench.TRAINING_CACHE.check_call_in_cache(fp, train, "moons", **kw)
+    h1, full1 = bench.TRAINING_CACHE(fp, train, "moons", **kw)
+    assert bench.TRAINING_CACHE.check_call_in_cache(fp, train, "moons", **kw)
+    h2, full2 = bench.TRAINING_CACHE(fp, train, "moons", **kw)
+    assert np.array_equal(h1.loss, h2.loss) and np.array_equal(full1, full2, equal_nan=True)
+    assert np.isfinite(full1).any() and h1.loss.size == 24
+    # the same arguments trained afresh give the same run (trainings are seeded, single-threaded)
+    h3, _ = training_cache.trained(fp, train, "moons", **kw)
+    assert np.array_equal(h1.loss, h3.loss)
+    monkeypatch.setitem(bench.ADAPTIVE, "adam_cache_test", ("Adam", {"betas": (0.8, 0.9)}))
+    fp2 = bench.training_fingerprint()
+    assert fp2 != fp and not bench.TRAINING_CACHE.check_call_in_cache(fp2, train, "moons", **kw)
+    bench.use_training_cache(None)
+    assert bench.TRAINING_CACHE is None
