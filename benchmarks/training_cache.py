@@ -23,7 +23,10 @@ def trained(fingerprint: str, train: Callable[..., Any], dataset: str, **kw: Any
 
 
 def cached(location: str | os.PathLike) -> Callable[..., tuple[Any, np.ndarray]]:
-    """``trained`` kept in the directory ``location`` (``joblib.Memory``)."""
+    """``trained`` kept in the directory ``location`` (``joblib.Memory``), keyed by ``fingerprint``,
+    ``dataset`` and ``kw``."""
     from joblib import Memory
 
-    return Memory(location=str(location), verbose=0).cache(trained)
+    # ``train`` is not part of the key: the fingerprint stands for its code, and a function object
+    # hashes by its module's name, which differs between a script run and an imported module
+    return Memory(location=str(location), verbose=0).cache(trained, ignore=["train"])
