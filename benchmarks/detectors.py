@@ -325,6 +325,8 @@ from lrdiag.analysis.bands import band_for  # noqa: E402
 from lrdiag.analysis.engine import analyze  # noqa: E402
 from lrdiag.history import History  # noqa: E402
 
+import training_cache  # noqa: E402  (benchmarks/; joblib is imported only with --cache)
+
 KINDS = ("divergence", "spike", "oscillation", "plateau", "lr_too_low", "lr_too_high")
 
 
@@ -2405,7 +2407,7 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
       or (round 25) if it was ``SLOWER`` (4x) slower: the tuned LR's run (``tuned_loss``, 400 steps)
       reached this run's last-tenth level in a quarter of the steps this run took to reach it
       (``steps_to_reach``, 40-step medians, for both). Until round 24 a run at 1/100 of the LR
-      that needed 5-20x the steps but got there by step 1500 was clean, and the ratio detector's
+      that needed 5-22x the steps but got there by step 1500 was clean, and the ratio detector's
       "LR too low" on it a false alarm.
     * ``plateau`` over each of ``flat_stretches`` of ``full_loss`` (the whole-training-set loss,
       read every ``plateau_cadence`` steps; the minibatch loss if not given): at least 15% of the
@@ -2511,8 +2513,6 @@ def use_training_cache(location: str | os.PathLike | None) -> None:
     if location is None:
         TRAINING_CACHE = None
         return
-    import training_cache
-
     TRAINING_CACHE = training_cache.cached(location)
 
 
@@ -2520,8 +2520,6 @@ def real_cases(split: str) -> list[Case]:
     """Small trainings driven into each condition (``REAL_SPLITS[split]``), labelled by
     ``objective_labels`` (the LR multiplier only says what was attempted)."""
     cases = []
-    import training_cache
-
     train = TRAINING_CACHE or training_cache.trained
     fingerprint = training_fingerprint() if TRAINING_CACHE is not None else ""
     for ds, seed, hidden, depth, opt1, opt2, lr1, lr2, batch, arch, long_schedule in REAL_SPLITS[split]:
