@@ -2225,6 +2225,8 @@ ROSE, NOTHING_LEARNT, WORSE_THAN_TUNED, CONVERGED, CONVERGED_SPAN = 1.25, 0.95, 
 #: Round 25: a lower LR is also "too low" when the tuned LR reached its final level ``SLOWER`` (4)
 #: times sooner, levels read as medians of ``REACH_WINDOW`` (40) steps (``steps_to_reach``).
 SLOWER, REACH_WINDOW = 4.0, 40
+#: Round 26: how ``objective_labels`` says that a run at the tuned LR learnt nothing and no higher LR did either.
+SIDE_UNKNOWN = "learnt nothing at the tuned LR, and no higher LR in the sweep learnt"
 #: Plateau label: under this relative progress over a stretch of ``CONVERGED_SPAN`` of the run,
 #: measured on block means of ``BLOCK_FRAC`` of the run.
 FLAT_PROGRESS, BLOCK_FRAC = 0.01, 0.025
@@ -2385,7 +2387,8 @@ def steps_to_reach(loss: np.ndarray, level: float, window: int = REACH_WINDOW) -
 
 def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0: float,
                      full_loss: np.ndarray | None = None, glitch_at: int | None = None,
-                     tuned_loss: np.ndarray | None = None) -> tuple[list[tuple[str, int, int]], str]:
+                     tuned_loss: np.ndarray | None = None,
+                     higher_level: float | None = None) -> tuple[list[tuple[str, int, int]], str]:
     """Labels for a real training, from its loss curve alone (no lrdiag detector is used).
 
     ``level(a, b)`` is the median loss over steps ``[a, b)``; ``n`` steps; a tenth is ``n // 10``
@@ -2399,6 +2402,14 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
       LR, learning nothing is the next rule's "too low"); (U4) for an LR above the tuned one, *it
       ended worse than the tuned LR*: the last tenth's level is over ``WORSE_THAN_TUNED`` (1.25) x
       ``tuned_final``, although it trained 3.75x longer. "LR too high" is what these say.
+      Round 26: at the tuned LR itself (``lr_side="tuned"``), when ``higher_level`` is given (the
+      lowest level, steps 360-400, that a run of the same optimizer at 10x or 100x the LR reached
+      in the same 400 steps), U3 says nothing of the LR's side on its own: a run there that learnt
+      nothing is ``lr_too_low`` when a higher LR got ``WORSE_THAN_TUNED`` (1.25x) below this run's
+      own 400-step level (the sweep shows the LR was too low), and otherwise gets no LR label (no
+      LR in the sweep learnt: the sweep cannot say which side the LR is on; its flat stretches
+      label it, and ``labelled_case`` leaves an "LR too high" or "LR too low" finding on it
+      unscored). Until round 25 both were "unstable" ("LR too high").
     * ``lr_too_low`` (whole run), for an LR below the tuned one that is not unstable, if it ended
       worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``), or
       (round 10) if it learnt nothing (the last tenth at least ``NOTHING_LEARNT`` of ``r0``, U3's
@@ -2425,6 +2436,7 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
     tenth = max(1, n // 10)
     final = _level(loss, n - tenth, n)
     why: list[str] = []
+    learnt_nothing_too_low, side_unknown = None, ""
     if not np.isfinite(loss).all():
         why.append("U1 non-finite loss")
     else:
@@ -2433,7 +2445,14 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
             # (a best tenth of exactly 0: a float32 loss that underflowed on a memorised set)
             why.append(f"U2 rose to {final / best:.2f}x its best tenth" if best > 0 else f"U2 rose from 0 to {final:.3g}")
         if lr_side != "low" and final >= NOTHING_LEARNT * r0:
-            why.append(f"U3 ended at {final / r0:.0%} of the constant predictor's loss")
+            own = _level(loss, 360, 400) if n >= 400 else final
+            if lr_side != "tuned" or higher_level is None:
+                why.append(f"U3 ended at {final / r0:.0%} of the constant predictor's loss")
+            elif higher_level * WORSE_THAN_TUNED < own:
+                learnt_nothing_too_low = (f"learnt nothing at the tuned LR (ended at {final / r0:.0%} of the constant "
+                                          f"predictor's loss); a higher LR reached {higher_level / own:.2f}x its level by step 400")
+            else:
+                side_unknown = f"; {SIDE_UNKNOWN} (it ended at {final / r0:.0%} of the constant predictor's loss)"
         if lr_side == "high" and tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final:
             why.append(f"U4 ended {final / tuned_final:.1f}x worse than the tuned LR")
     if why:
@@ -2443,6 +2462,8 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
         spikes = [e for e in model_spikes(full_loss, r0) if glitch_at <= e[0] <= glitch_at + SPIKE_RESPONSE][:1]
     spike_labels = [("spike", a, b) for a, b, _ in spikes]
     spike_why = ("; " + ", ".join(f"spike {a}-{b} ({j:.1f}x the whole-set loss)" for a, b, j in spikes)) if spikes else ""
+    if learnt_nothing_too_low:
+        return [("lr_too_low", 0, n - 1)] + spike_labels, learnt_nothing_too_low + spike_why
     if lr_side == "low":
         low_why = (f"ended {final / tuned_final:.1f}x worse than the tuned LR in 400 steps"
                    if tuned_final is not None and final > WORSE_THAN_TUNED * tuned_final else
@@ -2457,26 +2478,29 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
     flats = flat_stretches(loss if full_loss is None else on_cadence(np.asarray(full_loss, dtype=np.float64)), r0)
     if flats:
         return ([("plateau", a, b) for a, b, _ in flats] + spike_labels,
-                "plateau: " + ", ".join(f"{a}-{b} ({w})" for a, b, w in flats) + spike_why)
+                "plateau: " + ", ".join(f"{a}-{b} ({w})" for a, b, w in flats) + spike_why + side_unknown)
     if spikes:
-        return spike_labels, spike_why[2:]
-    return [], ("trains fine" + (f"; the LR glitch at step {glitch_at} made no spike" if glitch_at is not None else "") + (f" (ended {final / tuned_final:.2f}x the tuned LR's 400-step loss)" if tuned_final else ""))
+        return spike_labels, spike_why[2:] + side_unknown
+    return [], ("trains fine" + side_unknown + (f"; the LR glitch at step {glitch_at} made no spike" if glitch_at is not None else "") + (f" (ended {final / tuned_final:.2f}x the tuned LR's 400-step loss)" if tuned_final else ""))
 
 
 def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_final: float | None, r0: float,
-                  what: str, glitch_at: int | None = None, tuned_loss: np.ndarray | None = None) -> Case:
+                  what: str, glitch_at: int | None = None, tuned_loss: np.ndarray | None = None,
+                  higher_level: float | None = None) -> Case:
     """A real run as a benchmark case: ``objective_labels`` plus the kinds that are also a correct
     description of it (not scored): any sign of a too-high LR (spikes included) on an unstable
     run, a plateau on a too-low one. (Until round 3 spikes on the long runs were accepted too:
     real runs had no spike labels. Round 4 drives one run per task into a spike with an LR glitch,
     and ``score`` leaves a spike finding the whole-set loss confirms unscored.)"""
     labels, why = objective_labels(h, lr_side=lr_side, tuned_final=tuned_final, r0=r0, full_loss=full, glitch_at=glitch_at,
-                                   tuned_loss=tuned_loss)
+                                   tuned_loss=tuned_loss, higher_level=higher_level)
     also_ok: tuple[str, ...] = ()
     if labels and labels[0][0] == "unstable":
         also_ok = ("spike", "lr_too_high", "oscillation", "divergence")
     elif labels and labels[0][0] == "lr_too_low":
         also_ok = ("plateau",)
+    elif SIDE_UNKNOWN in why:
+        also_ok = ("lr_too_high", "lr_too_low")  # round 26: the sweep cannot say which side the LR is on
     kinds = "+".join(dict.fromkeys(k for k, _, _ in labels)) or "clean"
     return Case(h, labels, also_ok, f"{what} -> {kinds} ({why})", clean=not labels,
                 full_loss=full, r0=r0, lr_high=lr_side == "high")
@@ -2530,28 +2554,35 @@ def real_cases(split: str) -> list[Case]:
             return train(fingerprint, train_history, ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch,
                          run=f"{ds}-{name}", steps=steps, **kw)
 
-        def add(hf, lr_side, tuned_final, what, glitch_at=None, tuned_loss=None):
-            cases.append(labelled_case(*hf, lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, glitch_at=glitch_at,
-                                       tuned_loss=tuned_loss))
+        # every run is trained first and labelled after: a run at the tuned LR is labelled with what the
+        # higher LRs reached (round 26); the order of the cases is the order of the runs
+        runs: list[tuple] = []
 
-        tuned, tuned_loss = {}, {}
+        def add(hf, lr_side, tuned_final, what, glitch_at=None, tuned_loss=None, opt=None):
+            runs.append((hf, dict(lr_side=lr_side, tuned_final=tuned_final, r0=r0, what=what, glitch_at=glitch_at,
+                                  tuned_loss=tuned_loss), opt))
+
+        tuned, tuned_loss, higher = {}, {}, {}
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
             # tuned runs stop at 400 steps (the "long" case below trains far past convergence)
             h = run(f"tuned-{opt}", 400, optimizer=opt, lr=lr)
             tuned[opt], tuned_loss[opt] = _level(h[0].loss, 360, 400), np.asarray(h[0].loss, dtype=np.float64)
-            add(h, "tuned", None, f"{tag} {opt} tuned LR {lr:g}")
+            add(h, "tuned", None, f"{tag} {opt} tuned LR {lr:g}", opt=opt)
         for opt, lr, mult in ((opt1, lr1, 10), (opt1, lr1, 100), (opt2, lr2, 100)):
             h = run(f"{opt}-x{mult}", 1500, optimizer=opt, lr=lr * mult)
+            higher[opt] = min(higher.get(opt, math.inf), _level(h[0].loss, 360, 400))
             add(h, "high", tuned[opt], f"{tag} {opt} LR {mult}x the tuned one ({lr * mult:g})")
         for opt, lr in ((opt1, lr1), (opt2, lr2)):
             h = run(f"{opt}-low", 1500, optimizer=opt, lr=lr / 100)
             add(h, "low", tuned[opt], f"{tag} {opt} LR 1/100 of the tuned one", tuned_loss=tuned_loss[opt])
         h = run("long", 6000, optimizer=opt1, lr=lr1, schedule=long_schedule)
-        add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps")
+        add(h, "tuned", None, f"{tag} {opt1} {long_schedule}, 6000 steps", opt=opt1)
         # round 4: a real spike with a known cause: the LR x30 for 2 steps, 30-70% into the run
         g = int(np.random.default_rng(seed).integers(int(0.3 * GLITCH_RUN_STEPS), int(0.7 * GLITCH_RUN_STEPS)))
         h = run("glitch", GLITCH_RUN_STEPS, optimizer=opt2, lr=lr2, glitch=(g, GLITCH_STEPS, GLITCH_FACTOR))
-        add(h, "tuned", None, f"{tag} {opt2} tuned LR, x{GLITCH_FACTOR:g} for {GLITCH_STEPS} steps at {g}", glitch_at=g)
+        add(h, "tuned", None, f"{tag} {opt2} tuned LR, x{GLITCH_FACTOR:g} for {GLITCH_STEPS} steps at {g}", glitch_at=g, opt=opt2)
+        for hf, kw, opt in runs:
+            cases.append(labelled_case(*hf, higher_level=higher.get(opt) if opt else None, **kw))
     return cases
 
 

@@ -423,6 +423,30 @@ def test_low_lr_label_a_run_that_learnt_nothing_is_too_low_even_when_the_tuned_l
     assert bench.objective_labels(learnt, lr_side="low", tuned_final=0.2 * r0, r0=r0)[0] == []
 
 
+def test_tuned_lr_label_learning_nothing_says_which_side_only_from_the_higher_lrs(bench):
+    # round 26: a run at the tuned LR that learnt nothing was "unstable" (LR too high) by U3; with
+    # what the 10x/100x runs reached by step 400 it is lr_too_low when a higher LR learnt, and gets
+    # no LR label when none did (labelled by its flat stretch, either side's finding unscored);
+    # without that number, U3 as before
+    rng = np.random.default_rng(2)
+    r0 = 0.69
+    flat = History(np.arange(400), {names.LOSS: r0 * np.exp(0.02 * rng.standard_normal(400))}, {})
+    labels, why = bench.objective_labels(flat, lr_side="tuned", tuned_final=None, r0=r0, higher_level=0.3 * r0)
+    assert labels == [("lr_too_low", 0, 399)] and "a higher LR reached" in why
+    labels, why = bench.objective_labels(flat, lr_side="tuned", tuned_final=None, r0=r0, higher_level=0.9 * r0)
+    assert [k for k, _, _ in labels] == ["plateau"] and labels[0][2] == 399 and bench.SIDE_UNKNOWN in why
+    # and there neither "LR too high" nor "LR too low" is scored: the sweep cannot say which side it is on
+    case = bench.labelled_case(flat, None, lr_side="tuned", tuned_final=None, r0=r0, what="t", higher_level=0.9 * r0)
+    assert set(case.also_ok) == {"lr_too_high", "lr_too_low"} and not case.clean
+    assert bench.objective_labels(flat, lr_side="tuned", tuned_final=None, r0=r0)[0] == [("unstable", 0, 399)]
+    # a higher LR's result changes nothing above the tuned LR, nor for a run that learnt
+    assert bench.objective_labels(flat, lr_side="high", tuned_final=r0, r0=r0, higher_level=0.3 * r0)[0] == [("unstable", 0, 399)]
+    t = np.arange(400)
+    learnt = History(t, {names.LOSS: r0 * (0.2 + 0.8 * np.exp(-t / 40)) * np.exp(0.01 * rng.standard_normal(400))}, {})
+    assert "lr_too_low" not in {k for k, _, _ in bench.objective_labels(learnt, lr_side="tuned", tuned_final=None, r0=r0,
+                                                                          higher_level=0.01 * r0)[0]}
+
+
 def test_low_lr_label_a_run_that_got_there_four_times_slower_is_too_low(bench):
     # round 25: a run at 1/100 of the tuned LR that ended within 1.25x of the tuned LR's 400-step
     # loss was clean, although it took about 10x the steps to get there; with the tuned run's loss it is
