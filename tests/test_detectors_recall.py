@@ -886,6 +886,20 @@ def test_a_run_that_learnt_nothing_is_never_converged(bench, run):
     assert any(f.evidence.get("nothing_learnt") and "nothing has been learnt" in f.message for f in plateaus)
 
 
+def test_nothing_learnt_with_ratios_inside_the_band_does_not_guess_the_side(bench):
+    # rings (fresh7), a SiLU MLP with RAdam at its usual LR 1e-3: the loss sits at its start for
+    # all 400 steps with every update ratio inside the band, and the plateau said "the update ratios
+    # are not below the healthy band: try the LR 3-10x lower". At 10x the LR the same model learns
+    # (round 26): the ratios did not know the side, and the finding must say so
+    kw = dict(hidden=64, depth=2, batch=12, arch="silu", seed=80_000, steps=400)
+    h = bench.train_history("rings", optimizer="radam_dwd", lr=1e-3, **kw)
+    plateaus = [f for f in lrdiag.analyze(h, recommend=False).findings if f.kind == "plateau"]
+    assert plateaus and plateaus[0].evidence["state"] == "nothing_learnt", plateaus
+    assert "inside the healthy band" in plateaus[0].message and "3-10x lower" not in plateaus[0].message
+    faster = bench.train_history("rings", optimizer="radam_dwd", lr=1e-2, **kw)
+    assert np.median(faster.loss[360:]) < 0.5 * np.median(h.loss[360:])
+
+
 def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
     # margin (fresh11), NAdam at 100x its tuned LR without warm-up: the minibatch loss goes 0.70 ->
     # 1,690 at step 2 and is back under its start at step 5; the run then trains to ~0. Its first
