@@ -1,6 +1,6 @@
 """Labelled benchmark of lrdiag's detectors, plus analysis speed and memory at scale.
 
-    python benchmarks/detectors.py            # every split (about 190 minutes on 2 cores)
+    python benchmarks/detectors.py            # every split (about 200 minutes on 2 cores)
     python benchmarks/detectors.py --split fresh -v   # one split, listing misses and labels
     python benchmarks/detectors.py --cache DIR        # keep the real trainings in DIR; a rerun only scores
     python benchmarks/detectors.py --quick    # fewer cases
@@ -298,7 +298,15 @@ Splits
   GroupNorm+Softsign MLPs, AdamW with betas (0.92, 0.995), eps 1e-5 and weight decay 0.05, SGD
   with momentum 0.97 and weight decay 1e-4, Adadelta with rho 0.9 and weight decay 1e-4, batch
   sizes 58 and 312, and warm-up + hold + inverse-decay and x0.85-every-tenth long runs. Written
-  and committed in round 25, before any run on it: the next blind split.
+  and committed in round 25, before any run on it; run once, blind, in round 26 after all
+  round-26 changes;
+* ``fresh30``: synthetic seeds 310_000+, real runs on data generated here and used nowhere else
+  (inside an astroid, two classes by the spread (max - min) of four features, a softmax-weighted
+  mixture regression and a soft-absolute-value product regression), BatchNorm+CELU and
+  GroupNorm+LeakyReLU MLPs, NAdam with betas (0.88, 0.995) and (coupled) weight decay 0.01,
+  RMSprop with alpha 0.97 and momentum 0.8, SGD with Nesterov momentum 0.88 and weight decay
+  2e-3, batch sizes 72 and 328, and warm-up + hold + square-root-decay and x0.87-every-eleventh
+  long runs. Written and committed in round 26, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -991,6 +999,34 @@ def _dataset(name: str):
         y = np.clip(X[:, 0] + X[:, 1], -1.0, 1.0) - 0.5 * np.clip(X[:, 2], 0.0, 1.0) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "astroid":  # generated (fresh30): inside the astroid |x0|^(2/3) + |x1|^(2/3) < 1.6, in 6 features, 3% flipped
+        r = np.random.default_rng(113)
+        X = r.standard_normal((1200, 6))
+        y = (np.abs(X[:, 0]) ** (2.0 / 3.0) + np.abs(X[:, 1]) ** (2.0 / 3.0) < 1.6).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "spread4":  # generated (fresh30): is max(x0..x3) - min(x0..x3) above its median? (7 features, 3% flipped)
+        r = np.random.default_rng(113)
+        X = r.standard_normal((1200, 7))
+        t = X[:, :4].max(axis=1) - X[:, :4].min(axis=1)
+        y = (t > np.median(t)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "softmax_mix":  # generated regression (fresh30): sum_i softmax(x0, x1, x2)_i x_(3+i) of 7 features, noise sd 0.1
+        r = np.random.default_rng(113)
+        X = r.standard_normal((1000, 7))
+        e = np.exp(X[:, :3] - X[:, :3].max(axis=1, keepdims=True))
+        y = (e / e.sum(axis=1, keepdims=True) * X[:, 3:6]).sum(axis=1) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "soft_abs_prod":  # generated regression (fresh30): sqrt(x0^2 + 0.1) x1 + 0.3 sin(2 x2) of 6 features, noise sd 0.1
+        r = np.random.default_rng(113)
+        X = r.standard_normal((1000, 6))
+        y = np.sqrt(X[:, 0] ** 2 + 0.1) * X[:, 1] + 0.3 * np.sin(2.0 * X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "cardioid":  # generated (fresh29): inside the cardioid r < 1.1 (1 - cos(theta)) of (x0, x1), in 6 features, 3% flipped
         r = np.random.default_rng(109)
         X = r.standard_normal((1200, 6))
@@ -1237,6 +1273,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b92_e5": ("AdamW", {"betas": (0.92, 0.995), "eps": 1e-5, "weight_decay": 0.05}),
     "sgd_m97_wd4": ("SGD", {"momentum": 0.97, "weight_decay": 1e-4}),
     "adadelta_r9_wd": ("Adadelta", {"rho": 0.9, "weight_decay": 1e-4}),
+    # fresh30: NAdam with betas (0.88, 0.995) and (coupled) weight decay 0.01, RMSprop with alpha
+    # 0.97 and momentum 0.8, SGD with Nesterov momentum 0.88 and weight decay 2e-3
+    "nadam_b88_wd2": ("NAdam", {"betas": (0.88, 0.995), "weight_decay": 1e-2}),
+    "rms_a97_m8": ("RMSprop", {"alpha": 0.97, "momentum": 0.8}),
+    "sgd_nes88_wd2": ("SGD", {"momentum": 0.88, "nesterov": True, "weight_decay": 2e-3}),
 }
 
 
@@ -1285,6 +1326,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_cubic": (0.07, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - (t - 0.5 * n) / (0.5 * n)) ** 3),
     # fresh29: 6% warm-up, held to 40% of the run, then 1 / (1 + 9 q) to 10% of the LR over the rest
     "warmup_hold_inv": (0.06, lambda t, w, n: 1.0 if t < 0.4 * n else 1.0 / (1.0 + 9.0 * (t - 0.4 * n) / (0.6 * n))),
+    # fresh30: 5% warm-up, held to 45% of the run, then 1 - sqrt(q) to 0 over the rest
+    "warmup_hold_sqrt": (0.05, lambda t, w, n: 1.0 if t < 0.45 * n else max(0.0, 1.0 - math.sqrt(min(1.0, (t - 0.45 * n) / (0.55 * n))))),
 }
 
 
@@ -1299,6 +1342,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_eighths": (8, 0.8),  # fresh27
     "step_ninths": (9, 0.82),  # fresh28
     "step_tenths": (10, 0.85),  # fresh29
+    "step_elevenths": (11, 0.87),  # fresh30
 }
 
 
@@ -1447,7 +1491,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each Softsign) (fresh29); ``schedule="warmup_hold_inv"`` warms up linearly over
     6% of ``steps``, holds ``lr`` to 40% of them and then decays as ``1 / (1 + 9 q)`` (``q`` the
     fraction of the rest) to ``lr / 10``, ``"step_tenths"`` multiplies the LR by 0.85 after each
-    tenth (fresh29).
+    tenth (fresh29). ``arch="bn_celu"`` (a BatchNorm before each CELU) and ``"gn_leaky"`` (a
+    GroupNorm of 8 groups before each LeakyReLU(0.01)) (fresh30); ``schedule="warmup_hold_sqrt"``
+    warms up linearly over 5% of ``steps``, holds ``lr`` to 45% of them and then decays as
+    ``1 - sqrt(q)`` to 0, ``"step_elevenths"`` multiplies the LR by 0.87 after each eleventh
+    (fresh30).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1498,7 +1546,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_leaky": lambda: [nn.LayerNorm(hidden), nn.LeakyReLU(0.01)],
                "gn_celu": lambda: [nn.GroupNorm(8, hidden), nn.CELU()],
                "bn_relu6": lambda: [nn.BatchNorm1d(hidden), nn.ReLU6()],
-               "gn_softsign": lambda: [nn.GroupNorm(8, hidden), nn.Softsign()]}[arch]
+               "gn_softsign": lambda: [nn.GroupNorm(8, hidden), nn.Softsign()],
+               "bn_celu": lambda: [nn.BatchNorm1d(hidden), nn.CELU()],
+               "gn_leaky": lambda: [nn.GroupNorm(8, hidden), nn.LeakyReLU(0.01)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1820,8 +1870,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2218,6 +2268,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("sigmoid_gate", 300_003, 48, 3, "sgd_m97_wd4", "adadelta_r9_wd", 0.003, 1.0, 312, "bn_relu6", "step_tenths"),
                 RealSet("l1_linf", 300_004, 96, 3, "adadelta_r9_wd", "adamw_b92_e5", 1.0, 1e-3, 312, "gn_softsign", "step_tenths"),
                 RealSet("cardioid", 300_005, 64, 2, "adamw_b92_e5", "sgd_m97_wd4", 1e-3, 0.01, 58, "bn_relu6", "warmup_hold_inv")],
+    # the next blind split, written in round 26 before any run on it: data made here (inside the
+    # astroid |x0|^(2/3) + |x1|^(2/3) < 1.6, max(x0..x3) - min(x0..x3) above its median,
+    # sum_i softmax(x0, x1, x2)_i x_(3+i), sqrt(x0^2 + 0.1) x1 + 0.3 sin(2 x2)), BatchNorm+CELU and
+    # GroupNorm+LeakyReLU MLPs, optimizers (NAdam with betas (0.88, 0.995) and weight decay 0.01;
+    # RMSprop with alpha 0.97 and momentum 0.8; SGD with Nesterov momentum 0.88 and weight decay
+    # 2e-3), batch sizes (72, 328) and warm-up + hold + square-root-decay / x0.87-every-eleventh
+    # long runs used nowhere before. Tuned LRs, fixed before any run: 2e-3 for NAdam (its default),
+    # 3e-4 for RMSprop with momentum 0.8 (an effective lr / (1 - momentum) of 1.5e-3, as fresh24's
+    # momentum-0.5 RMSprop at 5e-4 had 1e-3), 0.05 / 0.01 (regression) for SGD (the usual defaults).
+    "fresh30": [RealSet("astroid", 310_000, 64, 2, "nadam_b88_wd2", "sgd_nes88_wd2", 2e-3, 0.05, 72, "bn_celu", "warmup_hold_sqrt"),
+                RealSet("spread4", 310_001, 96, 3, "sgd_nes88_wd2", "rms_a97_m8", 0.05, 3e-4, 328, "gn_leaky", "step_elevenths"),
+                RealSet("softmax_mix", 310_002, 128, 2, "rms_a97_m8", "nadam_b88_wd2", 3e-4, 2e-3, 72, "gn_leaky", "warmup_hold_sqrt"),
+                RealSet("soft_abs_prod", 310_003, 48, 3, "sgd_nes88_wd2", "rms_a97_m8", 0.01, 3e-4, 328, "bn_celu", "step_elevenths"),
+                RealSet("spread4", 310_004, 96, 3, "nadam_b88_wd2", "rms_a97_m8", 2e-3, 3e-4, 328, "gn_leaky", "step_elevenths"),
+                RealSet("astroid", 310_005, 64, 2, "rms_a97_m8", "sgd_nes88_wd2", 3e-4, 0.05, 72, "bn_celu", "warmup_hold_sqrt")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2840,7 +2905,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
-         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000}
+         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2872,7 +2937,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh26": "split fresh26 (run blind once in round 24, after all round-24 changes)",
               "fresh27": "split fresh27 (run blind once in round 24, on the round-24 code: a second blind sample of it)",
               "fresh28": "split fresh28 (run blind once in round 25, after its only change: the lr_too_low label's speed rule)",
-              "fresh29": "BLIND split fresh29 (written in round 25, before any run on it: run it once, after all round-26 changes)"}
+              "fresh29": "split fresh29 (run blind once in round 26, after all round-26 changes)",
+              "fresh30": "BLIND split fresh30 (written in round 26, before any run on it: run it once, after all round-27 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -2954,7 +3020,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
