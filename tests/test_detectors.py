@@ -620,3 +620,19 @@ def test_mean_scale_band_of_a_heavy_tailed_loss_is_that_of_a_mean_of_its_points(
     y = _small_batch_log_loss(0)
     y[2500:2510] += math.log(4.0)
     assert [f for f in run(hist(np.arange(y.size), y), D.detect_spikes) if 2500 <= f.start_step <= 2510]
+
+
+def test_a_few_hard_minibatches_near_the_end_do_not_undo_a_converged_stretch():
+    # round 27: a loss under 1% of its start from step ~400 of 6,000, still drifting down (too much
+    # for the trend test to call it flat), with 30 minibatches at 4x near the end: the 25-point
+    # running median crossed the 1% line there and the converged stretch was not reported at all
+    # (fresh29: SGD on the sigmoid-gated data). Judged on a median over 2% of the run, it is.
+    n = 6000
+    t = np.arange(n)
+    rng = np.random.default_rng(0)
+    loss = (0.009 * np.exp(-0.6 * t / n) + np.exp(-t / 60)) * np.exp(0.2 * rng.standard_normal(n))
+    loss[5900:5930] *= 4.0
+    h = History(t, {names.LOSS: loss, names.lr("group0"): np.full(n, 0.05)}, {})
+    plateaus = [f for f in D.detect_plateau(D.Series.from_history(h)) if f.kind == "plateau"]
+    assert [(f.evidence["state"], f.end_step) for f in plateaus] == [("converged", n - 1)], plateaus
+    assert plateaus[0].start_step < 1000
