@@ -1,6 +1,6 @@
 """Labelled benchmark of lrdiag's detectors, plus analysis speed and memory at scale.
 
-    python benchmarks/detectors.py            # every split (about 200 minutes on 2 cores)
+    python benchmarks/detectors.py            # every split (about 210 minutes on 2 cores)
     python benchmarks/detectors.py --split fresh -v   # one split, listing misses and labels
     python benchmarks/detectors.py --cache DIR        # keep the real trainings in DIR; a rerun only scores
     python benchmarks/detectors.py --quick    # fewer cases
@@ -306,7 +306,15 @@ Splits
   GroupNorm+LeakyReLU MLPs, NAdam with betas (0.88, 0.995) and (coupled) weight decay 0.01,
   RMSprop with alpha 0.97 and momentum 0.8, SGD with Nesterov momentum 0.88 and weight decay
   2e-3, batch sizes 72 and 328, and warm-up + hold + square-root-decay and x0.87-every-eleventh
-  long runs. Written and committed in round 26, before any run on it: the next blind split.
+  long runs. Written and committed in round 26, before any run on it; run once, blind, in round
+  27 after that round's only change (the converged test's running median);
+* ``fresh31``: synthetic seeds 320_000+, real runs on data generated here and used nowhere else
+  (inside a lemniscate, two classes by the sign of cos(2 x0) + cos(2 x1) + cos(2 x2), a
+  ratio-to-a-norm and an arctan-of-a-ratio regression), LayerNorm+Hardtanh and BatchNorm+Softsign
+  MLPs, Adamax with betas (0.9, 0.995) and weight decay 0.01, RAdam with betas (0.9, 0.995) and
+  decoupled weight decay 1e-3, SGD with momentum 0.92, dampening 0.2 and weight decay 1e-4, batch
+  sizes 74 and 344, and warm-up + hold + logarithmic-decay and x0.88-every-twelfth long runs.
+  Written and committed in round 27, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -999,6 +1007,34 @@ def _dataset(name: str):
         y = np.clip(X[:, 0] + X[:, 1], -1.0, 1.0) - 0.5 * np.clip(X[:, 2], 0.0, 1.0) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "lemniscate":  # generated (fresh31): inside the lemniscate (x0^2 + x1^2)^2 < 2.9 (x0^2 - x1^2), in 6 features, 3% flipped
+        r = np.random.default_rng(127)
+        X = r.standard_normal((1200, 6))
+        q = X[:, 0] ** 2 + X[:, 1] ** 2
+        y = (q ** 2 < 2.9 * (X[:, 0] ** 2 - X[:, 1] ** 2)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "cos_vote":  # generated (fresh31): is cos(2 x0) + cos(2 x1) + cos(2 x2) above its median? (7 features, 3% flipped)
+        r = np.random.default_rng(127)
+        X = r.standard_normal((1200, 7))
+        t = np.cos(2.0 * X[:, :3]).sum(axis=1)
+        y = (t > np.median(t)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "hypot_ratio":  # generated regression (fresh31): x0 / sqrt(1 + x1^2 + x2^2) + 0.2 x3 of 6 features, noise sd 0.1
+        r = np.random.default_rng(127)
+        X = r.standard_normal((1000, 6))
+        y = X[:, 0] / np.sqrt(1.0 + X[:, 1] ** 2 + X[:, 2] ** 2) + 0.2 * X[:, 3] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "atan_ratio":  # generated regression (fresh31): arctan(x0 / (0.5 + |x1|)) + 0.2 x2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(127)
+        X = r.standard_normal((1000, 7))
+        y = np.arctan(X[:, 0] / (0.5 + np.abs(X[:, 1]))) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "astroid":  # generated (fresh30): inside the astroid |x0|^(2/3) + |x1|^(2/3) < 1.6, in 6 features, 3% flipped
         r = np.random.default_rng(113)
         X = r.standard_normal((1200, 6))
@@ -1278,6 +1314,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "nadam_b88_wd2": ("NAdam", {"betas": (0.88, 0.995), "weight_decay": 1e-2}),
     "rms_a97_m8": ("RMSprop", {"alpha": 0.97, "momentum": 0.8}),
     "sgd_nes88_wd2": ("SGD", {"momentum": 0.88, "nesterov": True, "weight_decay": 2e-3}),
+    # fresh31: Adamax with betas (0.9, 0.995) and weight decay 0.01, RAdam with betas (0.9, 0.995)
+    # and decoupled weight decay 1e-3, SGD with momentum 0.92, dampening 0.2 and weight decay 1e-4
+    "adamax_b995_wd2": ("Adamax", {"betas": (0.9, 0.995), "weight_decay": 1e-2}),
+    "radam_b995_dwd3": ("RAdam", {"betas": (0.9, 0.995), "weight_decay": 1e-3, "decoupled_weight_decay": True}),
+    "sgd_m92_d2": ("SGD", {"momentum": 0.92, "dampening": 0.2, "weight_decay": 1e-4}),
 }
 
 
@@ -1328,6 +1369,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_inv": (0.06, lambda t, w, n: 1.0 if t < 0.4 * n else 1.0 / (1.0 + 9.0 * (t - 0.4 * n) / (0.6 * n))),
     # fresh30: 5% warm-up, held to 45% of the run, then 1 - sqrt(q) to 0 over the rest
     "warmup_hold_sqrt": (0.05, lambda t, w, n: 1.0 if t < 0.45 * n else max(0.0, 1.0 - math.sqrt(min(1.0, (t - 0.45 * n) / (0.55 * n))))),
+    # fresh31: 4% warm-up, held to half the run, then 1 - log10(1 + 9 q) to 0 over the rest
+    "warmup_hold_log": (0.04, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - math.log10(1.0 + 9.0 * min(1.0, (t - 0.5 * n) / (0.5 * n))))),
 }
 
 
@@ -1343,6 +1386,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_ninths": (9, 0.82),  # fresh28
     "step_tenths": (10, 0.85),  # fresh29
     "step_elevenths": (11, 0.87),  # fresh30
+    "step_twelfths": (12, 0.88),  # fresh31
 }
 
 
@@ -1495,7 +1539,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     GroupNorm of 8 groups before each LeakyReLU(0.01)) (fresh30); ``schedule="warmup_hold_sqrt"``
     warms up linearly over 5% of ``steps``, holds ``lr`` to 45% of them and then decays as
     ``1 - sqrt(q)`` to 0, ``"step_elevenths"`` multiplies the LR by 0.87 after each eleventh
-    (fresh30).
+    (fresh30). ``arch="ln_hardtanh"`` (a LayerNorm before each Hardtanh) and ``"bn_softsign"`` (a
+    BatchNorm before each Softsign) (fresh31); ``schedule="warmup_hold_log"`` warms up linearly
+    over 4% of ``steps``, holds ``lr`` to half of them and then decays as ``1 - log10(1 + 9 q)`` to
+    0, ``"step_twelfths"`` multiplies the LR by 0.88 after each twelfth (fresh31).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1548,7 +1595,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_relu6": lambda: [nn.BatchNorm1d(hidden), nn.ReLU6()],
                "gn_softsign": lambda: [nn.GroupNorm(8, hidden), nn.Softsign()],
                "bn_celu": lambda: [nn.BatchNorm1d(hidden), nn.CELU()],
-               "gn_leaky": lambda: [nn.GroupNorm(8, hidden), nn.LeakyReLU(0.01)]}[arch]
+               "gn_leaky": lambda: [nn.GroupNorm(8, hidden), nn.LeakyReLU(0.01)],
+               "ln_hardtanh": lambda: [nn.LayerNorm(hidden), nn.Hardtanh()],
+               "bn_softsign": lambda: [nn.BatchNorm1d(hidden), nn.Softsign()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -1870,8 +1919,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2283,6 +2332,22 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("soft_abs_prod", 310_003, 48, 3, "sgd_nes88_wd2", "rms_a97_m8", 0.01, 3e-4, 328, "bn_celu", "step_elevenths"),
                 RealSet("spread4", 310_004, 96, 3, "nadam_b88_wd2", "rms_a97_m8", 2e-3, 3e-4, 328, "gn_leaky", "step_elevenths"),
                 RealSet("astroid", 310_005, 64, 2, "rms_a97_m8", "sgd_nes88_wd2", 3e-4, 0.05, 72, "bn_celu", "warmup_hold_sqrt")],
+    # the next blind split, written in round 27 before any run on it: data made here (inside the
+    # lemniscate (x0^2 + x1^2)^2 < 2.9 (x0^2 - x1^2), cos(2 x0) + cos(2 x1) + cos(2 x2) above its
+    # median, x0 / sqrt(1 + x1^2 + x2^2) + 0.2 x3, arctan(x0 / (0.5 + |x1|)) + 0.2 x2),
+    # LayerNorm+Hardtanh and BatchNorm+Softsign MLPs, optimizers (Adamax with betas (0.9, 0.995)
+    # and weight decay 0.01; RAdam with betas (0.9, 0.995) and decoupled weight decay 1e-3; SGD
+    # with momentum 0.92, dampening 0.2 and weight decay 1e-4), batch sizes (74, 344) and warm-up +
+    # hold + logarithmic-decay / x0.88-every-twelfth long runs used nowhere before. Tuned LRs, fixed
+    # before any run: 2e-3 for Adamax (its default), 1e-3 for RAdam (its default), 0.05 / 0.01
+    # (regression) for SGD (an effective step lr (1 - dampening) / (1 - momentum) of 0.5 / 0.1, as
+    # fresh20's momentum-0.95 SGD at 0.025 / 0.005 had 0.5 / 0.1).
+    "fresh31": [RealSet("lemniscate", 320_000, 64, 2, "adamax_b995_wd2", "sgd_m92_d2", 2e-3, 0.05, 74, "ln_hardtanh", "warmup_hold_log"),
+                RealSet("cos_vote", 320_001, 96, 3, "sgd_m92_d2", "radam_b995_dwd3", 0.05, 1e-3, 344, "bn_softsign", "step_twelfths"),
+                RealSet("hypot_ratio", 320_002, 128, 2, "radam_b995_dwd3", "adamax_b995_wd2", 1e-3, 2e-3, 74, "bn_softsign", "warmup_hold_log"),
+                RealSet("atan_ratio", 320_003, 48, 3, "sgd_m92_d2", "radam_b995_dwd3", 0.01, 1e-3, 344, "ln_hardtanh", "step_twelfths"),
+                RealSet("cos_vote", 320_004, 96, 3, "adamax_b995_wd2", "radam_b995_dwd3", 2e-3, 1e-3, 344, "bn_softsign", "step_twelfths"),
+                RealSet("lemniscate", 320_005, 64, 2, "radam_b995_dwd3", "sgd_m92_d2", 1e-3, 0.05, 74, "ln_hardtanh", "warmup_hold_log")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -2905,7 +2970,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh10": 110_000, "fresh11": 120_000, "fresh12": 130_000, "fresh13": 140_000, "fresh14": 150_000, "fresh15": 160_000,
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
-         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000}
+         "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -2938,7 +3003,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh27": "split fresh27 (run blind once in round 24, on the round-24 code: a second blind sample of it)",
               "fresh28": "split fresh28 (run blind once in round 25, after its only change: the lr_too_low label's speed rule)",
               "fresh29": "split fresh29 (run blind once in round 26, after all round-26 changes)",
-              "fresh30": "BLIND split fresh30 (written in round 26, before any run on it: run it once, after all round-27 changes)"}
+              "fresh30": "split fresh30 (run blind once in round 27, after its only change: the converged test's running median)",
+              "fresh31": "BLIND split fresh31 (written in round 27, before any run on it: run it once, after all round-28 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -3020,7 +3086,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
