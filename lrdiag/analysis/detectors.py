@@ -1005,23 +1005,22 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                     msg = (f"{stalled}, while the update ratios of {len(high_ratio)} layer(s) sit above the healthy band "
                            f"({', '.join(high_ratio[:3])}{', ...' if len(high_ratio) > 3 else ''}). Try the LR 3-10x lower "
                            f"(a range test finds where it learns), and check the data and labels.")
-                elif s.history.layers:
-                    # Ratios inside the band say nothing of the side either (round 26): on the
-                    # benchmark's real runs this stall at the tuned LR read "try the LR 3-10x lower",
-                    # and in 3 of the tasks the 10x LR learnt (to 0.15-0.8x the loss by step 400).
-                    state, sev = "nothing_learnt", "warning"
-                    msg = (f"{stalled}. The update ratios sit inside the healthy band, so they do not tell an LR too low "
-                           f"from one too high: a range test (lrdiag.range_test) finds where this model learns. Check "
-                           f"the data and labels too.")
                 else:
-                    # Without update ratios nothing tells a too-low LR (weights that barely move)
-                    # from a too-high one (a loss stuck at chance level): on the benchmark's Hugging
-                    # Face views, 71 such stalls were at 1/100 of the tuned LR and 5 at 10-100x it.
+                    # Neither ratios inside the band nor no ratios at all tell a too-low LR (weights
+                    # that barely move) from a too-high one (a loss stuck at chance level): on the
+                    # benchmark's Hugging Face views, 71 such stalls were at 1/100 of the tuned LR and
+                    # 5 at 10-100x it; with ratios in the band, "try the LR 3-10x lower" was wrong on 3
+                    # tasks whose 10x LR learnt (round 26).
                     state, sev = "nothing_learnt", "warning"
-                    msg = (f"{stalled}. This log has no update ratios, so it cannot tell an LR too low (the weights barely "
-                           f"move) from one too high (they move but learn nothing, e.g. a loss stuck at chance level): a "
-                           f"range test (lrdiag.range_test) finds where this model learns, and recording with "
-                           f"lrdiag.Monitor shows the ratios. Check the data and labels too.")
+                    if s.history.layers:
+                        msg = (f"{stalled}. The update ratios sit inside the healthy band, so they do not tell an LR too "
+                               f"low from one too high: a range test (lrdiag.range_test) finds where this model learns. "
+                               f"Check the data and labels too.")
+                    else:
+                        msg = (f"{stalled}. This log has no update ratios, so it cannot tell an LR too low (the weights barely "
+                               f"move) from one too high (they move but learn nothing, e.g. a loss stuck at chance level): a "
+                               f"range test (lrdiag.range_test) finds where this model learns, and recording with "
+                               f"lrdiag.Monitor shows the ratios. Check the data and labels too.")
         ev["state"] = state
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))

@@ -38,8 +38,9 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients);
   a blow-up in the first steps that recovered (``evidence["state"] == "early_blowup"``) with LR x:
   ``cosine_warmup`` peaking at x (the run trained at it once past the start; it lacked a warm-up).
-* ``plateau`` in state ``nothing_learnt`` (a run that learnt nothing, logged without update ratios or with
-  them inside the band, so the side of the LR is unknown): the range test's schedule if the report has one, else ``kind="keep"`` with "run a range test".
+* ``plateau`` in state ``nothing_learnt`` (a run that learnt nothing, logged without update ratios
+  or with them inside the band, so the side of the LR is unknown): the range test's schedule if
+  the report has one, else ``kind="keep"`` with "run a range test".
 * an eval loss that rose after its best (``plateau``, state ``eval_rising``: overfitting): ``kind="keep"``
   with ``best_step`` (keep the best checkpoint; no schedule fixes overfitting).
 
@@ -467,7 +468,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"{finding.start_step} or train about that long, and add regularization or data to go further.",
                               source="report", finding=finding.to_dict())
     if finding.kind == "plateau" and (finding.evidence or {}).get("state") == "nothing_learnt":
-        # the log cannot tell which side the LR is on (no update ratios, or ratios inside the band): a range test can
+        # the log cannot tell which side the LR is on (no ratios, or ratios inside the band): a range test can
         what = (f"Nothing was learnt (plateau from step {finding.start_step}" + (f" with LR {x:.3g}" if x else "")
                 + "), and this log cannot tell whether the LR is too low or too high")
         if rt_lr:
