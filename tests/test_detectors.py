@@ -565,6 +565,26 @@ def test_stall_without_instability_is_not_called_unstable():
     assert run(hist(t, logl, extra={names.update_ratio("a"): r}), D.detect_unstable_stall) == []
 
 
+def test_an_lr_glitch_in_a_run_already_stalled_there_is_not_a_stall_after_instability():
+    # round 28 (fresh30: Nesterov SGD stalled at 0.34 from step ~100; an x30 LR glitch at step 373
+    # doubled the loss and 50 steps later it was back at 0.34): "became unstable from step 374 at
+    # LR 1.5 ... lower the LR 3-10x" blamed the held LR for a stall that came before the glitch
+    n = 800
+    t = np.arange(n)
+    logl = np.log(0.34 + 0.33 * np.exp(-t / 30)) + 0.08 * np.random.default_rng(5).standard_normal(n)
+    jump = np.log(6.0) * np.exp(-(t - 374) / 10.0) * (t >= 374)
+    lr = np.full(n, 0.05)
+    lr[373:375] = 1.5
+    assert run(hist(t, logl + jump, lr=lr), D.detect_unstable_stall) == []
+    # a glitch that put the loss back at its start for good is still a stall after instability
+    dead = logl + jump + np.where(t >= 374, np.log(0.7 / 0.34) * (1 - np.exp(-(t - 374) / 3.0)), 0.0)
+    [f] = run(hist(t, dead, lr=lr), D.detect_unstable_stall)
+    assert f.kind == "lr_too_high" and f.start_step == 374
+    # and so is the same rise with no LR blip: nothing else set it off
+    [g] = run(hist(t, logl + jump, lr=0.05), D.detect_unstable_stall)
+    assert g.start_step == 374
+
+
 # -- sparse logs -----------------------------------------------------------------------------
 
 def test_sparse_log_findings_say_so():

@@ -170,6 +170,12 @@ class Series:
         """The LR the schedule held at ``step`` (``held_lrs`` at the last logged step at or before it)."""
         return float(self.held_lrs[self._lr_index(step)]) if self.lr_values.size else None
 
+    def lr_blip_between(self, start: int, end: int) -> bool:
+        """Whether a logged LR in steps ``[start, end]`` is a blip: over twice the LR the schedule
+        held there (``held_lrs``), an excursion of a step or two that the schedule undid."""
+        inside = (self.lr_steps >= start) & (self.lr_steps <= end)
+        return bool(np.any(self.lr_values[inside] > 2.0 * self.held_lrs[inside]))
+
     def peak_lr(self) -> float | None:
         """The schedule's peak LR: the largest of ``held_lrs``, so a blip is not the peak every
         "decayed to x% of its peak" is judged against."""
@@ -1312,6 +1318,18 @@ def _rise_above_start(s: Series, loss_rise: float, single_point: bool = False,
     return m, y0, (int(rose[0]) if rose else None)
 
 
+def _stalled_before_blip(s: Series, i: int, end_level: float, margin: float) -> bool:
+    """Whether an LR blip (``Series.lr_blip_between``) lies within the width of
+    ``_rise_above_start``'s running median of point ``i``, and the mean log-loss over the tenth of
+    the points before that window was already no more than ``margin`` below ``end_level`` (the
+    run ended no worse than it was before the blip)."""
+    width = s.__dict__["_loss_median_vs_start"][3]
+    a = max(0, i - width)
+    if a < 5 or not s.lr_blip_between(int(s.fsteps[a]), int(s.fsteps[min(s.y.size - 1, i + width)])):
+        return False
+    return end_level <= float(np.mean(s.y[max(0, a - max(5, s.y.size // 10)):a])) + margin
+
+
 def _start_y0(s: Series) -> float:
     """The starting level on ``y``'s scale for ``_rise_above_start``: the median of the first 2%
     of the points (3 to 20), or ``Series.start`` if lower."""
@@ -1481,7 +1499,10 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
        ``ratio_factor * band.high`` (SGD: 0.1, each step rewriting a tenth of the weights; the
        band already allows for the ~1/(1-momentum) amplification of momentum); or the running
        median of the loss (5 points, widened for a noisy loss until its noise is ~0.1, as in
-       ``detect_divergence``) rose ``loss_rise`` (1.5x, and 5 of its noise sd) above its starting level;
+       ``detect_divergence``) rose ``loss_rise`` (1.5x, and 5 of its noise sd) above its starting level,
+       unless an LR blip (``Series.lr_blip_between``) within that median's width set the rise off
+       and the run ends no more than ``still_improving`` above its mean level over the tenth of
+       the points before it (it had stalled there before the blip);
        or, in a log without update ratios (a Hugging Face log) whose loss ended within
        ``learnt_nothing`` (20%) of its start, the gradient norm collapsed: its
        median over the last ``tail_frac`` is ``grad_drop`` (4) times below its peak block median,
@@ -1518,6 +1539,12 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     # (a very noisy loss, a minibatch of 4, puts a 5-point median far above its level by chance:
     # _rise_above_start widens it and the rise must also clear 5 of its noise sd)
     m5, _, rose_at = _rise_above_start(s, loss_rise)
+    # A rise that an LR blip set off, in a run that was already stalled where it ends, did not
+    # make the stall: it says nothing of the LR the schedule held, which the finding would tell
+    # the user to lower (SGD stalled at 0.34, an x30 glitch, back at 0.34 50 steps later). The
+    # spike detector reports the jump.
+    if rose_at is not None and _stalled_before_blip(s, rose_at, end_level, still_improving):
+        rose_at = None
     if rose_at is not None:
         onset.append(int(s.fsteps[rose_at]))
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
