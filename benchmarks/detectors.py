@@ -2422,6 +2422,8 @@ ROSE, NOTHING_LEARNT, WORSE_THAN_TUNED, CONVERGED, CONVERGED_SPAN = 1.25, 0.95, 
 #: times sooner, levels read as medians of ``REACH_WINDOW`` (40) steps (``steps_to_reach``).
 SLOWER, REACH_WINDOW = 4.0, 40
 #: Round 26: how ``objective_labels`` says that a run at the tuned LR learnt nothing and no higher LR did either.
+#: Round 29 (U5): how far above its best tenth the whole-set loss may end before the run "ended blown up".
+ENDED_BLOWN_UP = 2.0
 SIDE_UNKNOWN = "learnt nothing at the tuned LR, and no higher LR in the sweep learnt"
 #: Plateau label: under this relative progress over a stretch of ``CONVERGED_SPAN`` of the run,
 #: measured on block means of ``BLOCK_FRAC`` of the run.
@@ -2606,6 +2608,12 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
       LR in the sweep learnt: the sweep cannot say which side the LR is on; its flat stretches
       label it, and ``labelled_case`` leaves an "LR too high" or "LR too low" finding on it
       unscored). Until round 25 both were "unstable" ("LR too high").
+      (U5, round 29) *it ended blown up*: the whole-set loss (``full_loss``) over the last 2% of
+      the run (at least 10 steps) has a median over ``ENDED_BLOWN_UP`` (2) x the lowest median of
+      any of its tenths, and above it by 1% of ``r0``; not on a run given an LR glitch (the glitch
+      has its own label), nor under 100 steps. The last-tenth median of U2 cannot see a blow-up
+      in the last few percent of a run: SGD at its tuned LR whose whole-set loss went 0.030 ->
+      0.245 over the last 15 of 400 steps was "clean" until round 28.
     * ``lr_too_low`` (whole run), for an LR below the tuned one that is not unstable, if it ended
       worse than the tuned LR did in 400 steps (the last tenth over 1.25 x ``tuned_final``), or
       (round 10) if it learnt nothing (the last tenth at least ``NOTHING_LEARNT`` of ``r0``, U3's
@@ -2640,6 +2648,13 @@ def objective_labels(h: History, *, lr_side: str, tuned_final: float | None, r0:
         if final > ROSE * best and final - best > 0.01 * r0:
             # (a best tenth of exactly 0: a float32 loss that underflowed on a memorised set)
             why.append(f"U2 rose to {final / best:.2f}x its best tenth" if best > 0 else f"U2 rose from 0 to {final:.3g}")
+        if full_loss is not None and glitch_at is None and n >= 100:
+            whole = np.asarray(full_loss, dtype=np.float64)
+            k = max(10, n // 50)
+            end = float(np.nanmedian(whole[-k:]))
+            wbest = min(float(np.nanmedian(whole[a:a + tenth])) for a in range(0, n - tenth + 1, max(1, tenth // 2)))
+            if end > ENDED_BLOWN_UP * wbest and end - wbest > 0.01 * r0:
+                why.append(f"U5 the whole-set loss ended at {end / wbest:.2f}x its best tenth (median of the last {k} steps)")
         if lr_side != "low" and final >= NOTHING_LEARNT * r0:
             own = _level(loss, 360, 400) if n >= 400 else final
             if lr_side != "tuned" or higher_level is None:

@@ -447,6 +447,30 @@ def test_tuned_lr_label_learning_nothing_says_which_side_only_from_the_higher_lr
                                                                           higher_level=0.01 * r0)[0]}
 
 
+def test_a_run_whose_whole_set_loss_blew_up_in_its_last_steps_is_unstable(bench):
+    # round 29 (U5): SGD at its tuned LR on fresh31's cos(2x) vote, whole-set loss 0.030 -> 0.245
+    # over the last 15 of 400 steps, was "clean" (U2's last-tenth median cannot see it), and the
+    # divergence lrdiag reported there a false alarm
+    rng = np.random.default_rng(3)
+    r0, n = 0.69, 400
+    t = np.arange(n)
+    full = r0 * (0.04 + 0.96 * np.exp(-t / 40)) * np.exp(0.05 * rng.standard_normal(n))
+    h = History(t, {names.LOSS: full * np.exp(0.2 * rng.standard_normal(n))}, {})
+    def kinds(**kw):
+        return {k for k, _, _ in bench.objective_labels(h, lr_side="tuned", tuned_final=None, r0=r0, **kw)[0]}
+
+    assert "unstable" not in kinds(full_loss=full)
+    blown = full.copy()
+    blown[-15:] *= 8.0
+    labels, why = bench.objective_labels(h, lr_side="tuned", tuned_final=None, r0=r0, full_loss=blown)
+    assert labels == [("unstable", 0, n - 1)] and why.startswith("U5")
+    # a rise under 2x is no blow-up; a glitch run's rise is the glitch's; no whole-set loss, no rule
+    mild = full.copy()
+    mild[-15:] *= 1.5
+    assert "unstable" not in kinds(full_loss=mild)
+    assert "unstable" not in kinds(full_loss=blown, glitch_at=300) and "unstable" not in kinds()
+
+
 def test_low_lr_label_a_run_that_got_there_four_times_slower_is_too_low(bench):
     # round 25: a run at 1/100 of the tuned LR that ended within 1.25x of the tuned LR's 400-step
     # loss was clean, although it took about 10x the steps to get there; with the tuned run's loss it is
