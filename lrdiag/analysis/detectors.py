@@ -1302,15 +1302,7 @@ def _rise_above_start(s: Series, loss_rise: float, single_point: bool = False,
     least ``min_run`` points in a row, or None. The filter's first points are padded with the
     very first value: a loss that starts high and drops at once has not "risen above its start"
     there."""
-    key = "_loss_median_vs_start"
-    if key not in s.__dict__:  # computed once per Series: two detectors ask
-        y = s.y
-        n = y.size
-        y0 = _start_y0(s)
-        noise = _noise_sd(y, s.median25)
-        width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
-        s.__dict__[key] = (signals.rolling_median(y, min(width, n)), y0, noise, width)
-    m, y0, noise, width = s.__dict__[key]
+    m, y0, noise, width = _loss_median_vs_start(s)
     sd = noise if single_point else noise / math.sqrt(width)
     hit = m > y0 + max(loss_rise, 5.0 * sd)
     hit[: min(width, m.size) // 2] = False
@@ -1318,12 +1310,25 @@ def _rise_above_start(s: Series, loss_rise: float, single_point: bool = False,
     return m, y0, (int(rose[0]) if rose else None)
 
 
+def _loss_median_vs_start(s: Series) -> tuple[np.ndarray, float, float, int]:
+    """``(m, y0, noise, width)`` for ``_rise_above_start``: the running median ``m`` of ``width``
+    points, the starting level ``y0`` and the point-to-point noise sd (computed once per Series:
+    several detectors ask)."""
+    key = "_loss_median_vs_start"
+    if key not in s.__dict__:
+        y = s.y
+        noise = _noise_sd(y, s.median25)
+        width = int(min(101, max(5, (noise / 0.1) ** 2))) | 1
+        s.__dict__[key] = (signals.rolling_median(y, min(width, y.size)), _start_y0(s), noise, width)
+    return s.__dict__[key]
+
+
 def _stalled_before_blip(s: Series, i: int, end_level: float, margin: float) -> bool:
     """Whether an LR blip (``Series.lr_blip_between``) lies within the width of
     ``_rise_above_start``'s running median of point ``i``, and the mean log-loss over the tenth of
     the points before that window was already no more than ``margin`` below ``end_level`` (the
     run ended no worse than it was before the blip)."""
-    width = s.__dict__["_loss_median_vs_start"][3]
+    width = _loss_median_vs_start(s)[3]
     a = max(0, i - width)
     if a < 5 or not s.lr_blip_between(int(s.fsteps[a]), int(s.fsteps[min(s.y.size - 1, i + width)])):
         return False
