@@ -243,7 +243,11 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
         above = sm > best + rise * scale
         sustained = above & (future_min > best + 0.5 * rise * scale)
         idx = np.nonzero(sustained)[0]
-        if idx.size and (y.size - idx[0] >= min_run or nonfinite_step is not None):
+        # ``min_run`` counts steps: a sparse log's point is the mean of ``gap`` steps, so a rise
+        # held for 3 of its points has lasted as long (a blow-up in the last 100 steps of a run
+        # logged every 10 is under 10 points).
+        need = min_run if s.per_step else max(3, math.ceil(min_run / s.gap))
+        if idx.size and (y.size - idx[0] >= need or nonfinite_step is not None):
             blow = int(idx[0])
             # A blow-up (log 100 above best) that ended back under the rise threshold is a spike
             # that left the loss a little worse, not a divergence: Nadam after a 2-step x30 LR
