@@ -3087,7 +3087,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh29": "split fresh29 (run blind once in round 26, after all round-26 changes)",
               "fresh30": "split fresh30 (run blind once in round 27, after its only change: the converged test's running median)",
               "fresh31": "split fresh31 (run blind once in round 28, after its only change: the stall after instability and LR blips)",
-              "fresh32": "BLIND split fresh32 (written in round 28, before any run on it: run it once, after all round-29 changes)"}
+              "fresh32": "BLIND split fresh32 (written in round 28, before any run on it: run it once, after all round-30 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
