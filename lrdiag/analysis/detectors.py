@@ -208,8 +208,9 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
     minimum, a divergence starts at the first point ``c`` where either
 
     1. *sustained rise*: ``sm`` is more than ``rise`` (log 2: twice the loss, or 5 noise sd of
-       ``sm`` if that is more) above ``best`` for
-       at least ``min_run`` points and never again comes back below ``best[c] + rise / 2``; or
+       ``sm`` if that is more) above ``best`` for at least ``min_run`` steps (points of a
+       per-step log; ``max(3, ceil(min_run / interval))`` points of a sparse one, since round 30)
+       and never again comes back below ``best[c] + rise / 2``; or
     2. *blow-up without recovery*: some point is more than ``blowup`` (log 100) above ``best``
        and afterwards the loss never improves on ``best[c]`` by more than ``kept_progress``
        (10%): the run lost everything it had learnt (typically a dead network at chance level);
@@ -246,7 +247,7 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
         # ``min_run`` counts steps: a sparse log's point is the mean of ``gap`` steps, so a rise
         # held for 3 of its points has lasted as long (a blow-up in the last 100 steps of a run
         # logged every 10 is under 10 points).
-        need = min_run if s.per_step else max(3, math.ceil(min_run / s.gap))
+        need = max(3, math.ceil(min_run / s.gap)) if s.gap > 1.5 else min_run
         if idx.size and (y.size - idx[0] >= need or nonfinite_step is not None):
             blow = int(idx[0])
             # A blow-up (log 100 above best) that ended back under the rise threshold is a spike
