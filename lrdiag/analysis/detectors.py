@@ -369,7 +369,8 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
                   recover_within: int = 200, grad_lead: int = 20, converged_peak: float = 0.1,
                   scales: tuple[int, ...] = (1, 4), z_mean: float | None = None, after_z: float = 1.0,
                   lr_jump: float = 3.0, z_after_raise: float = 3.0, early_factor: float = 10.0,
-                  blowup: float = math.log(1000.0), sparse_single_z: float = 16.0) -> list[Finding]:
+                  blowup: float = math.log(1000.0), sparse_single_z: float = 16.0,
+                  sparse_scales: tuple[int, ...] = (1, 2, 4)) -> list[Finding]:
     """Loss jumps far outside the band of the preceding block.
 
     For each point, ``z_i = (y_i - median_prev) / max(sigma_prev, floor)`` where ``median_prev``
@@ -403,6 +404,11 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
     by the next point. (On the Hugging Face views of the 25 tuning splits' real runs: LR-glitch
     spikes found 71 -> 73 of 86, no new finding on a clean run; on views that log every tenth
     minibatch loss itself, one more spike, which the whole-set loss confirmed, and no other change.)
+    A sparse log is tested at ``sparse_scales`` (1, 2 and 4 points; round 31): a jump of the
+    model that lasts 10-30 steps straddles two logged means and lifts each about 2x, neither to
+    z 8, and a 4-point mean spreads it over 40 steps (200 at every 50). A scale between the first
+    and the last is held to a line between theirs, geometric in ``k``:
+    ``z + (z_mean - z) log k / log k_max``, 7 at ``k = 2``.
 
     *After an LR raise.* When the LR of one of the two updates before a loss point was abruptly
     over ``lr_jump`` (3x) its median over the 20 logged steps before (``_lr_raises``: a warm
@@ -470,6 +476,10 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         return []
     # In a short sparse log the first block is half the run or more: see ``_spike_band``'s ``local_head``.
     local_head = short and not s.per_step
+    if not s.per_step:
+        scales = sparse_scales
+    z_last = 0.75 * z if z_mean is None else z_mean
+    k_max = max(scales)
     floor = 1e-3 if s.is_log else 1e-3 * max(float(np.median(np.abs(y))), 1e-12)
     need = min_jump if s.is_log else min_jump * max(float(np.median(np.abs(y))), 1e-12)
     ref_med = sig = zs = jump = hit = z_mean_scale = y_mean_scale = med_mean_scale = None
@@ -479,7 +489,8 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
         med_k, sig_k = _spike_band(yk, block, floor, trend_blind=short, mean_of=k, local_head=local_head)
         with np.errstate(invalid="ignore"):
             z_k = (yk - med_k) / sig_k
-            hit_k = (z_k > (z if k == 1 else 0.75 * z if z_mean is None else z_mean)) & (yk - med_k > need)
+            z_k_line = z if k == 1 else z + (z_last - z) * math.log(k) / math.log(k_max)
+            hit_k = (z_k > z_k_line) & (yk - med_k > need)
         if ref_med is None:  # the one-point scale: its band sets the recovery line and the message
             ref_med, sig, zs, jump, hit = med_k, sig_k, z_k, y - med_k, hit_k
         else:
