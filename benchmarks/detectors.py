@@ -3003,17 +3003,24 @@ def _model_alternated(full: np.ndarray | None, a: int, b: int) -> bool:
     return bool(rho1.size and np.median(rho1) < ALTERNATES)
 
 
-def _confirmed(case: Case, f) -> bool:
+def _confirmed(case: Case, f, interval: int = 1) -> bool:
     """An unlabelled finding the whole-set loss confirms (left unscored, on clean runs too): a
     spike where the model jumped (``_model_jumped``), an ``UNSTABLE`` kind where it blew up
     (``_model_blew_up``), an oscillation at an LR above the tuned one where it alternated
     (``_model_alternated``; momentum SGD at its tuned LR can alternate near convergence too, and
-    "the LR is too high" would not be true of it)."""
+    "the LR is too high" would not be true of it).
+
+    In a sparse view (``interval`` steps per logged point; round 32) a finding starts at the step
+    that labels a logged mean, the *last* of its interval, and the event it saw can lie up to
+    ``interval - 1`` steps earlier: the whole-set loss is read from the interval's first step.
+    (Read from the labelled step, a jump 30 steps into a 50-step interval was in the "recent
+    level" it was compared with: a 16,000x jump of the whole-set loss scored as a false spike.)"""
+    a = max(0, f.start_step - (interval - 1))
     if f.kind == "spike":
-        return _model_jumped(case.full_loss, f.start_step, f.end_step, case.r0)
-    if f.kind == "oscillation" and case.lr_high and _model_alternated(case.full_loss, f.start_step, f.end_step):
+        return _model_jumped(case.full_loss, a, f.end_step, case.r0)
+    if f.kind == "oscillation" and case.lr_high and _model_alternated(case.full_loss, a, f.end_step):
         return True
-    return f.kind in UNSTABLE and _model_blew_up(case.full_loss, f.start_step, f.end_step, case.r0)
+    return f.kind in UNSTABLE and _model_blew_up(case.full_loss, a, f.end_step, case.r0)
 
 
 def score(case: Case, tally: Tally, history: History | None = None) -> None:
@@ -3022,12 +3029,14 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
     t0 = time.perf_counter()
     report = analyze(case.history if history is None else history, recommend=False, **OPTIONS)
     tally.seconds += time.perf_counter() - t0
+    # steps per logged point of the analysed log (1 per step; 10 or 50 for the sparse views)
+    interval = 1 if history is None or len(history) < 2 else max(1, int(np.median(np.diff(history.steps))))
     n = len(case.history)
     tol = max(50, int(0.05 * n))
     if case.clean:
         tally.clean_steps += n
         for f in report.findings:
-            if _confirmed(case, f):
+            if _confirmed(case, f, interval):
                 continue  # a real, unlabelled event of the model (see the module docstring)
             tally.clean_alarms += 1
             tally.false.append(f"{case.name}: {f.kind} {f.start_step}-{f.end_step} {f.message[:90]}")
@@ -3046,7 +3055,7 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
                 if hit not in matched_labels:
                     matched_labels.add(hit)
                     tally.delays[case.labels[hit][0]].append(max(0, f.start_step - case.labels[hit][1]))
-        elif _also_correct(case, f) or _confirmed(case, f):
+        elif _also_correct(case, f) or _confirmed(case, f, interval):
             continue
         else:
             tally.fp[f.kind] += 1
