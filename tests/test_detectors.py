@@ -617,9 +617,14 @@ def test_an_lr_glitch_in_a_run_already_stalled_there_is_not_a_stall_after_instab
     dead = logl + jump + np.where(t >= 374, np.log(0.7 / 0.34) * (1 - np.exp(-(t - 374) / 3.0)), 0.0)
     [f] = run(hist(t, dead, lr=lr), D.detect_unstable_stall)
     assert f.kind == "lr_too_high" and f.start_step == 374
+    # round 32: it names the LR the schedule held and the blip that set it off, not "unstable at
+    # LR 1.5 ... lower it 3-10x" as if 1.5 were the LR in use
+    assert f.lr == pytest.approx(0.05) and "at LR 0.05" in f.message
+    assert f.evidence["lr_blip"] == {"step": 373, "lr": 1.5, "held_lr": 0.05}
+    assert "LR jumped to 1.5 at step 373" in f.message and "Find what raised the LR" in f.message
     # and so is the same rise with no LR blip: nothing else set it off
     [g] = run(hist(t, logl + jump, lr=0.05), D.detect_unstable_stall)
-    assert g.start_step == 374
+    assert g.start_step == 374 and "lr_blip" not in g.evidence and "The LR is too high" in g.message
 
 
 # -- sparse logs -----------------------------------------------------------------------------

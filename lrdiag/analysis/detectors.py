@@ -173,8 +173,17 @@ class Series:
     def lr_blip_between(self, start: int, end: int) -> bool:
         """Whether a logged LR in steps ``[start, end]`` is a blip: over twice the LR the schedule
         held there (``held_lrs``), an excursion of a step or two that the schedule undid."""
-        inside = (self.lr_steps >= start) & (self.lr_steps <= end)
-        return bool(np.any(self.lr_values[inside] > 2.0 * self.held_lrs[inside]))
+        return self.first_lr_blip(start, end) is not None
+
+    def first_lr_blip(self, start: int, end: int) -> tuple[int, float, float] | None:
+        """The first blip in steps ``[start, end]`` (see ``lr_blip_between``): its step, its LR
+        and the LR the schedule held there; None if there is none."""
+        inside = np.nonzero((self.lr_steps >= start) & (self.lr_steps <= end)
+                            & (self.lr_values > 2.0 * self.held_lrs))[0]
+        if not inside.size:
+            return None
+        i = int(inside[0])
+        return int(self.lr_steps[i]), float(self.lr_values[i]), float(self.held_lrs[i])
 
     def peak_lr(self) -> float | None:
         """The schedule's peak LR: the largest of ``held_lrs``, so a blip is not the peak every
@@ -1579,7 +1588,13 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     if not onset:
         return []
     start = min(onset)
-    lr = s.lr_at(start)
+    # The LR the schedule held, not a blip's: "lower the LR" is about the held one (round 32:
+    # Adagrad at 0.01, an x30 glitch at step 440 left it stalled worse, "unstable at LR 0.3").
+    lr = s.lr_held(start)
+    blip = None
+    if rose_at is not None and start == int(s.fsteps[rose_at]):
+        width = _loss_median_vs_start(s)[3]
+        blip = s.first_lr_blip(int(s.fsteps[max(0, rose_at - width)]), start)
     ev = s.sampling_evidence()
     ev.update({"state": "stalled_after_instability", "start_level": math.exp(y0), "end_level": math.exp(end_level),
                "best_level": float(np.exp(np.min(signals.moving_average(y, w)))),
@@ -1600,9 +1615,14 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     if dead:
         ev["layers_stopped_updating"] = dead
         dead_txt = f" Afterwards layer(s) {', '.join(repr(d) for d in dead[:5])} stopped updating (ratios collapsed to ~0: dead units), which is not a low LR."
-    msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}) and then stalled at a loss of "
-           f"{math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} The LR is too high: "
-           f"lower it 3-10x (or add warm-up/clipping); do not raise it.")
+    blip_txt, advice = "", "The LR is too high: lower it 3-10x (or add warm-up/clipping); do not raise it."
+    if blip is not None:
+        ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+        blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({blip[1] / blip[2]:.3g}x the LR the schedule held)"
+        advice = ("Find what raised the LR there (a scheduler or a hand-set value) and keep it from doing so; if the "
+                  "held LR itself is meant, lower it 3-10x (or add warm-up/clipping).")
+    msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}){blip_txt}, and then stalled at a "
+           f"loss of {math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} {advice}")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose_at is not None and first_high) else 0.7, lr, msg, ev)]
 
 
