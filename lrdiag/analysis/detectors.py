@@ -1618,7 +1618,8 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     blip_txt, advice = "", "The LR is too high: lower it 3-10x (or add warm-up/clipping); do not raise it."
     if blip is not None:
         ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
-        blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({blip[1] / blip[2]:.3g}x the LR the schedule held)"
+        times = f"{blip[1] / blip[2]:.3g}x the LR the schedule held" if blip[2] > 0 else "the schedule held 0"
+        blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({times})"
         advice = ("Find what raised the LR there (a scheduler or a hand-set value) and keep it from doing so; if the "
                   "held LR itself is meant, lower it 3-10x (or add warm-up/clipping).")
     msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}){blip_txt}, and then stalled at a "
