@@ -406,17 +406,42 @@ def test_blowup_that_came_back_under_the_threshold_is_a_spike(left, diverged):
     logl[after] += math.log(1000) * np.exp(-(t[after] - 1500) / 30.0) + math.log(left)
     h = hist(t, logl, lr=lr)
     found = run(h, D.detect_divergence)
-    assert [f.start_step for f in found] == ([1497] if diverged else [])
+    # round 33: the onset of a blow-up an LR blip set off is the blip's step (the centred mean
+    # rose from 1497), and its LR the one the schedule held
+    assert [f.start_step for f in found] == ([1499] if diverged else [])
     kinds = {f.kind: f for f in analyze(h, recommend=False).findings}
     assert ("divergence" in kinds) == diverged
+    if diverged:
+        [f] = found
+        assert f.lr == pytest.approx(0.1) and f.evidence["lr_blip"] == {"step": 1499, "lr": 3.0, "held_lr": 0.1}
+        assert "when the LR jumped to 3 (30x the LR the schedule held, 0.1)" in f.message
+        assert "Find what raised the LR" in f.message and "try 3-10x lower" not in f.message
+        # the fix is to the blip, not the held LR: keep the schedule, clip gradients
+        rec = analyze(h).recommendation
+        assert rec["kind"] == "keep" and rec["params"] == {"peak_lr": pytest.approx(0.1), "clip_grad_norm": 1.0}
+        assert "jumped to 3 at step 1499" in rec["rationale"]
+        # the same blow-up at a steady LR is the held LR's: onset where the mean rose, "lower it"
+        [g] = run(hist(t, logl, lr=0.1), D.detect_divergence)
+        assert g.start_step == 1497 and "lr_blip" not in g.evidence and "try 3-10x lower" in g.message
+        assert analyze(hist(t, logl, lr=0.1)).recommendation["params"]["peak_lr"] < 0.1
     if not diverged:
         spike = kinds["spike"]
         assert spike.start_step == 1500 and spike.evidence["lr_raised_before"]["factor"] == pytest.approx(30.0)
-        # the loss stayed worse at LR 0.1, not at the 2-step glitch's 3: the advice lowers 0.1
+        # the loss stayed worse at LR 0.1, the LR the schedule held, not the 2-step glitch's 3 --
+        # and the glitch left it worse: since round 33 the finding says so and the advice keeps
+        # 0.1 and clips (until then: "The LR is too high: lower it", a peak under 0.1)
         rose = kinds["lr_too_high"]
-        assert rose.evidence["state"] == "loss_rose" and rose.lr == pytest.approx(0.1) and "at LR 0.1:" in rose.message
+        assert rose.evidence["state"] == "loss_rose" and rose.lr == pytest.approx(0.1) and rose.start_step == 1499
+        assert rose.evidence["lr_blip"] == {"step": 1499, "lr": 3.0, "held_lr": 0.1}
+        assert "got worse from step 1499, when the LR jumped to 3 (30x the LR the schedule held, 0.1)" in rose.message
         rec = analyze(h).recommendation
-        assert rec["params"]["peak_lr"] < 0.1
+        assert rec["kind"] == "keep" and rec["params"] == {"peak_lr": pytest.approx(0.1), "clip_grad_norm": 1.0}
+        assert "got worse for good" in rec["rationale"]
+        # with no blip the same rise is the held LR's: "lower it", a peak under 0.1
+        steady = analyze(hist(t, logl, lr=0.1))
+        [rose] = [f for f in steady.findings if f.kind == "lr_too_high"]
+        assert "lr_blip" not in rose.evidence and "at LR 0.1:" in rose.message and "lower it 3-10x" in rose.message
+        assert steady.recommendation["params"]["peak_lr"] < 0.1
 
 
 @pytest.mark.parametrize("rise_at, found", [(1300, True), (1400, False)])
@@ -622,6 +647,10 @@ def test_an_lr_glitch_in_a_run_already_stalled_there_is_not_a_stall_after_instab
     assert f.lr == pytest.approx(0.05) and "at LR 0.05" in f.message
     assert f.evidence["lr_blip"] == {"step": 373, "lr": 1.5, "held_lr": 0.05}
     assert "LR jumped to 1.5 at step 373" in f.message and "Find what raised the LR" in f.message
+    # round 33: and the recommendation keeps the held LR and clips, instead of peaking at 0.05/3
+    from lrdiag import analyze
+    rec = analyze(hist(t, dead, lr=lr)).recommendation
+    assert rec["kind"] == "keep" and rec["params"]["peak_lr"] == pytest.approx(0.05) and rec["params"]["clip_grad_norm"] == 1.0
     # and so is the same rise with no LR blip: nothing else set it off
     [g] = run(hist(t, logl + jump, lr=0.05), D.detect_unstable_stall)
     assert g.start_step == 374 and "lr_blip" not in g.evidence and "The LR is too high" in g.message

@@ -198,6 +198,17 @@ class Series:
                 "note": f"loss logged every {self.gap:g} steps; steps are accurate to that spacing and one-step events between logs are invisible"}
 
 
+# What a finding set off by an LR blip advises: the held LR trained fine until the blip.
+BLIP_ADVICE = ("Find what raised the LR there (a scheduler or a hand-set value) and keep it from doing so, and clip "
+               "gradients so one such update cannot undo the run; if the held LR itself is meant, lower it 3-10x "
+               "(or add warm-up).")
+
+
+def _blip_times(blip: tuple[int, float, float]) -> str:
+    """``first_lr_blip``'s LR against the held one, in words (a held LR of 0: a warm-up from 0)."""
+    return f"{blip[1] / blip[2]:.3g}x the LR the schedule held" if blip[2] > 0 else "the schedule held 0"
+
+
 def _fmt_lr(lr: float | None) -> str:
     return "unknown LR" if lr is None else f"LR {lr:.3g}"
 
@@ -289,13 +300,26 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
         onset = int(near[-1]) if near.size else 0
         start = int(s.fsteps[onset])
         lr = s.lr_at(start)
+        # An LR blip around the onset and the crossing (a centred mean rises up to half its width
+        # before the jump it smooths) set the blow-up off: the update it made, not the held LR,
+        # broke the run (round 33: x30 glitches of 2 steps read "diverged at LR 0.01 ... try 3-10x
+        # lower" with 0.01 the tuned LR, and one "at LR 3.75", the glitch's own).
+        blip = s.first_lr_blip(int(s.fsteps[max(0, onset - 2)]), int(s.fsteps[min(y.size - 1, blow + smooth // 2 + 2)]))
+        if blip is not None:
+            start, lr = blip[0], blip[2]
         end = nonfinite_step if nonfinite_step is not None else int(s.fsteps[-1])
         ev.update({"onset_step": start, "crossed_step": int(s.fsteps[blow]), "peak_rise": _rel(peak_rise, s.is_log),
                    "final_rise": _rel(final_rise, s.is_log), "threshold_rise": _rel(rise, s.is_log),
                    "nonfinite_step": nonfinite_step, "peak_lr": s.peak_lr()})
         how = "became non-finite" if nonfinite_step is not None else f"ended {_rel(final_rise, s.is_log)} its best"
-        msg = (f"The loss diverged from step {start} at {_fmt_lr(lr)}: it rose to {_rel(peak_rise, s.is_log)} its best "
-               f"and never recovered (it {how}). Lower the LR (try 3-10x lower) or add warm-up/clipping.")
+        rose = f"it rose to {_rel(peak_rise, s.is_log)} its best and never recovered (it {how})"
+        if blip is None:
+            msg = (f"The loss diverged from step {start} at {_fmt_lr(lr)}: {rose}. "
+                   "Lower the LR (try 3-10x lower) or add warm-up/clipping.")
+        else:
+            ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+            msg = (f"The loss diverged from step {start}, when the LR jumped to {blip[1]:.3g} "
+                   f"({_blip_times(blip)}, {lr:.3g}): {rose}. {BLIP_ADVICE}")
         out.append(Finding("divergence", start, end, "critical", 0.95 if nonfinite_step is not None else 0.85, lr, msg, ev))
     else:
         lr = s.lr_at(nonfinite_step)
@@ -1618,10 +1642,8 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     blip_txt, advice = "", "The LR is too high: lower it 3-10x (or add warm-up/clipping); do not raise it."
     if blip is not None:
         ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
-        times = f"{blip[1] / blip[2]:.3g}x the LR the schedule held" if blip[2] > 0 else "the schedule held 0"
-        blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({times})"
-        advice = ("Find what raised the LR there (a scheduler or a hand-set value) and keep it from doing so; if the "
-                  "held LR itself is meant, lower it 3-10x (or add warm-up/clipping).")
+        blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({_blip_times(blip)})"
+        advice = BLIP_ADVICE
     msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}){blip_txt}, and then stalled at a "
            f"loss of {math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} {advice}")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose_at is not None and first_high) else 0.7, lr, msg, ev)]
@@ -1714,14 +1736,26 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
     start = int(s.fsteps[min(onset * w, y.size - 1)])
     # the LR the schedule held there: a 2-step glitch at the onset (x30) is not the LR to lower
     lr = s.lr_held(start)
+    # An LR blip from the update before the onset block to the end of the block that crossed set
+    # the rise off (round 33: x30 glitches of 2 steps left Adam-like runs 1.3-1.9x worse for good,
+    # "The LR is too high: lower it" of the LR they had trained at): the message and the advice
+    # are about the blip. (In a sparse log the update logged just before a point shows in the next.)
+    before = int(s.fsteps[max(0, onset * w - 1)]) if onset * w > 0 else start
+    blip = s.first_lr_blip(before, int(s.fsteps[min((c + 1) * w, y.size) - 1]))
     up = tail - level
     ev = s.sampling_evidence()
     ev.update({"state": "loss_rose", "best_level": float(math.exp(level)), "final_level": float(math.exp(tail)),
                "rise": _rel(up, True), "rise_after": _rel(after - level, True), "significance_threshold": _rel(need, True),
                "block_points": w, "block_noise_sd": s_m, "crossed_step": int(s.fsteps[c * w]), "peak_lr": s.peak_lr()})
-    msg = (f"The loss got worse from step {start} at {_fmt_lr(lr)}: after reaching its best level it rose to "
-           f"{_rel(up, True)} that level and stayed there to the end (a working LR never makes the training loss worse "
-           f"for long). The LR is too high: lower it 3-10x (or add warm-up/clipping).")
+    rose = (f"after reaching its best level it rose to {_rel(up, True)} that level and stayed there to the end")
+    if blip is None:
+        msg = (f"The loss got worse from step {start} at {_fmt_lr(lr)}: {rose} (a working LR never makes the training "
+               f"loss worse for long). The LR is too high: lower it 3-10x (or add warm-up/clipping).")
+    else:
+        start = blip[0]
+        ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+        msg = (f"The loss got worse from step {start}, when the LR jumped to {blip[1]:.3g} ({_blip_times(blip)}, "
+               f"{lr:.3g}): {rose}. {BLIP_ADVICE}")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical" if up > math.log(2.0) else "warning", 0.75, lr, msg, ev)]
 
 

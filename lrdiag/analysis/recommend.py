@@ -35,6 +35,9 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
 * ``lr_too_low`` with LR x: the annealed schedule peaking at 3x (or the range test's suggestion).
+* ``divergence`` or ``lr_too_high`` set off by an LR blip (``evidence["lr_blip"]``: the LR
+  jumped over 2x what the schedule held for a step or two): ``kind="keep"`` at the held LR with
+  ``clip_grad_norm=1.0`` -- remove what raised the LR; the held one trained until then.
 * ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients);
   a blow-up in the first steps that recovered (``evidence["state"] == "early_blowup"``) with LR x:
   ``cosine_warmup`` peaking at x (the run trained at it once past the start; it lacked a warm-up).
@@ -478,6 +481,19 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         return Recommendation("keep", {"peak_lr": float(x or 0.0)}, total_steps,
                               f"{what}: run a range test (lrdiag.range_test) to find where the model learns, and check "
                               "the data and labels.",
+                              source="report", finding=finding.to_dict())
+    blip = (finding.evidence or {}).get("lr_blip")
+    if blip and finding.kind in ("divergence", "lr_too_high"):
+        # the held LR trained until a blip of a step or two broke the run: lowering it treats the
+        # wrong LR; the fix is to the thing that raised it (a scheduler bug, a hand-set value)
+        held = float(blip["held_lr"])
+        what = {"divergence": "the loss diverged", "loss_rose": "the loss got worse for good"}.get(
+            finding.kind if finding.kind == "divergence" else (finding.evidence or {}).get("state"), "the run became unstable and stalled")
+        times = f"{blip['lr'] / held:.3g}x" if held > 0 else "above"
+        return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
+                              f"The LR jumped to {blip['lr']:.3g} at step {blip['step']} ({times} the {held:.3g} the "
+                              f"schedule held) and {what} there: keep the schedule, remove what raised the LR at that "
+                              "step, and clip gradients to norm 1.0 so one such update cannot undo the run.",
                               source="report", finding=finding.to_dict())
     if finding.kind == "spike" and x and (finding.evidence or {}).get("state") == "early_blowup":
         # the run recovered and trained at this LR: what it lacked is a ramp up to it
