@@ -339,7 +339,8 @@ Splits
   (0.92, 0.999) and eps 1e-7, RMSprop with alpha 0.85 and weight decay 1e-4, SGD with momentum
   0.8, dampening 0.2 and weight decay 2e-4, batch sizes 80 and 392, and warm-up + hold +
   sine-decay and x0.92-every-fifteenth long runs. Written and committed in round 31, before any
-  run on it: the next blind split.
+  run on it; run once, blind, in round 33 after that round's only change (a divergence or a
+  lasting loss rise an LR blip set off names the blip).
 """
 
 from __future__ import annotations
@@ -3229,7 +3230,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh31": "split fresh31 (run blind once in round 28, after its only change: the stall after instability and LR blips)",
               "fresh32": "split fresh32 (run blind once in round 30, after its only change: a divergence's rise timed in steps)",
               "fresh33": "split fresh33 (run blind once in round 31, after its only change: a 2-point spike scale on sparse logs)",
-              "fresh34": "BLIND split fresh34 (written in round 31, before any run on it: run it once, after all round-32 changes)"}
+              "fresh34": "BLIND split fresh34 (written in round 31, before any run on it: run it once, after all round-33 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
