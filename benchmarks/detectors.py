@@ -340,7 +340,15 @@ Splits
   0.8, dampening 0.2 and weight decay 2e-4, batch sizes 80 and 392, and warm-up + hold +
   sine-decay and x0.92-every-fifteenth long runs. Written and committed in round 31, before any
   run on it; run once, blind, in round 33 after that round's only change (a divergence or a
-  lasting loss rise an LR blip set off names the blip).
+  lasting loss rise an LR blip set off names the blip);
+* ``fresh35``: synthetic seeds 360_000+, real runs on data generated here and used nowhere else
+  (a crescent: inside a disk and outside a shifted one, two classes by whether x1 exceeds
+  x0^3 - 2 x0, a difference-of-Gaussian-bumps and a softsign-ratio regression), LayerNorm+Sigmoid
+  and BatchNorm+SELU MLPs, AdamW with betas (0.93, 0.997) and weight decay 0.02, RAdam with betas
+  (0.9, 0.99), eps 1e-6 and coupled weight decay 1e-3, SGD with Nesterov momentum 0.83 and weight
+  decay 3e-4, batch sizes 82 and 408, and warm-up + hold + arctan-decay and
+  x0.93-every-sixteenth long runs. Written and committed in round 33, before any run on it: the
+  next blind split.
 """
 
 from __future__ import annotations
@@ -1033,6 +1041,34 @@ def _dataset(name: str):
         y = np.clip(X[:, 0] + X[:, 1], -1.0, 1.0) - 0.5 * np.clip(X[:, 2], 0.0, 1.0) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "lune":  # generated (fresh35): inside the disk of radius 1.4 and outside the one of radius 1 at (0.7, 0), in 6 features, 3% flipped
+        r = np.random.default_rng(149)
+        X = r.standard_normal((1200, 6))
+        inside = X[:, 0] ** 2 + X[:, 1] ** 2 < 1.4 ** 2
+        outside = (X[:, 0] - 0.7) ** 2 + X[:, 1] ** 2 > 1.0
+        y = (inside & outside).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "cubic_boundary":  # generated (fresh35): is x1 above x0^3 - 2 x0? (7 features, 3% flipped)
+        r = np.random.default_rng(149)
+        X = r.standard_normal((1200, 7))
+        y = (X[:, 1] > X[:, 0] ** 3 - 2.0 * X[:, 0]).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "gauss_diff":  # generated regression (fresh35): exp(-(x0 - 1)^2) - exp(-(x0 + 1)^2) + 0.3 x1 x2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(149)
+        X = r.standard_normal((1000, 6))
+        y = np.exp(-(X[:, 0] - 1.0) ** 2) - np.exp(-(X[:, 0] + 1.0) ** 2) + 0.3 * X[:, 1] * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "softsign_ratio":  # generated regression (fresh35): x0 / (1 + |x1|) + 0.2 x2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(149)
+        X = r.standard_normal((1000, 7))
+        y = X[:, 0] / (1.0 + np.abs(X[:, 1])) + 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "hexagon":  # generated (fresh34): inside the regular hexagon of apothem 1.1 in (x0, x1), in 6 features, 3% flipped
         r = np.random.default_rng(139)
         X = r.standard_normal((1200, 6))
@@ -1441,6 +1477,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamax_b92_e7": ("Adamax", {"betas": (0.92, 0.999), "eps": 1e-7}),
     "rms_a85_wd4": ("RMSprop", {"alpha": 0.85, "weight_decay": 1e-4}),
     "sgd_m8_d2": ("SGD", {"momentum": 0.8, "dampening": 0.2, "weight_decay": 2e-4}),
+    # fresh35: AdamW with betas (0.93, 0.997) and weight decay 0.02, RAdam with betas (0.9, 0.99),
+    # eps 1e-6 and (coupled) weight decay 1e-3, SGD with Nesterov momentum 0.83 and weight decay 3e-4
+    "adamw_b93_wd2": ("AdamW", {"betas": (0.93, 0.997), "weight_decay": 0.02}),
+    "radam_b9_e6_l2": ("RAdam", {"betas": (0.9, 0.99), "eps": 1e-6, "weight_decay": 1e-3}),
+    "sgd_nes83_wd3": ("SGD", {"momentum": 0.83, "nesterov": True, "weight_decay": 3e-4}),
 }
 
 
@@ -1499,6 +1540,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_smoothstep": (0.03, lambda t, w, n: 1.0 if t < 0.45 * n else 1.0 - (lambda q: 3.0 * q * q - 2.0 * q ** 3)(min(1.0, (t - 0.45 * n) / (0.55 * n)))),
     # fresh34: 4% warm-up, held to 35% of the run, then 1 - sin(pi q / 2) (to 0) over the rest
     "warmup_hold_sine": (0.04, lambda t, w, n: 1.0 if t < 0.35 * n else 1.0 - math.sin(0.5 * math.pi * min(1.0, (t - 0.35 * n) / (0.65 * n)))),
+    # fresh35: 6% warm-up, held to half the run, then 1 - (4 / pi) arctan(q) (to 0) over the rest
+    "warmup_hold_arctan": (0.06, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - 4.0 / math.pi * math.atan(min(1.0, (t - 0.5 * n) / (0.5 * n))))),
 }
 
 
@@ -1518,6 +1561,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_thirteenths": (13, 0.9),  # fresh32
     "step_fourteenths": (14, 0.91),  # fresh33
     "step_fifteenths": (15, 0.92),  # fresh34
+    "step_sixteenths": (16, 0.93),  # fresh35
 }
 
 
@@ -1686,7 +1730,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     GroupNorm of 8 groups before each SELU) (fresh34); ``schedule="warmup_hold_sine"`` warms up
     linearly over 4% of ``steps``, holds ``lr`` to 35% of them and then decays as
     ``1 - sin(pi q / 2)`` to 0, ``"step_fifteenths"`` multiplies the LR by 0.92 after each
-    fifteenth (fresh34).
+    fifteenth (fresh34). ``arch="ln_sigmoid"`` (a LayerNorm before each Sigmoid) and ``"bn_selu"``
+    (a BatchNorm before each SELU) (fresh35); ``schedule="warmup_hold_arctan"`` warms up linearly
+    over 6% of ``steps``, holds ``lr`` to half of them and then decays as ``1 - (4 / pi) arctan(q)``
+    to 0, ``"step_sixteenths"`` multiplies the LR by 0.93 after each sixteenth (fresh35).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1747,7 +1794,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "gn_relu6": lambda: [nn.GroupNorm(8, hidden), nn.ReLU6()],
                "bn_hardtanh": lambda: [nn.BatchNorm1d(hidden), nn.Hardtanh()],
                "ln_prelu": lambda: [nn.LayerNorm(hidden), nn.PReLU()],
-               "gn_selu": lambda: [nn.GroupNorm(8, hidden), nn.SELU()]}[arch]
+               "gn_selu": lambda: [nn.GroupNorm(8, hidden), nn.SELU()],
+               "ln_sigmoid": lambda: [nn.LayerNorm(hidden), nn.Sigmoid()],
+               "bn_selu": lambda: [nn.BatchNorm1d(hidden), nn.SELU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2069,8 +2118,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2530,7 +2579,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("sin_sum_ratio", 340_003, 48, 3, "sgd_nes87_wd5", "adagrad_acc2_wd4", 0.013, 0.01, 376, "gn_relu6", "step_fourteenths"),
                 RealSet("log_sq_diff", 340_004, 96, 3, "nadam_b92_md3", "adagrad_acc2_wd4", 2e-3, 0.01, 376, "bn_hardtanh", "step_fourteenths"),
                 RealSet("limacon", 340_005, 64, 2, "adagrad_acc2_wd4", "sgd_nes87_wd5", 0.01, 0.065, 78, "gn_relu6", "warmup_hold_smoothstep")],
-    # the next blind split, written in round 31 before any run on it: data made here (inside the
+    # run blind in round 33, written in round 31 before any run on it: data made here (inside the
     # regular hexagon of apothem 1.1, whether x0 x1 exceeds x2 + x3, asinh(2 x0 x1) / 2 + 0.2 x2,
     # max(sin x0, cos x1) + 0.2 x2), LayerNorm+PReLU and GroupNorm+SELU MLPs, optimizers (Adamax
     # with betas (0.92, 0.999) and eps 1e-7; RMSprop with alpha 0.85 and weight decay 1e-4; SGD
@@ -2545,6 +2594,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("max_sines", 350_003, 48, 3, "sgd_m8_d2", "rms_a85_wd4", 0.025, 1e-3, 392, "ln_prelu", "step_fifteenths"),
                 RealSet("prod_vs_sum", 350_004, 96, 3, "adamax_b92_e7", "rms_a85_wd4", 2e-3, 1e-3, 392, "gn_selu", "step_fifteenths"),
                 RealSet("hexagon", 350_005, 64, 2, "rms_a85_wd4", "sgd_m8_d2", 1e-3, 0.125, 80, "ln_prelu", "warmup_hold_sine")],
+    # the next blind split, written in round 33 before any run on it: data made here (a crescent
+    # inside the disk of radius 1.4 and outside the one of radius 1 at (0.7, 0), whether x1
+    # exceeds x0^3 - 2 x0, exp(-(x0 - 1)^2) - exp(-(x0 + 1)^2) + 0.3 x1 x2, x0 / (1 + |x1|) +
+    # 0.2 x2), LayerNorm+Sigmoid and BatchNorm+SELU MLPs, optimizers (AdamW with betas (0.93,
+    # 0.997) and weight decay 0.02; RAdam with betas (0.9, 0.99), eps 1e-6 and coupled weight decay
+    # 1e-3; SGD with Nesterov momentum 0.83 and weight decay 3e-4), batch sizes (82, 408) and
+    # warm-up + hold + arctan-decay / x0.93-every-sixteenth long runs used nowhere before. Tuned
+    # LRs, fixed before any run: 1e-3 for AdamW and RAdam (their defaults), 0.085 / 0.017
+    # (regression) for SGD (an effective step lr / (1 - momentum) of 0.5 / 0.1, as fresh31's SGD had).
+    "fresh35": [RealSet("lune", 360_000, 64, 2, "adamw_b93_wd2", "sgd_nes83_wd3", 1e-3, 0.085, 82, "ln_sigmoid", "warmup_hold_arctan"),
+                RealSet("cubic_boundary", 360_001, 96, 3, "sgd_nes83_wd3", "radam_b9_e6_l2", 0.085, 1e-3, 408, "bn_selu", "step_sixteenths"),
+                RealSet("gauss_diff", 360_002, 128, 2, "radam_b9_e6_l2", "adamw_b93_wd2", 1e-3, 1e-3, 82, "bn_selu", "warmup_hold_arctan"),
+                RealSet("softsign_ratio", 360_003, 48, 3, "sgd_nes83_wd3", "radam_b9_e6_l2", 0.017, 1e-3, 408, "ln_sigmoid", "step_sixteenths"),
+                RealSet("cubic_boundary", 360_004, 96, 3, "adamw_b93_wd2", "radam_b9_e6_l2", 1e-3, 1e-3, 408, "bn_selu", "step_sixteenths"),
+                RealSet("lune", 360_005, 64, 2, "radam_b9_e6_l2", "sgd_nes83_wd3", 1e-3, 0.085, 82, "ln_sigmoid", "warmup_hold_arctan")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -3193,7 +3257,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
          "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000,
-         "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000}
+         "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -3230,7 +3294,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh31": "split fresh31 (run blind once in round 28, after its only change: the stall after instability and LR blips)",
               "fresh32": "split fresh32 (run blind once in round 30, after its only change: a divergence's rise timed in steps)",
               "fresh33": "split fresh33 (run blind once in round 31, after its only change: a 2-point spike scale on sparse logs)",
-              "fresh34": "BLIND split fresh34 (written in round 31, before any run on it: run it once, after all round-33 changes)"}
+              "fresh34": "split fresh34 (run blind once in round 33, after its only change: LR blips named in divergence and loss-rise findings)",
+              "fresh35": "BLIND split fresh35 (written in round 33, before any run on it: run it once, after all round-34 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -3312,7 +3377,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 (run blind in round 33); fresh35 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
