@@ -444,6 +444,24 @@ def test_blowup_that_came_back_under_the_threshold_is_a_spike(left, diverged):
         assert steady.recommendation["params"]["peak_lr"] < 0.1
 
 
+def test_a_blow_up_an_lr_blip_set_off_after_a_bump_names_the_blip():
+    # fresh34 (RMSprop, x30 glitch at step 488): the loss had bumped 6x at steps 481-484, so the
+    # rise crossed 7 steps before the glitch whose blow-up (576x) it never came back from; the
+    # first round-33 window (to half the smoothing width past the crossing) missed the glitch
+    t, base, _ = curve(n=3000)
+    logl = np.log(base[np.minimum(t, 1000)]) + 0.05 * np.random.default_rng(1).standard_normal(t.size)
+    lr = np.where((t >= 1499) & (t < 1501), 3.0, 0.1)
+    after = t >= 1500
+    logl[after] += math.log(1000) * np.exp(-(t[after] - 1500) / 30.0) + math.log(3.0)
+    logl[(t >= 1488) & (t < 1500)] += math.log(3.0)
+    [f] = run(hist(t, logl, lr=lr), D.detect_divergence)
+    assert f.evidence["crossed_step"] < 1495 and f.start_step == 1499
+    assert f.evidence["lr_blip"] == {"step": 1499, "lr": 3.0, "held_lr": 0.1}
+    # without the blip it is the held LR's, from where the bump began
+    [g] = run(hist(t, logl, lr=0.1), D.detect_divergence)
+    assert g.start_step < 1490 and "lr_blip" not in g.evidence
+
+
 @pytest.mark.parametrize("rise_at, found", [(1300, True), (1400, False)])
 def test_loss_rise_must_have_lasted_the_last_tenth(rise_at, found):
     # round 16: a loss 1.6x worse from step 1400 of 1500 rose only inside the last tenth, too

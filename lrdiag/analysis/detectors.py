@@ -300,11 +300,13 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
         onset = int(near[-1]) if near.size else 0
         start = int(s.fsteps[onset])
         lr = s.lr_at(start)
-        # An LR blip around the onset and the crossing (a centred mean rises up to half its width
-        # before the jump it smooths) set the blow-up off: the update it made, not the held LR,
-        # broke the run (round 33: x30 glitches of 2 steps read "diverged at LR 0.01 ... try 3-10x
-        # lower" with 0.01 the tuned LR, and one "at LR 3.75", the glitch's own).
-        blip = s.first_lr_blip(int(s.fsteps[max(0, onset - 2)]), int(s.fsteps[min(y.size - 1, blow + smooth // 2 + 2)]))
+        # An LR blip from just before the onset to the blow-up's peak (at most ``smooth`` + 10
+        # points past the crossing: a centred mean rises up to half its width before the jump it
+        # smooths, and a small bump can cross first) set the blow-up off: the update it made, not
+        # the held LR, broke the run (round 33: x30 glitches of 2 steps read "diverged at LR 0.01
+        # ... try 3-10x lower" with 0.01 the tuned LR, and one "at LR 3.75", the glitch's own).
+        top = blow + int(np.argmax(y[blow : min(y.size, blow + smooth + 11)]))
+        blip = s.first_lr_blip(int(s.fsteps[max(0, onset - 2)]), int(s.fsteps[top]))
         if blip is not None:
             start, lr = blip[0], blip[2]
         end = nonfinite_step if nonfinite_step is not None else int(s.fsteps[-1])
