@@ -563,6 +563,18 @@ def test_lr_too_low_names_layers():
     assert "blocks.0" in found[0].message and found[0].evidence["band"]["family"] == "sgd"
 
 
+@pytest.mark.parametrize("blow, reported", [(1.0, True), (4.0, True), (250.0, False)])
+def test_no_lr_too_low_after_the_loss_blew_up(blow, reported):
+    # round 33 (fresh34: Adamax at 100x went 1.5 -> 402 at step 2 and later read "too low for 1 of
+    # 3 layers"): after a blow-up over 10x the start small ratios say nothing of a low LR; a 4x
+    # rise (1/100 runs reached 4.7x at most) keeps the finding
+    t = np.arange(3000)
+    logl = np.log(2.0 - 0.2 * t / 3000) + 0.02 * np.random.default_rng(0).standard_normal(t.size)
+    logl[2:6] += math.log(blow)
+    found = run(hist(t, logl, extra=_ratios(t, [1e-5, 2e-5, 1e-3])), D.detect_lr_band)
+    assert [f.kind for f in found] == (["lr_too_low"] if reported else [])
+
+
 def test_lr_too_high_and_band_depends_on_optimizer():
     t = np.arange(3000)
     logl = 0.05 * np.random.default_rng(2).standard_normal(t.size)  # not learning (see the next test)

@@ -1215,7 +1215,7 @@ def _step_at(s: Series, t: float, side: str) -> int:
 def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, block: int = 1000,
                    active_lr_frac: float = 0.5, progress: float = 0.5, sample: int = 20000,
                    min_span: float = 0.05, learning_fast: float = math.log(1.35), far_beyond: float = 3.0,
-                   settle_frac: float = 0.2) -> list[Finding]:
+                   settle_frac: float = 0.2, blown_up: float = 10.0) -> list[Finding]:
     """Per-layer update ratios persistently outside the optimizer's healthy band (``bands``).
 
     For ``lr_too_low`` only steps where the LR is at least ``active_lr_frac`` of its peak count
@@ -1249,6 +1249,13 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     logged, the return says nothing and the finding stays. (On the benchmark's real runs the
     three band-only findings on runs that trained fine had the tail at 0.4-0.95x the band's edge;
     every correct one at 1.5x or more.)
+
+    *No "too low" after a blow-up* (round 33). An ``lr_too_low`` finding that ends after the loss
+    first rose over ``blown_up`` (10) x its start (``Series.start``) is dropped: updates that large
+    threw the weights far, and a small update over a large weight says nothing of a low LR (fresh34:
+    Adamax at 100x its LR went 1.5 -> 402 at step 2, back under its start by step 26, and then read
+    "too low for 1 of 3 layers" from step 90, 4.1e-4 against a band edge of 4e-4). Of the
+    benchmark's 430 runs at 1/100 of their tuned LR (36 splits) none rose over 4.7x its start.
     """
     if not s.history.layers:
         return []
@@ -1275,12 +1282,23 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
                                           sample=sample) if idx.size else []
             span = float(steps[-1] - steps[0]) + 1.0
             if kind == "low":
-                out.extend(f for f in found if f.end_step - f.start_step + 1 >= min_span * span)
+                blew = _blew_up_at(s, blown_up)
+                out.extend(f for f in found if f.end_step - f.start_step + 1 >= min_span * span
+                           and not (blew is not None and blew <= f.end_step))
             else:
                 out.extend(f for f in found if (_excess(s, f) >= far_beyond or
                                                 not _fell_by(s, f.start_step, f.end_step, learning_fast))
                            and not _settled(s, f, settle_frac, active_lr_frac))
     return out
+
+
+def _blew_up_at(s: Series, factor: float) -> int | None:
+    """The first step where the loss exceeded ``factor`` x its start (None if it never did, or
+    the loss is not on a log scale)."""
+    if not s.is_log or not s.start > 0:
+        return None
+    over = np.nonzero(s.loss[s.finite] > factor * s.start)[0]
+    return int(s.fsteps[over[0]]) if over.size else None
 
 
 def _settled(s: Series, f: Finding, tail_frac: float, lr_frac: float) -> bool:
