@@ -1250,12 +1250,13 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     three band-only findings on runs that trained fine had the tail at 0.4-0.95x the band's edge;
     every correct one at 1.5x or more.)
 
-    *No "too low" after a blow-up* (round 33). An ``lr_too_low`` finding that ends after the loss
-    first rose over ``blown_up`` (10) x its start (``Series.start``) is dropped: updates that large
-    threw the weights far, and a small update over a large weight says nothing of a low LR (fresh34:
-    Adamax at 100x its LR went 1.5 -> 402 at step 2, back under its start by step 26, and then read
-    "too low for 1 of 3 layers" from step 90, 4.1e-4 against a band edge of 4e-4). Of the
-    benchmark's 430 runs at 1/100 of their tuned LR (36 splits) none rose over 4.7x its start.
+    *No "too low" after a blow-up* (round 33). An ``lr_too_low`` finding that ends after the
+    loss's 5-point running median first rose over ``blown_up`` (10) x its start (``Series.start``)
+    and its median over the run (``_blew_up_at``) is dropped: updates that large threw the weights
+    far, and a small update over a large weight says nothing of a low LR (fresh34: Adamax at 100x
+    its LR went 1.5 -> 402 at step 2, back under its start by step 26, and then read "too low for
+    1 of 3 layers" from step 90, 4.1e-4 against a band edge of 4e-4). Of the benchmark's 430 runs
+    at 1/100 of their tuned LR (36 splits) none rose over 4.7x its start.
     """
     if not s.history.layers:
         return []
@@ -1282,9 +1283,9 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
                                           sample=sample) if idx.size else []
             span = float(steps[-1] - steps[0]) + 1.0
             if kind == "low":
-                blew = _blew_up_at(s, blown_up)
-                out.extend(f for f in found if f.end_step - f.start_step + 1 >= min_span * span
-                           and not (blew is not None and blew <= f.end_step))
+                found = [f for f in found if f.end_step - f.start_step + 1 >= min_span * span]
+                blew = _blew_up_at(s, blown_up) if found else None
+                out.extend(f for f in found if blew is None or blew > f.end_step)
             else:
                 out.extend(f for f in found if (_excess(s, f) >= far_beyond or
                                                 not _fell_by(s, f.start_step, f.end_step, learning_fast))
@@ -1293,11 +1294,16 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
 
 
 def _blew_up_at(s: Series, factor: float) -> int | None:
-    """The first step where the loss exceeded ``factor`` x its start (None if it never did, or
-    the loss is not on a log scale)."""
-    if not s.is_log or not s.start > 0:
+    """The first step where the loss's 5-point running median exceeded ``factor`` x both its start
+    and its median over the run (None if it never did, or the loss is not on a log scale). A
+    running median: one minibatch of a small batch can read 10x by itself; and the run's median
+    too: the start is the first value unless noise explains a higher head, and a batch of 4 can
+    draw a first value 8x under its level (a synthetic lr_too_low curve: 0.17, then 1.2-3.9)."""
+    x = s.loss[s.finite]
+    if not s.is_log or not s.start > 0 or x.size < 5:
         return None
-    over = np.nonzero(s.loss[s.finite] > factor * s.start)[0]
+    m5 = signals.rolling_median(x, 5)
+    over = np.nonzero(m5 > factor * max(s.start, float(np.median(x))))[0]
     return int(s.fsteps[over[0]]) if over.size else None
 
 

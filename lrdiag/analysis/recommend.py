@@ -487,8 +487,9 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         # the held LR trained until a blip of a step or two broke the run: lowering it treats the
         # wrong LR; the fix is to the thing that raised it (a scheduler bug, a hand-set value)
         held = float(blip["held_lr"])
-        what = {"divergence": "the loss diverged", "loss_rose": "the loss got worse for good"}.get(
-            finding.kind if finding.kind == "divergence" else (finding.evidence or {}).get("state"), "the run became unstable and stalled")
+        state = (finding.evidence or {}).get("state")
+        what = ("the loss diverged" if finding.kind == "divergence" else
+                "the loss got worse for good" if state == "loss_rose" else "the run became unstable and stalled")
         times = f"{blip['lr'] / held:.3g}x" if held > 0 else "above"
         return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
                               f"The LR jumped to {blip['lr']:.3g} at step {blip['step']} ({times} the {held:.3g} the "
