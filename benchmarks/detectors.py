@@ -3295,7 +3295,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh32": "split fresh32 (run blind once in round 30, after its only change: a divergence's rise timed in steps)",
               "fresh33": "split fresh33 (run blind once in round 31, after its only change: a 2-point spike scale on sparse logs)",
               "fresh34": "split fresh34 (run blind once in round 33, after its only change: LR blips named in divergence and loss-rise findings)",
-              "fresh35": "BLIND split fresh35 (written in round 33, before any run on it: run it once, after all round-34 changes)"}
+              "fresh35": "BLIND split fresh35 (written in round 33, before any run on it: run it once, after round 33's last change)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
