@@ -347,8 +347,15 @@ Splits
   and BatchNorm+SELU MLPs, AdamW with betas (0.93, 0.997) and weight decay 0.02, RAdam with betas
   (0.9, 0.99), eps 1e-6 and coupled weight decay 1e-3, SGD with Nesterov momentum 0.83 and weight
   decay 3e-4, batch sizes 82 and 408, and warm-up + hold + arctan-decay and
-  x0.93-every-sixteenth long runs. Written and committed in round 33, before any run on it: the
-  next blind split.
+  x0.93-every-sixteenth long runs. Written and committed in round 33, before any run on it; run
+  once, blind, in round 33 after that round's last change (no lr_too_low after a blow-up);
+* ``fresh36``: synthetic seeds 370_000+, real runs on data generated here and used nowhere else
+  (inside an elliptic ring, two classes by whether max(x0, x1) exceeds x2 + 0.3, a tanh(x0) x1 +
+  0.3 cos(x2) and a sqrt|x0 - x1| regression), GroupNorm+Sigmoid and BatchNorm+PReLU MLPs, NAdam
+  with betas (0.94, 0.999) and eps 1e-6, Adagrad with LR decay 1e-3 and weight decay 1e-3, SGD
+  with momentum 0.75, dampening 0.3 and weight decay 1e-4, batch sizes 84 and 424, and warm-up +
+  hold + Gaussian-decay and x0.935-every-seventeenth long runs. Written and committed in round 33,
+  before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1041,6 +1048,33 @@ def _dataset(name: str):
         y = np.clip(X[:, 0] + X[:, 1], -1.0, 1.0) - 0.5 * np.clip(X[:, 2], 0.0, 1.0) + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "ellipse_ring":  # generated (fresh36): 0.6 < x0^2 / 2 + x1^2 < 2, in 6 features, 3% flipped
+        r = np.random.default_rng(151)
+        X = r.standard_normal((1200, 6))
+        q = X[:, 0] ** 2 / 2.0 + X[:, 1] ** 2
+        y = ((q > 0.6) & (q < 2.0)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "max_vs_third":  # generated (fresh36): is max(x0, x1) above x2 + 0.3? (7 features, 3% flipped)
+        r = np.random.default_rng(151)
+        X = r.standard_normal((1200, 7))
+        y = (np.maximum(X[:, 0], X[:, 1]) > X[:, 2] + 0.3).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "tanh_times":  # generated regression (fresh36): tanh(x0) x1 + 0.3 cos(x2) of 6 features, noise sd 0.1
+        r = np.random.default_rng(151)
+        X = r.standard_normal((1000, 6))
+        y = np.tanh(X[:, 0]) * X[:, 1] + 0.3 * np.cos(X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "root_gap":  # generated regression (fresh36): sqrt|x0 - x1| - 0.2 x2 of 7 features, noise sd 0.1
+        r = np.random.default_rng(151)
+        X = r.standard_normal((1000, 7))
+        y = np.sqrt(np.abs(X[:, 0] - X[:, 1])) - 0.2 * X[:, 2] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "lune":  # generated (fresh35): inside the disk of radius 1.4 and outside the one of radius 1 at (0.7, 0), in 6 features, 3% flipped
         r = np.random.default_rng(149)
         X = r.standard_normal((1200, 6))
@@ -1482,6 +1516,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b93_wd2": ("AdamW", {"betas": (0.93, 0.997), "weight_decay": 0.02}),
     "radam_b9_e6_l2": ("RAdam", {"betas": (0.9, 0.99), "eps": 1e-6, "weight_decay": 1e-3}),
     "sgd_nes83_wd3": ("SGD", {"momentum": 0.83, "nesterov": True, "weight_decay": 3e-4}),
+    # fresh36: NAdam with betas (0.94, 0.999) and eps 1e-6, Adagrad with LR decay 1e-3 and weight
+    # decay 1e-3, SGD with momentum 0.75, dampening 0.3 and weight decay 1e-4
+    "nadam_b94_e6": ("NAdam", {"betas": (0.94, 0.999), "eps": 1e-6}),
+    "adagrad_lrd3_wd3": ("Adagrad", {"lr_decay": 1e-3, "weight_decay": 1e-3}),
+    "sgd_m75_d3_wd": ("SGD", {"momentum": 0.75, "dampening": 0.3, "weight_decay": 1e-4}),
 }
 
 
@@ -1542,6 +1581,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     "warmup_hold_sine": (0.04, lambda t, w, n: 1.0 if t < 0.35 * n else 1.0 - math.sin(0.5 * math.pi * min(1.0, (t - 0.35 * n) / (0.65 * n)))),
     # fresh35: 6% warm-up, held to half the run, then 1 - (4 / pi) arctan(q) (to 0) over the rest
     "warmup_hold_arctan": (0.06, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - 4.0 / math.pi * math.atan(min(1.0, (t - 0.5 * n) / (0.5 * n))))),
+    # fresh36: 4% warm-up, held to 40% of the run, then exp(-(3 q)^2) (to 1e-4) over the rest
+    "warmup_hold_gauss": (0.04, lambda t, w, n: 1.0 if t < 0.4 * n else math.exp(-(3.0 * min(1.0, (t - 0.4 * n) / (0.6 * n))) ** 2)),
 }
 
 
@@ -1562,6 +1603,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_fourteenths": (14, 0.91),  # fresh33
     "step_fifteenths": (15, 0.92),  # fresh34
     "step_sixteenths": (16, 0.93),  # fresh35
+    "step_seventeenths": (17, 0.935),  # fresh36
 }
 
 
@@ -1734,6 +1776,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     (a BatchNorm before each SELU) (fresh35); ``schedule="warmup_hold_arctan"`` warms up linearly
     over 6% of ``steps``, holds ``lr`` to half of them and then decays as ``1 - (4 / pi) arctan(q)``
     to 0, ``"step_sixteenths"`` multiplies the LR by 0.93 after each sixteenth (fresh35).
+    ``arch="gn_sigmoid"`` (a GroupNorm of 8 groups before each Sigmoid) and ``"bn_prelu"`` (a
+    BatchNorm before each PReLU) (fresh36); ``schedule="warmup_hold_gauss"`` warms up linearly over
+    4% of ``steps``, holds ``lr`` to 40% of them and then decays as ``exp(-(3 q)^2)`` (to 1e-4),
+    ``"step_seventeenths"`` multiplies the LR by 0.935 after each seventeenth (fresh36).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1796,7 +1842,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_prelu": lambda: [nn.LayerNorm(hidden), nn.PReLU()],
                "gn_selu": lambda: [nn.GroupNorm(8, hidden), nn.SELU()],
                "ln_sigmoid": lambda: [nn.LayerNorm(hidden), nn.Sigmoid()],
-               "bn_selu": lambda: [nn.BatchNorm1d(hidden), nn.SELU()]}[arch]
+               "bn_selu": lambda: [nn.BatchNorm1d(hidden), nn.SELU()],
+               "gn_sigmoid": lambda: [nn.GroupNorm(8, hidden), nn.Sigmoid()],
+               "bn_prelu": lambda: [nn.BatchNorm1d(hidden), nn.PReLU()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2118,8 +2166,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2594,7 +2642,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("max_sines", 350_003, 48, 3, "sgd_m8_d2", "rms_a85_wd4", 0.025, 1e-3, 392, "ln_prelu", "step_fifteenths"),
                 RealSet("prod_vs_sum", 350_004, 96, 3, "adamax_b92_e7", "rms_a85_wd4", 2e-3, 1e-3, 392, "gn_selu", "step_fifteenths"),
                 RealSet("hexagon", 350_005, 64, 2, "rms_a85_wd4", "sgd_m8_d2", 1e-3, 0.125, 80, "ln_prelu", "warmup_hold_sine")],
-    # the next blind split, written in round 33 before any run on it: data made here (a crescent
+    # run blind in round 33, written in round 33 before any run on it: data made here (a crescent
     # inside the disk of radius 1.4 and outside the one of radius 1 at (0.7, 0), whether x1
     # exceeds x0^3 - 2 x0, exp(-(x0 - 1)^2) - exp(-(x0 + 1)^2) + 0.3 x1 x2, x0 / (1 + |x1|) +
     # 0.2 x2), LayerNorm+Sigmoid and BatchNorm+SELU MLPs, optimizers (AdamW with betas (0.93,
@@ -2609,6 +2657,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("softsign_ratio", 360_003, 48, 3, "sgd_nes83_wd3", "radam_b9_e6_l2", 0.017, 1e-3, 408, "ln_sigmoid", "step_sixteenths"),
                 RealSet("cubic_boundary", 360_004, 96, 3, "adamw_b93_wd2", "radam_b9_e6_l2", 1e-3, 1e-3, 408, "bn_selu", "step_sixteenths"),
                 RealSet("lune", 360_005, 64, 2, "radam_b9_e6_l2", "sgd_nes83_wd3", 1e-3, 0.085, 82, "ln_sigmoid", "warmup_hold_arctan")],
+    # the next blind split, written in round 33 before any run on it: data made here (inside the
+    # elliptic ring 0.6 < x0^2 / 2 + x1^2 < 2, whether max(x0, x1) exceeds x2 + 0.3, tanh(x0) x1 +
+    # 0.3 cos(x2), sqrt|x0 - x1| - 0.2 x2), GroupNorm+Sigmoid and BatchNorm+PReLU MLPs, optimizers
+    # (NAdam with betas (0.94, 0.999) and eps 1e-6; Adagrad with LR decay 1e-3 and weight decay
+    # 1e-3; SGD with momentum 0.75, dampening 0.3 and weight decay 1e-4), batch sizes (84, 424) and
+    # warm-up + hold + Gaussian-decay / x0.935-every-seventeenth long runs used nowhere before.
+    # Tuned LRs, fixed before any run: 2e-3 for NAdam and 0.01 for Adagrad (their defaults), 0.18
+    # / 0.036 (regression) for SGD (an effective step lr (1 - dampening) / (1 - momentum) of 0.5 /
+    # 0.1, as fresh31's SGD had).
+    "fresh36": [RealSet("ellipse_ring", 370_000, 64, 2, "nadam_b94_e6", "sgd_m75_d3_wd", 2e-3, 0.18, 84, "gn_sigmoid", "warmup_hold_gauss"),
+                RealSet("max_vs_third", 370_001, 96, 3, "sgd_m75_d3_wd", "adagrad_lrd3_wd3", 0.18, 0.01, 424, "bn_prelu", "step_seventeenths"),
+                RealSet("tanh_times", 370_002, 128, 2, "adagrad_lrd3_wd3", "nadam_b94_e6", 0.01, 2e-3, 84, "bn_prelu", "warmup_hold_gauss"),
+                RealSet("root_gap", 370_003, 48, 3, "sgd_m75_d3_wd", "adagrad_lrd3_wd3", 0.036, 0.01, 424, "gn_sigmoid", "step_seventeenths"),
+                RealSet("max_vs_third", 370_004, 96, 3, "nadam_b94_e6", "adagrad_lrd3_wd3", 2e-3, 0.01, 424, "bn_prelu", "step_seventeenths"),
+                RealSet("ellipse_ring", 370_005, 64, 2, "adagrad_lrd3_wd3", "sgd_m75_d3_wd", 0.01, 0.18, 84, "gn_sigmoid", "warmup_hold_gauss")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -3257,7 +3320,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh16": 170_000, "fresh17": 180_000, "fresh18": 190_000, "fresh19": 200_000, "fresh20": 210_000, "fresh21": 220_000,
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
          "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000,
-         "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000}
+         "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -3295,7 +3358,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh32": "split fresh32 (run blind once in round 30, after its only change: a divergence's rise timed in steps)",
               "fresh33": "split fresh33 (run blind once in round 31, after its only change: a 2-point spike scale on sparse logs)",
               "fresh34": "split fresh34 (run blind once in round 33, after its only change: LR blips named in divergence and loss-rise findings)",
-              "fresh35": "BLIND split fresh35 (written in round 33, before any run on it: run it once, after round 33's last change)"}
+              "fresh35": "split fresh35 (run blind once in round 33, after its last change: no lr_too_low after a blow-up)",
+              "fresh36": "BLIND split fresh36 (written in round 33, before any run on it: run it once, after all round-34 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -3377,7 +3441,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 (run blind in round 33); fresh35 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
