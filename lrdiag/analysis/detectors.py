@@ -1766,8 +1766,7 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
     # the rise off (round 33: x30 glitches of 2 steps left Adam-like runs 1.3-1.9x worse for good,
     # "The LR is too high: lower it" of the LR they had trained at): the message and the advice
     # are about the blip. (In a sparse log the update logged just before a point shows in the next.)
-    before = int(s.fsteps[max(0, onset * w - 1)]) if onset * w > 0 else start
-    blip = s.first_lr_blip(before, int(s.fsteps[min((c + 1) * w, y.size) - 1]))
+    blip = s.first_lr_blip(int(s.fsteps[max(0, onset * w - 1)]), int(s.fsteps[min((c + 1) * w, y.size) - 1]))
     up = tail - level
     ev = s.sampling_evidence()
     ev.update({"state": "loss_rose", "best_level": float(math.exp(level)), "final_level": float(math.exp(tail)),
