@@ -965,6 +965,9 @@ def test_nothing_learnt_in_a_log_without_update_ratios_does_not_guess_the_side(b
     per_step = lrdiag.analyze(h, recommend=False).findings
     assert {f.kind for f in per_step} == {"lr_too_low", "plateau"}
     assert [f.evidence["state"] for f in per_step if f.kind == "plateau"] == ["stalled_low_lr"]
+    # the stall outranks the lr_too_low finding in the recommendation, and says the same side
+    rec = lrdiag.analyze(h).recommendation
+    assert rec["kind"] != "reduce_on_plateau" and rec["params"]["peak_lr"] == pytest.approx(3e-5), rec
     rep = lrdiag.analyze(bench.hf_view(h))
     [f] = rep.findings
     assert f.kind == "plateau" and f.evidence["state"] == "nothing_learnt" and f.evidence["nothing_learnt"] is True

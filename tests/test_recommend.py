@@ -237,6 +237,29 @@ def test_nothing_learnt_without_ratios_asks_for_a_range_test_or_follows_one():
     assert recommend(Report("r", (0, 999), [stalled]), total_steps=1000).kind == "reduce_on_plateau"
 
 
+def test_a_plateau_that_names_the_side_of_the_lr_is_answered_on_that_side():
+    # round 34: a stall whose update ratios sit below the band reads "the LR is too low to make
+    # progress; raise it", and it outranks the lr_too_low finding beside it, so the recommendation
+    # was ReduceLROnPlateau -- lower the LR -- on 10 of the benchmark's runs at 1/100 of their tuned LR
+    low = Finding("plateau", 0, 999, severity="warning", lr=1e-4, evidence={"state": "stalled_low_lr"})
+    too_low = Finding("lr_too_low", 0, 999, severity="warning", lr=1e-4)
+    rec = recommend(Report("r", (0, 999), [low, too_low]), total_steps=1000)
+    assert rec.kind != "reduce_on_plateau" and rec.params["peak_lr"] == pytest.approx(3e-4)
+    assert "too low" in rec.rationale and rec.lr_at(500) > 1e-4
+    # ... or follows a range test's higher LR
+    followed = recommend(Report("r", (0, 999), [low], range_test=_result(0.003, opt="Adam").to_dict()), total_steps=1000)
+    assert followed.params["peak_lr"] == pytest.approx(0.003)
+    # nothing learnt while ratios sit above the band reads "try the LR 3-10x lower": a lower peak
+    high = Finding("plateau", 0, 999, severity="warning", lr=0.18,
+                   evidence={"state": "stalled_high_lr", "nothing_learnt": True, "layers_above_band": ["fc1"]})
+    rec = recommend(Report("r", (0, 999), [high]), total_steps=1000)
+    assert rec.kind != "reduce_on_plateau" and rec.params["peak_lr"] == pytest.approx(0.06) and "too high" in rec.rationale
+    # a stall at a high LR that learnt something is still decayed on the plateau
+    stalled = Finding("plateau", 500, 999, severity="warning", lr=0.1,
+                      evidence={"state": "stalled_high_lr", "layers_above_band": ["fc1"]})
+    assert recommend(Report("r", (0, 999), [stalled]), total_steps=1000).kind == "reduce_on_plateau"
+
+
 def test_unknown_problem_kinds_keep_the_schedule_and_say_so():
     rec = recommend(Report("r", (0, 100), [Finding("new_kind", 3, 9, severity="warning", lr=0.1)]), total_steps=50)
     assert rec.kind == "keep" and "new_kind" in rec.rationale

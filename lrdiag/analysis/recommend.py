@@ -31,6 +31,10 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``oscillation`` at step s with LR x: ``step_decay``: multiply the LR by 0.3 at step s
   (``MultiStepLR(milestones=[s], gamma=0.3)``), so the LR after s is 0.3x.
 * ``lr_too_high`` with LR x: the same schedule shape peaking at x/3.
+* ``plateau`` in state ``stalled_low_lr`` (update ratios below the band: the finding says the LR
+  is too low to move): as ``lr_too_low``; a plateau that learnt nothing with update ratios above
+  the band (``evidence["nothing_learnt"]`` and ``layers_above_band``): as ``lr_too_high``.
+  Lowering the LR on such a plateau would contradict the finding.
 * ``plateau`` from step s (length L) with LR x: ``reduce_on_plateau`` with PyTorch's parameters:
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
@@ -446,6 +450,21 @@ def _from_reported_range_test(report: Report, total_steps: int, optimizer, kind:
     return _from_range_test(RangeTestResult.from_dict(report.range_test), total_steps, optimizer, kind)
 
 
+def _plateau_side(finding) -> str | None:
+    """The side of the LR a plateau finding itself names: ``"lr_too_low"`` for a stall with the
+    update ratios below the band (state ``stalled_low_lr``), ``"lr_too_high"`` for one that learnt
+    nothing with ratios above it (``evidence["nothing_learnt"]`` with ``layers_above_band``),
+    else None (a stall to decay the LR on, or an unknown side)."""
+    ev = finding.evidence or {}
+    if finding.kind != "plateau":
+        return None
+    if ev.get("state") == "stalled_low_lr":
+        return "lr_too_low"
+    if ev.get("state") == "stalled_high_lr" and ev.get("nothing_learnt") and ev.get("layers_above_band"):
+        return "lr_too_high"
+    return None
+
+
 def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) -> Recommendation:
     facts = _opt_facts(optimizer, {"name": report.meta.get("optimizer", ""), "hparams": report.meta.get("hparams") or {}})
     rt_lr = (report.range_test or {}).get("suggested_lr")
@@ -513,6 +532,23 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     s = int(finding.start_step)
     where = f"{finding.kind} at step {s} with LR {x:.3g}"
     fd = finding.to_dict()
+    side = _plateau_side(finding)
+    if side == "lr_too_low":
+        # The stall's own reading is that the LR is too low to move (ratios below the band):
+        # ReduceLROnPlateau would lower it further, the opposite of what the finding says.
+        peak = max(3.0 * x, rt_lr or 0.0)
+        k, params, why = schedule_for(peak, total_steps, facts, kind)
+        return Recommendation(k, params, total_steps,
+                              f"The loss stalled ({where}) while the update ratios sit below the healthy band: the "
+                              f"LR is too low to make progress; peak at {peak:.3g} instead: {why}",
+                              source="report", finding=fd)
+    if side == "lr_too_high":
+        peak = min(x / 3.0, rt_lr or math.inf)
+        k, params, why = schedule_for(peak, total_steps, facts, kind)
+        return Recommendation(k, params, total_steps,
+                              f"Nothing was learnt ({where}) while update ratios sit above the healthy band: the LR "
+                              f"is too high; peak at {peak:.3g} instead: {why}",
+                              source="report", finding=fd)
     if finding.kind == "divergence":
         peak = min(x / 3.0, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind or "cosine_warmup")
