@@ -45,6 +45,11 @@ correct description (e.g. a 100x-too-high LR run that diverges may also show lr_
 findings of such kinds are neither counted as true nor as false positives. A finding matches
 every label of its kind it overlaps (one plateau finding across two labelled stretches found both).
 
+*Advice* (round 34, real runs only). Each table ends with which way ``recommend`` moves the LR of
+the runs labelled lr_too_low (raise it: a peak over 1.5x the run's highest LR), unstable (lower
+it, or decay it during the run) and clean (keep it): ``advice_direction``. The detector tables do
+not depend on it.
+
 *Detectable plateaus* (stated before round 3's changes, applied to every split alike). The
 plateau labels of real runs come from the whole-training-set loss; lrdiag sees only the minibatch
 loss, whose noise can hide a 1% change over a short stretch from anyone. A label is
@@ -387,6 +392,7 @@ from lrdiag import names  # noqa: E402
 from lrdiag.analysis import signals  # noqa: E402
 from lrdiag.analysis.bands import band_for  # noqa: E402
 from lrdiag.analysis.engine import analyze  # noqa: E402
+from lrdiag.analysis.recommend import recommend  # noqa: E402
 from lrdiag.history import History  # noqa: E402
 
 import training_cache  # noqa: E402  (benchmarks/; joblib is imported only with --cache)
@@ -3169,6 +3175,49 @@ def plateau_detectable(h: History, a: int, b: int) -> tuple[bool, float]:
     return se <= DETECT_FACTOR * FLAT_PROGRESS, float(se)
 
 
+#: Which way the recommendation of a real run should move its LR (round 34): up for a run labelled
+#: lr_too_low, down (a lower peak, or a decay during the run) for one labelled unstable, nowhere
+#: for a clean one. Plateau- and spike-labelled runs are not scored: decaying and keeping are both
+#: fair there.
+ADVICE_WANTED = {"lr_too_low": ("raise",), "unstable": ("lower", "decay"), "clean": ("keep",)}
+
+
+def advice_direction(rec: dict | None, history: History) -> str:
+    """Which way a recommendation (``Recommendation.to_dict()``) moves a run's LR: ``keep``;
+    ``decay`` (ReduceLROnPlateau, or a step decay from a step of the run); ``raise`` or ``lower``
+    (a new peak over 1.5x above or below the highest LR the run logged); ``same`` (a new schedule
+    at about that peak, e.g. a warm-up added); ``none`` (no recommendation or no LR logged)."""
+    if not rec:
+        return "none"
+    kind = rec.get("kind")
+    if kind == "keep":
+        return "keep"
+    if kind in ("reduce_on_plateau", "step_decay"):
+        return "decay"
+    peak = (rec.get("params") or {}).get("peak_lr")
+    lr = history.lr()
+    if not peak or lr is None or not np.isfinite(lr).any():
+        return "none"
+    top = float(np.nanmax(lr))
+    return "raise" if peak > 1.5 * top else "lower" if peak < top / 1.5 else "same"
+
+
+def _score_advice(case: Case, report, tally: "Tally", history: History) -> None:
+    """Count whether a real run's recommendation moves the LR the way its label says."""
+    if case.full_loss is None:
+        return  # synthetic curves: their LR series is a stand-in
+    kinds = {k for k, _, _ in case.labels}
+    side = "lr_too_low" if "lr_too_low" in kinds else "unstable" if "unstable" in kinds else "clean" if case.clean else None
+    if side is None:
+        return
+    try:
+        rec = recommend(report, total_steps=max(1, len(history))).to_dict()
+    except Exception:  # no LR in the finding: no advice to score
+        rec = None
+    tally.advice[side][1] += 1
+    tally.advice[side][0] += advice_direction(rec, history) in ADVICE_WANTED[side]
+
+
 @dataclass
 class Tally:
     det_labels: int = 0  # plateau labels that are detectable (plateau_detectable)
@@ -3183,6 +3232,8 @@ class Tally:
     misses: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # real runs: [agreeing, all] recommendations per side of ``ADVICE_WANTED`` (round 34)
+    advice: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in ADVICE_WANTED})
 
 
 UNSTABLE = ("divergence", "oscillation", "lr_too_high")
@@ -3293,6 +3344,7 @@ def score(case: Case, tally: Tally, history: History | None = None) -> None:
     interval = 1 if history is None or len(history) < 2 else max(1, int(np.median(np.diff(history.steps))))
     n = len(case.history)
     tol = max(50, int(0.05 * n))
+    _score_advice(case, report, tally, case.history if history is None else history)
     if case.clean:
         tally.clean_steps += n
         for f in report.findings:
@@ -3375,6 +3427,11 @@ def print_table(title: str, tally: Tally) -> None:
                   f"   (plateau labels an oracle could show flat from the minibatch loss: se <= {DETECT_FACTOR:g} x 1%)")
     rate = 1e4 * tally.clean_alarms / tally.clean_steps if tally.clean_steps else float("nan")
     print(f"false alarms on clean runs: {tally.clean_alarms} in {tally.clean_steps} steps = {rate:.3f} per 10,000 clean steps")
+    adv = tally.advice
+    if any(total for _, total in adv.values()):
+        print(f"advice (which way the recommendation moves the LR): runs labelled lr_too_low told to raise it "
+              f"{adv['lr_too_low'][0]}/{adv['lr_too_low'][1]}, unstable told to lower or decay it "
+              f"{adv['unstable'][0]}/{adv['unstable'][1]}, clean told to keep it {adv['clean'][0]}/{adv['clean'][1]}")
     print(f"analysis time: {tally.seconds:.2f} s in all")
 
 

@@ -975,6 +975,37 @@ def test_nothing_learnt_in_a_log_without_update_ratios_does_not_guess_the_side(b
     assert rep.recommendation["kind"] == "keep" and "range test" in rep.recommendation["rationale"]
 
 
+def test_benchmark_scores_which_way_the_advice_moves_the_lr(bench):
+    # round 34: 135 runs at 1/100 of their tuned LR were told to lower it further (a stall whose
+    # ratios sat below the band outranked their lr_too_low finding) and no table showed it: the
+    # benchmark now counts, for real runs, whether the recommendation moves the LR the label's way
+    t = np.arange(1500)
+    h = History(t, {names.LOSS: 2.0 - 0.2 * np.log1p(t / 300.0), names.lr("group0"): np.full(t.size, 1e-5)}, {})
+    assert bench.advice_direction({"kind": "keep", "params": {"peak_lr": 1e-5}}, h) == "keep"
+    assert bench.advice_direction({"kind": "reduce_on_plateau", "params": {"peak_lr": 1e-5}}, h) == "decay"
+    assert bench.advice_direction({"kind": "step_decay", "params": {"peak_lr": 1e-5}}, h) == "decay"
+    assert bench.advice_direction({"kind": "one_cycle", "params": {"peak_lr": 3e-5}}, h) == "raise"
+    assert bench.advice_direction({"kind": "cosine_warmup", "params": {"peak_lr": 3e-6}}, h) == "lower"
+    assert bench.advice_direction({"kind": "cosine_warmup", "params": {"peak_lr": 1.2e-5}}, h) == "same"
+    assert bench.advice_direction(None, h) == "none"
+    # a real-run case (it has a whole-set loss) labelled lr_too_low whose layers barely move
+    rng = np.random.default_rng(3)
+    ratios = {names.update_ratio(n): 2e-5 * np.exp(0.1 * rng.standard_normal(t.size)) for n in ("a", "b")}
+    loss = (2.0 - 0.2 * np.log1p(t / 300.0)) * np.exp(0.02 * rng.standard_normal(t.size))
+    h = History(t, {names.LOSS: loss, names.lr("group0"): np.full(t.size, 1e-5), **ratios}, {"run": "low", "optimizer": "SGD"})
+    low = bench.Case(h, [("lr_too_low", 0, 1499)], name="low", full_loss=np.asarray(h.loss), r0=2.0)
+    tally = bench.Tally()
+    bench.score(low, tally)
+    assert tally.advice["lr_too_low"] == [1, 1], tally.advice
+    # the same run labelled clean is told to change its LR: counted, not agreeing
+    clean = bench.Case(h, [], name="clean", clean=True, full_loss=np.asarray(h.loss), r0=2.0)
+    bench.score(clean, tally)
+    assert tally.advice["clean"] == [0, 1]
+    # synthetic curves (no whole-set loss) are not scored
+    bench.score(bench.Case(h, [("lr_too_low", 0, 1499)], name="synthetic"), tally)
+    assert tally.advice["lr_too_low"] == [1, 1]
+
+
 def test_benchmark_names_each_optimizer_and_dataset_once():
     """A second ``"adamw_ams"`` key (fresh22's) silently replaced fresh10's optimizer, and a
     second ``"checker3"`` branch (fresh22's data) was never reached: a split's runs must be what
