@@ -532,23 +532,9 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     s = int(finding.start_step)
     where = f"{finding.kind} at step {s} with LR {x:.3g}"
     fd = finding.to_dict()
+    # A plateau that names the side of the LR is answered on that side: ReduceLROnPlateau would
+    # lower an LR the finding says is too low to move.
     side = _plateau_side(finding)
-    if side == "lr_too_low":
-        # The stall's own reading is that the LR is too low to move (ratios below the band):
-        # ReduceLROnPlateau would lower it further, the opposite of what the finding says.
-        peak = max(3.0 * x, rt_lr or 0.0)
-        k, params, why = schedule_for(peak, total_steps, facts, kind)
-        return Recommendation(k, params, total_steps,
-                              f"The loss stalled ({where}) while the update ratios sit below the healthy band: the "
-                              f"LR is too low to make progress; peak at {peak:.3g} instead: {why}",
-                              source="report", finding=fd)
-    if side == "lr_too_high":
-        peak = min(x / 3.0, rt_lr or math.inf)
-        k, params, why = schedule_for(peak, total_steps, facts, kind)
-        return Recommendation(k, params, total_steps,
-                              f"Nothing was learnt ({where}) while update ratios sit above the healthy band: the LR "
-                              f"is too high; peak at {peak:.3g} instead: {why}",
-                              source="report", finding=fd)
     if finding.kind == "divergence":
         peak = min(x / 3.0, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind or "cosine_warmup")
@@ -566,12 +552,14 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"The loss oscillates ({where}): the LR is too high for this phase of training. Multiply "
                               f"the LR by 0.3 at step {s} (to {0.3 * x:.3g}), or use a peak about 3x lower.",
                               source="report", finding=fd)
-    if finding.kind == "lr_too_high":
+    if finding.kind == "lr_too_high" or side == "lr_too_high":
         peak = min(x / 3.0, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind)
-        return Recommendation(k, params, total_steps, f"The LR is too high ({where}); peak at {peak:.3g} instead: {why}",
+        what = (f"The LR is too high ({where})" if side is None else f"Nothing was learnt ({where}) while update ratios "
+                "sit above the healthy band: the LR is too high")
+        return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead: {why}",
                               source="report", finding=fd)
-    if finding.kind == "plateau":
+    if finding.kind == "plateau" and side is None:
         length = max(1, int(finding.end_step) - s)
         # The detector states the plateau in ReduceLROnPlateau terms (the parameters that would
         # have cut it); reuse them so the finding and the advice quote one set of numbers.
@@ -602,8 +590,10 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"{'relative' if threshold_mode == 'rel' else 'absolute'}, cooldown={patience // 2}, "
                               f"min_lr={x / 1000:.3g}), stepped with the loss every step; or start a planned decay at "
                               f"step {s}.", source="report", finding=fd)
-    # lr_too_low
+    # lr_too_low, or a plateau whose update ratios sit below the band
     peak = max(3.0 * x, rt_lr or 0.0)
     k, params, why = schedule_for(peak, total_steps, facts, kind)
-    return Recommendation(k, params, total_steps, f"The LR is too low ({where}); peak at {peak:.3g} instead: {why}",
+    what = (f"The LR is too low ({where})" if side is None else f"The loss stalled ({where}) while the update ratios "
+            "sit below the healthy band: the LR is too low to make progress")
+    return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead: {why}",
                           source="report", finding=fd)
