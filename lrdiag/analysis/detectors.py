@@ -204,6 +204,11 @@ BLIP_ADVICE = ("Find what raised the LR there (a scheduler or a hand-set value) 
                "(or add warm-up).")
 
 
+def _blip_evidence(blip: tuple[int, float, float]) -> dict[str, float]:
+    """``evidence["lr_blip"]`` of a finding an LR blip set off (``Series.first_lr_blip``)."""
+    return {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+
+
 def _blip_times(blip: tuple[int, float, float]) -> str:
     """``first_lr_blip``'s LR against the held one, in words (a held LR of 0: a warm-up from 0)."""
     return f"{blip[1] / blip[2]:.3g}x the LR the schedule held" if blip[2] > 0 else "the schedule held 0"
@@ -319,7 +324,7 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
             msg = (f"The loss diverged from step {start} at {_fmt_lr(lr)}: {rose}. "
                    "Lower the LR (try 3-10x lower) or add warm-up/clipping.")
         else:
-            ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+            ev["lr_blip"] = _blip_evidence(blip)
             msg = (f"The loss diverged from step {start}, when the LR jumped to {blip[1]:.3g} "
                    f"({_blip_times(blip)}, {lr:.3g}): {rose}. {BLIP_ADVICE}")
         out.append(Finding("divergence", start, end, "critical", 0.95 if nonfinite_step is not None else 0.85, lr, msg, ev))
@@ -1667,7 +1672,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
         dead_txt = f" Afterwards layer(s) {', '.join(repr(d) for d in dead[:5])} stopped updating (ratios collapsed to ~0: dead units), which is not a low LR."
     blip_txt, advice = "", "The LR is too high: lower it 3-10x (or add warm-up/clipping); do not raise it."
     if blip is not None:
-        ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+        ev["lr_blip"] = _blip_evidence(blip)
         blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({_blip_times(blip)})"
         advice = BLIP_ADVICE
     msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}){blip_txt}, and then stalled at a "
@@ -1778,7 +1783,7 @@ def detect_loss_rise(s: Series, *, rise: float = math.log(1.25), z: float = 4.0,
                f"loss worse for long). The LR is too high: lower it 3-10x (or add warm-up/clipping).")
     else:
         start = blip[0]
-        ev["lr_blip"] = {"step": blip[0], "lr": blip[1], "held_lr": blip[2]}
+        ev["lr_blip"] = _blip_evidence(blip)
         msg = (f"The loss got worse from step {start}, when the LR jumped to {blip[1]:.3g} ({_blip_times(blip)}, "
                f"{lr:.3g}): {rose}. {BLIP_ADVICE}")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical" if up > math.log(2.0) else "warning", 0.75, lr, msg, ev)]
