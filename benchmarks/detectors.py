@@ -47,8 +47,10 @@ every label of its kind it overlaps (one plateau finding across two labelled str
 
 *Advice* (round 34, real runs only). Each table ends with which way ``recommend`` moves the LR of
 the runs labelled lr_too_low (raise it: a peak over 1.5x the run's highest LR), unstable (lower
-it, or decay it during the run) and clean (keep it): ``advice_direction``. The detector tables do
-not depend on it.
+it, or decay it during the run) and clean (keep it): ``advice_direction``. A glitch run labelled
+unstable (round 35) is its own row: the LR it held trained it until the x30 glitch broke it, so
+the advice wanted is to keep that LR (and remove the glitch), and its direction is read against
+the held LR, not the glitch's. The detector tables do not depend on it.
 
 *Detectable plateaus* (stated before round 3's changes, applied to every split alike). The
 plateau labels of real runs come from the whole-training-set loss; lrdiag sees only the minibatch
@@ -2052,6 +2054,7 @@ class Case:
     full_loss: np.ndarray | None = None  # real runs: whole-training-set loss (see _record_training)
     r0: float | None = None  # real runs: the constant predictor's loss (constant_loss)
     lr_high: bool = False  # real runs: trained at an LR above the tuned one
+    glitch_at: int | None = None  # real glitch runs: the step the LR was multiplied at
 
 
 def _noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, str, float]:
@@ -3045,7 +3048,7 @@ def labelled_case(h: History, full: np.ndarray | None, *, lr_side: str, tuned_fi
         also_ok = ("lr_too_high", "lr_too_low")  # round 26: the sweep cannot say which side the LR is on
     kinds = "+".join(dict.fromkeys(k for k, _, _ in labels)) or "clean"
     return Case(h, labels, also_ok, f"{what} -> {kinds} ({why})", clean=not labels,
-                full_loss=full, r0=r0, lr_high=lr_side == "high")
+                full_loss=full, r0=r0, lr_high=lr_side == "high", glitch_at=glitch_at)
 
 
 def training_fingerprint() -> str:
@@ -3179,14 +3182,17 @@ def plateau_detectable(h: History, a: int, b: int) -> tuple[bool, float]:
 #: lr_too_low, down (a lower peak, or a decay during the run) for one labelled unstable, nowhere
 #: for a clean one. Plateau- and spike-labelled runs are not scored: decaying and keeping are both
 #: fair there.
-ADVICE_WANTED = {"lr_too_low": ("raise",), "unstable": ("lower", "decay"), "clean": ("keep",)}
+#: Which way the advice should move the LR of a real run, by its label (``_advice_side``). An
+#: ``lr_blip`` run is a glitch run labelled unstable: its held LR is fine, the glitch is the fault.
+ADVICE_WANTED = {"lr_too_low": ("raise",), "unstable": ("lower", "decay"), "lr_blip": ("keep",), "clean": ("keep",)}
 
 
-def advice_direction(rec: dict | None, history: History) -> str:
+def advice_direction(rec: dict | None, history: History, held_lr: float | None = None) -> str:
     """Which way a recommendation (``Recommendation.to_dict()``) moves a run's LR: ``keep``;
     ``decay`` (ReduceLROnPlateau, or a step decay from a step of the run); ``raise`` or ``lower``
-    (a new peak over 1.5x above or below the highest LR the run logged); ``same`` (a new schedule
-    at about that peak, e.g. a warm-up added); ``none`` (no recommendation or no LR logged)."""
+    (a new peak over 1.5x above or below the highest LR the run logged, or ``held_lr`` where given:
+    a glitch run's LR outside its glitch); ``same`` (a new schedule at about that peak, e.g. a
+    warm-up added); ``none`` (no recommendation or no LR logged)."""
     if not rec:
         return "none"
     kind = rec.get("kind")
@@ -3198,16 +3204,34 @@ def advice_direction(rec: dict | None, history: History) -> str:
     lr = history.lr()
     if not peak or lr is None or not np.isfinite(lr).any():
         return "none"
-    top = float(np.nanmax(lr))
+    top = float(held_lr) if held_lr else float(np.nanmax(lr))
     return "raise" if peak > 1.5 * top else "lower" if peak < top / 1.5 else "same"
+
+
+def _advice_side(case: Case) -> str | None:
+    """The ``ADVICE_WANTED`` row a real run is scored in, or None (plateau- and spike-only labels)."""
+    kinds = {k for k, _, _ in case.labels}
+    if "lr_too_low" in kinds:
+        return "lr_too_low"
+    if "unstable" in kinds:
+        return "lr_blip" if case.glitch_at is not None else "unstable"
+    return "clean" if case.clean else None
+
+
+def _held_lr(case: Case) -> float | None:
+    """A glitch run's LR just before its glitch (what the schedule held), from its per-step log."""
+    if case.glitch_at is None:
+        return None
+    lr = case.history.lr()
+    i = int(np.searchsorted(case.history.steps, case.glitch_at)) - 1
+    return float(lr[i]) if lr is not None and 0 <= i < lr.size and np.isfinite(lr[i]) else None
 
 
 def _score_advice(case: Case, report, tally: "Tally", history: History) -> None:
     """Count whether a real run's recommendation moves the LR the way its label says."""
     if case.full_loss is None:
         return  # synthetic curves: their LR series is a stand-in
-    kinds = {k for k, _, _ in case.labels}
-    side = "lr_too_low" if "lr_too_low" in kinds else "unstable" if "unstable" in kinds else "clean" if case.clean else None
+    side = _advice_side(case)
     if side is None:
         return
     try:
@@ -3215,7 +3239,7 @@ def _score_advice(case: Case, report, tally: "Tally", history: History) -> None:
     except Exception:  # no LR in the finding: no advice to score
         rec = None
     tally.advice[side][1] += 1
-    tally.advice[side][0] += advice_direction(rec, history) in ADVICE_WANTED[side]
+    tally.advice[side][0] += advice_direction(rec, history, _held_lr(case)) in ADVICE_WANTED[side]
 
 
 @dataclass
@@ -3431,7 +3455,8 @@ def print_table(title: str, tally: Tally) -> None:
     if any(total for _, total in adv.values()):
         print(f"advice (which way the recommendation moves the LR): runs labelled lr_too_low told to raise it "
               f"{adv['lr_too_low'][0]}/{adv['lr_too_low'][1]}, unstable told to lower or decay it "
-              f"{adv['unstable'][0]}/{adv['unstable'][1]}, clean told to keep it {adv['clean'][0]}/{adv['clean'][1]}")
+              f"{adv['unstable'][0]}/{adv['unstable'][1]}, unstable after an LR glitch told to keep the held LR "
+              f"{adv['lr_blip'][0]}/{adv['lr_blip'][1]}, clean told to keep it {adv['clean'][0]}/{adv['clean'][1]}")
     print(f"analysis time: {tally.seconds:.2f} s in all")
 
 

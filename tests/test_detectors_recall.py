@@ -1006,6 +1006,31 @@ def test_benchmark_scores_which_way_the_advice_moves_the_lr(bench):
     assert tally.advice["lr_too_low"] == [1, 1]
 
 
+def test_benchmark_wants_a_glitch_run_kept_at_its_held_lr(bench):
+    # round 35: a glitch run (x30 for 2 steps) labelled unstable was scored "told to lower" or not:
+    # but its held LR trained it until the glitch broke it, and lrdiag's advice there is to keep
+    # that LR and remove the glitch. It is scored in a row of its own, against the held LR.
+    t = np.arange(800)
+    lr = np.full(t.size, 1e-3)
+    lr[400:402] = 3e-2
+    loss = 1.0 / (1.0 + t / 50.0)
+    loss[401:] *= 3.0  # the glitch undid the run
+    h = History(t, {names.LOSS: loss, names.lr("group0"): lr}, {"run": "glitch"})
+    assert bench.advice_direction({"kind": "cosine_warmup", "params": {"peak_lr": 1e-2}}, h) == "lower"  # vs 3e-2
+    assert bench.advice_direction({"kind": "cosine_warmup", "params": {"peak_lr": 1e-2}}, h, held_lr=1e-3) == "raise"
+    glitch = bench.Case(h, [("unstable", 0, 799)], name="glitch", full_loss=loss, r0=1.0, glitch_at=400)
+    high = bench.Case(h, [("unstable", 0, 799)], name="high", full_loss=loss, r0=1.0)
+    assert bench._held_lr(glitch) == pytest.approx(1e-3) and bench._held_lr(high) is None
+    assert (bench._advice_side(glitch), bench._advice_side(high)) == ("lr_blip", "unstable")
+    rep = lrdiag.analyze(h)  # lrdiag names the blip and keeps the held LR
+    assert rep.recommendation["kind"] == "keep" and rep.recommendation["params"]["peak_lr"] == pytest.approx(1e-3)
+    tally = bench.Tally()
+    bench.score(glitch, tally)
+    assert tally.advice["lr_blip"] == [1, 1] and tally.advice["unstable"] == [0, 0]
+    bench.score(high, tally)  # the same advice on a run the LR itself broke disagrees with its label
+    assert tally.advice["unstable"] == [0, 1]
+
+
 def test_benchmark_names_each_optimizer_and_dataset_once():
     """A second ``"adamw_ams"`` key (fresh22's) silently replaced fresh10's optimizer, and a
     second ``"checker3"`` branch (fresh22's data) was never reached: a split's runs must be what
