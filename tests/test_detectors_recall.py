@@ -953,6 +953,21 @@ def test_tiny_ratios_while_the_loss_sits_above_its_start_are_not_a_low_lr(bench)
     assert [f.kind for f in lrdiag.analyze(low, recommend=False).findings if f.kind == "lr_too_low"] == ["lr_too_low"]
 
 
+def test_a_real_run_at_a_hundredth_of_its_lr_with_one_layer_below_the_band_is_told_to_raise_it(bench):
+    # fresh37, blind: Nesterov SGD (momentum 0.7) at 1/100 of its tuned LR on the oval task. Only the
+    # input layer sits below the band; the median layer sits under its centre too. The report said
+    # "No learning-rate problem was found. For information: ... Raise the LR" and "keep the current
+    # schedule". Now the low LR is a warning and the advice raises the peak.
+    h = bench.train_history("cassini", optimizer="sgd_nes7_wd5", lr=1.5e-3, steps=1500, batch=86, hidden=64, depth=2,
+                            arch="ln_selu", seed=380_000, run="cassini-sgd_nes7_wd5-low")
+    rep = lrdiag.analyze(h)
+    [f] = [x for x in rep.findings if x.kind == "lr_too_low"]
+    assert f.severity == "warning" and len(f.evidence["layers"]) < len(h.layers) / 2, f.message
+    assert f.evidence["median_ratio_all_layers"] < f.evidence["band"]["center"]
+    assert "No learning-rate problem" not in rep.summary
+    assert rep.recommendation["params"]["peak_lr"] == pytest.approx(4.5e-3), rep.recommendation
+
+
 def test_nothing_learnt_in_a_log_without_update_ratios_does_not_guess_the_side(bench):
     # gauss_xor (fresh6), Adam with L2 decay at 1/100 of its tuned LR: the loss stays at ln 2. Per
     # step, the update ratios show the LR is too low. Read as a Hugging Face log (no ratios) this
