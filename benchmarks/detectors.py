@@ -3242,12 +3242,11 @@ def plateau_detectable(h: History, a: int, b: int) -> tuple[bool, float]:
     return se <= DETECT_FACTOR * FLAT_PROGRESS, float(se)
 
 
-#: Which way the recommendation of a real run should move its LR (round 34): up for a run labelled
-#: lr_too_low, down (a lower peak, or a decay during the run) for one labelled unstable, nowhere
-#: for a clean one. Plateau- and spike-labelled runs are not scored: decaying and keeping are both
-#: fair there.
-#: Which way the advice should move the LR of a real run, by its label (``_advice_side``). An
-#: ``lr_blip`` run is a glitch run labelled unstable: its held LR is fine, the glitch is the fault.
+#: Which way the recommendation of a real run should move its LR (round 34), by the row
+#: ``_advice_side`` puts it in: up for a run labelled lr_too_low, down (a lower peak, or a decay
+#: during the run) for one labelled unstable, nowhere for a clean one, and (round 35) nowhere for a
+#: glitch run labelled unstable (``lr_blip``: the LR it held trained it, the glitch broke it).
+#: Plateau- and spike-labelled runs are not scored: decaying and keeping are both fair there.
 ADVICE_WANTED = {"lr_too_low": ("raise",), "unstable": ("lower", "decay"), "lr_blip": ("keep",), "clean": ("keep",)}
 
 
