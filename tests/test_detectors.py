@@ -591,6 +591,16 @@ def test_a_minority_of_slow_layers_is_a_low_lr_when_the_median_layer_is_slow_too
         assert p.evidence["state"] == "nothing_learnt" and "of most layers" in p.message
 
 
+def test_a_stall_with_every_ratio_inside_the_band_does_not_guess_the_side():
+    # round 26: ratios inside the band tell neither an LR too low nor one too high: nothing learnt
+    t = np.arange(3000)
+    logl = np.log(2.0 - 0.2 * t / 3000) + 0.02 * np.random.default_rng(0).standard_normal(t.size)
+    rep = lrdiag.analyze(hist(t, logl, lr=1.5e-3, extra=_ratios(t, [1e-3, 2e-3, 5e-3])))
+    [p] = [f for f in rep.findings if f.kind == "plateau"]
+    assert p.evidence["state"] == "nothing_learnt" and "The update ratios sit inside the healthy band" in p.message
+    assert not [f for f in rep.findings if f.kind == "lr_too_low"] and "range test" in rep.recommendation["rationale"]
+
+
 @pytest.mark.parametrize("blow, width, reported", [(1.0, 4, True), (4.0, 4, True), (250.0, 4, False), (250.0, 1, True)])
 def test_no_lr_too_low_after_the_loss_blew_up(blow, width, reported):
     # round 33 (fresh34: Adamax at 100x went 1.5 -> 402 at step 2 and later read "too low for 1 of
