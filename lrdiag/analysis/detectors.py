@@ -898,10 +898,9 @@ def _layers_out_of_band_between(s: Series, start: int, end: int, side: str) -> l
     below (``"low"``) the band. Ratios of exactly 0 (a layer that did not move at all: dead
     units, frozen) are not a small LR and are left out."""
     out = []
-    lo = int(np.searchsorted(s.history.steps, start, "left"))
-    hi = int(np.searchsorted(s.history.steps, end, "right"))
+    rows = _rows_between(s, start, end)
     for name in s.history.layers:
-        v = s.history.series[names.update_ratio(name)][lo:hi]
+        v = s.history.series[names.update_ratio(name)][rows]
         v = v[np.isfinite(v) & (v != 0)]
         if not v.size:
             continue
@@ -1513,10 +1512,9 @@ def _layer_out_of_band(v: np.ndarray, kind: str, band: Band, *, persist: float, 
     bad = (okb > 0) & (cnt >= persist * np.maximum(okb, 1))
     if np.count_nonzero(bad) < max(1, min_frac * nb):
         return False, float("nan"), None, dead
-    stride = max(1, v.size // sample)  # the median of a strided sample is plenty for a message
-    sub = v[::stride]
-    sub = sub[sub > 0]
-    med = float(np.median(sub if sub.size else v[ok]))
+    med = _strided_median(v, sample)
+    if med is None:
+        med = float(np.median(v[ok]))
     first = int(np.argmax(bad)) * blk
     last_block = int(nb - 1 - np.argmax(bad[::-1]))
     last = v.size - 1 if last_block == nb - 1 else (last_block + 1) * blk - 1
@@ -1602,16 +1600,19 @@ def _low_for_the_run(s: Series, low_layers: list[str], rows: slice | np.ndarray,
 
 
 def _typical_ratio(s: Series, rows: slice | np.ndarray, sample: int) -> float | None:
-    """The median over layers of each layer's median update ratio on ``rows`` (strided samples of
-    its positive values, as ``_layer_out_of_band`` takes them), or None if no layer has any."""
-    meds = []
-    for name in s.history.layers:
-        v = s.history.series[names.update_ratio(name)][rows]
-        sub = v[:: max(1, v.size // sample)]
-        sub = sub[sub > 0]  # also drops NaN
-        if sub.size:
-            meds.append(float(np.median(sub)))
+    """The median over layers of each layer's median update ratio on ``rows`` (``_strided_median``,
+    as ``_layer_out_of_band`` takes it), or None if no layer has any."""
+    meds = [_strided_median(s.history.series[names.update_ratio(name)][rows], sample) for name in s.history.layers]
+    meds = [m for m in meds if m is not None]
     return float(np.median(meds)) if meds else None
+
+
+def _strided_median(v: np.ndarray, sample: int) -> float | None:
+    """The median of the positive values (NaN dropped) among about ``sample`` evenly strided ones
+    of ``v`` (plenty for a message or a comparison with the band), or None if there are none."""
+    sub = v[:: max(1, v.size // sample)]
+    sub = sub[sub > 0]
+    return float(np.median(sub)) if sub.size else None
 
 
 # -- stalled after instability ----------------------------------------------------------------
