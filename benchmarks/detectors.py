@@ -376,7 +376,15 @@ Splits
   Adamax with betas (0.93, 0.999) and weight decay 1e-3, RAdam with betas (0.92, 0.998) and
   decoupled weight decay 1e-2, SGD with momentum 0.8, dampening 0.1 and weight decay 3e-4, batch
   sizes 88 and 440, and warm-up + hold + exponential-drop and x0.945-every-nineteenth long runs.
-  Written and committed in round 35, before any run on it: the next blind split.
+  Written and committed in round 35, before any run on it; run once, blind, at the start of round
+  36, before any round-36 change;
+* ``fresh39``: synthetic seeds 400_000+, real runs on data generated here and used nowhere else
+  (two classes by the side of a spiral sin(3 r - angle) > 0, whether x0^4 - x1^2 exceeds x2, a
+  tanh(x0 x1) + 0.4 sin(2 x2) and a log cosh(x0 + x1) - 0.3 |x2| regression), LayerNorm+RReLU and
+  GroupNorm+Tanhshrink MLPs, NAdam with betas (0.9, 0.996) and momentum decay 5e-3, Adagrad with
+  LR decay 1e-3 and initial accumulator 0.05, SGD with Nesterov momentum 0.85 and weight decay
+  2e-4, batch sizes 90 and 448, and warm-up + hold + cosine-squared and x0.95-every-twentieth long
+  runs. Written and committed in round 36, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1096,6 +1104,32 @@ def _dataset(name: str):
         y = np.exp(-np.abs(X[:, 0])) * np.cos(2.0 * X[:, 1]) + 0.25 * X[:, 2] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "spiral_arm":  # generated (fresh39): sin(3 r - angle) > 0 of (x0, x1), in 6 features, 3% flipped
+        r = np.random.default_rng(167)
+        X = r.standard_normal((1200, 6))
+        y = (np.sin(3.0 * np.hypot(X[:, 0], X[:, 1]) - np.arctan2(X[:, 1], X[:, 0])) > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "quartic_gap":  # generated (fresh39): is x0^4 - x1^2 above x2? (7 features, 3% flipped)
+        r = np.random.default_rng(167)
+        X = r.standard_normal((1200, 7))
+        y = (X[:, 0] ** 4 - X[:, 1] ** 2 > X[:, 2]).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "tanh_prod_sin":  # generated regression (fresh39): tanh(x0 x1) + 0.4 sin(2 x2) of 6 features, noise sd 0.05
+        r = np.random.default_rng(167)
+        X = r.standard_normal((1000, 6))
+        y = np.tanh(X[:, 0] * X[:, 1]) + 0.4 * np.sin(2.0 * X[:, 2]) + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "log_cosh_sum":  # generated regression (fresh39): log cosh(x0 + x1) - 0.3 |x2| of 7 features, noise sd 0.1
+        r = np.random.default_rng(167)
+        X = r.standard_normal((1000, 7))
+        y = np.log(np.cosh(X[:, 0] + X[:, 1])) - 0.3 * np.abs(X[:, 2]) + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "cassini":  # generated (fresh37): (x0^2 + x1^2)^2 - 1.2 (x0^2 - x1^2) < 0.5, in 6 features, 3% flipped
         r = np.random.default_rng(157)
         X = r.standard_normal((1200, 6))
@@ -1607,6 +1641,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamax_b93_wd3": ("Adamax", {"betas": (0.93, 0.999), "weight_decay": 1e-3}),
     "radam_b92_dwd2": ("RAdam", {"betas": (0.92, 0.998), "weight_decay": 1e-2, "decoupled_weight_decay": True}),
     "sgd_m8_d1_wd3": ("SGD", {"momentum": 0.8, "dampening": 0.1, "weight_decay": 3e-4}),
+    # fresh39: NAdam with betas (0.9, 0.996) and momentum decay 5e-3, Adagrad with LR decay 1e-3 and
+    # initial accumulator 0.05, SGD with Nesterov momentum 0.85 and weight decay 2e-4
+    "nadam_b9_md5": ("NAdam", {"betas": (0.9, 0.996), "momentum_decay": 5e-3}),
+    "adagrad_lrd3_acc05": ("Adagrad", {"lr_decay": 1e-3, "initial_accumulator_value": 0.05}),
+    "sgd_nes85_wd2": ("SGD", {"momentum": 0.85, "nesterov": True, "weight_decay": 2e-4}),
 }
 
 
@@ -1678,6 +1717,9 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # first, steepest at the end, to 0
     "warmup_hold_expdrop": (0.03, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - math.expm1(
         3.0 * min(1.0, (t - 0.5 * n) / (0.5 * n))) / math.expm1(3.0))),
+    # fresh39: 4% warm-up, held to 40% of the run, then cos^2(pi q / 2) to 0
+    "warmup_hold_cos2": (0.04, lambda t, w, n: 1.0 if t < 0.4 * n else math.cos(
+        0.5 * math.pi * min(1.0, (t - 0.4 * n) / (0.6 * n))) ** 2),
 }
 
 
@@ -1701,6 +1743,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_seventeenths": (17, 0.935),  # fresh36
     "step_eighteenths": (18, 0.94),  # fresh37
     "step_nineteenths": (19, 0.945),  # fresh38
+    "step_twentieths": (20, 0.95),  # fresh39
 }
 
 
@@ -1885,6 +1928,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     before each Tanhshrink) (fresh38); ``schedule="warmup_hold_expdrop"`` warms up linearly over 3%
     of ``steps``, holds ``lr`` to half of them and then falls as ``1 - (e^(3 q) - 1) / (e^3 - 1)``
     to 0, ``"step_nineteenths"`` multiplies the LR by 0.945 after each nineteenth (fresh38).
+    ``arch="ln_rrelu"`` (a LayerNorm before each RReLU) and ``"gn_tanhshrink"`` (a GroupNorm of 8
+    groups before each Tanhshrink) (fresh39); ``schedule="warmup_hold_cos2"`` warms up linearly over
+    4% of ``steps``, holds ``lr`` to 40% of them and then falls as ``cos^2(pi q / 2)`` to 0,
+    ``"step_twentieths"`` multiplies the LR by 0.95 after each twentieth (fresh39).
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -1953,7 +2000,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_selu": lambda: [nn.LayerNorm(hidden), nn.SELU()],
                "gn_prelu": lambda: [nn.GroupNorm(8, hidden), nn.PReLU()],
                "bn_sigmoid": lambda: [nn.BatchNorm1d(hidden), nn.Sigmoid()],
-               "ln_tanhshrink": lambda: [nn.LayerNorm(hidden), nn.Tanhshrink()]}[arch]
+               "ln_tanhshrink": lambda: [nn.LayerNorm(hidden), nn.Tanhshrink()],
+               "ln_rrelu": lambda: [nn.LayerNorm(hidden), nn.RReLU()],
+               "gn_tanhshrink": lambda: [nn.GroupNorm(8, hidden), nn.Tanhshrink()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2276,8 +2325,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2797,7 +2846,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("log_over_quad", 380_003, 48, 3, "sgd_nes7_wd5", "rms_c91_m3", 0.03, 5e-4, 432, "ln_selu", "step_eighteenths"),
                 RealSet("sum_vs_square", 380_004, 96, 3, "adamw_b91_wd5", "rms_c91_m3", 1e-3, 5e-4, 432, "gn_prelu", "step_eighteenths"),
                 RealSet("cassini", 380_005, 64, 2, "rms_c91_m3", "sgd_nes7_wd5", 5e-4, 0.15, 86, "ln_selu", "warmup_hold_logistic")],
-    # the next blind split, written in round 35 before any run on it: data made here (inside the
+    # run blind at the start of round 36, written in round 35 before any run on it: data made here (inside the
     # five-lobed curve r < 1.2 + 0.4 sin(5 angle), whether x0^3 + x1^3 exceeds x2 x3,
     # atan(2 x0 - x1) + 0.3 x2^2, exp(-|x0|) cos(2 x1) + 0.25 x2), BatchNorm+Sigmoid and
     # LayerNorm+Tanhshrink MLPs, optimizers (Adamax with betas (0.93, 0.999) and weight decay 1e-3;
@@ -2812,6 +2861,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("exp_cos_decay", 390_003, 48, 3, "sgd_m8_d1_wd3", "adamax_b93_wd3", 0.02, 2e-3, 440, "bn_sigmoid", "step_nineteenths"),
                 RealSet("cube_vs_pair", 390_004, 96, 3, "radam_b92_dwd2", "adamax_b93_wd3", 1e-3, 2e-3, 440, "ln_tanhshrink", "step_nineteenths"),
                 RealSet("five_lobes", 390_005, 64, 2, "adamax_b93_wd3", "sgd_m8_d1_wd3", 2e-3, 0.1, 88, "bn_sigmoid", "warmup_hold_expdrop")],
+    # the next blind split, written in round 36 before any run on it: data made here (the side of
+    # the spiral sin(3 r - angle) > 0, whether x0^4 - x1^2 exceeds x2, tanh(x0 x1) + 0.4 sin(2 x2),
+    # log cosh(x0 + x1) - 0.3 |x2|), LayerNorm+RReLU and GroupNorm+Tanhshrink MLPs, optimizers
+    # (NAdam with betas (0.9, 0.996) and momentum decay 5e-3; Adagrad with LR decay 1e-3 and initial
+    # accumulator 0.05; SGD with Nesterov momentum 0.85 and weight decay 2e-4), batch sizes (90, 448)
+    # and warm-up + hold + cosine-squared / x0.95-every-twentieth long runs used nowhere before.
+    # Tuned LRs, fixed before any run: 2e-3 for NAdam (its default), 0.01 for Adagrad (its
+    # default), 0.08 / 0.016 (regression) for SGD (an effective step lr / (1 - momentum) of 0.53 / 0.11).
+    "fresh39": [RealSet("spiral_arm", 400_000, 64, 2, "nadam_b9_md5", "sgd_nes85_wd2", 2e-3, 0.08, 90, "ln_rrelu", "warmup_hold_cos2"),
+                RealSet("quartic_gap", 400_001, 96, 3, "sgd_nes85_wd2", "adagrad_lrd3_acc05", 0.08, 0.01, 448, "gn_tanhshrink", "step_twentieths"),
+                RealSet("tanh_prod_sin", 400_002, 128, 2, "adagrad_lrd3_acc05", "nadam_b9_md5", 0.01, 2e-3, 90, "gn_tanhshrink", "warmup_hold_cos2"),
+                RealSet("log_cosh_sum", 400_003, 48, 3, "sgd_nes85_wd2", "adagrad_lrd3_acc05", 0.016, 0.01, 448, "ln_rrelu", "step_twentieths"),
+                RealSet("quartic_gap", 400_004, 96, 3, "nadam_b9_md5", "adagrad_lrd3_acc05", 2e-3, 0.01, 448, "gn_tanhshrink", "step_twentieths"),
+                RealSet("spiral_arm", 400_005, 64, 2, "adagrad_lrd3_acc05", "sgd_nes85_wd2", 0.01, 0.08, 90, "ln_rrelu", "warmup_hold_cos2")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -3533,7 +3596,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
          "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000,
          "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000, "fresh37": 380_000,
-         "fresh38": 390_000}
+         "fresh38": 390_000, "fresh39": 400_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -3574,7 +3637,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh35": "split fresh35 (run blind once in round 33, after its last change: no lr_too_low after a blow-up)",
               "fresh36": "split fresh36 (run blind once in round 34, after round 33's last change: round 34 changed nothing before it)",
               "fresh37": "split fresh37 (run blind once at the start of round 35, before any round-35 change)",
-              "fresh38": "BLIND split fresh38 (written in round 35, before any run on it: run it once, after all round-36 changes)"}
+              "fresh38": "split fresh38 (run blind once at the start of round 36, before any round-36 change)",
+              "fresh39": "BLIND split fresh39 (written in round 36, before any run on it: run it once, after all round-37 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
@@ -3656,7 +3720,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
