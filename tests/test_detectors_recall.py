@@ -944,6 +944,35 @@ def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
     assert not [f for f in lrdiag.analyze(tuned, recommend=False).findings if f.evidence.get("state") == "early_blowup"]
 
 
+def _follow(bench, monkeypatch, rec, **kw) -> float:
+    """Train with a recommendation's schedule (its warm-up, then ``rec.lr_at``); the whole-set loss
+    at the end (mean of the last 50 steps)."""
+    steps, peak = rec.total_steps, rec.params["peak_lr"]
+    warm = rec.params.get("warmup_steps", 1)
+    monkeypatch.setitem(bench.WARMUP_SCHEDULES, "followed", (warm / steps, lambda t, w, n: rec.lr_at(t) / peak))
+    full = np.full(steps, np.nan)
+    bench.train_history(steps=steps, lr=peak, schedule="followed", full_loss=full, **kw)
+    return float(np.nanmean(full[-50:]))
+
+
+def test_a_large_early_blowup_is_advised_a_lower_peak_that_trains_better(bench, monkeypatch):
+    # max_vs_third (fresh36), Adagrad at 100x its tuned LR without warm-up: the loss rises 230x its
+    # start at step 2, recovers, and ends its 1,500 steps at a whole-set loss of 0.14 (0.0012 at the
+    # tuned LR). Round 35 advised a warm-up to the same peak (1.0): 0.0021; round 36 a warm-up to
+    # 1/3 of it: 0.0009.
+    kw = dict(dataset="max_vs_third", seed=370_004, hidden=96, depth=3, batch=424, arch="bn_prelu",
+              optimizer="adagrad_lrd3_wd3")
+    h = bench.train_history(steps=1500, lr=1.0, **kw)
+    rep = lrdiag.analyze(h)
+    early = [f for f in rep.findings if f.evidence.get("state") == "early_blowup"]
+    assert early and early[0].evidence["peak_loss"] >= 20 * early[0].evidence["start_level"]
+    rec = lrdiag.Recommendation.from_dict(rep.recommendation)
+    assert rec.kind == "cosine_warmup" and rec.params["peak_lr"] == pytest.approx(1.0 / 3)
+    same = lrdiag.Recommendation(rec.kind, {**rec.params, "peak_lr": 1.0, "final_lr": 3 * rec.params["final_lr"]},
+                                 rec.total_steps, "")
+    assert _follow(bench, monkeypatch, rec, **kw) < 0.7 * _follow(bench, monkeypatch, same, **kw)
+
+
 def test_tiny_ratios_while_the_loss_sits_above_its_start_are_not_a_low_lr(bench):
     # ordinal4 (fresh12), a sigmoid MLP with RMSprop (momentum 0.5) at 100x its tuned LR: the loss
     # jumps 4-6x in the first steps, then sits at 1.3x its start for ~1,000 steps while the

@@ -215,12 +215,34 @@ def test_spikes_alone_keep_the_schedule_and_add_clipping():
     assert "clip_grad_norm_" in rec.code
 
 
-def test_an_early_blowup_that_recovered_keeps_the_peak_and_adds_a_warmup():
-    f = Finding("spike", 2, 6, severity="warning", lr=0.2, evidence={"state": "early_blowup", "recovered_step": 6})
-    rec = recommend(Report("r", (0, 1000), [f]), total_steps=1000, optimizer=_optimizer("sgdm", groups=1)[1])
+def _early_blowup(jump: float) -> Finding:
+    return Finding("spike", 2, 6, severity="warning", lr=0.2, evidence={"state": "early_blowup", "recovered_step": 6,
+                                                                        "start_level": 0.7, "peak_loss": 0.7 * jump})
+
+
+def test_an_early_blowup_that_recovered_adds_a_warmup_and_keeps_the_peak_when_it_was_small():
+    rec = recommend(Report("r", (0, 1000), [_early_blowup(12.0)]), total_steps=1000, optimizer=_optimizer("sgdm", groups=1)[1])
     assert rec.kind == "cosine_warmup" and rec.params["peak_lr"] == pytest.approx(0.2)
     assert rec.params["warmup_steps"] >= 10 and rec.lr_at(0) < 0.05 * 0.2
-    assert "warm up" in rec.rationale and "step 2" in rec.rationale
+    assert "warm up" in rec.rationale and "step 2" in rec.rationale and "3x lower" not in rec.rationale
+
+
+def test_an_early_blowup_of_20x_its_start_or_more_warms_up_to_a_lower_peak():
+    f = _early_blowup(25.0)
+    rec = recommend(Report("r", (0, 1000), [f]), total_steps=1000, optimizer=_optimizer("sgdm", groups=1)[1])
+    assert rec.kind == "cosine_warmup" and rec.params["peak_lr"] == pytest.approx(0.2 / 3)
+    assert rec.params["warmup_steps"] >= 10 and rec.lr_at(0) < 0.05 * 0.2
+    assert "warm up" in rec.rationale and "3x lower" in rec.rationale and "25x its start" in rec.rationale
+    # a range test that found a lower LR wins
+    low = recommend(Report("r", (0, 1000), [f], range_test=_result(0.01, opt="SGD").to_dict()), total_steps=1000)
+    assert low.params["peak_lr"] == pytest.approx(0.01)
+    assert "clip_grad_norm" not in rec.params
+    # later spikes ranked above it do not turn the advice into "keep": the early blow-up decides,
+    # and the later spikes add clipping
+    later = [Finding("spike", s, s + 3, severity="warning", confidence=0.9, lr=0.2) for s in (640, 910)]
+    both = recommend(Report("r", (0, 1000), [*later, f]), total_steps=1000, optimizer=_optimizer("sgdm", groups=1)[1])
+    assert both.kind == "cosine_warmup" and both.params["peak_lr"] == pytest.approx(0.2 / 3)
+    assert both.params["clip_grad_norm"] == 1.0 and "step 640, 910" in both.rationale
     # a later, isolated spike keeps the schedule as before
     later = Finding("spike", 500, 504, severity="warning", lr=0.2, evidence={"state": None})
     assert recommend(Report("r", (0, 1000), [later]), total_steps=1000).kind == "keep"
