@@ -1932,6 +1932,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each Tanhshrink) (fresh39); ``schedule="warmup_hold_cos2"`` warms up linearly over
     4% of ``steps``, holds ``lr`` to 40% of them and then falls as ``cos^2(pi q / 2)`` to 0,
     ``"step_twentieths"`` multiplies the LR by 0.95 after each twentieth (fresh39).
+    ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
+    the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``.
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -2017,7 +2019,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         raise ValueError(optimizer)
     # the first group's hyper-parameters as the Monitor records them (momentum, dampening, betas, ...)
     group_hp = monitor_hparams(opt.param_groups[0])
-    if schedule in WARMUP_SCHEDULES:  # a linear warm-up over a fraction of the run, then a decay
+    if callable(schedule):  # the LR at each step, e.g. a Recommendation's lr_at (--follow)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: schedule(t) / lr)
+    elif schedule in WARMUP_SCHEDULES:  # a linear warm-up over a fraction of the run, then a decay
         frac, after = WARMUP_SCHEDULES[schedule]
         warm = max(1, int(frac * steps))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else after(t, warm, steps))
@@ -2153,6 +2157,8 @@ class Case:
     r0: float | None = None  # real runs: the constant predictor's loss (constant_loss)
     lr_high: bool = False  # real runs: trained at an LR above the tuned one
     glitch_at: int | None = None  # real glitch runs: the step the LR was multiplied at
+    train: dict | None = None  # real runs: train_history's arguments, less full_loss (--follow)
+    tuned_lr: float | None = None  # real runs: the task's tuned LR for this run's optimizer (--follow)
 
 
 def _noise(rng: np.random.Generator, n: int) -> tuple[np.ndarray, str, float]:
@@ -3223,8 +3229,8 @@ def real_cases(split: str) -> list[Case]:
         tag = f"{ds}/{seed}"
 
         def run(name, steps, **kw):
-            return train(fingerprint, train_history, ds, seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch,
-                         run=f"{ds}-{name}", steps=steps, **kw)
+            args = dict(seed=seed, hidden=hidden, depth=depth, batch=batch, arch=arch, run=f"{ds}-{name}", steps=steps, **kw)
+            return (*train(fingerprint, train_history, ds, **args), {"dataset": ds, **args})
 
         # every run is trained first and labelled after: a run at the tuned LR is labelled with what the
         # higher LRs reached (round 26); the order of the cases is the order of the runs
@@ -3254,7 +3260,9 @@ def real_cases(split: str) -> list[Case]:
         h = run("glitch", GLITCH_RUN_STEPS, optimizer=opt2, lr=lr2, glitch=(g, GLITCH_STEPS, GLITCH_FACTOR))
         add(h, "tuned", None, f"{tag} {opt2} tuned LR, x{GLITCH_FACTOR:g} for {GLITCH_STEPS} steps at {g}", glitch_at=g, opt=opt2)
         for hf, kw, opt in runs:
-            cases.append(labelled_case(*hf, higher_level=higher.get(opt) if opt else None, **kw))
+            case = labelled_case(*hf[:2], higher_level=higher.get(opt) if opt else None, **kw)
+            case.train, case.tuned_lr = hf[2], {opt1: lr1, opt2: lr2}[hf[2]["optimizer"]]
+            cases.append(case)
     return cases
 
 
@@ -3366,6 +3374,61 @@ def _score_advice(case: Case, report, tally: "Tally", history: History) -> None:
         rec = None
     tally.advice[side][1] += 1
     tally.advice[side][0] += advice_direction(rec, history, _held_lr(case)) in ADVICE_WANTED[side]
+
+
+#: ``--follow`` (round 36): the advice rows whose advice is trained, and how close to the tuned LR's
+#: loss a run must end to count as "as good".
+FOLLOW_ROWS = ("lr_too_low", "unstable")
+FOLLOW_AS_GOOD = 1.25
+
+
+def _train_final(**kw) -> float:
+    """``train_history(**kw)``'s whole-set loss at the end (the median of its last 50 steps; inf if
+    any of them is not finite)."""
+    full = np.full(kw["steps"], np.nan)
+    train_history(full_loss=full, **kw)
+    return _level(full, kw["steps"] - 50, kw["steps"])
+
+
+def follow_advice(case: Case, references: dict) -> tuple[float, float, float] | None:
+    """What following a real run's per-step advice gives: ``(as run, followed, reference)``, each
+    the whole-set loss at the end of the same number of steps. *Followed* trains the same task,
+    model, seed and optimizer with the recommended schedule (``Recommendation.lr_at``); a ``keep``
+    is the run as it was (gradient clipping, where the advice adds it, is not applied: this trainer
+    does not clip). The *reference* is the tuned LR held for the same steps, trained once per task,
+    optimizer and length (kept in ``references``). None for a run without its training arguments."""
+    if case.train is None or case.full_loss is None or case.tuned_lr is None:
+        return None
+    steps = int(case.train["steps"])
+    as_run = _level(case.full_loss, steps - 50, steps)
+    base = {k: v for k, v in case.train.items() if k not in ("lr", "schedule", "glitch", "run")}
+    key = tuple(sorted(base.items()))
+    if key not in references:
+        references[key] = _train_final(**base, lr=case.tuned_lr)
+    try:
+        rec = recommend(analyze(case.history, recommend=False, **OPTIONS), total_steps=steps)
+    except Exception:  # no LR in the finding: no advice to follow
+        return as_run, as_run, references[key]
+    if rec.kind == "keep":
+        return as_run, as_run, references[key]
+    return as_run, _train_final(**base, lr=rec.params["peak_lr"], schedule=rec.lr_at), references[key]
+
+
+def follow_line(results: dict[str, list[tuple[float, float, float]]]) -> str:
+    """The ``--follow`` summary: per row, how many runs end as good as the tuned LR (within
+    ``FOLLOW_AS_GOOD``) as run and with the advice followed, and the median ratios."""
+    parts = []
+    for side in FOLLOW_ROWS:
+        rows = results.get(side) or []
+        if not rows:
+            continue
+        ratio = np.array([[a / r, f / r] for a, f, r in rows])
+        good = (ratio <= FOLLOW_AS_GOOD).sum(axis=0)
+        med = np.median(ratio, axis=0)
+        parts.append(f"{side}: as good as the tuned LR (within {FOLLOW_AS_GOOD:g}x) {good[0]}/{len(rows)} as run -> "
+                     f"{good[1]}/{len(rows)} followed, median {med[0]:.3g}x -> {med[1]:.3g}x")
+    return ("advice followed (the per-step advice trained for the same steps; the whole-set loss at the end against "
+            "the tuned LR's held for as long): " + ("; ".join(parts) or "no run in these rows"))
 
 
 @dataclass
@@ -3641,7 +3704,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh39": "BLIND split fresh39 (written in round 36, before any run on it: run it once, after all round-37 changes)"}
 
 
-def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
+def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
     tally = Tally()
     seed0 = SEED0[split]
     for j, kind in enumerate(KINDS + ("clean",)):
@@ -3665,6 +3728,17 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool) -> Tally:
                     "steps, the LR and grad norm, no update ratios", sparse)
         print_table(f"== {split}: the same as a Hugging Face log of every {HF_SPARSE_LOGGING_STEPS} steps "
                     "(an 800-step run is 16 points)", sparser)
+        if follow:
+            followed: dict[str, list] = {}
+            references: dict = {}
+            for case in real_cases_cache[split]:
+                side = _advice_side(case)
+                out = follow_advice(case, references) if side in FOLLOW_ROWS else None
+                if out is not None:
+                    followed.setdefault(side, []).append(out)
+                    if verbose:
+                        print(f"    [followed] {case.name}: as run {out[0]:.4g}, followed {out[1]:.4g}, tuned LR {out[2]:.4g}")
+            print(follow_line(followed))
         if verbose:
             for case in real_cases_cache[split]:
                 print("   ", case.name)
@@ -3722,6 +3796,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
                     help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
+    ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
+                    "lr_too_low or unstable, and print how they end against the tuned LR (about 1 minute per split)")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
     args = ap.parse_args(argv)
@@ -3729,7 +3805,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.speed:
         n = 10 if args.quick else 40
         for split in (list(SEED0) if args.split == "all" else [args.split]):
-            run_split(split, n, not args.no_real, args.verbose)
+            run_split(split, n, not args.no_real, args.verbose, args.follow)
     if not args.no_speed:
         speed()
         speed_one(1_000_000, 200)

@@ -235,7 +235,7 @@ def test_an_early_blowup_of_20x_its_start_or_more_warms_up_to_a_lower_peak():
     assert "warm up" in rec.rationale and "3x lower" in rec.rationale and "25x its start" in rec.rationale
     # a range test that found a lower LR wins
     low = recommend(Report("r", (0, 1000), [f], range_test=_result(0.01, opt="SGD").to_dict()), total_steps=1000)
-    assert low.params["peak_lr"] == pytest.approx(0.01)
+    assert low.params["peak_lr"] == pytest.approx(0.01) and "range test's" in low.rationale
     assert "clip_grad_norm" not in rec.params
     # later spikes ranked above it do not turn the advice into "keep": the early blow-up decides,
     # and the later spikes add clipping

@@ -548,8 +548,9 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
             params["clip_grad_norm"] = 1.0
             steps = ", ".join(str(f.start_step) for f in sorted(later_spikes, key=lambda f: f.start_step)[:3])
             clip = f", and clip gradients to norm 1.0 (it spiked again later, at step {steps})"
-        what = (f"warm up, and to a peak about 3x lower ({peak:.3g}): the loss rose {jump:.3g}x its start, so the LR "
-                "is near the edge for the trained model too" if lower else "keep the peak LR but warm up to it")
+        lowered = "about 3x lower" if peak == float(x) / 3.0 else "the range test's, lower still"
+        what = (f"warm up, and to a peak {lowered} ({peak:.3g}): the loss rose {jump:.3g}x its start, so the LR is "
+                "near the edge for the trained model too" if lower else "keep the peak LR but warm up to it")
         return Recommendation(k, params, total_steps,
                               f"The loss blew up in the first steps (at step {finding.start_step} with LR {x:.3g}) and "
                               f"recovered: {what}{clip}: {why}", source="report", finding=finding.to_dict())
