@@ -1792,7 +1792,7 @@ def _ResidualMLP(d_in: int, hidden: int, depth: int, out: int):
 def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: float = 0.05, steps: int = 1500,
                   batch: int = 32, hidden: int = 64, depth: int = 2, momentum: float = 0.9, schedule: str | None = None,
                   seed: int = 0, run: str | None = None, full_loss: np.ndarray | None = None, arch: str = "relu",
-                  glitch: tuple[int, int, float] | None = None) -> History:
+                  glitch: tuple[int, int, float] | None = None, clip_grad_norm: float | None = None) -> History:
     """Train a small MLP (``depth`` hidden layers of ``hidden`` ReLU units) on a scikit-learn
     dataset and record what lrdiag's Monitor records.
 
@@ -1933,7 +1933,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     4% of ``steps``, holds ``lr`` to 40% of them and then falls as ``cos^2(pi q / 2)`` to 0,
     ``"step_twentieths"`` multiplies the LR by 0.95 after each twentieth (fresh39).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
-    the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``.
+    the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``;
+    ``clip_grad_norm`` clips the gradients' global norm before each step, as advice may ask.
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
     recorded LR shows it.
@@ -2114,6 +2115,8 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         rec_lr[t] = opt.param_groups[0]["lr"]
         with torch.no_grad():
             gn = torch.linalg.vector_norm(torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None]))
+        if clip_grad_norm is not None:  # as advised (--follow); the logged grad norm is the one before clipping
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
         opt.step()
         if glitching:
             for g_, lr0 in zip(opt.param_groups, base_lrs):
@@ -3393,10 +3396,11 @@ def _train_final(**kw) -> float:
 def follow_advice(case: Case, references: dict) -> tuple[float, float, float] | None:
     """What following a real run's per-step advice gives: ``(as run, followed, reference)``, each
     the whole-set loss at the end of the same number of steps. *Followed* trains the same task,
-    model, seed and optimizer with the recommended schedule (``Recommendation.lr_at``); a ``keep``
-    is the run as it was (gradient clipping, where the advice adds it, is not applied: this trainer
-    does not clip). The *reference* is the tuned LR held for the same steps, trained once per task,
-    optimizer and length (kept in ``references``). None for a run without its training arguments."""
+    model, seed and optimizer with the recommended schedule (``Recommendation.lr_at``) and the
+    gradient clipping the advice asks for; a ``keep`` is the run as it was, retrained only when the
+    advice adds clipping. The *reference* is the tuned LR held for the same steps, trained once per
+    task, optimizer and length (kept in ``references``). None for a run without its training
+    arguments."""
     if case.train is None or case.full_loss is None or case.tuned_lr is None:
         return None
     steps = int(case.train["steps"])
@@ -3409,9 +3413,13 @@ def follow_advice(case: Case, references: dict) -> tuple[float, float, float] | 
         rec = recommend(analyze(case.history, recommend=False, **OPTIONS), total_steps=steps)
     except Exception:  # no LR in the finding: no advice to follow
         return as_run, as_run, references[key]
+    clip = rec.params.get("clip_grad_norm")
     if rec.kind == "keep":
-        return as_run, as_run, references[key]
-    return as_run, _train_final(**base, lr=rec.params["peak_lr"], schedule=rec.lr_at), references[key]
+        followed = as_run if clip is None else _train_final(**base, lr=case.train["lr"], schedule=case.train.get("schedule"),
+                                                            glitch=case.train.get("glitch"), clip_grad_norm=clip)
+    else:
+        followed = _train_final(**base, lr=rec.params["peak_lr"], schedule=rec.lr_at, clip_grad_norm=clip)
+    return as_run, followed, references[key]
 
 
 def follow_line(results: dict[str, list[tuple[float, float, float]]]) -> str:

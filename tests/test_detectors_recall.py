@@ -1011,9 +1011,10 @@ def test_nothing_learnt_in_a_log_without_update_ratios_does_not_guess_the_side(b
     per_step = lrdiag.analyze(h, recommend=False).findings
     assert {f.kind for f in per_step} == {"lr_too_low", "plateau"}
     assert [f.evidence["state"] for f in per_step if f.kind == "plateau"] == ["stalled_low_lr"]
-    # the stall outranks the lr_too_low finding in the recommendation, and says the same side
+    # the stall outranks the lr_too_low finding in the recommendation, and says the same side; since
+    # round 36 by as much as the median layer sits under the band (~100x here: the tuned LR, 1e-3)
     rec = lrdiag.analyze(h).recommendation
-    assert rec["kind"] != "reduce_on_plateau" and rec["params"]["peak_lr"] == pytest.approx(3e-5), rec
+    assert rec["kind"] != "reduce_on_plateau" and 5e-4 < rec["params"]["peak_lr"] <= 1e-3, rec
     rep = lrdiag.analyze(bench.hf_view(h))
     [f] = rep.findings
     assert f.kind == "plateau" and f.evidence["state"] == "nothing_learnt" and f.evidence["nothing_learnt"] is True

@@ -135,6 +135,31 @@ def test_lr_too_low_and_too_high_and_use_of_range_test_in_report():
     assert calm.source == "range_test" and calm.params["peak_lr"] == 0.05
 
 
+def test_a_low_lr_is_raised_by_how_far_the_median_layer_sits_under_the_band():
+    # round 36: the band's centre over the median layer's update ratio, within [3, 100]; a flat 3x
+    # left runs at 1/100 of their LR far from the tuned LR's loss when followed
+    band = {"low": 3e-4, "high": 3e-3, "center": 1e-3, "family": "sgd", "basis": "test"}
+
+    def low(typical):
+        ev = {"band": band, "median_ratio_all_layers": typical} if typical else {"band": band}
+        return Finding("lr_too_low", 0, 999, severity="warning", lr=1e-4, evidence=ev)
+
+    def peak(*findings, **kw):
+        return recommend(Report("r", (0, 999), list(findings), **kw), total_steps=1000).params["peak_lr"]
+
+    assert peak(low(5e-5)) == pytest.approx(2e-3)  # 20x under the centre: 20x
+    assert peak(low(2e-6)) == pytest.approx(1e-2)  # 500x under it: at most 100x
+    assert peak(low(8e-4)) == pytest.approx(3e-4)  # just under it: at least 3x
+    assert peak(low(None)) == pytest.approx(3e-4)  # not measured: 3x
+    rec = recommend(Report("r", (0, 999), [low(5e-5)]), total_steps=1000)
+    assert "20x" in rec.rationale and "5e-05" in rec.rationale
+    # a stall over such ratios outranks the lr_too_low finding and takes its measure
+    stall = Finding("plateau", 0, 999, severity="warning", lr=1e-4, evidence={"state": "stalled_low_lr"})
+    assert peak(stall, low(5e-5)) == pytest.approx(2e-3)
+    # a range test's higher LR still wins
+    assert peak(low(5e-5), range_test=_result(0.005).to_dict()) == pytest.approx(0.005)
+
+
 def test_no_findings_keeps_the_current_schedule():
     rec = recommend(Report("r", (0, 100), [Finding("spike", 3, 4, severity="info", lr=0.1)],
                            meta={"hparams": {"lr": 0.1}}), total_steps=500)

@@ -1561,11 +1561,13 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
     sev = "warning" if share >= 0.5 or kind == "high" else "info"
     if kind == "low":
         fk = "lr_too_low"
-        typical = _typical_ratio(s, rows, opts["sample"]) if share < 0.5 else None
+        # the median layer's ratio: how far under the band the run sits (recommend raises the LR by
+        # the band's centre over it), and for a minority, whether the LR is low for the run
+        typical = _typical_ratio(s, rows, opts["sample"])
         if typical is not None:
             ev["median_ratio_all_layers"] = typical
         below = f"stay below {b.low:.1e} per step while the loss is still far from its best"
-        if typical is not None and typical < b.center:  # the minority case of ``_low_for_the_run``
+        if share < 0.5 and typical is not None and typical < b.center:  # the minority case of ``_low_for_the_run``
             # A minority below the edge while the typical layer also sits under the band's centre is
             # a low LR for the run, not a few slow layers: a warning, so the advice raises the LR
             # (fresh37's Nesterov SGD at 1/100 of its LR: the input layer at 1.5e-4, the others at

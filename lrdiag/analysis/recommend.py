@@ -38,7 +38,9 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``plateau`` from step s (length L) with LR x: ``reduce_on_plateau`` with PyTorch's parameters:
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
-* ``lr_too_low`` with LR x: the annealed schedule peaking at 3x (or the range test's suggestion).
+* ``lr_too_low`` with LR x: the annealed schedule peaking at m·x (or the range test's suggestion if
+  higher), m the band's centre over the median layer's update ratio, within [3, 100]
+  (``_raise_factor``; a flat 3x before round 36).
 * ``divergence`` or ``lr_too_high`` set off by an LR blip (``evidence["lr_blip"]``: the LR
   jumped over 2x what the schedule held for a step or two): ``kind="keep"`` at the held LR with
   ``clip_grad_norm=1.0`` -- remove what raised the LR; the held one trained until then.
@@ -87,6 +89,12 @@ _PRIORITY = ("divergence", "oscillation", "lr_too_high", "plateau", "lr_too_low"
 #: 2 (1.09x, 1.27x); under 20x (10 runs) x ended lower in 5 (by 1.09-3.96x) and level in 5 (both
 #: under 1e-4).
 EARLY_BLOWUP_LOWER = 20.0
+#: A low LR (``lr_too_low``, or a plateau in state ``stalled_low_lr``) is raised by the band's centre
+#: over the median layer's update ratio (``_raise_factor``), at least RAISE_MIN and at most
+#: RAISE_MAX times. Round 36 (``benchmarks/detectors.py --follow``): the flat 3x of rounds 1-35 left
+#: runs at 1/100 of their tuned LR far from it (none of 23 on fresh26 and fresh38 ended within
+#: 1.25x of the tuned LR's loss when the advice was followed).
+RAISE_MIN, RAISE_MAX = 3.0, 100.0
 
 
 def _cos(start: float, end: float, pct: float) -> float:
@@ -475,6 +483,23 @@ def _plateau_side(finding) -> str | None:
     return None
 
 
+def _raise_factor(report: Report, finding) -> tuple[float, str]:
+    """How many times to raise a low LR, and why: the band's centre over the median layer's update
+    ratio (``evidence["median_ratio_all_layers"]`` of the deciding finding or of the report's
+    ``lr_too_low`` finding), within ``[RAISE_MIN, RAISE_MAX]``; ``RAISE_MIN`` when no finding
+    measured it. The ratio scales with the LR (SGD's step is ``lr`` times the gradient; Adam's,
+    RMSprop's and Adagrad's are ``lr`` times a normalised one), so this factor brings the median
+    layer to the band's centre."""
+    for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_low"]:
+        ev = f.evidence or {}
+        typical, centre = ev.get("median_ratio_all_layers"), (ev.get("band") or {}).get("center")
+        if typical and centre and typical > 0:
+            mult = float(min(max(centre / typical, RAISE_MIN), RAISE_MAX))
+            return mult, (f": the median layer's update ratio, {typical:.2g}, sits {centre / typical:.3g}x under the "
+                          f"healthy band's centre, {centre:.2g}")
+    return RAISE_MIN, ""
+
+
 def _is_early_blowup(finding) -> bool:
     return finding is not None and finding.kind == "spike" and (finding.evidence or {}).get("state") == "early_blowup"
 
@@ -624,9 +649,11 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"min_lr={x / 1000:.3g}), stepped with the loss every step; or start a planned decay at "
                               f"step {s}.", source="report", finding=fd)
     # lr_too_low, or a plateau whose update ratios sit below the band
-    peak = max(3.0 * x, rt_lr or 0.0)
+    mult, how_far = _raise_factor(report, finding)
+    peak = max(mult * x, rt_lr or 0.0)
     k, params, why = schedule_for(peak, total_steps, facts, kind)
     what = (f"The LR is too low ({where})" if side is None else f"The loss stalled ({where}) while the update ratios "
             "sit below the healthy band: the LR is too low to make progress")
-    return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead: {why}",
+    by = "the range test's" if peak > mult * x else f"{mult:.3g}x{how_far}"
+    return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead ({by}): {why}",
                           source="report", finding=fd)
