@@ -3383,6 +3383,8 @@ def _score_advice(case: Case, report, tally: "Tally", history: History) -> None:
 #: loss a run must end to count as "as good".
 FOLLOW_ROWS = ("lr_too_low", "unstable")
 FOLLOW_AS_GOOD = 1.25
+#: Whole-set losses under this are all zero to ``--follow`` (a regression fitted to float32's floor).
+FOLLOW_ZERO = 1e-8
 
 
 def _train_final(**kw) -> float:
@@ -3430,7 +3432,8 @@ def follow_line(results: dict[str, list[tuple[float, float, float]]]) -> str:
         rows = results.get(side) or []
         if not rows:
             continue
-        ratio = np.array([[a / r, f / r] for a, f, r in rows])
+        ratio = np.array([[max(a, FOLLOW_ZERO) / max(r, FOLLOW_ZERO), max(f, FOLLOW_ZERO) / max(r, FOLLOW_ZERO)]
+                          for a, f, r in rows])
         good = (ratio <= FOLLOW_AS_GOOD).sum(axis=0)
         med = np.median(ratio, axis=0)
         parts.append(f"{side}: as good as the tuned LR (within {FOLLOW_AS_GOOD:g}x) {good[0]}/{len(rows)} as run -> "

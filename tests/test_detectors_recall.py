@@ -968,6 +968,8 @@ def test_a_large_early_blowup_is_advised_a_lower_peak_that_trains_better(bench):
     assert followed < 0.7 * bench._train_final(**kw, lr=1.0, schedule=same.lr_at)
     assert "unstable: as good as the tuned LR (within 1.25x) 0/1 as run -> 1/1 followed" in bench.follow_line(
         {"unstable": [(as_run, followed, tuned)]})
+    # a regression fitted to float32's floor (whole-set loss 0, as fresh30's tuned LR reached) is no division by 0
+    assert "1/1 as run -> 1/1 followed" in bench.follow_line({"unstable": [(0.0, 1e-10, 0.0)]})
 
 
 def test_tiny_ratios_while_the_loss_sits_above_its_start_are_not_a_low_lr(bench):
