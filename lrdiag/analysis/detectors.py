@@ -1270,9 +1270,11 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     (``evidence["median_ratio_all_layers"]``) sits under the band's centre too: the LR is low for
     the run (``_low_for_the_run``; a plateau over such ratios is ``stalled_low_lr`` by the same
     rule). A minority below the band among layers that move at a healthy rate is information, and
-    its message suggests a parameter group for those layers. (fresh37's Nesterov SGD at 1/100 of
-    its LR, twice: the input layer at 1.5e-4, the others at 3.9e-4 and 1.3e-3 against a centre of
-    1e-3, and the report said "no LR problem was found; keep the current schedule". On the 12
+    its message suggests a parameter group for those layers. Every ``lr_too_low`` finding carries
+    that median (round 36): ``recommend`` raises the LR by the band's centre over it. (fresh37's
+    Nesterov SGD at 1/100 of its LR, twice: the input layer at 1.5e-4, the others at 3.9e-4 and
+    1.3e-3 against a centre of 1e-3, and the report said "no LR problem was found; keep the current
+    schedule". On the 12
     splits fresh26-fresh37, per step, this moved 5 runs labelled lr_too_low to a warning and the
     advice to raise the LR (138/143 -> 143/143 of those runs), and no other finding, detector row
     or advice; a Hugging Face log has no update ratios.)
