@@ -1274,10 +1274,9 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     that median (round 36): ``recommend`` raises the LR by the band's centre over it. (fresh37's
     Nesterov SGD at 1/100 of its LR, twice: the input layer at 1.5e-4, the others at 3.9e-4 and
     1.3e-3 against a centre of 1e-3, and the report said "no LR problem was found; keep the current
-    schedule". On the 12
-    splits fresh26-fresh37, per step, this moved 5 runs labelled lr_too_low to a warning and the
-    advice to raise the LR (138/143 -> 143/143 of those runs), and no other finding, detector row
-    or advice; a Hugging Face log has no update ratios.)
+    schedule". On the 12 splits fresh26-fresh37, per step, this moved 5 runs labelled lr_too_low to
+    a warning and the advice to raise the LR (138/143 -> 143/143 of those runs), and no other
+    finding, detector row or advice; a Hugging Face log has no update ratios.)
     """
     if not s.history.layers:
         return []
