@@ -20,13 +20,16 @@ from lrdiag.store import read_store, store_files
 
 FLUSH_SECS = 0.5
 
-# A real training process: a small MLP on make_classification, one Monitor, the LR set per step by a
-# formula the parent can check, one line "step wall_time" printed after each optimizer step.
+# A real training process: a small MLP on generated data, one Monitor, the LR set per step by a
+# formula the parent can check; "imported" once torch is loaded (before lrdiag), then one line
+# "step wall_time" after each optimizer step.
 CHILD = r"""
-import sys, time
+import faulthandler, signal, sys, time
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks if it stalls
 sys.path.insert(0, sys.argv[3])
 import torch
 from _train_helpers import mlp, batches
+print("imported", flush=True)
 import lrdiag
 
 logdir, lr0 = sys.argv[1], float(sys.argv[2])
@@ -57,11 +60,11 @@ print("done", flush=True)
 TESTS_DIR = str(Path(__file__).resolve().parent)
 
 
-def start_child(tmp_path: Path, logdir: Path, lr0: float, steps: int) -> subprocess.Popen:
+def start_child(tmp_path: Path, logdir: Path, lr0: float, steps: int, stderr=subprocess.PIPE) -> subprocess.Popen:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     return subprocess.Popen([sys.executable, str(script), str(logdir), str(lr0), TESTS_DIR, str(steps)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
 
 
 def check_prefix(logdir: Path, lr0: float) -> tuple[np.ndarray, dict]:
@@ -84,13 +87,49 @@ class Reader(threading.Thread):
 
     def __init__(self, proc: subprocess.Popen):
         super().__init__(daemon=True)
-        self.proc, self.lines = proc, []
+        self.proc, self.lines, self.imported = proc, [], False
+        self.last_output = time.time()
 
     def run(self) -> None:
         for line in self.proc.stdout:
+            self.last_output = time.time()
             parts = line.split()
-            if len(parts) == 2 and parts[0].isdigit():
+            if parts == ["imported"]:
+                self.imported = True
+            elif len(parts) == 2 and parts[0].isdigit():
                 self.lines.append((int(parts[0]), float(parts[1])))
+
+
+class Child:
+    """One training process for the kill test: its stdout reader and its stderr file."""
+
+    def __init__(self, tmp_path: Path, i: int, attempt: int = 0):
+        self.logdir, self.attempt = tmp_path / f"run{i}", attempt
+        self.err_path = tmp_path / f"child{i}.{attempt}.err"
+        with open(self.err_path, "w") as err:  # a file, not a pipe: nothing can fill up and block
+            self.proc = start_child(tmp_path, self.logdir, 0.01, 100_000, stderr=err)
+        self.reader = Reader(self.proc)
+        self.reader.start()
+
+    def stderr(self) -> str:
+        return self.err_path.read_text(errors="replace")[-4000:]
+
+    def stacks(self) -> str:
+        """Every thread's Python stack, written by faulthandler on SIGUSR1."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+        return self.stderr()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        self.proc.stdout.close()
+
+
+STALL_SECS = 90.0  # no output for this long: the child is stuck
 
 
 def test_kill_9_at_random_steps_loses_at_most_the_last_flush_interval(tmp_path):
@@ -98,38 +137,43 @@ def test_kill_9_at_random_steps_loses_at_most_the_last_flush_interval(tmp_path):
     kills = 5
     # Several real training processes at once (start-up dominates on 2 cores), each killed with
     # SIGKILL after its own random amount of training.
-    procs = [start_child(tmp_path, tmp_path / f"run{i}", 0.01, 100_000) for i in range(kills)]
-    readers = [Reader(p) for p in procs]
-    for r in readers:
-        r.start()
-    kill_after = [rng.uniform(0.3, 3.0) for _ in procs]
+    children = [Child(tmp_path, i) for i in range(kills)]
+    kill_after = [rng.uniform(0.3, 3.0) for _ in children]
     killed_at: list[float | None] = [None] * kills
     checked_live = set()
-    deadline = time.time() + 240
     try:
-        while any(k is None for k in killed_at) and time.time() < deadline:
-            for i, (p, r) in enumerate(zip(procs, readers)):
-                if killed_at[i] is not None or not r.lines:
+        while any(k is None for k in killed_at):
+            for i, c in enumerate(children):
+                if killed_at[i] is not None:
                     continue
-                assert p.poll() is None, f"child {i} ended early: {p.stderr.read()[-2000:]}"
+                r = c.reader
+                assert c.proc.poll() is None, f"child {i} ended on its own (exit {c.proc.returncode}): {c.stderr()}"
+                if time.time() - r.last_output > STALL_SECS:
+                    if not r.imported:
+                        # Stuck loading Python and torch, before lrdiag is imported: the machine's
+                        # trouble, not the store's. One fresh start, said out loud.
+                        assert c.attempt == 0, f"child {i} stuck twice before importing lrdiag: {c.stacks()}"
+                        warnings.warn(f"child {i} did not load torch in {STALL_SECS:.0f}s; started again. {c.stacks()}")
+                        c.stop()
+                        children[i] = Child(tmp_path, i, attempt=1)
+                        continue
+                    where = f"after step {r.lines[-1][0]}" if r.lines else "before its first step"
+                    pytest.fail(f"child {i} stalled {where} with lrdiag loaded; its threads:\n{c.stacks()}")
+                if not r.lines:
+                    continue
                 ran = r.lines[-1][1] - r.lines[0][1]
-                if i not in checked_live and ran > 0.5 * kill_after[i] and store_files(tmp_path / f"run{i}"):
-                    check_prefix(tmp_path / f"run{i}", 0.01)  # readable while the writer appends
+                if i not in checked_live and ran > 0.5 * kill_after[i] and store_files(c.logdir):
+                    check_prefix(c.logdir, 0.01)  # readable while the writer appends
                     checked_live.add(i)
                 if ran >= kill_after[i]:
-                    p.send_signal(signal.SIGKILL)
+                    c.proc.send_signal(signal.SIGKILL)
                     killed_at[i] = time.time()
             time.sleep(0.02)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait(timeout=30)
-            p.stdout.close()
-            p.stderr.close()
-    assert all(k is not None for k in killed_at), "children did not start in time"
+        for c in children:
+            c.stop()
+    readers = [c.reader for c in children]
     for i, r in enumerate(readers):
-        r.join(timeout=10)
         steps, _ = check_prefix(tmp_path / f"run{i}", 0.01)
         # Every step taken more than one flush interval (plus scheduling slack on a loaded
         # machine) before the kill must be in the store.
