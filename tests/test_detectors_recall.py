@@ -998,7 +998,13 @@ def test_a_real_run_at_a_hundredth_of_its_lr_with_one_layer_below_the_band_is_to
     assert f.severity == "warning" and len(f.evidence["layers"]) < len(h.layers) / 2, f.message
     assert f.evidence["median_ratio_all_layers"] < f.evidence["band"]["center"]
     assert "No learning-rate problem" not in rep.summary
-    assert rep.recommendation["params"]["peak_lr"] == pytest.approx(4.5e-3), rep.recommendation
+    # the raise: the aim (round 37: the SGD band's geometric middle) over the median layer's ratio,
+    # 11.9x here (0.018; the tuned LR is 0.15); round 36's aim, the centre, gave the floor of 3x
+    from lrdiag.analysis.recommend import raise_target
+
+    mult = raise_target(f.evidence["band"]) / f.evidence["median_ratio_all_layers"]
+    assert 10 < mult < 100
+    assert rep.recommendation["params"]["peak_lr"] == pytest.approx(1.5e-3 * mult), rep.recommendation
 
 
 def test_nothing_learnt_in_a_log_without_update_ratios_does_not_guess_the_side(bench):

@@ -11,7 +11,7 @@ import torch
 
 import lrdiag
 from lrdiag.analysis.range_test import RangeTestResult
-from lrdiag.analysis.recommend import Recommendation, recommend
+from lrdiag.analysis.recommend import Recommendation, raise_target, recommend
 from lrdiag.errors import AnalysisError
 from lrdiag.report import Finding, Report
 
@@ -135,29 +135,36 @@ def test_lr_too_low_and_too_high_and_use_of_range_test_in_report():
     assert calm.source == "range_test" and calm.params["peak_lr"] == 0.05
 
 
-def test_a_low_lr_is_raised_by_how_far_the_median_layer_sits_under_the_band():
-    # round 36: the band's centre over the median layer's update ratio, within [3, 100]; a flat 3x
-    # left runs at 1/100 of their LR far from the tuned LR's loss when followed
-    band = {"low": 3e-4, "high": 3e-3, "center": 1e-3, "family": "sgd", "basis": "test"}
+def test_a_low_lr_is_raised_by_how_far_the_median_layer_sits_under_the_ratio_a_raise_aims_at():
+    # round 36: the band's centre over the median layer's update ratio, within [3, 100] (a flat 3x
+    # left runs at 1/100 of their LR far from the tuned LR's loss when followed); round 37 aims
+    # higher, at the SGD band's geometric middle and at sqrt(5) times Adam's centre
+    from lrdiag.analysis.bands import band_for
 
-    def low(typical):
+    sgd, adam = band_for("SGD").to_dict(), band_for("Adam").to_dict()
+    sgd_aim = math.sqrt(sgd["low"] * sgd["high"])
+    assert sgd_aim == pytest.approx(1e-3 * math.sqrt(50 / 3))  # 4.1x the centre, inside the band
+    assert raise_target(adam) == pytest.approx(adam["center"] * math.sqrt(5))
+
+    def low(typical, band=sgd):
         ev = {"band": band, "median_ratio_all_layers": typical} if typical else {"band": band}
         return Finding("lr_too_low", 0, 999, severity="warning", lr=1e-4, evidence=ev)
 
     def peak(*findings, **kw):
         return recommend(Report("r", (0, 999), list(findings), **kw), total_steps=1000).params["peak_lr"]
 
-    assert peak(low(5e-5)) == pytest.approx(2e-3)  # 20x under the centre: 20x
-    assert peak(low(2e-6)) == pytest.approx(1e-2)  # 500x under it: at most 100x
-    assert peak(low(8e-4)) == pytest.approx(3e-4)  # just under it: at least 3x
+    assert peak(low(1e-4)) == pytest.approx(sgd_aim)  # 41x under the aim: 41x
+    assert peak(low(2e-6)) == pytest.approx(1e-2)  # 2000x under it: at most 100x
+    assert peak(low(2e-3)) == pytest.approx(3e-4)  # 2x under it: at least 3x
     assert peak(low(None)) == pytest.approx(3e-4)  # not measured: 3x
-    rec = recommend(Report("r", (0, 999), [low(5e-5)]), total_steps=1000)
-    assert "20x" in rec.rationale and "5e-05" in rec.rationale
+    assert peak(low(4e-4, adam)) == pytest.approx(1e-4 * adam["center"] * math.sqrt(5) / 4e-4)  # 22x
+    rec = recommend(Report("r", (0, 999), [low(1e-4)]), total_steps=1000)
+    assert "40.8x" in rec.rationale and "0.0001" in rec.rationale
     # a stall over such ratios outranks the lr_too_low finding and takes its measure
     stall = Finding("plateau", 0, 999, severity="warning", lr=1e-4, evidence={"state": "stalled_low_lr"})
-    assert peak(stall, low(5e-5)) == pytest.approx(2e-3)
+    assert peak(stall, low(1e-4)) == pytest.approx(sgd_aim)
     # a range test's higher LR still wins
-    assert peak(low(5e-5), range_test=_result(0.005).to_dict()) == pytest.approx(0.005)
+    assert peak(low(1e-4), range_test=_result(0.005).to_dict()) == pytest.approx(0.005)
 
 
 def test_no_findings_keeps_the_current_schedule():

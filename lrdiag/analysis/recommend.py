@@ -39,8 +39,9 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
 * ``lr_too_low`` with LR x: the annealed schedule peaking at m·x (or the range test's suggestion if
-  higher), m the band's centre over the median layer's update ratio, within [3, 100]
-  (``_raise_factor``; a flat 3x before round 36).
+  higher), m the ratio the raise aims at (``raise_target``: the band's geometric middle for SGD,
+  sqrt(5) times its centre for Adam) over the median layer's update ratio, within [3, 100]
+  (``_raise_factor``; a flat 3x before round 36, the band's centre in round 36).
 * ``divergence`` or ``lr_too_high`` set off by an LR blip (``evidence["lr_blip"]``: the LR
   jumped over 2x what the schedule held for a step or two): ``kind="keep"`` at the held LR with
   ``clip_grad_norm=1.0`` -- remove what raised the LR; the held one trained until then.
@@ -89,12 +90,18 @@ _PRIORITY = ("divergence", "oscillation", "lr_too_high", "plateau", "lr_too_low"
 #: 2 (1.09x, 1.27x); under 20x (10 runs) x ended lower in 5 (by 1.09-3.96x) and level in 5 (both
 #: under 1e-4).
 EARLY_BLOWUP_LOWER = 20.0
-#: A low LR (``lr_too_low``, or a plateau in state ``stalled_low_lr``) is raised by the band's centre
-#: over the median layer's update ratio (``_raise_factor``), at least RAISE_MIN and at most
-#: RAISE_MAX times. Round 36 (``benchmarks/detectors.py --follow``, runs at 1/100 of their tuned LR
-#: on fresh26-28 and fresh36-38, the advice followed): with the flat 3x of rounds 1-35, 1 of 71 ended
-#: within 1.25x of the tuned LR's loss (median 16.7x it); with this factor 10 of 71 (median 3.3x).
+#: A low LR (``lr_too_low``, or a plateau in state ``stalled_low_lr``) is raised by the ratio the
+#: raise aims at (``raise_target``) over the median layer's update ratio (``_raise_factor``), at
+#: least RAISE_MIN and at most RAISE_MAX times. Round 36 (``benchmarks/detectors.py --follow``,
+#: runs at 1/100 of their tuned LR on fresh26-28 and fresh36-38, the advice followed): with the flat
+#: 3x of rounds 1-35, 1 of 71 ended within 1.25x of the tuned LR's loss (median 16.7x it); aiming at
+#: the band's centre, 10 of 71 (median 3.3x). Round 37 aims higher (``raise_target``).
 RAISE_MIN, RAISE_MAX = 3.0, 100.0
+#: Adam's raise aims this many times above the band's centre: the centre assumes a normalised step
+#: ``|m / sqrt(v)|`` of about 0.2 (noisy gradients), and at a too-low LR, where successive gradients
+#: agree, it approaches 1, so the ratio measured there overstates the LR by up to 5x; sqrt(5) is the
+#: geometric middle of 1x and 5x.
+ADAM_RAISE_AIM = math.sqrt(5.0)
 
 
 def _cos(start: float, end: float, pct: float) -> float:
@@ -483,20 +490,40 @@ def _plateau_side(finding) -> str | None:
     return None
 
 
+def raise_target(band: Mapping[str, Any]) -> float:
+    """The update ratio a raised LR aims at, for a band given as ``Band.to_dict()``.
+
+    At a too-low LR the measured ratio overstates the LR, in both families: SGD's gradient stays
+    large while nothing is learnt (the reason the SGD band reaches 50x above its centre and only 3x
+    below it), and Adam's normalised step grows from about 0.2 towards 1 (``ADAM_RAISE_AIM``). So
+    the aim is above the centre: the band's geometric middle ``sqrt(low * high)`` for SGD and
+    unknown optimizers (4.1x the centre), ``ADAM_RAISE_AIM`` times the centre for Adam. Round 36
+    aimed at the centre; round 37's ``--follow`` runs at 1/100 of the tuned LR on fresh35, fresh36
+    and fresh38 (below, README) ended short of the tuned LR's loss with it.
+    """
+    centre, low, high = band.get("center"), band.get("low"), band.get("high")
+    if band.get("family") == "adam":
+        return float(centre) * ADAM_RAISE_AIM if centre else 0.0
+    if low and high:
+        return math.sqrt(float(low) * float(high))
+    return float(centre or 0.0)
+
+
 def _raise_factor(report: Report, finding) -> tuple[float, str]:
-    """How many times to raise a low LR, and why: the band's centre over the median layer's update
-    ratio (``evidence["median_ratio_all_layers"]`` of the deciding finding or of the report's
-    ``lr_too_low`` finding), within ``[RAISE_MIN, RAISE_MAX]``; ``RAISE_MIN`` when no finding
-    measured it. The ratio scales with the LR (SGD's step is ``lr`` times the gradient; Adam's,
-    RMSprop's and Adagrad's are ``lr`` times a normalised one), so this factor brings the median
-    layer to the band's centre."""
+    """How many times to raise a low LR, and why: ``raise_target`` of the band over the median
+    layer's update ratio (``evidence["median_ratio_all_layers"]`` of the deciding finding or of the
+    report's ``lr_too_low`` finding), within ``[RAISE_MIN, RAISE_MAX]``; ``RAISE_MIN`` when no
+    finding measured it. The ratio scales with the LR (SGD's step is ``lr`` times the gradient;
+    Adam's, RMSprop's and Adagrad's are ``lr`` times a normalised one), so this factor brings the
+    median layer to the target."""
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_low"]:
         ev = f.evidence or {}
-        typical, centre = ev.get("median_ratio_all_layers"), (ev.get("band") or {}).get("center")
-        if typical and centre and typical > 0:
-            mult = float(min(max(centre / typical, RAISE_MIN), RAISE_MAX))
-            return mult, (f": the median layer's update ratio, {typical:.2g}, sits {centre / typical:.3g}x under the "
-                          f"healthy band's centre, {centre:.2g}")
+        typical, target = ev.get("median_ratio_all_layers"), raise_target(ev.get("band") or {})
+        if typical and target and typical > 0:
+            mult = float(min(max(target / typical, RAISE_MIN), RAISE_MAX))
+            return mult, (f": the median layer's update ratio, {typical:.2g}, sits {target / typical:.3g}x under "
+                          f"{target:.2g}, the ratio a raise aims at in the healthy band ({ev['band'].get('low'):.2g} to "
+                          f"{ev['band'].get('high'):.2g}; ratios read at a too-low LR run high)")
     return RAISE_MIN, ""
 
 
