@@ -384,7 +384,16 @@ Splits
   GroupNorm+Tanhshrink MLPs, NAdam with betas (0.9, 0.996) and momentum decay 5e-3, Adagrad with
   LR decay 1e-3 and initial accumulator 0.05, SGD with Nesterov momentum 0.85 and weight decay
   2e-4, batch sizes 90 and 448, and warm-up + hold + cosine-squared and x0.95-every-twentieth long
-  runs. Written and committed in round 36, before any run on it: the next blind split.
+  runs. Written and committed in round 36, before any run on it; run once, blind, in round 37,
+  after round 37's only change (the raise of a low LR);
+* ``fresh40``: synthetic seeds 410_000+, real runs on data generated here and used nowhere else
+  (two classes by whether (x0, x1) lies inside the four-petal rose r < 2 |cos(2 angle)|, the sign
+  of x0 x3 - x1 x2, a softplus(2 x0) - softplus(2 x1) + 0.3 sin(x2 x3) and an erf(x0) x1 + 0.2
+  x2^2 regression), GroupNorm+RReLU and BatchNorm+Tanhshrink MLPs, AdamW with betas (0.88,
+  0.995) and weight decay 0.05, RMSprop with alpha 0.97 and eps 1e-5, SGD with momentum 0.9,
+  dampening 0.2 and weight decay 1e-4, batch sizes 92 and 456, and warm-up + hold + quartic and
+  x0.955-every-twenty-first long runs. Written and committed in round 37, before any run on it:
+  the next blind split.
 """
 
 from __future__ import annotations
@@ -1104,6 +1113,35 @@ def _dataset(name: str):
         y = np.exp(-np.abs(X[:, 0])) * np.cos(2.0 * X[:, 1]) + 0.25 * X[:, 2] + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "rose_petals":  # generated (fresh40): inside the rose r < 2 |cos(2 angle)| of (x0, x1), in 6 features, 3% flipped
+        r = np.random.default_rng(173)
+        X = r.standard_normal((1200, 6))
+        y = (np.hypot(X[:, 0], X[:, 1]) < 2.0 * np.abs(np.cos(2.0 * np.arctan2(X[:, 1], X[:, 0])))).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "det_sign":  # generated (fresh40): the sign of x0 x3 - x1 x2 (6 features, 3% flipped)
+        r = np.random.default_rng(173)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 0] * X[:, 3] - X[:, 1] * X[:, 2] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "softplus_gap":  # generated regression (fresh40): softplus(2 x0) - softplus(2 x1) + 0.3 sin(x2 x3) of 6 features, noise sd 0.05
+        r = np.random.default_rng(173)
+        X = r.standard_normal((1000, 6))
+        y = (np.logaddexp(0.0, 2.0 * X[:, 0]) - np.logaddexp(0.0, 2.0 * X[:, 1]) + 0.3 * np.sin(X[:, 2] * X[:, 3])
+             + 0.05 * r.standard_normal(1000))
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "erf_blend":  # generated regression (fresh40): erf(x0) x1 + 0.2 x2^2 of 7 features, noise sd 0.1
+        from scipy.special import erf
+
+        r = np.random.default_rng(173)
+        X = r.standard_normal((1000, 7))
+        y = erf(X[:, 0]) * X[:, 1] + 0.2 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "spiral_arm":  # generated (fresh39): sin(3 r - angle) > 0 of (x0, x1), in 6 features, 3% flipped
         r = np.random.default_rng(167)
         X = r.standard_normal((1200, 6))
@@ -1646,6 +1684,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "nadam_b9_md5": ("NAdam", {"betas": (0.9, 0.996), "momentum_decay": 5e-3}),
     "adagrad_lrd3_acc05": ("Adagrad", {"lr_decay": 1e-3, "initial_accumulator_value": 0.05}),
     "sgd_nes85_wd2": ("SGD", {"momentum": 0.85, "nesterov": True, "weight_decay": 2e-4}),
+    # fresh40: AdamW with betas (0.88, 0.995) and weight decay 0.05, RMSprop with alpha 0.97 and
+    # eps 1e-5, SGD with momentum 0.9, dampening 0.2 and weight decay 1e-4
+    "adamw_b88_wd05": ("AdamW", {"betas": (0.88, 0.995), "weight_decay": 0.05}),
+    "rms_a97_e5": ("RMSprop", {"alpha": 0.97, "eps": 1e-5}),
+    "sgd_m9_d2_wd4": ("SGD", {"momentum": 0.9, "dampening": 0.2, "weight_decay": 1e-4}),
 }
 
 
@@ -1720,6 +1763,8 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # fresh39: 4% warm-up, held to 40% of the run, then cos^2(pi q / 2) to 0
     "warmup_hold_cos2": (0.04, lambda t, w, n: 1.0 if t < 0.4 * n else math.cos(
         0.5 * math.pi * min(1.0, (t - 0.4 * n) / (0.6 * n))) ** 2),
+    # fresh40: 5% warm-up, held to 45% of the run, then (1 - q)^4 to 0
+    "warmup_hold_quartic": (0.05, lambda t, w, n: 1.0 if t < 0.45 * n else max(0.0, 1.0 - (t - 0.45 * n) / (0.55 * n)) ** 4),
 }
 
 
@@ -1744,6 +1789,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_eighteenths": (18, 0.94),  # fresh37
     "step_nineteenths": (19, 0.945),  # fresh38
     "step_twentieths": (20, 0.95),  # fresh39
+    "step_twentyfirsts": (21, 0.955),  # fresh40
 }
 
 
@@ -1932,6 +1978,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     groups before each Tanhshrink) (fresh39); ``schedule="warmup_hold_cos2"`` warms up linearly over
     4% of ``steps``, holds ``lr`` to 40% of them and then falls as ``cos^2(pi q / 2)`` to 0,
     ``"step_twentieths"`` multiplies the LR by 0.95 after each twentieth (fresh39).
+    ``arch="gn_rrelu"`` (a GroupNorm of 8 groups before each RReLU) and ``"bn_tanhshrink"`` (a
+    BatchNorm before each Tanhshrink) (fresh40); ``schedule="warmup_hold_quartic"`` warms up
+    linearly over 5% of ``steps``, holds ``lr`` to 45% of them and then falls as ``(1 - q)^4`` to 0,
+    ``"step_twentyfirsts"`` multiplies the LR by 0.955 after each twenty-first (fresh40).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``;
     ``clip_grad_norm`` clips the gradients' global norm before each step, as advice may ask.
@@ -2005,7 +2055,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_sigmoid": lambda: [nn.BatchNorm1d(hidden), nn.Sigmoid()],
                "ln_tanhshrink": lambda: [nn.LayerNorm(hidden), nn.Tanhshrink()],
                "ln_rrelu": lambda: [nn.LayerNorm(hidden), nn.RReLU()],
-               "gn_tanhshrink": lambda: [nn.GroupNorm(8, hidden), nn.Tanhshrink()]}[arch]
+               "gn_tanhshrink": lambda: [nn.GroupNorm(8, hidden), nn.Tanhshrink()],
+               "gn_rrelu": lambda: [nn.GroupNorm(8, hidden), nn.RReLU()],
+               "bn_tanhshrink": lambda: [nn.BatchNorm1d(hidden), nn.Tanhshrink()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2334,8 +2386,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2870,7 +2922,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("exp_cos_decay", 390_003, 48, 3, "sgd_m8_d1_wd3", "adamax_b93_wd3", 0.02, 2e-3, 440, "bn_sigmoid", "step_nineteenths"),
                 RealSet("cube_vs_pair", 390_004, 96, 3, "radam_b92_dwd2", "adamax_b93_wd3", 1e-3, 2e-3, 440, "ln_tanhshrink", "step_nineteenths"),
                 RealSet("five_lobes", 390_005, 64, 2, "adamax_b93_wd3", "sgd_m8_d1_wd3", 2e-3, 0.1, 88, "bn_sigmoid", "warmup_hold_expdrop")],
-    # the next blind split, written in round 36 before any run on it: data made here (the side of
+    # run blind in round 37 (after its only change), written in round 36 before any run on it: data made here (the side of
     # the spiral sin(3 r - angle) > 0, whether x0^4 - x1^2 exceeds x2, tanh(x0 x1) + 0.4 sin(2 x2),
     # log cosh(x0 + x1) - 0.3 |x2|), LayerNorm+RReLU and GroupNorm+Tanhshrink MLPs, optimizers
     # (NAdam with betas (0.9, 0.996) and momentum decay 5e-3; Adagrad with LR decay 1e-3 and initial
@@ -2884,6 +2936,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("log_cosh_sum", 400_003, 48, 3, "sgd_nes85_wd2", "adagrad_lrd3_acc05", 0.016, 0.01, 448, "ln_rrelu", "step_twentieths"),
                 RealSet("quartic_gap", 400_004, 96, 3, "nadam_b9_md5", "adagrad_lrd3_acc05", 2e-3, 0.01, 448, "gn_tanhshrink", "step_twentieths"),
                 RealSet("spiral_arm", 400_005, 64, 2, "adagrad_lrd3_acc05", "sgd_nes85_wd2", 0.01, 0.08, 90, "ln_rrelu", "warmup_hold_cos2")],
+    # the next blind split, written in round 37 before any run on it: data made here (inside the
+    # four-petal rose r < 2 |cos(2 angle)|, the sign of x0 x3 - x1 x2, softplus(2 x0) - softplus(2 x1)
+    # + 0.3 sin(x2 x3), erf(x0) x1 + 0.2 x2^2), GroupNorm+RReLU and BatchNorm+Tanhshrink MLPs,
+    # optimizers (AdamW with betas (0.88, 0.995) and weight decay 0.05; RMSprop with alpha 0.97 and
+    # eps 1e-5; SGD with momentum 0.9, dampening 0.2 and weight decay 1e-4), batch sizes (92, 456)
+    # and warm-up + hold + quartic / x0.955-every-twenty-first long runs used nowhere before.
+    # Tuned LRs, fixed before any run: 1e-3 for AdamW and RMSprop (the usual defaults), 0.05 / 0.01
+    # (regression) for SGD (an effective step lr (1 - dampening) / (1 - momentum) of 0.4 / 0.08).
+    "fresh40": [RealSet("rose_petals", 410_000, 64, 2, "adamw_b88_wd05", "sgd_m9_d2_wd4", 1e-3, 0.05, 92, "gn_rrelu", "warmup_hold_quartic"),
+                RealSet("det_sign", 410_001, 96, 3, "sgd_m9_d2_wd4", "rms_a97_e5", 0.05, 1e-3, 456, "bn_tanhshrink", "step_twentyfirsts"),
+                RealSet("softplus_gap", 410_002, 128, 2, "rms_a97_e5", "adamw_b88_wd05", 1e-3, 1e-3, 92, "bn_tanhshrink", "warmup_hold_quartic"),
+                RealSet("erf_blend", 410_003, 48, 3, "sgd_m9_d2_wd4", "rms_a97_e5", 0.01, 1e-3, 456, "gn_rrelu", "step_twentyfirsts"),
+                RealSet("det_sign", 410_004, 96, 3, "adamw_b88_wd05", "rms_a97_e5", 1e-3, 1e-3, 456, "bn_tanhshrink", "step_twentyfirsts"),
+                RealSet("rose_petals", 410_005, 64, 2, "rms_a97_e5", "sgd_m9_d2_wd4", 1e-3, 0.05, 92, "gn_rrelu", "warmup_hold_quartic")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -3670,7 +3736,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
          "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000,
          "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000, "fresh37": 380_000,
-         "fresh38": 390_000, "fresh39": 400_000}
+         "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -3712,7 +3778,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh36": "split fresh36 (run blind once in round 34, after round 33's last change: round 34 changed nothing before it)",
               "fresh37": "split fresh37 (run blind once at the start of round 35, before any round-35 change)",
               "fresh38": "split fresh38 (run blind once at the start of round 36, before any round-36 change)",
-              "fresh39": "BLIND split fresh39 (written in round 36, before any run on it: run it once, after all round-37 changes)"}
+              "fresh39": "split fresh39 (run blind once in round 37, after round 37's only change: the raise of a low LR)",
+              "fresh40": "BLIND split fresh40 (written in round 37, before any run on it: run it once, after all round-38 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -3805,7 +3872,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR (about 1 minute per split)")
