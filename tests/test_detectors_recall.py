@@ -944,6 +944,29 @@ def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
     assert not [f for f in lrdiag.analyze(tuned, recommend=False).findings if f.evidence.get("state") == "early_blowup"]
 
 
+def test_a_low_adagrad_lr_is_raised_to_a_constant_lr_not_a_decaying_schedule(bench):
+    # quartic_gap (fresh39, blind in round 37), Adagrad (LR decay 1e-3) at 1/100 of its tuned LR.
+    # The advice raised the LR 100x as a one-cycle (a decay to peak/1000) and ended 5.35x the tuned
+    # LR's whole-set loss: Adagrad's steps already shrink as its squared gradients add up. Round 37
+    # advises a constant LR for Adagrad; trained as advised it ends as well as the tuned LR.
+    kw = dict(dataset="quartic_gap", seed=400_004, hidden=96, depth=3, batch=448, arch="gn_tanhshrink",
+              optimizer="adagrad_lrd3_acc05", steps=1500)
+    full = np.full(1500, np.nan)
+    h = bench.train_history(lr=1e-4, full_loss=full, **kw)
+    rep = lrdiag.analyze(h)
+    assert "lr_too_low" in [f.kind for f in rep.findings]
+    rec = lrdiag.Recommendation.from_dict(rep.recommendation)
+    assert rec.kind == "constant" and rec.params["peak_lr"] >= 30 * 1e-4, rec.rationale
+    assert "no decay on top" in rec.rationale
+    case = bench.Case(h, [("lr_too_low", 0, 1499)], name="quartic_gap adagrad 1/100", full_loss=full,
+                      r0=bench.constant_loss("quartic_gap"), train={**kw, "lr": 1e-4}, tuned_lr=0.01)
+    as_run, followed, tuned = bench.follow_advice(case, {})
+    assert followed <= bench.FOLLOW_AS_GOOD * tuned < as_run
+    cycle = lrdiag.recommend(rep, total_steps=1500, kind="one_cycle")  # the same peak, decayed
+    assert cycle.params["peak_lr"] == pytest.approx(rec.params["peak_lr"])
+    assert followed < 0.5 * bench._train_final(**kw, lr=cycle.params["peak_lr"], schedule=cycle.lr_at)
+
+
 def test_a_large_early_blowup_is_advised_a_lower_peak_that_trains_better(bench):
     # max_vs_third (fresh36), Adagrad at 100x its tuned LR without warm-up: the loss rises 230x its
     # start at step 2, recovers, and ends its 1,500 steps at a whole-set loss of 0.14 (0.0012 at the

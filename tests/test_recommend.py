@@ -157,6 +157,7 @@ def test_a_low_lr_is_raised_by_how_far_the_median_layer_sits_under_the_ratio_a_r
     assert peak(low(2e-6)) == pytest.approx(1e-2)  # 2000x under it: at most 100x
     assert peak(low(2e-3)) == pytest.approx(3e-4)  # 2x under it: at least 3x
     assert peak(low(None)) == pytest.approx(3e-4)  # not measured: 3x
+    assert peak(low(1e-4, {"center": 1e-3})) == pytest.approx(1e-3)  # a band without edges: its centre
     assert peak(low(4e-4, adam)) == pytest.approx(1e-4 * adam["center"] * math.sqrt(5) / 4e-4)  # 22x
     rec = recommend(Report("r", (0, 999), [low(1e-4)]), total_steps=1000)
     assert "40.8x" in rec.rationale and "0.0001" in rec.rationale
