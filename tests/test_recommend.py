@@ -343,3 +343,24 @@ def test_plateau_advice_quotes_the_findings_reduce_lr_on_plateau_numbers():
     assert rec.kind == "reduce_on_plateau"
     assert (rec.params["factor"], rec.params["patience"], rec.params["threshold"]) == (0.1, 265, 0.01)
     assert "factor=0.1" in rec.rationale and "patience=265" in rec.rationale and "patience=265" in rec.code
+
+
+def test_a_low_adagrad_lr_is_raised_to_a_constant_and_a_high_one_lowered_with_a_decay():
+    # round 37: Adagrad's steps already shrink as its squared gradients add up; a raised peak is
+    # held (an annealed one ended 1.08-11.6x worse in the benchmark), a lowered one keeps the decay
+    # that hedges a peak estimated from above
+    from lrdiag.analysis.bands import band_for
+
+    def advice(kind, name, lr):
+        ev = {"band": band_for(name).to_dict(), "median_ratio_all_layers": 1e-5} if kind == "lr_too_low" else {}
+        f = Finding(kind, 0, 999, severity="warning", lr=lr, evidence=ev)
+        return recommend(Report("r", (0, 999), [f], meta={"optimizer": name}), total_steps=1000)
+
+    low = advice("lr_too_low", "Adagrad", 1e-4)
+    assert low.kind == "constant" and low.params["peak_lr"] == pytest.approx(1e-2)
+    assert "no decay on top" in low.rationale and low.lr_at(999) == pytest.approx(1e-2)
+    assert advice("lr_too_high", "Adagrad", 1.0).kind == "one_cycle"
+    assert advice("lr_too_low", "SGD", 1e-4).kind == "one_cycle"
+    forced = recommend(Report("r", (0, 999), [Finding("lr_too_low", 0, 999, severity="warning", lr=1e-4)],
+                              meta={"optimizer": "Adagrad"}), total_steps=1000, kind="cosine_warmup")
+    assert forced.kind == "cosine_warmup"  # kind= still decides
