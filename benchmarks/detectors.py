@@ -385,7 +385,7 @@ Splits
   LR decay 1e-3 and initial accumulator 0.05, SGD with Nesterov momentum 0.85 and weight decay
   2e-4, batch sizes 90 and 448, and warm-up + hold + cosine-squared and x0.95-every-twentieth long
   runs. Written and committed in round 36, before any run on it; run once, blind, in round 37,
-  after round 37's only change (the raise of a low LR);
+  after round 37's first change (the raise of a low LR), before its second (Adagrad's constant);
 * ``fresh40``: synthetic seeds 410_000+, real runs on data generated here and used nowhere else
   (two classes by whether (x0, x1) lies inside the four-petal rose r < 2 |cos(2 angle)|, the sign
   of x0 x3 - x1 x2, a softplus(2 x0) - softplus(2 x1) + 0.3 sin(x2 x3) and an erf(x0) x1 + 0.2
@@ -2922,7 +2922,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("exp_cos_decay", 390_003, 48, 3, "sgd_m8_d1_wd3", "adamax_b93_wd3", 0.02, 2e-3, 440, "bn_sigmoid", "step_nineteenths"),
                 RealSet("cube_vs_pair", 390_004, 96, 3, "radam_b92_dwd2", "adamax_b93_wd3", 1e-3, 2e-3, 440, "ln_tanhshrink", "step_nineteenths"),
                 RealSet("five_lobes", 390_005, 64, 2, "adamax_b93_wd3", "sgd_m8_d1_wd3", 2e-3, 0.1, 88, "bn_sigmoid", "warmup_hold_expdrop")],
-    # run blind in round 37 (after its only change), written in round 36 before any run on it: data made here (the side of
+    # run blind in round 37 (after its first change), written in round 36 before any run on it: data made here (the side of
     # the spiral sin(3 r - angle) > 0, whether x0^4 - x1^2 exceeds x2, tanh(x0 x1) + 0.4 sin(2 x2),
     # log cosh(x0 + x1) - 0.3 |x2|), LayerNorm+RReLU and GroupNorm+Tanhshrink MLPs, optimizers
     # (NAdam with betas (0.9, 0.996) and momentum decay 5e-3; Adagrad with LR decay 1e-3 and initial
@@ -3778,7 +3778,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh36": "split fresh36 (run blind once in round 34, after round 33's last change: round 34 changed nothing before it)",
               "fresh37": "split fresh37 (run blind once at the start of round 35, before any round-35 change)",
               "fresh38": "split fresh38 (run blind once at the start of round 36, before any round-36 change)",
-              "fresh39": "split fresh39 (run blind once in round 37, after round 37's only change: the raise of a low LR)",
+              "fresh39": "split fresh39 (run blind once in round 37, after its first change, the raise of a low LR, before its second, Adagrad's constant)",
               "fresh40": "BLIND split fresh40 (written in round 37, before any run on it: run it once, after all round-38 changes)"}
 
 
