@@ -944,6 +944,22 @@ def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
     assert not [f for f in lrdiag.analyze(tuned, recommend=False).findings if f.evidence.get("state") == "early_blowup"]
 
 
+def _low_run_followed(bench, kw, *, tuned_lr):
+    """Train ``kw`` at 1/100 of ``tuned_lr``, check it is found too low and that its advice, trained
+    (``--follow``), ends within ``FOLLOW_AS_GOOD`` of the tuned LR held as long: ``(report,
+    recommendation, followed whole-set loss)``."""
+    full = np.full(kw["steps"], np.nan)
+    h = bench.train_history(lr=tuned_lr / 100, full_loss=full, **kw)
+    rep = lrdiag.analyze(h)
+    assert "lr_too_low" in [f.kind for f in rep.findings]
+    case = bench.Case(h, [("lr_too_low", 0, kw["steps"] - 1)], name=f"{kw['dataset']} {kw['optimizer']} 1/100",
+                      full_loss=full, r0=bench.constant_loss(kw["dataset"]), train={**kw, "lr": tuned_lr / 100},
+                      tuned_lr=tuned_lr)
+    as_run, followed, tuned = bench.follow_advice(case, {})
+    assert followed <= bench.FOLLOW_AS_GOOD * tuned < as_run
+    return rep, lrdiag.Recommendation.from_dict(rep.recommendation), followed
+
+
 def test_a_low_adagrad_lr_is_raised_to_a_constant_lr_not_a_decaying_schedule(bench):
     # quartic_gap (fresh39, blind in round 37), Adagrad (LR decay 1e-3) at 1/100 of its tuned LR.
     # The advice raised the LR 100x as a one-cycle (a decay to peak/1000) and ended 5.35x the tuned
@@ -951,20 +967,32 @@ def test_a_low_adagrad_lr_is_raised_to_a_constant_lr_not_a_decaying_schedule(ben
     # advises a constant LR for Adagrad; trained as advised it ends as well as the tuned LR.
     kw = dict(dataset="quartic_gap", seed=400_004, hidden=96, depth=3, batch=448, arch="gn_tanhshrink",
               optimizer="adagrad_lrd3_acc05", steps=1500)
-    full = np.full(1500, np.nan)
-    h = bench.train_history(lr=1e-4, full_loss=full, **kw)
-    rep = lrdiag.analyze(h)
-    assert "lr_too_low" in [f.kind for f in rep.findings]
-    rec = lrdiag.Recommendation.from_dict(rep.recommendation)
+    rep, rec, followed = _low_run_followed(bench, kw, tuned_lr=0.01)
     assert rec.kind == "constant" and rec.params["peak_lr"] >= 30 * 1e-4, rec.rationale
     assert "no decay on top" in rec.rationale
-    case = bench.Case(h, [("lr_too_low", 0, 1499)], name="quartic_gap adagrad 1/100", full_loss=full,
-                      r0=bench.constant_loss("quartic_gap"), train={**kw, "lr": 1e-4}, tuned_lr=0.01)
-    as_run, followed, tuned = bench.follow_advice(case, {})
-    assert followed <= bench.FOLLOW_AS_GOOD * tuned < as_run
     cycle = lrdiag.recommend(rep, total_steps=1500, kind="one_cycle")  # the same peak, decayed
     assert cycle.params["peak_lr"] == pytest.approx(rec.params["peak_lr"])
     assert followed < 0.5 * bench._train_final(**kw, lr=cycle.params["peak_lr"], schedule=cycle.lr_at)
+
+
+def test_a_low_rmsprop_lr_is_raised_to_the_ratio_of_a_normalised_step(bench):
+    # apollonius3 (fresh27), centred RMSprop at 1/100 of its tuned LR (1e-3). Its detection band is
+    # the SGD guess, and round 37 raised it toward that band's middle (4.1e-3): 15x, which trained
+    # ends 29x the tuned LR's whole-set loss. RMSprop's step, lr * g / sqrt(v), has an rms of about
+    # 1, so round 38 aims at lr / rms(w) at the reference scales, 2e-2: ~76x, which trained ends
+    # below the tuned LR's loss (a one-cycle against a constant LR). Not the 100x cap: the aim over
+    # the measured ratio.
+    kw = dict(dataset="apollonius3", seed=280_001, hidden=96, depth=3, batch=232, arch="gn_hardtanh",
+              optimizer="rmsprop_c97_wd", steps=1500)
+    rep, rec, followed = _low_run_followed(bench, kw, tuned_lr=1e-3)
+    [f] = [x for x in rep.findings if x.kind == "lr_too_low"]
+    mult = rec.params["peak_lr"] / 1e-5
+    assert mult == pytest.approx(2e-2 / f.evidence["median_ratio_all_layers"]) and 40 < mult < 100, rec.rationale
+    assert "RMSprop's step" in rec.rationale
+    del rep.meta["optimizer"]  # the SGD guess's aim, as before round 38
+    old = lrdiag.recommend(rep, total_steps=1500)
+    assert old.params["peak_lr"] < 0.5 * rec.params["peak_lr"]
+    assert followed < 0.5 * bench._train_final(**kw, lr=old.params["peak_lr"], schedule=old.lr_at)
 
 
 def test_a_large_early_blowup_is_advised_a_lower_peak_that_trains_better(bench):

@@ -40,7 +40,8 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
 * ``lr_too_low`` with LR x: the annealed schedule peaking at m·x (or the range test's suggestion if
   higher), m the ratio the raise aims at (``raise_target``: the band's geometric middle for SGD,
-  sqrt(5) times its centre for Adam) over the median layer's update ratio, within [3, 100]
+  sqrt(5) times its centre for Adam, ``RMSPROP_RAISE_AIM`` for RMSprop) over the median layer's
+  update ratio, within [3, 100]
   (``_raise_factor``; a flat 3x before round 36, the band's centre in round 36); for Adagrad
   (``SELF_DECAYING``, round 37) held ``constant`` at that peak: its steps already shrink as its
   squared gradients add up.
@@ -112,6 +113,15 @@ RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: agree, it approaches 1, so the ratio measured there overstates the LR by up to 5x; sqrt(5) is the
 #: geometric middle of 1x and 5x.
 ADAM_RAISE_AIM = math.sqrt(5.0)
+#: The update ratio a raise aims at for RMSprop (round 38), whose detection band is the SGD guess.
+#: Its step is ``lr · g / sqrt(v)`` with ``v`` the running mean of ``g**2``, so the normalised step
+#: has an rms of about 1 whether successive gradients agree or not (Adam's ``|m / sqrt(v)|`` is
+#: 0.2-1 because ``m`` averages them out): the ratio is about ``lr / rms(w)``, and at the reference
+#: scales of the Adam band (lr 1e-3, weights of rms 0.05) that is 2e-2. On the benchmark's splits
+#: fresh26-fresh38, the 24 RMSprop runs at 1/100 of their tuned LR would have needed aims of 4e-3 to
+#: 2.8e-2 (median 1.6e-2) for the true 100x; the SGD band's geometric middle, 4.1e-3, raised them
+#: 14-95x (median 25x).
+RMSPROP_RAISE_AIM = 1e-3 / 0.05
 
 
 def _cos(start: float, end: float, pct: float) -> float:
@@ -502,8 +512,9 @@ def _plateau_side(finding) -> str | None:
     return None
 
 
-def raise_target(band: Mapping[str, Any]) -> float:
-    """The update ratio a raised LR aims at, for a band given as ``Band.to_dict()``.
+def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float:
+    """The update ratio a raised LR aims at, for a band given as ``Band.to_dict()`` and the
+    optimizer's class name (``optimizer``; None when the log does not say).
 
     At a too-low LR the measured ratio overstates the LR, in both families: SGD's gradient stays
     large while nothing is learnt (the reason the SGD band reaches 50x above its centre and only 3x
@@ -512,17 +523,20 @@ def raise_target(band: Mapping[str, Any]) -> float:
     unknown optimizers (4.1x the centre), ``ADAM_RAISE_AIM`` times the centre for Adam. Round 36
     aimed at the centre: round 37's ``--follow`` runs at 1/100 of the tuned LR on fresh35-fresh38
     ended within 1.25x of the tuned LR's loss in 7 of 48 with it, 22 of 48 with this (README).
+    RMSprop, whose band is the SGD guess, aims at ``RMSPROP_RAISE_AIM`` (round 38).
     """
     centre, low, high = band.get("center"), band.get("low"), band.get("high")
     if band.get("family") == "adam":
         return float(centre) * ADAM_RAISE_AIM if centre else 0.0
+    if (optimizer or "").lower() == "rmsprop":
+        return RMSPROP_RAISE_AIM
     if low and high:
         return math.sqrt(float(low) * float(high))
     return float(centre or 0.0)
 
 
-def _raise_factor(report: Report, finding) -> tuple[float, str]:
-    """How many times to raise a low LR, and why: ``raise_target`` of the band over the median
+def _raise_factor(report: Report, finding, optimizer: str | None = None) -> tuple[float, str]:
+    """How many times to raise a low LR, and why: ``raise_target`` of the band (and the optimizer) over the median
     layer's update ratio (``evidence["median_ratio_all_layers"]`` of the deciding finding or of the
     report's ``lr_too_low`` finding), within ``[RAISE_MIN, RAISE_MAX]``; ``RAISE_MIN`` when no
     finding measured it. The ratio scales with the LR (SGD's step is ``lr`` times the gradient;
@@ -530,13 +544,16 @@ def _raise_factor(report: Report, finding) -> tuple[float, str]:
     median layer to the target."""
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_low"]:
         ev = f.evidence or {}
-        typical, target = ev.get("median_ratio_all_layers"), raise_target(ev.get("band") or {})
+        typical, target = ev.get("median_ratio_all_layers"), raise_target(ev.get("band") or {}, optimizer)
         if typical and target and typical > 0:
             mult = float(min(max(target / typical, RAISE_MIN), RAISE_MAX))
             low, high = ev["band"].get("low"), ev["band"].get("high")
             band = f"the healthy band runs from {low:.2g} to {high:.2g}, and " if low and high else ""
+            because = ("RMSprop's step, lr·g/sqrt(v), moves weights of rms 0.05 by about lr/0.05 per step"
+                       if (optimizer or "").lower() == "rmsprop" and target == RMSPROP_RAISE_AIM
+                       else "ratios read at a too-low LR run high")
             return mult, (f": the median layer's update ratio, {typical:.2g}, sits {target / typical:.3g}x under "
-                          f"{target:.2g}, the ratio a raise aims at ({band}ratios read at a too-low LR run high)")
+                          f"{target:.2g}, the ratio a raise aims at ({band}{because})")
     return RAISE_MIN, ""
 
 
@@ -689,7 +706,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"min_lr={x / 1000:.3g}), stepped with the loss every step; or start a planned decay at "
                               f"step {s}.", source="report", finding=fd)
     # lr_too_low, or a plateau whose update ratios sit below the band
-    mult, how_far = _raise_factor(report, finding)
+    mult, how_far = _raise_factor(report, finding, facts.get("name"))
     peak = max(mult * x, rt_lr or 0.0)
     # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut
     k, params, why = schedule_for(peak, total_steps, facts, kind or ("constant" if facts.get("name") in SELF_DECAYING else None))
