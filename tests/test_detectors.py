@@ -315,6 +315,7 @@ def test_jump_held_a_few_steps_after_an_lr_raise_is_a_spike_on_its_mean_scale():
     found = run(hist(t, logl, lr=lr), D.detect_spikes)
     assert [f.kind for f in found] == ["spike"]
     assert 2501 <= found[0].start_step <= 2504 and found[0].evidence["lr_raised_before"]["factor"] == pytest.approx(30.0)
+    assert found[0].evidence["lr_raised_before"]["held_lr"] == pytest.approx(0.1)  # the LR the schedule held
 
 
 def test_early_blowup_is_measured_against_the_start():

@@ -27,7 +27,7 @@ from lrdiag.analysis import detectors as D
 from lrdiag.analysis import bands, signals
 from lrdiag.analysis.engine import dedupe
 from lrdiag.history import History
-from lrdiag.report import Finding
+from lrdiag.report import Finding, Report
 
 from test_analyze import _bench
 
@@ -827,6 +827,11 @@ def test_a_jump_right_after_an_lr_raise_is_a_spike_and_says_so(bench):
     assert hit and hit[0].evidence["lr_raised_before"]["step"] in (339, 340), found
     assert hit[0].evidence["lr_raised_before"]["factor"] == pytest.approx(30.0, rel=0.01)
     assert "The LR was 30x its recent level at step" in hit[0].message
+    # round 38: the advice keeps the LR the schedule held (it had been the jump's, 30x it) and names the jump
+    assert hit[0].evidence["lr_raised_before"]["held_lr"] == pytest.approx(1e-3)
+    rec = lrdiag.recommend(Report(h.run, (0, 799), [hit[0]]), total_steps=800)
+    assert rec.kind == "keep" and rec.params == {"peak_lr": pytest.approx(1e-3), "clip_grad_norm": 1.0}, rec.params
+    assert "remove what raised the LR" in rec.rationale and "30x the 0.001" in rec.rationale, rec.rationale
     # the same losses with the LR the run was meant to have: one hard-looking batch, no spike
     flat = History(h.steps, {**h.series, names.lr("group0"): np.full(len(h), 1e-3)}, h.meta)
     assert not [f for f in D.detect_spikes(_series(flat)) if 340 <= f.start_step <= 343]

@@ -632,7 +632,8 @@ def detect_spikes(s: Series, *, z: float = 8.0, min_jump: float = math.log(1.5),
             rec_txt = f"did not recover within {recover_within} logged points"
         lead_txt = f" The gradient norm jumped {lead} steps earlier." if lead else ""
         if raised is not None:
-            ev["lr_raised_before"] = {"step": raised[0], "factor": raised[1]}
+            # the LR the schedule held before it (the raise is over its trailing median): what advice keeps
+            ev["lr_raised_before"] = {"step": raised[0], "factor": raised[1], "held_lr": s.lr_at(raised[0]) / raised[1]}
             lead_txt += f" The LR was {raised[1]:.3g}x its recent level at step {raised[0]}, just before."
         z_txt = f"{zs[peak]:.0f}" if zs[peak] < 1000 else "over 1000"
         msg = (f"Loss spike at step {ev['peak_step']} ({_rel(size, s.is_log)} its recent level, robust z {z_txt}) "

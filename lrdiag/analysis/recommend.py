@@ -48,7 +48,9 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``divergence`` or ``lr_too_high`` set off by an LR blip (``evidence["lr_blip"]``: the LR
   jumped over 2x what the schedule held for a step or two): ``kind="keep"`` at the held LR with
   ``clip_grad_norm=1.0`` -- remove what raised the LR; the held one trained until then.
-* ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients);
+* ``spike`` only: ``kind="keep"`` with ``clip_grad_norm=1.0`` (keep the schedule, clip gradients),
+  at the LR the schedule held when an LR jump set the spike off (``evidence["lr_raised_before"]``,
+  round 38: ``peak_lr`` had been the jump's LR);
   a blow-up in the first steps that recovered (``evidence["state"] == "early_blowup"``) with LR x:
   ``cosine_warmup`` with a warm-up, peaking at x/3 (or at the range test's suggestion if lower)
   when the loss rose ``EARLY_BLOWUP_LOWER`` (20) or more times its start, else at x. It decides
@@ -636,6 +638,16 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         return Recommendation(k, params, total_steps,
                               f"The loss blew up in the first steps (at step {finding.start_step} with LR {x:.3g}) and "
                               f"recovered: {what}{clip}: {why}", source="report", finding=finding.to_dict())
+    raised = (finding.evidence or {}).get("lr_raised_before") if finding.kind == "spike" else None
+    if raised and raised.get("held_lr"):
+        # the LR jumped just before the spike: the cause is known, and the LR to keep is the held one
+        held = float(raised["held_lr"])
+        return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
+                              f"The loss spiked at step {finding.start_step} right after the LR jumped to "
+                              f"{held * float(raised['factor']):.3g} at step {raised['step']} ({float(raised['factor']):.3g}x "
+                              f"the {held:.3g} the schedule held), and recovered: keep the schedule, remove what raised "
+                              "the LR at that step, and clip gradients to norm 1.0.",
+                              source="report", finding=finding.to_dict())
     if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
         return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
                               f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
