@@ -392,8 +392,17 @@ Splits
   x2^2 regression), GroupNorm+RReLU and BatchNorm+Tanhshrink MLPs, AdamW with betas (0.88,
   0.995) and weight decay 0.05, RMSprop with alpha 0.97 and eps 1e-5, SGD with momentum 0.9,
   dampening 0.2 and weight decay 1e-4, batch sizes 92 and 456, and warm-up + hold + quartic and
-  x0.955-every-twenty-first long runs. Written and committed in round 37, before any run on it:
-  the next blind split.
+  x0.955-every-twenty-first long runs. Written and committed in round 37, before any run on it;
+  run once, blind, in round 38, after round 38's changes (RMSprop's raise aim, the held LR kept
+  after an LR jump's spike);
+* ``fresh41``: synthetic seeds 420_000+, real runs on data generated here and used nowhere else
+  (two classes by whether (x0, x1) / 1.1 lies inside the heart curve (x^2 + y^2 - 1)^3 < x^2 y^3,
+  the sign of x0 x1 x2 + 0.3 x3, a 2 exp(-(x0^2 + x1^2) / 2) - 0.5 x2 |x3| and an arctan(2 x0 /
+  (1 + x1^2)) + 0.25 x2 x3 regression), BatchNorm+RReLU and LayerNorm+Softshrink MLPs, Adam with
+  AMSGrad and betas (0.85, 0.997), SGD with Nesterov momentum 0.95 and weight decay 3e-4, Adadelta
+  with rho 0.85 and weight decay 1e-4, batch sizes 94 and 464, and warm-up + hold + cosh-shaped
+  fall and x0.96-every-twenty-second long runs. Written and committed in round 38, before any run
+  on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1142,6 +1151,33 @@ def _dataset(name: str):
         y = erf(X[:, 0]) * X[:, 1] + 0.2 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "heart_curve":  # generated (fresh41): (x0, x1) / 1.1 inside the heart (x^2 + y^2 - 1)^3 < x^2 y^3, in 6 features, 3% flipped
+        r = np.random.default_rng(179)
+        X = r.standard_normal((1200, 6))
+        u, v = X[:, 0] / 1.1, X[:, 1] / 1.1
+        y = ((u * u + v * v - 1.0) ** 3 < u * u * v ** 3).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "prod3_sign":  # generated (fresh41): the sign of x0 x1 x2 + 0.3 x3 (6 features, 3% flipped)
+        r = np.random.default_rng(179)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 0] * X[:, 1] * X[:, 2] + 0.3 * X[:, 3] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "bump_absprod":  # generated regression (fresh41): 2 exp(-(x0^2 + x1^2) / 2) - 0.5 x2 |x3| of 7 features, noise sd 0.05
+        r = np.random.default_rng(179)
+        X = r.standard_normal((1000, 7))
+        y = 2.0 * np.exp(-0.5 * (X[:, 0] ** 2 + X[:, 1] ** 2)) - 0.5 * X[:, 2] * np.abs(X[:, 3]) + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "atan_damped":  # generated regression (fresh41): arctan(2 x0 / (1 + x1^2)) + 0.25 x2 x3 of 6 features, noise sd 0.1
+        r = np.random.default_rng(179)
+        X = r.standard_normal((1000, 6))
+        y = np.arctan(2.0 * X[:, 0] / (1.0 + X[:, 1] ** 2)) + 0.25 * X[:, 2] * X[:, 3] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "spiral_arm":  # generated (fresh39): sin(3 r - angle) > 0 of (x0, x1), in 6 features, 3% flipped
         r = np.random.default_rng(167)
         X = r.standard_normal((1200, 6))
@@ -1689,6 +1725,11 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b88_wd05": ("AdamW", {"betas": (0.88, 0.995), "weight_decay": 0.05}),
     "rms_a97_e5": ("RMSprop", {"alpha": 0.97, "eps": 1e-5}),
     "sgd_m9_d2_wd4": ("SGD", {"momentum": 0.9, "dampening": 0.2, "weight_decay": 1e-4}),
+    # fresh41: Adam with AMSGrad and betas (0.85, 0.997), SGD with Nesterov momentum 0.95 and weight
+    # decay 3e-4, Adadelta with rho 0.85 and weight decay 1e-4
+    "adam_ams_b85": ("Adam", {"betas": (0.85, 0.997), "amsgrad": True}),
+    "sgd_nes95_wd3": ("SGD", {"momentum": 0.95, "nesterov": True, "weight_decay": 3e-4}),
+    "adadelta_r85_wd4": ("Adadelta", {"rho": 0.85, "weight_decay": 1e-4}),
 }
 
 
@@ -1765,6 +1806,9 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
         0.5 * math.pi * min(1.0, (t - 0.4 * n) / (0.6 * n))) ** 2),
     # fresh40: 5% warm-up, held to 45% of the run, then (1 - q)^4 to 0
     "warmup_hold_quartic": (0.05, lambda t, w, n: 1.0 if t < 0.45 * n else max(0.0, 1.0 - (t - 0.45 * n) / (0.55 * n)) ** 4),
+    # fresh41: 6% warm-up, held to half the run, then 1 - (cosh(2 q) - 1) / (cosh 2 - 1) to 0
+    "warmup_hold_cosh": (0.06, lambda t, w, n: 1.0 if t < 0.5 * n else max(0.0, 1.0 - (math.cosh(
+        2.0 * min(1.0, (t - 0.5 * n) / (0.5 * n))) - 1.0) / (math.cosh(2.0) - 1.0))),
 }
 
 
@@ -1790,6 +1834,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_nineteenths": (19, 0.945),  # fresh38
     "step_twentieths": (20, 0.95),  # fresh39
     "step_twentyfirsts": (21, 0.955),  # fresh40
+    "step_twentyseconds": (22, 0.96),  # fresh41
 }
 
 
@@ -1982,6 +2027,10 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     BatchNorm before each Tanhshrink) (fresh40); ``schedule="warmup_hold_quartic"`` warms up
     linearly over 5% of ``steps``, holds ``lr`` to 45% of them and then falls as ``(1 - q)^4`` to 0,
     ``"step_twentyfirsts"`` multiplies the LR by 0.955 after each twenty-first (fresh40).
+    ``arch="bn_rrelu"`` (a BatchNorm before each RReLU) and ``"ln_softshrink"`` (a LayerNorm before
+    each Softshrink(0.5)) (fresh41); ``schedule="warmup_hold_cosh"`` warms up linearly over 6% of
+    ``steps``, holds ``lr`` to half of them and then falls as ``1 - (cosh(2 q) - 1) / (cosh 2 - 1)``
+    to 0, ``"step_twentyseconds"`` multiplies the LR by 0.96 after each twenty-second (fresh41).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``;
     ``clip_grad_norm`` clips the gradients' global norm before each step, as advice may ask.
@@ -2057,7 +2106,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_rrelu": lambda: [nn.LayerNorm(hidden), nn.RReLU()],
                "gn_tanhshrink": lambda: [nn.GroupNorm(8, hidden), nn.Tanhshrink()],
                "gn_rrelu": lambda: [nn.GroupNorm(8, hidden), nn.RReLU()],
-               "bn_tanhshrink": lambda: [nn.BatchNorm1d(hidden), nn.Tanhshrink()]}[arch]
+               "bn_tanhshrink": lambda: [nn.BatchNorm1d(hidden), nn.Tanhshrink()],
+               "bn_rrelu": lambda: [nn.BatchNorm1d(hidden), nn.RReLU()],
+               "ln_softshrink": lambda: [nn.LayerNorm(hidden), nn.Softshrink(0.5)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2386,8 +2437,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -2936,7 +2987,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("log_cosh_sum", 400_003, 48, 3, "sgd_nes85_wd2", "adagrad_lrd3_acc05", 0.016, 0.01, 448, "ln_rrelu", "step_twentieths"),
                 RealSet("quartic_gap", 400_004, 96, 3, "nadam_b9_md5", "adagrad_lrd3_acc05", 2e-3, 0.01, 448, "gn_tanhshrink", "step_twentieths"),
                 RealSet("spiral_arm", 400_005, 64, 2, "adagrad_lrd3_acc05", "sgd_nes85_wd2", 0.01, 0.08, 90, "ln_rrelu", "warmup_hold_cos2")],
-    # the next blind split, written in round 37 before any run on it: data made here (inside the
+    # run blind in round 38 (after its changes), written in round 37 before any run on it: data made here (inside the
     # four-petal rose r < 2 |cos(2 angle)|, the sign of x0 x3 - x1 x2, softplus(2 x0) - softplus(2 x1)
     # + 0.3 sin(x2 x3), erf(x0) x1 + 0.2 x2^2), GroupNorm+RReLU and BatchNorm+Tanhshrink MLPs,
     # optimizers (AdamW with betas (0.88, 0.995) and weight decay 0.05; RMSprop with alpha 0.97 and
@@ -2950,6 +3001,20 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("erf_blend", 410_003, 48, 3, "sgd_m9_d2_wd4", "rms_a97_e5", 0.01, 1e-3, 456, "gn_rrelu", "step_twentyfirsts"),
                 RealSet("det_sign", 410_004, 96, 3, "adamw_b88_wd05", "rms_a97_e5", 1e-3, 1e-3, 456, "bn_tanhshrink", "step_twentyfirsts"),
                 RealSet("rose_petals", 410_005, 64, 2, "rms_a97_e5", "sgd_m9_d2_wd4", 1e-3, 0.05, 92, "gn_rrelu", "warmup_hold_quartic")],
+    # the next blind split, written in round 38 before any run on it: data made here (inside the
+    # heart curve, the sign of x0 x1 x2 + 0.3 x3, 2 exp(-(x0^2 + x1^2) / 2) - 0.5 x2 |x3|,
+    # arctan(2 x0 / (1 + x1^2)) + 0.25 x2 x3), BatchNorm+RReLU and LayerNorm+Softshrink MLPs,
+    # optimizers (Adam with AMSGrad and betas (0.85, 0.997); SGD with Nesterov momentum 0.95 and
+    # weight decay 3e-4; Adadelta with rho 0.85 and weight decay 1e-4), batch sizes (94, 464) and
+    # warm-up + hold + cosh-shaped fall / x0.96-every-twenty-second long runs used nowhere before.
+    # Tuned LRs, fixed before any run: 1e-3 for Adam and 1.0 for Adadelta (the usual defaults), 0.02 /
+    # 0.004 (regression) for Nesterov SGD (an effective step lr / (1 - momentum) of 0.4 / 0.08).
+    "fresh41": [RealSet("heart_curve", 420_000, 64, 2, "adam_ams_b85", "sgd_nes95_wd3", 1e-3, 0.02, 94, "bn_rrelu", "warmup_hold_cosh"),
+                RealSet("prod3_sign", 420_001, 96, 3, "sgd_nes95_wd3", "adadelta_r85_wd4", 0.02, 1.0, 464, "ln_softshrink", "step_twentyseconds"),
+                RealSet("bump_absprod", 420_002, 128, 2, "adadelta_r85_wd4", "adam_ams_b85", 1.0, 1e-3, 94, "ln_softshrink", "warmup_hold_cosh"),
+                RealSet("atan_damped", 420_003, 48, 3, "sgd_nes95_wd3", "adadelta_r85_wd4", 0.004, 1.0, 464, "bn_rrelu", "step_twentyseconds"),
+                RealSet("prod3_sign", 420_004, 96, 3, "adam_ams_b85", "adadelta_r85_wd4", 1e-3, 1.0, 464, "ln_softshrink", "step_twentyseconds"),
+                RealSet("heart_curve", 420_005, 64, 2, "adadelta_r85_wd4", "sgd_nes95_wd3", 1.0, 0.02, 94, "bn_rrelu", "warmup_hold_cosh")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -3736,7 +3801,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh22": 230_000, "fresh23": 240_000, "fresh24": 250_000, "fresh25": 260_000,
          "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000,
          "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000, "fresh37": 380_000,
-         "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000}
+         "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000, "fresh41": 420_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -3779,7 +3844,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh37": "split fresh37 (run blind once at the start of round 35, before any round-35 change)",
               "fresh38": "split fresh38 (run blind once at the start of round 36, before any round-36 change)",
               "fresh39": "split fresh39 (run blind once in round 37, after its first change, the raise of a low LR, before its second, Adagrad's constant)",
-              "fresh40": "BLIND split fresh40 (written in round 37, before any run on it: run it once, after all round-38 changes)"}
+              "fresh40": "split fresh40 (run blind once in round 38, after round 38's changes: RMSprop's raise aim, the held LR after an LR jump's spike)",
+              "fresh41": "BLIND split fresh41 (written in round 38, before any run on it: run it once, after all round-39 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -3872,7 +3938,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR (about 1 minute per split)")
