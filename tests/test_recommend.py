@@ -393,3 +393,19 @@ def test_a_low_rmsprop_lr_is_raised_to_the_ratio_of_a_normalised_step():
     assert peak(None)[0] == pytest.approx(peak("SGD")[0])  # a log without the optimizer: the SGD guess
     live = torch.optim.RMSprop([torch.nn.Parameter(torch.zeros(3))], lr=1e-5)
     assert peak(None, optimizer=live)[0] == pytest.approx(1e-5 * 50)
+
+
+def test_a_spike_an_lr_jump_set_off_keeps_the_held_lr():
+    # round 38: keep the LR the schedule held (peak_lr had been the jump's) and name the jump; the
+    # words follow whether the loss came all the way back
+    def advice(recovered):
+        ev = {"lr_raised_before": {"step": 99, "factor": 30.0, "held_lr": 1e-3}, "recovered": recovered}
+        f = Finding("spike", 100, 120, severity="warning", lr=3e-2, evidence=ev)
+        return recommend(Report("r", (0, 999), [f]), total_steps=1000)
+
+    rec = advice(True)
+    assert rec.kind == "keep" and rec.params == {"peak_lr": pytest.approx(1e-3), "clip_grad_norm": 1.0}
+    assert "jumped to 0.03 at step 99 (30x the 0.001" in rec.rationale and "and recovered" in rec.rationale
+    assert "came most of the way back" in advice(False).rationale
+    plain = recommend(Report("r", (0, 999), [Finding("spike", 100, 120, severity="warning", lr=3e-2)]), total_steps=1000)
+    assert plain.params["peak_lr"] == pytest.approx(3e-2) and "jumped" not in plain.rationale  # no jump: as before

@@ -641,13 +641,13 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     raised = (finding.evidence or {}).get("lr_raised_before") if finding.kind == "spike" else None
     if raised and raised.get("held_lr"):
         # the LR jumped just before the spike: the cause is known, and the LR to keep is the held one
-        held = float(raised["held_lr"])
+        held, factor = float(raised["held_lr"]), float(raised["factor"])
+        back = "recovered" if (finding.evidence or {}).get("recovered", True) else "came most of the way back"
         return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
                               f"The loss spiked at step {finding.start_step} right after the LR jumped to "
-                              f"{held * float(raised['factor']):.3g} at step {raised['step']} ({float(raised['factor']):.3g}x "
-                              f"the {held:.3g} the schedule held), and recovered: keep the schedule, remove what raised "
-                              "the LR at that step, and clip gradients to norm 1.0.",
-                              source="report", finding=finding.to_dict())
+                              f"{held * factor:.3g} at step {raised['step']} ({factor:.3g}x the {held:.3g} the schedule "
+                              f"held), and {back}: keep the schedule, remove what raised the LR at that step, and clip "
+                              "gradients to norm 1.0.", source="report", finding=finding.to_dict())
     if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
         return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
                               f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
