@@ -1272,7 +1272,7 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     the run (``_low_for_the_run``; a plateau over such ratios is ``stalled_low_lr`` by the same
     rule). A minority below the band among layers that move at a healthy rate is information, and
     its message suggests a parameter group for those layers. Every ``lr_too_low`` finding carries
-    that median (round 36): ``recommend`` raises the LR by the band's centre over it. (fresh37's
+    that median (round 36): ``recommend`` raises the LR by the ratio a raise aims at over it. (fresh37's
     Nesterov SGD at 1/100 of its LR, twice: the input layer at 1.5e-4, the others at 3.9e-4 and
     1.3e-3 against a centre of 1e-3, and the report said "no LR problem was found; keep the current
     schedule". On the 12 splits fresh26-fresh37, per step, this moved 5 runs labelled lr_too_low to

@@ -559,6 +559,17 @@ def _raise_factor(report: Report, finding, optimizer: str | None = None) -> tupl
     return RAISE_MIN, ""
 
 
+def _keep_held_lr(held: float, jump_lr: float, step, what: str, total_steps: int, finding) -> Recommendation:
+    """``keep`` at the LR the schedule held, with clipping, for a finding an LR jump of a step or two
+    set off (``lr_blip``, ``lr_raised_before``): the held LR trained until then, and the fix is to
+    whatever raised it."""
+    times = f"{jump_lr / held:.3g}x" if held > 0 else "above"
+    return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
+                          f"The LR jumped to {jump_lr:.3g} at step {step} ({times} the {held:.3g} the schedule held) "
+                          f"and {what}: keep the schedule, remove what raised the LR at that step, and clip gradients "
+                          "to norm 1.0 so one such update cannot undo the run.", source="report", finding=finding.to_dict())
+
+
 def _is_early_blowup(finding) -> bool:
     return finding is not None and finding.kind == "spike" and (finding.evidence or {}).get("state") == "early_blowup"
 
@@ -609,16 +620,10 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     if blip and finding.kind in ("divergence", "lr_too_high"):
         # the held LR trained until a blip of a step or two broke the run: lowering it treats the
         # wrong LR; the fix is to the thing that raised it (a scheduler bug, a hand-set value)
-        held = float(blip["held_lr"])
         state = (finding.evidence or {}).get("state")
         what = ("the loss diverged" if finding.kind == "divergence" else
                 "the loss got worse for good" if state == "loss_rose" else "the run became unstable and stalled")
-        times = f"{blip['lr'] / held:.3g}x" if held > 0 else "above"
-        return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
-                              f"The LR jumped to {blip['lr']:.3g} at step {blip['step']} ({times} the {held:.3g} the "
-                              f"schedule held) and {what} there: keep the schedule, remove what raised the LR at that "
-                              "step, and clip gradients to norm 1.0 so one such update cannot undo the run.",
-                              source="report", finding=finding.to_dict())
+        return _keep_held_lr(float(blip["held_lr"]), float(blip["lr"]), blip["step"], f"{what} there", total_steps, finding)
     if _is_early_blowup(finding) and x:
         # A warm-up prevents the blow-up. Whether the peak should also come down depends on how far
         # the untrained model was thrown: see EARLY_BLOWUP_LOWER.
@@ -641,13 +646,10 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     raised = (finding.evidence or {}).get("lr_raised_before") if finding.kind == "spike" else None
     if raised and raised.get("held_lr"):
         # the LR jumped just before the spike: the cause is known, and the LR to keep is the held one
-        held, factor = float(raised["held_lr"]), float(raised["factor"])
+        held = float(raised["held_lr"])
         back = "recovered" if (finding.evidence or {}).get("recovered", True) else "came most of the way back"
-        return Recommendation("keep", {"peak_lr": held, "clip_grad_norm": 1.0}, total_steps,
-                              f"The loss spiked at step {finding.start_step} right after the LR jumped to "
-                              f"{held * factor:.3g} at step {raised['step']} ({factor:.3g}x the {held:.3g} the schedule "
-                              f"held), and {back}: keep the schedule, remove what raised the LR at that step, and clip "
-                              "gradients to norm 1.0.", source="report", finding=finding.to_dict())
+        return _keep_held_lr(held, held * float(raised["factor"]), raised["step"],
+                             f"the loss spiked right after, at step {finding.start_step}, and {back}", total_steps, finding)
     if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
         return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
                               f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
