@@ -62,7 +62,10 @@ TESTS_DIR = str(Path(__file__).resolve().parent)
 
 def start_child(tmp_path: Path, logdir: Path, lr0: float, steps: int, stderr=subprocess.PIPE) -> subprocess.Popen:
     script = tmp_path / "child.py"
-    script.write_text(CHILD)
+    # Written once: rewriting it (write_text truncates first) while an earlier child's interpreter
+    # is still reading it hands that child an empty script, which exits 0 having done nothing.
+    if not script.exists():
+        script.write_text(CHILD)
     return subprocess.Popen([sys.executable, str(script), str(logdir), str(lr0), TESTS_DIR, str(steps)],
                             stdout=subprocess.PIPE, stderr=stderr, text=True)
 
