@@ -1000,6 +1000,27 @@ def test_a_low_rmsprop_lr_is_raised_to_the_ratio_of_a_normalised_step(bench):
     assert followed < 0.5 * bench._train_final(**kw, lr=old.params["peak_lr"], schedule=old.lr_at)
 
 
+def test_a_low_adadelta_lr_is_raised_to_one_and_held_there(bench):
+    # diag_bands (fresh17), Adadelta (rho 0.8) at 1/100 of its LR of 1. Its ratio is not linear in
+    # the LR (each step's size comes from its past steps), and the SGD guess's ratio aim raised it
+    # 18x, which trained ends ~290x the LR-1 run's whole-set loss. Round 39 raises an Adadelta LR
+    # under 1 to 1 and holds it: a one-cycle to the same peak (a warm-up from 1/25, a decay to
+    # 1/1000) shrinks the steps Adadelta remembers and ends a few times worse.
+    kw = dict(dataset="diag_bands", seed=180_001, hidden=96, depth=3, batch=352, arch="gn_silu",
+              optimizer="adadelta_r8", steps=1500)
+    rep, rec, followed = _low_run_followed(bench, kw, tuned_lr=1.0)
+    assert rec.kind == "constant" and rec.params["peak_lr"] == pytest.approx(1.0), rec.rationale
+    assert "Adadelta's step" in rec.rationale
+    del rep.meta["optimizer"]  # the SGD guess's ratio aim, as before round 39
+    old = lrdiag.recommend(rep, total_steps=1500)
+    assert old.kind == "one_cycle" and old.params["peak_lr"] < 0.5
+    assert followed < 0.1 * bench._train_final(**kw, lr=old.params["peak_lr"], schedule=old.lr_at)
+    rep.meta["optimizer"] = "Adadelta"
+    cycle = lrdiag.recommend(rep, total_steps=1500, kind="one_cycle")
+    assert cycle.params["peak_lr"] == pytest.approx(1.0)
+    assert followed < 0.5 * bench._train_final(**kw, lr=1.0, schedule=cycle.lr_at)
+
+
 def test_a_large_early_blowup_is_advised_a_lower_peak_that_trains_better(bench):
     # max_vs_third (fresh36), Adagrad at 100x its tuned LR without warm-up: the loss rises 230x its
     # start at step 2, recovers, and ends its 1,500 steps at a whole-set loss of 0.14 (0.0012 at the

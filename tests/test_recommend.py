@@ -395,6 +395,34 @@ def test_a_low_rmsprop_lr_is_raised_to_the_ratio_of_a_normalised_step():
     assert peak(None, optimizer=live)[0] == pytest.approx(1e-5 * 50)
 
 
+def test_a_low_adadelta_lr_is_raised_to_one_and_held():
+    # round 39: Adadelta's step takes its size from its own past steps, so its ratio is not linear
+    # in the LR and a ratio aim misjudges the raise; an LR under 1 is raised to 1 (at most 100x,
+    # never past 1) and held constant, since a warm-up or decay below 1 shrinks every later step.
+    from lrdiag.analysis.bands import band_for
+    from lrdiag.analysis.recommend import ADADELTA_LR
+
+    band = band_for("Adadelta").to_dict()
+
+    def advice(lr, name="Adadelta", optimizer=None):
+        f = Finding("lr_too_low", 0, 999, severity="warning", lr=lr, evidence={"band": band, "median_ratio_all_layers": 3e-4})
+        return recommend(Report("r", (0, 999), [f], meta={"optimizer": name} if name else {}), total_steps=1000,
+                         optimizer=optimizer)
+
+    assert ADADELTA_LR == 1.0
+    rec = advice(1e-2)
+    assert rec.kind == "constant" and rec.params == {"peak_lr": pytest.approx(1.0)}
+    assert "Adadelta's step" in rec.rationale and "no schedule on top" in rec.rationale and "100x" in rec.rationale
+    assert advice(0.5).params["peak_lr"] == pytest.approx(1.0)  # 2x: RAISE_MIN's 3x would pass 1
+    assert advice(1e-4).params["peak_lr"] == pytest.approx(1e-2)  # the 100x cap still holds
+    ratio_aim = raise_target(band) / 3e-4  # an Adadelta LR of 1 or more, or no name: the ratio's aim
+    assert advice(2.0).params["peak_lr"] == pytest.approx(2.0 * ratio_aim)
+    assert advice(2.0).kind == "constant" and advice(1e-2, name=None).kind == "one_cycle"
+    assert advice(1e-2, name=None).params["peak_lr"] == pytest.approx(1e-2 * ratio_aim)
+    live = torch.optim.Adadelta([torch.nn.Parameter(torch.zeros(3))], lr=1e-2)
+    assert advice(1e-2, name=None, optimizer=live).params["peak_lr"] == pytest.approx(1.0)
+
+
 def test_a_spike_an_lr_jump_set_off_keeps_the_held_lr():
     # round 38: keep the LR the schedule held (peak_lr had been the jump's) and name the jump; the
     # words follow whether the loss came all the way back

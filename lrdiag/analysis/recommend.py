@@ -41,7 +41,8 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``lr_too_low`` with LR x: the annealed schedule peaking at m·x (or the range test's suggestion if
   higher), m the ratio the raise aims at (``raise_target``: the band's geometric middle for SGD,
   sqrt(5) times its centre for Adam, ``RMSPROP_RAISE_AIM`` for RMSprop) over the median layer's
-  update ratio, within [3, 100]
+  update ratio, within [3, 100]; for Adadelta under ``ADADELTA_LR`` (1), the factor that brings
+  x to 1 (at most 100), held ``constant`` (round 39)
   (``_raise_factor``; a flat 3x before round 36, the band's centre in round 36); for Adagrad
   (``SELF_DECAYING``, round 37) held ``constant`` at that peak: its steps already shrink as its
   squared gradients add up.
@@ -91,6 +92,9 @@ ADAM_LIKE = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lamb", "LAMB", "Lion"
 #: fresh39's tanh-product task, lowered 3x, ended at 0.21x the tuned LR's loss as a one-cycle and
 #: 1.88x as a constant (a peak estimated from above is hedged by the decay).
 SELF_DECAYING = ("Adagrad",)
+#: Optimizers whose raised LR is held constant: the self-decaying ones, and Adadelta, whose LR
+#: multiplies the step sizes it remembers (``ADADELTA_LR``).
+HELD_CONSTANT = SELF_DECAYING + ("Adadelta",)
 WSD_FROM = 200_000
 FINAL_DIV = 1000.0  # final LR = peak / FINAL_DIV
 WARM_DIV = 25.0  # one-cycle starts at peak / WARM_DIV
@@ -124,6 +128,16 @@ ADAM_RAISE_AIM = math.sqrt(5.0)
 #: 2.8e-2 (median 1.6e-2) for the true 100x; the SGD band's geometric middle, 4.1e-3, raised them
 #: 14-95x (median 25x).
 RMSPROP_RAISE_AIM = 1e-3 / 0.05
+#: The LR a low Adadelta LR is raised to (round 39), whatever its update ratio, and held there
+#: (``HELD_CONSTANT``). Adadelta's step, ``lr · sqrt(E[dx**2] + eps) / sqrt(E[g**2] + eps) · g``,
+#: takes its size from its own past steps: at ``lr`` 1 that memory grows to the size the gradients
+#: ask for, and at ``lr`` under 1 each step shrinks it, toward ``lr · sqrt(eps)`` per weight, so the
+#: ratio is not linear in the LR (no ratio aim fits) and a warm-up or a decay below 1 shrinks every
+#: later step too. The method is built to run at 1 (Zeiler 2012; PyTorch's default). On the 14
+#: Adadelta runs at 1/100 of fresh3, fresh9, fresh17 and fresh29, trained as advised: the SGD
+#: guess's ratio aim raised them 9-37x, within 1.25x of the LR-1 run's loss 3/14; raised to 1 as a
+#: one-cycle, 7/14 (0.23-12.7x); held at 1, the LR-1 run itself (README, round 39).
+ADADELTA_LR = 1.0
 
 
 def _cos(start: float, end: float, pct: float) -> float:
@@ -420,6 +434,9 @@ def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: 
         why.append(f"constant LR {peak:.3g}")
         if name in SELF_DECAYING:
             why.append(f"{name} already shrinks its steps as the squared gradients add up, so no decay on top")
+        elif name == "Adadelta":
+            why.append("Adadelta's LR multiplies the step sizes it remembers, so a warm-up or a decay below 1 shrinks "
+                       "every later step too: no schedule on top")
     else:
         raise AnalysisError(f"unknown schedule kind {kind!r}; use one of {KINDS[:5]}")
     return kind, params, "; ".join(why) + "."
@@ -537,13 +554,19 @@ def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float
     return float(centre or 0.0)
 
 
-def _raise_factor(report: Report, finding, optimizer: str | None = None) -> tuple[float, str]:
+def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: float | None = None) -> tuple[float, str]:
     """How many times to raise a low LR, and why: ``raise_target`` of the band (and the optimizer) over the median
     layer's update ratio (``evidence["median_ratio_all_layers"]`` of the deciding finding or of the
     report's ``lr_too_low`` finding), within ``[RAISE_MIN, RAISE_MAX]``; ``RAISE_MIN`` when no
     finding measured it. The ratio scales with the LR (SGD's step is ``lr`` times the gradient;
     Adam's, RMSprop's and Adagrad's are ``lr`` times a normalised one), so this factor brings the
-    median layer to the target."""
+    median layer to the target. Adadelta's ratio does not scale so: an Adadelta ``lr`` under
+    ``ADADELTA_LR`` is raised to it (at most ``RAISE_MAX`` times)."""
+    if (optimizer or "").lower() == "adadelta" and lr and 0 < lr < ADADELTA_LR:
+        mult = float(min(ADADELTA_LR / lr, RAISE_MAX))  # not RAISE_MIN: past 1 is not the remedy
+        return mult, (f": Adadelta's step, lr·sqrt(E[dx²]+eps)/sqrt(E[g²]+eps)·g, takes its size from its own past "
+                      f"steps, and an LR under 1 shrinks them step after step; the method is built to run at "
+                      f"{ADADELTA_LR:g}")
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_low"]:
         ev = f.evidence or {}
         typical, target = ev.get("median_ratio_all_layers"), raise_target(ev.get("band") or {}, optimizer)
@@ -720,10 +743,10 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"min_lr={x / 1000:.3g}), stepped with the loss every step; or start a planned decay at "
                               f"step {s}.", source="report", finding=fd)
     # lr_too_low, or a plateau whose update ratios sit below the band
-    mult, how_far = _raise_factor(report, finding, facts.get("name"))
+    mult, how_far = _raise_factor(report, finding, facts.get("name"), float(x))
     peak = max(mult * x, rt_lr or 0.0)
     # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut
-    k, params, why = schedule_for(peak, total_steps, facts, kind or ("constant" if facts.get("name") in SELF_DECAYING else None))
+    k, params, why = schedule_for(peak, total_steps, facts, kind or ("constant" if facts.get("name") in HELD_CONSTANT else None))
     what = (f"The LR is too low ({where})" if side is None else f"The loss stalled ({where}) while the update ratios "
             "sit below the healthy band: the LR is too low to make progress")
     by = "the range test's" if peak > mult * x else f"{mult:.3g}x{how_far}"
