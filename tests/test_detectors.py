@@ -657,6 +657,11 @@ def test_band_for_families():
     assert sgd.low < 1e-3 < sgd.high and sgd.family == "sgd"
     assert adam.center == pytest.approx(0.2 * 1e-3 / 0.05) and adam.family == "adam"
     assert other.family == "unknown" and "guess" in other.basis
+    # RMSprop (round 39): ratio ~ lr / rms(w); its own band, low edge 10x under the centre as Adam's
+    rms = bands.band_for("RMSprop")
+    assert (rms.low, rms.center, rms.high, rms.family) == pytest.approx((1e-3, 1e-2, 5e-2, "rmsprop"))
+    assert bands.band_for("rmsprop", {"weight_rms": 0.1}).center == pytest.approx(5e-3)
+    assert bands.optimizer_family("RMSprop") == "rmsprop" and bands.band_for("Adadelta").family == "unknown"
     assert bands.band_for("Adam", {"weight_rms": 0.01}).center == pytest.approx(0.02)
     # SGD's dampening d makes every step (1 - d) times smaller: so is the band; not Adam's
     damped = bands.band_for("SGD", {"momentum": 0.9, "dampening": 0.5})

@@ -369,30 +369,32 @@ def test_a_low_adagrad_lr_is_raised_to_a_constant_and_a_high_one_lowered_with_a_
 def test_a_low_rmsprop_lr_is_raised_to_the_ratio_of_a_normalised_step():
     # round 38: RMSprop's step is lr * g / sqrt(v), of rms about 1, so its ratio is about lr / rms(w)
     # and a raise aims at 1e-3 / 0.05 = 2e-2, not at the SGD band's middle (4.1e-3) that its
-    # detection band borrows. The optimizer's name comes from the log or from a live optimizer.
+    # detection band borrowed until round 39. The optimizer comes from the band's family, the log
+    # or a live optimizer.
     from lrdiag.analysis.bands import band_for
     from lrdiag.analysis.recommend import RMSPROP_RAISE_AIM
 
-    band = band_for("RMSprop").to_dict()
-    assert band["family"] == "unknown"  # detection keeps the SGD guess
+    band, guess = band_for("RMSprop").to_dict(), band_for("Adagrad").to_dict()
+    assert band["family"] == "rmsprop" and guess["family"] == "unknown"
     assert RMSPROP_RAISE_AIM == pytest.approx(2e-2)
-    assert raise_target(band, "RMSprop") == pytest.approx(2e-2)
-    assert raise_target(band) == pytest.approx(raise_target(band, "Adagrad")) == pytest.approx(1e-3 * math.sqrt(50 / 3))
+    assert raise_target(band) == raise_target(band, "RMSprop") == raise_target(guess, "RMSprop") == pytest.approx(2e-2)
+    assert raise_target(guess) == pytest.approx(raise_target(guess, "Adagrad")) == pytest.approx(1e-3 * math.sqrt(50 / 3))
     assert raise_target(band_for("Adam").to_dict(), "Adam") == pytest.approx(raise_target(band_for("Adam").to_dict()))
 
-    def peak(name, optimizer=None):
+    def peak(name, band, optimizer=None):
         f = Finding("lr_too_low", 0, 999, severity="warning", lr=1e-5,
                     evidence={"band": band, "median_ratio_all_layers": 4e-4})
         rep = Report("r", (0, 999), [f], meta={"optimizer": name} if name else {})
         rec = recommend(rep, total_steps=1000, optimizer=optimizer)
         return rec.params["peak_lr"], rec.rationale
 
-    lr, why = peak("RMSprop")
+    lr, why = peak("RMSprop", band)
     assert lr == pytest.approx(1e-5 * 50) and "50x under 0.02" in why and "RMSprop's step" in why  # 50x under the aim
-    assert peak("SGD")[0] == pytest.approx(1e-5 * 1e-3 * math.sqrt(50 / 3) / 4e-4)  # about 10x
-    assert peak(None)[0] == pytest.approx(peak("SGD")[0])  # a log without the optimizer: the SGD guess
+    sgd_guess = 1e-5 * 1e-3 * math.sqrt(50 / 3) / 4e-4  # about 10x
+    assert peak("SGD", band_for("SGD").to_dict())[0] == pytest.approx(sgd_guess)
+    assert peak(None, guess)[0] == pytest.approx(sgd_guess)  # a log without the optimizer: the SGD guess
     live = torch.optim.RMSprop([torch.nn.Parameter(torch.zeros(3))], lr=1e-5)
-    assert peak(None, optimizer=live)[0] == pytest.approx(1e-5 * 50)
+    assert peak(None, guess, optimizer=live)[0] == pytest.approx(1e-5 * 50)
 
 
 def test_a_low_adadelta_lr_is_raised_to_one_and_held():

@@ -119,7 +119,9 @@ RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: agree, it approaches 1, so the ratio measured there overstates the LR by up to 5x; sqrt(5) is the
 #: geometric middle of 1x and 5x.
 ADAM_RAISE_AIM = math.sqrt(5.0)
-#: The update ratio a raise aims at for RMSprop (round 38), whose detection band is the SGD guess.
+#: The update ratio a raise aims at for RMSprop (round 38; its detection band was the SGD guess
+#: until round 39, and its own band's centre, 1e-2, sits under this: a ratio read at a too-low LR
+#: runs high, as ``raise_target`` says).
 #: Its step is ``lr · g / sqrt(v)`` with ``v`` the running mean of ``g**2``, so the normalised step
 #: has an rms of about 1 whether successive gradients agree or not (Adam's ``|m / sqrt(v)|`` is
 #: 0.2-1 because ``m`` averages them out): the ratio is about ``lr / rms(w)``, and at the reference
@@ -542,16 +544,20 @@ def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float
     unknown optimizers (4.1x the centre), ``ADAM_RAISE_AIM`` times the centre for Adam. Round 36
     aimed at the centre: round 37's ``--follow`` runs at 1/100 of the tuned LR on fresh35-fresh38
     ended within 1.25x of the tuned LR's loss in 7 of 48 with it, 22 of 48 with this (README).
-    RMSprop, whose band is the SGD guess, aims at ``RMSPROP_RAISE_AIM`` (round 38).
+    RMSprop aims at ``RMSPROP_RAISE_AIM`` (round 38), known by its band's family or by name.
     """
     centre, low, high = band.get("center"), band.get("low"), band.get("high")
     if band.get("family") == "adam":
         return float(centre) * ADAM_RAISE_AIM if centre else 0.0
-    if (optimizer or "").lower() == "rmsprop":
+    if _is_rmsprop(band, optimizer):
         return RMSPROP_RAISE_AIM
     if low and high:
         return math.sqrt(float(low) * float(high))
     return float(centre or 0.0)
+
+
+def _is_rmsprop(band: Mapping[str, Any], optimizer: str | None) -> bool:
+    return band.get("family") == "rmsprop" or (optimizer or "").lower() == "rmsprop"
 
 
 def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: float | None = None) -> tuple[float, str]:
@@ -575,8 +581,7 @@ def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: flo
             low, high = ev["band"].get("low"), ev["band"].get("high")
             band = f"the healthy band runs from {low:.2g} to {high:.2g}, and " if low and high else ""
             because = ("RMSprop's step, lr·g/sqrt(v), moves weights of rms 0.05 by about lr/0.05 per step"
-                       if (optimizer or "").lower() == "rmsprop" and target == RMSPROP_RAISE_AIM
-                       else "ratios read at a too-low LR run high")
+                       if _is_rmsprop(ev["band"], optimizer) else "ratios read at a too-low LR run high")
             return mult, (f": the median layer's update ratio, {typical:.2g}, sits {target / typical:.3g}x under "
                           f"{target:.2g}, the ratio a raise aims at ({band}{because})")
     return RAISE_MIN, ""
