@@ -22,7 +22,7 @@ how hard the learning rate pushes it:
   ``r ≈ lr / rms(θ)``: 2e-2 at lr 1e-3 and weights of rms 0.05, five times Adam's. Its band is
   ``[1e-3, 5e-2]`` around ``1e-2``: the benchmark's RMSprop runs (fresh27-fresh37, tuned LRs 3e-4
   to 1e-3, weights larger than 0.05) read 3e-3 to 1.5e-2 (median layer, first quarter of the run)
-  at their tuned LR, 4e-4 to 1.7e-3 at 1/10 of it and 3e-2 to 0.17 at 100x (weights thrown
+  at their tuned LR, 4e-4 to 1.7e-3 at 1/10 of it and up to 0.17 at 100x (weights thrown
   large). The low edge is 10x under the centre, as Adam's (2e-3 flagged 5 of those 24 tuned runs
   too low); the high edge is the SGD guess's.
 * Anything else (Adagrad, Adadelta, LBFGS, unknown): the SGD band, marked as a guess in evidence.
