@@ -75,8 +75,8 @@ def optimizer_family(name: str | None) -> str:
 #: 1e-3 is the steady-state rule of thumb, but small models with momentum run at 1e-2 early in
 #: a healthy run, and a too-low SGD LR shows up as a ratio only a few times below 1e-3 (the
 #: gradient stays large when nothing is learnt). Adam's ratio follows the LR directly, so its
-#: band is symmetric. Set on the tuning split of benchmarks/detectors.py (digits). RMSprop's
-#: (round 39, module docstring) keeps the SGD guess's high edge, 5e-2.
+#: band is symmetric. Set on the tuning split of benchmarks/detectors.py (digits). RMSprop's band
+#: (round 39; module docstring) keeps the SGD guess's high edge, 5e-2.
 FACTORS = {"sgd": (1e-3, 3.0, 50.0), "adam": (None, 10.0, 10.0), "rmsprop": (1e-2, 10.0, 5.0), "unknown": (1e-3, 3.0, 50.0)}
 
 
