@@ -750,7 +750,8 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     # lr_too_low, or a plateau whose update ratios sit below the band
     mult, how_far = _raise_factor(report, finding, facts.get("name"), float(x))
     peak = max(mult * x, rt_lr or 0.0)
-    # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut
+    # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut,
+    # and Adadelta's warm-up and decay would shrink the steps it remembers (HELD_CONSTANT)
     k, params, why = schedule_for(peak, total_steps, facts, kind or ("constant" if facts.get("name") in HELD_CONSTANT else None))
     what = (f"The LR is too low ({where})" if side is None else f"The loss stalled ({where}) while the update ratios "
             "sit below the healthy band: the LR is too low to make progress")
