@@ -385,6 +385,14 @@ def _opt_facts(optimizer, info: Mapping[str, Any] | None) -> dict[str, Any]:
             "betas": tuple(betas) if betas else None, "lr": hp.get("lr")}
 
 
+def _named(name: str | None, names: tuple[str, ...]) -> bool:
+    """Whether an optimizer's name is one of ``names`` in any case, underscores aside (as
+    ``bands.optimizer_family`` reads it): a log may name it ``"adadelta"`` or ``"Adam_W"``, not only
+    by its class name."""
+    n = (name or "").lower().replace("_", "")
+    return bool(n) and n in {m.lower().replace("_", "") for m in names}
+
+
 def _adam_warmup(betas) -> int:
     beta2 = float(betas[1]) if betas else 0.999
     return int(math.ceil(2.0 / (1.0 - beta2)))
@@ -393,7 +401,7 @@ def _adam_warmup(betas) -> int:
 def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: str | None = None) -> tuple[str, dict, str]:
     """Pick the schedule kind and all its parameters for ``peak`` over ``total_steps`` (table above)."""
     name = facts.get("name", "")
-    adam = name in ADAM_LIKE or facts.get("betas") is not None
+    adam = _named(name, ADAM_LIKE) or facts.get("betas") is not None
     warm = _adam_warmup(facts.get("betas")) if adam else 0
     if kind is None:
         if total_steps >= WSD_FROM:
@@ -434,9 +442,9 @@ def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: 
     elif kind == "constant":
         params = {"peak_lr": peak}
         why.append(f"constant LR {peak:.3g}")
-        if name in SELF_DECAYING:
+        if _named(name, SELF_DECAYING):
             why.append(f"{name} already shrinks its steps as the squared gradients add up, so no decay on top")
-        elif name == "Adadelta":
+        elif _named(name, ("Adadelta",)):
             why.append("Adadelta's LR multiplies the step sizes it remembers, so a warm-up or a decay below 1 shrinks "
                        "every later step too: no schedule on top")
     else:
@@ -557,7 +565,7 @@ def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float
 
 
 def _is_rmsprop(band: Mapping[str, Any], optimizer: str | None) -> bool:
-    return band.get("family") == "rmsprop" or (optimizer or "").lower() == "rmsprop"
+    return band.get("family") == "rmsprop" or _named(optimizer, ("RMSprop",))
 
 
 def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: float | None = None) -> tuple[float, str]:
@@ -568,7 +576,7 @@ def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: flo
     Adam's, RMSprop's and Adagrad's are ``lr`` times a normalised one), so this factor brings the
     median layer to the target. Adadelta's ratio does not scale so: an Adadelta ``lr`` under
     ``ADADELTA_LR`` is raised to it (at most ``RAISE_MAX`` times)."""
-    if (optimizer or "").lower() == "adadelta" and lr and 0 < lr < ADADELTA_LR:
+    if _named(optimizer, ("Adadelta",)) and lr and 0 < lr < ADADELTA_LR:
         mult = float(min(ADADELTA_LR / lr, RAISE_MAX))  # not RAISE_MIN: past 1 is not the remedy
         return mult, (f": Adadelta's step, lr·sqrt(E[dx²]+eps)/sqrt(E[g²]+eps)·g, takes its size from its own past "
                       f"steps, and an LR under 1 shrinks them step after step; the method is built to run at "
@@ -752,7 +760,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     peak = max(mult * x, rt_lr or 0.0)
     # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut,
     # and Adadelta's warm-up and decay would shrink the steps it remembers (HELD_CONSTANT)
-    k, params, why = schedule_for(peak, total_steps, facts, kind or ("constant" if facts.get("name") in HELD_CONSTANT else None))
+    k, params, why = schedule_for(peak, total_steps, facts, kind or ("constant" if _named(facts.get("name"), HELD_CONSTANT) else None))
     what = (f"The LR is too low ({where})" if side is None else f"The loss stalled ({where}) while the update ratios "
             "sit below the healthy band: the LR is too low to make progress")
     by = "the range test's" if peak > mult * x else f"{mult:.3g}x{how_far}"
