@@ -636,6 +636,11 @@ def test_lr_too_high_and_band_depends_on_optimizer():
     found = run(hist(t, logl, extra=extra, optimizer="AdamW"), D.detect_lr_band)
     assert [f.kind for f in found] == ["lr_too_high"]
     assert found[0].evidence["band"]["family"] == "adam" and len(found[0].evidence["layers"]) == 2
+    # the median layer over the stretch, all three layers (round 40: recommend lowers the LR by it)
+    assert found[0].evidence["median_ratio_all_layers"] == pytest.approx(0.3, rel=0.05)
+    extra = _ratios(t, [0.3, 1e-3, 1e-3])
+    [one] = run(hist(t, logl, extra=extra, optimizer="AdamW"), D.detect_lr_band)
+    assert one.evidence["median_ratio_all_layers"] == pytest.approx(1e-3, rel=0.05)
 
 
 def test_modestly_high_ratios_while_the_loss_falls_fast_are_not_lr_too_high():

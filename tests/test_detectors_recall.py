@@ -1039,6 +1039,34 @@ def test_a_low_adadelta_lr_is_raised_to_one_and_held_there(bench):
     assert followed < 0.5 * bench._train_final(**kw, lr=1.0, schedule=cycle.lr_at)
 
 
+def test_a_high_lr_is_lowered_by_how_far_its_update_ratios_sit_over_the_band(bench):
+    # limacon (fresh33), Nesterov SGD (momentum 0.87, weight decay 5e-5) at 100x its tuned LR
+    # (6.5): it diverges. Until round 39 a high LR was lowered 3x whatever its ratios said, a warm-up
+    # to 2.2 that trained ends ~37x the tuned LR's whole-set loss. Round 40 lowers it by the median
+    # layer's update ratio over the band's centre, read from its lr_too_high finding (~31x, so the
+    # 30x cap): within 1.25x of the tuned LR held as long.
+    from lrdiag.analysis.recommend import LOWER_MAX
+
+    kw = dict(dataset="limacon", seed=340_000, hidden=64, depth=2, batch=78, arch="gn_relu6",
+              optimizer="sgd_nes87_wd5", steps=1500)
+    full = np.full(1500, np.nan)
+    h = bench.train_history(lr=6.5, full_loss=full, **kw)
+    rep = lrdiag.analyze(h, recommend=False, **bench.OPTIONS)
+    rec = lrdiag.recommend(rep, total_steps=1500)
+    assert rec.finding["kind"] == "divergence" and rec.params["clip_grad_norm"] == 1.0
+    [high] = [f for f in rep.findings if f.kind == "lr_too_high" and "median_ratio_all_layers" in f.evidence]
+    excess = high.evidence["median_ratio_all_layers"] / high.evidence["band"]["center"]
+    assert excess > 10 and 6.5 / rec.params["peak_lr"] == pytest.approx(min(excess, LOWER_MAX))
+    assert "over the band's centre" in rec.rationale
+    case = bench.Case(h, [("unstable", 0, 1499)], name="limacon sgd_nes87_wd5 x100", full_loss=full,
+                      r0=bench.constant_loss("limacon"), train={**kw, "lr": 6.5}, tuned_lr=0.065)
+    as_run, followed, tuned = bench.follow_advice(case, {})
+    assert followed <= bench.FOLLOW_AS_GOOD * tuned < as_run
+    by3 = (6.5 / 3) / rec.params["peak_lr"]  # the same schedule, peaking 3x under the LR as before round 40
+    old = bench._train_final(**kw, lr=6.5 / 3, schedule=lambda t: rec.lr_at(t) * by3, clip_grad_norm=1.0)
+    assert followed < 0.1 * old
+
+
 def test_a_large_early_blowup_is_advised_a_lower_peak_that_trains_better(bench):
     # max_vs_third (fresh36), Adagrad at 100x its tuned LR without warm-up: the loss rises 230x its
     # start at step 2, recovers, and ends its 1,500 steps at a whole-set loss of 0.14 (0.0012 at the

@@ -113,6 +113,43 @@ def test_from_report_divergence_lowers_peak_longer_warmup_and_clips():
     np.testing.assert_allclose(_stepped(rec, opt, 10_000)[:, 0], rec.curve(10_000), rtol=1e-9, atol=1e-15)
 
 
+def test_a_high_lr_is_lowered_by_its_median_layer_over_the_band_centre():
+    # round 40: lowered by the measured excess (the median layer's update ratio over the band's
+    # centre) within [3, 30], as a low LR is raised by its shortfall; 3x where no finding measured
+    # it, and for Adagrad, whose early ratios overstate an LR its own decay brings down
+    from lrdiag.analysis.bands import band_for
+    from lrdiag.analysis.recommend import LOWER_MAX, LOWER_MIN
+
+    band = band_for("SGD").to_dict()
+
+    def high(ratio, lr=0.5):
+        ev = {"band": band, "median_ratio_all_layers": ratio} if ratio else {"band": band}
+        return Finding("lr_too_high", 0, 999, severity="warning", lr=lr, evidence=ev)
+
+    def advice(*findings, **meta):
+        return recommend(Report("r", (0, 999), list(findings), meta=meta), total_steps=1000)
+
+    assert (LOWER_MIN, LOWER_MAX) == (3.0, 30.0)
+    rec = advice(high(20 * band["center"]))
+    assert rec.params["peak_lr"] == pytest.approx(0.5 / 20)
+    assert "20x lower: the median layer's update ratio" in rec.rationale and "over the band's centre" in rec.rationale
+    assert advice(high(1e3 * band["center"])).params["peak_lr"] == pytest.approx(0.5 / 30)  # capped
+    assert advice(high(1.5 * band["center"])).params["peak_lr"] == pytest.approx(0.5 / 3)  # at least 3x
+    assert advice(high(None)).params["peak_lr"] == pytest.approx(0.5 / 3)  # not measured: 3x
+    assert "3x lower)" in advice(high(None)).rationale
+    assert advice(high(20 * band["center"]), optimizer="Adagrad").params["peak_lr"] == pytest.approx(0.5 / 3)
+    # a divergence that decides reads the excess of the run's lr_too_high finding
+    div = Finding("divergence", 900, 950, severity="critical", lr=0.3)
+    both = advice(div, high(10 * band["center"], lr=0.3))
+    assert both.finding["kind"] == "divergence" and both.params["peak_lr"] == pytest.approx(0.03)
+    assert "10x lower: the median layer" in both.rationale and both.params["clip_grad_norm"] == 1.0
+    assert advice(div).params["peak_lr"] == pytest.approx(0.1)
+    # a range test that found a lower LR still wins
+    rt = recommend(Report("r", (0, 999), [high(20 * band["center"])], range_test=_result(0.005).to_dict()),
+                   total_steps=1000)
+    assert rt.params["peak_lr"] == pytest.approx(0.005) and "range test's, lower still" in rt.rationale
+
+
 def test_from_report_plateau_gives_reduce_on_plateau_parameters():
     rep = Report("run", (0, 2000), [Finding("plateau", 800, 1200, severity="warning", lr=0.05)])
     rec = recommend(rep, total_steps=2000)

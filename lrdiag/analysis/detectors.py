@@ -1583,6 +1583,11 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
             msg = f"The LR looks too low for {where}: update/weight ratios {below} (healthy ≈ {b.center:.0e} for {b.family}): {shown}. {todo}"
     else:
         fk = "lr_too_high"
+        # the median layer's ratio over the stretch out of band: how far over the band the run sits
+        # (recommend lowers the LR by it over the band's centre)
+        typical = _typical_ratio(s, _rows_between(s, start, end), opts["sample"])
+        if typical is not None:
+            ev["median_ratio_all_layers"] = typical
         msg = (f"The LR looks too high for {where}: update/weight ratios stay above {b.high:.1e} per step "
                f"(healthy ≈ {b.center:.0e} for {b.family}): {shown}. Lower the LR, or the LR of those layers.")
     return [Finding(fk, start, end, sev, float(min(0.95, 0.6 + 0.35 * share)), s.lr_at(start), msg, ev)]

@@ -26,11 +26,14 @@ and 75% of the budget) or ``constant``.
 From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe finding
 (divergence, then oscillation, lr_too_high, plateau, lr_too_low):
 
-* ``divergence`` at step s with LR x: ``cosine_warmup`` peaking at x/3 (or at the range test's
-  suggestion if lower), a warm-up at least as long as s, and gradient clipping (``clip_grad_norm``).
+* ``divergence`` at step s with LR x: ``cosine_warmup`` peaking at x/m (or at the range test's
+  suggestion if lower), a warm-up at least as long as s, and gradient clipping (``clip_grad_norm``);
+  m is the median layer's update ratio over the band's centre, within [3, 30], read from the
+  report's ``lr_too_high`` finding (``_lower_factor``, round 40), and 3 where no finding measured it
+  (a flat 3 before round 40).
 * ``oscillation`` at step s with LR x: ``step_decay``: multiply the LR by 0.3 at step s
   (``MultiStepLR(milestones=[s], gamma=0.3)``), so the LR after s is 0.3x.
-* ``lr_too_high`` with LR x: the same schedule shape peaking at x/3.
+* ``lr_too_high`` with LR x: the same schedule shape peaking at x/m, m as for ``divergence``.
 * ``plateau`` in state ``stalled_low_lr`` (update ratios below the band: the finding says the LR
   is too low to move): as ``lr_too_low``; a plateau that learnt nothing with update ratios above
   the band (``evidence["nothing_learnt"]`` and ``layers_above_band``): as ``lr_too_high``.
@@ -114,6 +117,19 @@ EARLY_BLOWUP_LOWER = 20.0
 #: 3x of rounds 1-35, 1 of 71 ended within 1.25x of the tuned LR's loss (median 16.7x it); aiming at
 #: the band's centre, 10 of 71 (median 3.3x). Round 37 aims higher (``raise_target``).
 RAISE_MIN, RAISE_MAX = 3.0, 100.0
+#: A high LR (``divergence``, ``lr_too_high``, or a plateau that learnt nothing with update ratios
+#: above the band) is lowered by the median layer's update ratio over the band's centre
+#: (``_lower_factor``), at least LOWER_MIN and at most LOWER_MAX times: by LOWER_MIN where no
+#: ``lr_too_high`` finding measured that ratio (a flat 3x in every case before round 40). Round 40,
+#: on the 144 runs labelled unstable whose advice lowers the LR on fresh26-fresh38, fresh40 and
+#: fresh41 (cached trainings, the advice trained as ``--follow`` does): 59 had such a ratio, and
+#: their advice, trained, ended within 1.25x of the tuned LR's whole-set loss in 39 -> 52 (median
+#: 1.0x -> 0.67x, worst 87x -> 3.9x; lower in 52, over 1.25x worse in one: 0.45x -> 0.60x). Fixed
+#: factors on the same runs: 10x and 30x beat 3x at 100x the tuned LR but lost at 10x (SGD: 10/13
+#: within with 3x, 5/13 with 30x); the measured ratio tells the two apart. The cap: 100 and 30 did
+#: as well there, and on ``examples/unstable_training.py`` (SGD at 1.0 on digits, 150 steps, ratio
+#: 161x the centre) 100x left it short of training (held-out loss 0.22, accuracy 95%; 30x: 0.10, 97%).
+LOWER_MIN, LOWER_MAX = 3.0, 30.0
 #: Adam's raise aims this many times above the band's centre: the centre assumes a normalised step
 #: ``|m / sqrt(v)|`` of about 0.2 (noisy gradients), and at a too-low LR, where successive gradients
 #: agree, it approaches 1, so the ratio measured there overstates the LR by up to 5x; sqrt(5) is the
@@ -595,6 +611,30 @@ def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: flo
     return RAISE_MIN, ""
 
 
+def _lower_factor(report: Report, finding, optimizer: str | None) -> tuple[float, str]:
+    """How many times lower a high LR's peak goes, and why: the median layer's update ratio
+    (``evidence["median_ratio_all_layers"]`` of the deciding ``lr_too_high`` finding, or of the
+    report's first) over the band's centre, within [``LOWER_MIN``, ``LOWER_MAX``]; ``LOWER_MIN``
+    where no finding measured it (a divergence without ratios, a log without them) and for a
+    self-decaying optimizer (``SELF_DECAYING``: its early ratios overstate an LR its own decay
+    brings down)."""
+    if _named(optimizer, SELF_DECAYING):
+        return LOWER_MIN, ""
+    for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_high" and g.severity != "info"]:
+        ev = f.evidence or {}
+        typical, centre = ev.get("median_ratio_all_layers"), (ev.get("band") or {}).get("center")
+        if f.kind == "lr_too_high" and typical and centre and typical > 0 and centre > 0:
+            div = float(min(max(typical / centre, LOWER_MIN), LOWER_MAX))
+            return div, (f": the median layer's update ratio, {typical:.2g}, sits {typical / centre:.3g}x over the band's "
+                         f"centre, {centre:.2g}")
+    return LOWER_MIN, ""
+
+
+def _lowered_by(peak: float, lr: float, div: float, how_far: str) -> str:
+    """The words for a lowered peak: by ``div``, or the range test's where that was lower."""
+    return "the range test's, lower still" if peak < lr / div else f"{div:.3g}x lower{how_far}"
+
+
 def _keep_held_lr(held: float, jump_lr: float, step, what: str, total_steps: int, finding) -> Recommendation:
     """``keep`` at the LR the schedule held, with clipping, for a finding an LR jump of a step or two
     set off (``lr_blip``, ``lr_raised_before``): the held LR trained until then, and the fix is to
@@ -701,14 +741,15 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     # lower an LR the finding says is too low to move.
     side = _plateau_side(finding)
     if finding.kind == "divergence":
-        peak = min(x / 3.0, rt_lr or math.inf)
+        div, how_far = _lower_factor(report, finding, facts.get("name"))
+        peak = min(x / div, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind or "cosine_warmup")
         if "warmup_steps" in params:
             params["warmup_steps"] = int(min(max(params["warmup_steps"], s), total_steps // 4 or 1))
             why = f"linear warm-up over {params['warmup_steps']} steps, then the same decay"
         params["clip_grad_norm"] = 1.0
         return Recommendation(k, params, total_steps,
-                              f"The loss diverged ({where}). Lower the peak LR to {peak:.3g} (x1/3), warm up for "
+                              f"The loss diverged ({where}). Lower the peak LR to {peak:.3g} ({_lowered_by(peak, x, div, how_far)}), warm up for "
                               f"at least as long as it took to diverge, and clip gradients to norm 1.0: {why}",
                               source="report", finding=fd)
     if finding.kind == "oscillation":
@@ -718,11 +759,12 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"the LR by 0.3 at step {s} (to {0.3 * x:.3g}), or use a peak about 3x lower.",
                               source="report", finding=fd)
     if finding.kind == "lr_too_high" or side == "lr_too_high":
-        peak = min(x / 3.0, rt_lr or math.inf)
+        div, how_far = _lower_factor(report, finding, facts.get("name"))
+        peak = min(x / div, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind)
         what = (f"The LR is too high ({where})" if side is None else f"Nothing was learnt ({where}) while update ratios "
                 "sit above the healthy band: the LR is too high")
-        return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead: {why}",
+        return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead ({_lowered_by(peak, x, div, how_far)}): {why}",
                               source="report", finding=fd)
     if finding.kind == "plateau" and side is None:
         length = max(1, int(finding.end_step) - s)
