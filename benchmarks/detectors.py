@@ -4038,15 +4038,19 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bo
 
 # -- scale ----------------------------------------------------------------------------------
 
-def scale_history(n_steps: int, n_layers: int, seed: int = 0) -> History:
-    """A healthy-looking per-step run with float32 columns (what the local store reads back)."""
+def scale_history(n_steps: int, n_layers: int, seed: int = 0, ratio: float = 1e-3, learning: bool = True) -> History:
+    """A healthy-looking per-step run with float32 columns (what the local store reads back);
+    ``ratio`` sets every layer's typical update ratio, and ``learning=False`` keeps the loss at its
+    start (0.3 and False: a run at too high an LR that learns nothing, where the band, plateau and
+    stall detectors read every layer over the whole run)."""
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps, dtype=np.int64)
-    loss = (0.1 + 2.0 * (1 + t / 500.0) ** -0.5) * np.exp(0.1 * rng.standard_normal(n_steps))
+    trend = 0.1 + 2.0 * (1 + t / 500.0) ** -0.5 if learning else np.full(n_steps, 2.1)
+    loss = trend * np.exp(0.1 * rng.standard_normal(n_steps))
     series = {names.LOSS: loss.astype(np.float32), names.lr("group0"): np.full(n_steps, 0.1, np.float32),
               names.GRAD_NORM: np.exp(rng.standard_normal(n_steps)).astype(np.float32)}
     for i in range(n_layers):
-        series[names.update_ratio(f"layers.{i}")] = (1e-3 * np.exp(0.3 * rng.standard_normal(n_steps))).astype(np.float32)
+        series[names.update_ratio(f"layers.{i}")] = (ratio * np.exp(0.3 * rng.standard_normal(n_steps))).astype(np.float32)
     return History(t, series, {"run": "scale", "optimizer": "SGD"})
 
 
@@ -4090,15 +4094,20 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_speed:
         speed()
         speed_one(1_000_000, 200)
+        speed_one(1_000_000, 100, ratio=0.3, learning=False)
 
 
-def speed_one(n_steps: int, n_layers: int) -> None:
-    """One timing at the scale of the hardening issue (1M steps x 200 layers)."""
-    h = scale_history(n_steps, n_layers)
+def speed_one(n_steps: int, n_layers: int, ratio: float = 1e-3, learning: bool = True) -> None:
+    """One timing at the scale of the hardening issue (1M steps x 200 layers), or of a run whose
+    every layer sits far above the band (``ratio``; round 40: 3.9 s before the band detectors'
+    medians were taken over strided samples)."""
+    h = scale_history(n_steps, n_layers, ratio=ratio, learning=learning)
     data = sum(v.nbytes for v in h.series.values())
     t0 = time.perf_counter()
-    analyze(h, recommend=False)
-    print(f"{n_steps:,} steps x {n_layers} layers: analyze {time.perf_counter() - t0:.2f} s (history {data / 2**20:.0f} MiB)")
+    rep = analyze(h, recommend=False)
+    what = "" if learning else (f", a loss that never leaves its start and every layer's update ratio about {ratio:g} "
+                                f"(far above the band): findings {[f.kind for f in rep.findings]}")
+    print(f"{n_steps:,} steps x {n_layers} layers: analyze {time.perf_counter() - t0:.2f} s (history {data / 2**20:.0f} MiB){what}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
   suggestion if lower), a warm-up at least as long as s, and gradient clipping (``clip_grad_norm``);
   m is the median layer's update ratio over the band's centre, within [3, 30], read from the
   report's ``lr_too_high`` finding (``_lower_factor``, round 40), and 3 where no finding measured it
-  (a flat 3 before round 40).
+  and for Adagrad (``SELF_DECAYING``) (a flat 3 before round 40).
 * ``oscillation`` at step s with LR x: ``step_decay``: multiply the LR by 0.3 at step s
   (``MultiStepLR(milestones=[s], gamma=0.3)``), so the LR after s is 0.3x.
 * ``lr_too_high`` with LR x: the same schedule shape peaking at x/m, m as for ``divergence``.
@@ -120,7 +120,9 @@ RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: A high LR (``divergence``, ``lr_too_high``, or a plateau that learnt nothing with update ratios
 #: above the band) is lowered by the median layer's update ratio over the band's centre
 #: (``_lower_factor``), at least LOWER_MIN and at most LOWER_MAX times: by LOWER_MIN where no
-#: ``lr_too_high`` finding measured that ratio (a flat 3x in every case before round 40). Round 40,
+#: ``lr_too_high`` finding measured that ratio, and for ``SELF_DECAYING`` optimizers (fresh36's
+#: four Adagrad runs at 10-100x, lowered by their ratio of 24-300x the centre, ended 1.1-4.0x the
+#: tuned LR's loss, 0.62-0.84x with 3x) (a flat 3x in every case before round 40). Round 40,
 #: on the 144 runs labelled unstable whose advice lowers the LR on fresh26-fresh38, fresh40 and
 #: fresh41 (cached trainings, the advice trained as ``--follow`` does): 59 had such a ratio, and
 #: their advice, trained, ended within 1.25x of the tuned LR's whole-set loss in 39 -> 52 (median
