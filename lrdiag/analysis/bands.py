@@ -57,9 +57,14 @@ class Band:
         return {"low": self.low, "high": self.high, "center": self.center, "family": self.family, "basis": self.basis}
 
 
+def normalised_name(name: str | None) -> str:
+    """An optimizer's name as the bands and ``recommend`` compare it: lower case, no underscores."""
+    return (name or "").lower().replace("_", "")
+
+
 def optimizer_family(name: str | None) -> str:
     """``"sgd"``, ``"adam"``, ``"rmsprop"`` or ``"unknown"`` from an optimizer class name (any case)."""
-    n = (name or "").lower().replace("_", "")
+    n = normalised_name(name)
     if not n:
         return "unknown"
     if n in RMSPROP_LIKE:

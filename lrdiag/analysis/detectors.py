@@ -903,8 +903,7 @@ def _layers_out_of_band_between(s: Series, start: int, end: int, side: str, samp
     out = []
     rows = _rows_between(s, start, end)
     for name in s.history.layers:
-        v = s.history.series[names.update_ratio(name)][rows]
-        v = v[:: max(1, v.size // sample)]
+        v = _strided(s.history.series[names.update_ratio(name)][rows], sample)
         v = v[np.isfinite(v) & (v != 0)]
         if not v.size:
             continue
@@ -1361,8 +1360,7 @@ def _excess(s: Series, f: Finding, sample: int = 20000) -> float:
     rows = _rows_between(s, f.start_step, f.end_step)
     out = 0.0
     for name in f.evidence.get("layers", []):
-        v = s.history.series[names.update_ratio(name)][rows]
-        v = v[:: max(1, v.size // sample)]
+        v = _strided(s.history.series[names.update_ratio(name)][rows], sample)
         v = v[np.isfinite(v)]
         if v.size:
             out = max(out, float(np.percentile(v, 75)) / s.band.high)
@@ -1620,10 +1618,15 @@ def _typical_ratio(s: Series, rows: slice | np.ndarray, sample: int) -> float | 
     return float(np.median(meds)) if meds else None
 
 
+def _strided(v: np.ndarray, sample: int) -> np.ndarray:
+    """About ``sample`` evenly strided values of ``v`` (all of them up to 2x ``sample``): a view."""
+    return v[:: max(1, v.size // sample)]
+
+
 def _strided_median(v: np.ndarray, sample: int) -> float | None:
     """The median of the positive values (NaN dropped) among about ``sample`` evenly strided ones
     of ``v`` (plenty for a message or a comparison with the band), or None if there are none."""
-    sub = v[:: max(1, v.size // sample)]
+    sub = _strided(v, sample)
     sub = sub[sub > 0]
     return float(np.median(sub)) if sub.size else None
 

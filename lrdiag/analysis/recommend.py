@@ -84,6 +84,7 @@ import numpy as np
 
 from ..errors import AnalysisError
 from ..report import Report, _json_safe
+from .bands import normalised_name
 
 KINDS = ("one_cycle", "cosine_warmup", "wsd", "step_decay", "constant", "reduce_on_plateau", "keep")
 ADAM_LIKE = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lamb", "LAMB", "Lion")
@@ -407,8 +408,8 @@ def _named(name: str | None, names: tuple[str, ...]) -> bool:
     """Whether an optimizer's name is one of ``names`` in any case, underscores aside (as
     ``bands.optimizer_family`` reads it): a log may name it ``"adadelta"`` or ``"Adam_W"``, not only
     by its class name."""
-    n = (name or "").lower().replace("_", "")
-    return bool(n) and n in {m.lower().replace("_", "") for m in names}
+    n = normalised_name(name)
+    return bool(n) and n in {normalised_name(m) for m in names}
 
 
 def _adam_warmup(betas) -> int:
