@@ -362,6 +362,26 @@ def test_divergence_to_nan_reports_onset_and_lr():
     assert f.evidence["nonfinite_step"] == 1700
 
 
+def test_divergence_carries_the_first_update_ratio_at_its_lr():
+    # round 41: the median layer's ratio at the first step the schedule held at least half the
+    # divergence's LR (the first update at that LR, before it threw the weights); recommend lowers
+    # the LR by it over the band's top where no finding measured a ratio over the run
+    t, _, logl = curve(n=3000, sigma=0.05)
+    lr = np.where(t < 1500, 0.1, 1.0)
+    logl[1500:] += 0.05 * (t[1500:] - 1500)
+    logl[1700:] = np.nan
+    ratio = np.where(t < 1500, 1e-3, 0.5) * np.exp(0.01 * t * (t >= 1500))
+    ratio[1700:] = np.nan
+    extra = {names.update_ratio("a"): ratio, names.update_ratio("b"): 2 * ratio}
+    [f] = run(hist(t, logl, lr=lr, extra=extra), D.detect_divergence)
+    first = f.evidence["first_update_ratio"]
+    assert first["step"] == 1500 and first["lr"] == 1.0 and first["band_high"] == bands.band_for("SGD").high
+    assert first["median_ratio"] == pytest.approx(0.75 * math.exp(15.0))
+    # none without update ratios
+    [g] = run(hist(t, logl, lr=lr), D.detect_divergence)
+    assert "first_update_ratio" not in g.evidence
+
+
 def test_divergence_inf_only():
     t = np.arange(10)
     loss = np.array([2.0, 1.9, 1.8, np.inf, np.inf, np.inf, np.inf, np.inf, np.inf, np.inf])
@@ -773,6 +793,34 @@ def test_stall_through_a_warm_up_names_the_lrs_it_stalled_at_not_the_first():
     # held LR: the usual wording
     [g] = run(hist(t, logl, lr=0.01, extra={names.update_ratio("a"): r, names.update_ratio("b"): r}), D.detect_plateau)
     assert "at LR 0.01 while" in g.message
+
+
+def test_updates_that_sat_above_the_band_before_a_stall_are_not_a_low_lr():
+    # fresh42 (round 41): Adamax at 10x and 100x its LR threw the weights far in its first steps
+    # (update ratios 8-84x over the band), then sat at chance level with ratios under the band,
+    # and the report said "the LR is too low; raise it". Here: SGD ratios of 0.2 (the band's top
+    # is 0.05) for the first 10 steps, while the loss jumps 7x, then 1e-5 at its start level.
+    t = np.arange(3000)
+    logl = 0.05 * np.random.default_rng(4).standard_normal(t.size)
+    logl[1:10] += 2.0
+    r = np.where(t < 10, 0.2, 1e-5)
+    ratios = {names.update_ratio("a"): r, names.update_ratio("b"): r.copy()}
+    [f] = run(hist(t, logl, lr=0.01, extra=ratios), D.detect_plateau)
+    assert f.evidence["state"] == "stalled_high_lr" and f.evidence["nothing_learnt"]
+    assert f.evidence["ratio_above_band_before"] == {"step": 0, "median_ratio": 0.2, "lr": 0.01, "band_high": 0.05}
+    assert "which is not a low LR: try the LR 3-10x lower" in f.message
+    assert f.evidence["first_update_ratio"]["step"] == 0 and f.evidence["first_update_ratio"]["median_ratio"] == 0.2
+    assert not [g for g in run(hist(t, logl, lr=0.01, extra=ratios), D.detect_lr_band) if g.kind == "lr_too_low"]
+    # those ratios at an LR more than the band's width (150x for SGD) above the stall's say
+    # nothing of it: the stall is at a low LR
+    lr = np.where(t < 10, 2.0, 0.01)
+    [g] = run(hist(t, logl, lr=lr, extra=ratios), D.detect_plateau)
+    assert g.evidence["state"] == "stalled_low_lr" and "ratio_above_band_before" not in g.evidence
+    # and without them, as before
+    low = {names.update_ratio("a"): np.full(t.size, 1e-5), names.update_ratio("b"): np.full(t.size, 1e-5)}
+    [h] = run(hist(t, logl, lr=0.01, extra=low), D.detect_plateau)
+    assert h.evidence["state"] == "stalled_low_lr"
+    assert [k for k in run(hist(t, logl, lr=0.01, extra=low), D.detect_lr_band) if k.kind == "lr_too_low"]
 
 
 def _hard_batches(seed: int, n: int = 3000) -> np.ndarray:

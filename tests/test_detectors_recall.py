@@ -1262,3 +1262,28 @@ def test_benchmark_training_cache_reuses_a_run_and_retrains_when_the_training_co
     assert fp2 != fp and not bench.TRAINING_CACHE.check_call_in_cache(fp2, train, "moons", **kw)
     bench.use_training_cache(None)
     assert bench.TRAINING_CACHE is None
+
+
+def test_ratios_under_the_band_after_updates_above_it_are_not_a_low_lr(bench):
+    # quad_form_sign (fresh42), Adamax at 10x its tuned LR: the first updates sit 8x over the band's
+    # top, the loss jumps 3.9x, and the run then sits at chance level (steps 39-281) with some
+    # layers' ratios under the band (Adamax's running scale holds the blow-up's gradients) before
+    # it learns, ending under the tuned LR's loss. Until round 41 it read "the LR is too low" twice
+    # (an lr_too_low finding and a stalled_low_lr plateau) and the advice raised the LR.
+    kw = dict(dataset="quad_form_sign", seed=430_004, hidden=96, depth=3, batch=472, arch="gn_logsigmoid",
+              optimizer="adamax_b87_e6", steps=1500)
+    h = bench.train_history(lr=0.02, **kw)
+    s = D.Series.from_history(h)
+    rep = lrdiag.analyze(h, recommend=False, **bench.OPTIONS)
+    [stall] = [f for f in rep.findings if f.kind == "plateau" and f.start_step < 300]
+    assert D._layers_out_of_band_between(s, stall.start_step, stall.end_step, "low")  # ratios under the band ...
+    at, ratio, _ = D._above_band_by(s, stall.end_step)
+    assert at < 10 and ratio > 5 * s.band.high  # ... after ratios far over it
+    assert stall.evidence["state"] != "stalled_low_lr"
+    assert not [f for f in rep.findings if f.kind == "lr_too_low"]
+    rec = lrdiag.recommend(rep, total_steps=1500)
+    assert rec.params["peak_lr"] <= 0.02
+    # the same task at 1/100 of its LR is still too low, and raised
+    low = lrdiag.analyze(bench.train_history(lr=2e-5, **kw), recommend=False, **bench.OPTIONS)
+    assert [f for f in low.findings if f.kind == "lr_too_low" and f.severity == "warning"]
+    assert lrdiag.recommend(low, total_steps=1500).params["peak_lr"] > 2e-5 * 10

@@ -144,6 +144,29 @@ def test_a_high_lr_is_lowered_by_its_median_layer_over_the_band_centre():
     assert both.finding["kind"] == "divergence" and both.params["peak_lr"] == pytest.approx(0.03)
     assert "10x lower: the median layer" in both.rationale and both.params["clip_grad_norm"] == 1.0
     assert advice(div).params["peak_lr"] == pytest.approx(0.1)
+    # round 41: a finding without a ratio over the run (a divergence in its first steps, a run
+    # that became unstable and stalled, a stall after updates over the band) is lowered by its
+    # first update ratio at that LR over the band's top (the most a healthy run shows early)
+    first = {"step": 0, "median_ratio": 12 * band["high"], "lr": 0.3, "band_high": band["high"]}
+    early = advice(Finding("divergence", 2, 999, severity="critical", lr=0.3, evidence={"first_update_ratio": first}))
+    assert early.params["peak_lr"] == pytest.approx(0.3 / 12)
+    assert "12x lower: the median layer's update ratio at step 0" in early.rationale and "band's top" in early.rationale
+    big = {**first, "median_ratio": 400 * band["high"]}
+    assert advice(Finding("divergence", 2, 999, severity="critical", lr=0.3,
+                          evidence={"first_update_ratio": big})).params["peak_lr"] == pytest.approx(0.3 / 30)
+    small = {**first, "median_ratio": 0.5 * band["high"]}
+    assert advice(Finding("divergence", 2, 999, severity="critical", lr=0.3,
+                          evidence={"first_update_ratio": small})).params["peak_lr"] == pytest.approx(0.3 / 3)
+    stall = Finding("plateau", 40, 999, severity="warning", lr=0.3, evidence={
+        "state": "stalled_high_lr", "nothing_learnt": True, "ratio_above_band_before": {**first, "step": 3},
+        "first_update_ratio": first})
+    rec = advice(stall)
+    assert rec.finding["kind"] == "plateau" and rec.params["peak_lr"] == pytest.approx(0.3 / 12)
+    assert "Nothing was learnt" in rec.rationale and "sat above the healthy band from step 3" in rec.rationale
+    assert "at step 0" in rec.rationale
+    # the measured ratio over the run wins over the first one
+    assert advice(Finding("divergence", 2, 999, severity="critical", lr=0.3, evidence={"first_update_ratio": first}),
+                  high(5 * band["center"], lr=0.3)).params["peak_lr"] == pytest.approx(0.3 / 5)
     # a range test that found a lower LR still wins
     rt = recommend(Report("r", (0, 999), [high(20 * band["center"])], range_test=_result(0.005).to_dict()),
                    total_steps=1000)

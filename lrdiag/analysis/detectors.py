@@ -327,14 +327,41 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
             ev["lr_blip"] = _blip_evidence(blip)
             msg = (f"The loss diverged from step {start}, when the LR jumped to {blip[1]:.3g} "
                    f"({_blip_times(blip)}, {lr:.3g}): {rose}. {BLIP_ADVICE}")
+        _note_first_ratio(s, ev, lr)
         out.append(Finding("divergence", start, end, "critical", 0.95 if nonfinite_step is not None else 0.85, lr, msg, ev))
     else:
         lr = s.lr_at(nonfinite_step)
         ev.update({"nonfinite_step": nonfinite_step, "peak_lr": s.peak_lr()})
+        _note_first_ratio(s, ev, lr)
         msg = (f"The loss became non-finite (NaN/inf) at step {nonfinite_step} at {_fmt_lr(lr)}. "
                "Lower the LR, add gradient clipping, or check for bad inputs at that step.")
         out.append(Finding("divergence", nonfinite_step, int(s.history.steps[-1]), "critical", 0.95, lr, msg, ev))
     return out
+
+
+def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 5) -> None:
+    """Adds ``ev["first_update_ratio"]``: the median layer's update ratio at the first logged step
+    where the LR the schedule held was at least half ``lr`` (the first of ``rows`` rows from there
+    with a finite ratio), with that step and LR; nothing without ratios. The first update at an
+    LR is made from weights that LR has not yet thrown: where a run blew up within a few steps,
+    its later ratios say more about the wreck than about the LR, and ``recommend`` lowers the LR
+    by this one over the band's top (round 41)."""
+    if not s.history.layers:
+        return
+    first = 0
+    if lr is not None and s.lr_values.size:
+        ok = np.nonzero(s.held_lrs >= 0.5 * lr)[0]
+        if not ok.size:
+            return
+        first = int(np.searchsorted(s.history.steps, s.lr_steps[ok[0]], "left"))
+    for row in range(first, min(first + rows, s.history.steps.size)):
+        v = np.array([s.history.series[names.update_ratio(name)][row] for name in s.history.layers], dtype=np.float64)
+        v = v[np.isfinite(v) & (v > 0)]
+        if v.size:
+            step = int(s.history.steps[row])
+            ev["first_update_ratio"] = {"step": step, "median_ratio": float(np.median(v)), "lr": s.lr_held(step),
+                                        "band_high": s.band.high}
+            return
 
 
 def _came_back(s: Series, level: float, future_min: float, kept_progress: float) -> bool:
@@ -957,6 +984,16 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     without update ratios (a Hugging Face log) and, since round 26, where the ratios sit inside the
     band: neither can tell which side the LR is on. (With ratios above the band it stays
     ``stalled_high_lr``, with ``evidence["nothing_learnt"]`` and the layers named.)
+
+    Ratios below the band are not a low LR where, by the stretch's end, the median layer's ratio
+    had sat above the band's top at an LR less than the band's width above the stretch's
+    (``_above_band_by``, round 41): a ratio follows the LR, so one that fell from over the band to
+    under it at about the same LR fell because the early updates threw the weights far or filled
+    the optimizer's running scale. The stall is then ``stalled_high_lr``, and one that learnt
+    nothing carries ``evidence["ratio_above_band_before"]`` (step, ratio, LR) and the advice to
+    try the LR lower. (fresh42's Adamax at 10x and 100x its LR: "stalled: the LR is too low,
+    raise it" after first updates 8x and 84x over the band's top; on fresh26-fresh42 no run at
+    1/100 of its LR had a ratio over 0.07x the top before its low finding.)
     """
     # Long runs are averaged into at most ``max_points`` bins first: a plateau spans a tenth of
     # the run, so bin means lose nothing the test needs and keep a million steps cheap.
@@ -1047,7 +1084,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) after the LR "
                    f"decayed to {lr_end:.3g} ({_frac_txt(lr_end / peak)} of its peak): the run converged; training could stop "
                    f"around step {start}.")
-        elif low_ratio and _low_for_the_run(s, low_ratio, _rows_between(s, start, end)):
+        elif low_ratio and _low_for_the_run(s, low_ratio, _rows_between(s, start, end)) and _above_band_by(s, end) is None:
             state, sev = "stalled_low_lr", "warning"
             ev["layers_below_band"] = low_ratio
             few = (f" ({len(low_ratio)} of {len(s.history.layers)} layers, and the median layer under the band's centre)"
@@ -1066,11 +1103,22 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                 stalled = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it "
                            f"started ({first_level:.3g}): nothing has been learnt, {lr_txt}")
                 high_ratio = _layers_out_of_band_between(s, start, end, "high") if s.history.layers else []
+                earlier = _above_band_by(s, end) if low_ratio and not high_ratio else None
                 if high_ratio:
                     ev["layers_above_band"] = high_ratio
                     msg = (f"{stalled}, while the update ratios of {len(high_ratio)} layer(s) sit above the healthy band "
                            f"({', '.join(high_ratio[:3])}{', ...' if len(high_ratio) > 3 else ''}). Try the LR 3-10x lower "
                            f"(a range test finds where it learns), and check the data and labels.")
+                elif earlier is not None:
+                    at, ratio, lr_then = earlier
+                    ev["ratio_above_band_before"] = {"step": at, "median_ratio": ratio, "lr": lr_then, "band_high": s.band.high}
+                    _note_first_ratio(s, ev, lr_end)
+                    then = f" at LR {lr_then:.3g}" if lr_then is not None else ""
+                    msg = (f"{stalled}, while the update ratios sit below the healthy band. Earlier, from step {at}"
+                           f"{then}, the median layer's ratio was {ratio:.2g}, above the band's top ({s.band.high:.1e}): a "
+                           f"ratio that followed the LR would not have fallen under the band since. Large early updates "
+                           f"threw the weights far (or filled the optimizer's running scale), which is not a low LR: try "
+                           f"the LR 3-10x lower (a range test finds where it learns), and check the data and labels.")
                 else:
                     # Neither ratios inside the band nor no ratios at all tell a too-low LR (weights
                     # that barely move) from a too-high one (a loss stuck at chance level): on the
@@ -1266,7 +1314,12 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     far, and a small update over a large weight says nothing of a low LR (fresh34: Adamax at 100x
     its LR went 1.5 -> 402 at step 2, back under its start by step 26, and then read "too low for
     1 of 3 layers" from step 90, 4.1e-4 against a band edge of 4e-4). Of the benchmark's 430 runs
-    at 1/100 of their tuned LR (36 splits) none rose over 4.7x its start.
+    at 1/100 of their tuned LR (36 splits) none rose over 4.7x its start. Nor where, by the
+    finding's end, the median layer's ratio had sat above the band's top at an LR less than the
+    band's width above the finding's (``_above_band_by``, round 41): a ratio that fell from over
+    the band to under it at about the same LR fell for the weights or the optimizer's state, not
+    the LR (fresh42's Adamax at 10x its LR rose only 3.9x and read "too low" from step 68, after
+    first updates 8x over the band's top; both of fresh42's false ``lr_too_low`` findings).
 
     *Severity.* ``lr_too_high`` is a warning. ``lr_too_low`` is a warning when at least half the
     layers are below the band, or (round 35) when a minority is and the median layer's ratio
@@ -1308,12 +1361,41 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
             if kind == "low":
                 found = [f for f in found if f.end_step - f.start_step + 1 >= min_span * span]
                 blew = _blew_up_at(s, blown_up) if found else None
-                out.extend(f for f in found if blew is None or blew > f.end_step)
+                out.extend(f for f in found if (blew is None or blew > f.end_step) and _above_band_by(s, f.end_step) is None)
             else:
                 out.extend(f for f in found if (_excess(s, f) >= far_beyond or
                                                 not _fell_by(s, f.start_step, f.end_step, learning_fast))
                            and not _settled(s, f, settle_frac, active_lr_frac))
     return out
+
+
+def _above_band_by(s: Series, step: int, sample: int = 20000) -> tuple[int, float, float | None] | None:
+    """The first step up to ``step`` where the median layer's update ratio (a 5-point running
+    median of the per-step median over layers, on about ``sample`` evenly strided steps) sat above
+    the band's upper edge, at an LR at most ``band.high / band.low`` times the LR held at ``step``;
+    that step, the ratio and the LR held there, or None. An update ratio follows the LR: one that was over the band
+    at an LR no more than the band's width above the present one would sit inside the band now,
+    were the LR the cause. Ratios under the band after that are the weights thrown far, or an
+    optimizer's normaliser filled by a blow-up's gradients (Adamax keeps the largest), not a low
+    LR (round 41; see ``detect_lr_band``)."""
+    rows = _rows_between(s, int(s.history.steps[0]), step)
+    idx = np.arange(rows.start, rows.stop)
+    if idx.size < 5 or not s.history.layers:
+        return None
+    idx = _strided(idx, sample)
+    mat = np.vstack([s.history.series[names.update_ratio(name)][idx] for name in s.history.layers])
+    mat[~np.isfinite(mat)] = np.nan
+    per_step = np.zeros(idx.size)
+    some = ~np.isnan(mat).all(axis=0)
+    per_step[some] = np.nanmedian(mat[:, some], axis=0)
+    over = np.nonzero(signals.rolling_median(per_step, 5) > s.band.high)[0]
+    lr_now = s.lr_held(step)
+    for i in over:
+        at = int(s.history.steps[idx[i]])
+        lr_then = s.lr_held(at)
+        if lr_now is None or lr_then is None or lr_now * s.band.high >= lr_then * s.band.low:
+            return at, float(per_step[i]), lr_then
+    return None
 
 
 def _blew_up_at(s: Series, factor: float) -> int | None:
@@ -1749,6 +1831,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
         ev["lr_blip"] = _blip_evidence(blip)
         blip_txt = f", right after the LR jumped to {blip[1]:.3g} at step {blip[0]} ({_blip_times(blip)})"
         advice = BLIP_ADVICE
+    _note_first_ratio(s, ev, lr)
     msg = (f"The run became unstable from step {start} at {_fmt_lr(lr)} ({'; '.join(why)}){blip_txt}, and then stalled at a "
            f"loss of {math.exp(end_level):.3g}, {math.exp(end_level - y0):.0%} of where it started.{dead_txt} {advice}")
     return [Finding("lr_too_high", start, int(s.fsteps[-1]), "critical", 0.8 if (rose_at is not None and first_high) else 0.7, lr, msg, ev)]

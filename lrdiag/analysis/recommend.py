@@ -29,8 +29,10 @@ From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe 
 * ``divergence`` at step s with LR x: ``cosine_warmup`` peaking at x/m (or at the range test's
   suggestion if lower), a warm-up at least as long as s, and gradient clipping (``clip_grad_norm``);
   m is the median layer's update ratio over the band's centre, within [3, 30], read from the
-  report's ``lr_too_high`` finding (``_lower_factor``, round 40), and 3 where no finding measured it
-  and for Adagrad (``SELF_DECAYING``) (a flat 3 before round 40).
+  report's ``lr_too_high`` finding (``_lower_factor``, round 40); where no finding measured it, the
+  median layer's first update ratio at that LR (``evidence["first_update_ratio"]``: a run that blew
+  up in its first steps) over the band's top, within [3, 30] (round 41); 3 where neither was
+  measured and for Adagrad (``SELF_DECAYING``) (a flat 3 before round 40).
 * ``oscillation`` at step s with LR x: ``step_decay``: multiply the LR by 0.3 at step s
   (``MultiStepLR(milestones=[s], gamma=0.3)``), so the LR after s is 0.3x.
 * ``lr_too_high`` with LR x: the same schedule shape peaking at x/m, m as for ``divergence``.
@@ -132,6 +134,13 @@ RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: within with 3x, 5/13 with 30x); the measured ratio tells the two apart. The cap: 100 and 30 did
 #: as well there, and on ``examples/unstable_training.py`` (SGD at 1.0 on digits, 150 steps, ratio
 #: 161x the centre) 100x left it short of training (held-out loss 0.22, accuracy 95%; 30x: 0.10, 97%).
+#: Round 41: where no finding measured a ratio over the run (a divergence in its first steps, a run
+#: that became unstable and stalled), the median layer's first update ratio at the finding's LR
+#: over the band's *top* (the most a healthy run shows early: a first update is made from fresh
+#: weights, SGD's first ratios at its tuned LR sat at 5-32x the centre, the top is 50x), within the
+#: same bounds. On the 58 runs labelled unstable on fresh26-fresh42 whose factor that moved off 3x
+#: (cached trainings, the advice trained as ``--follow`` does): within 1.25x of the tuned LR's
+#: whole-set loss 38 -> 51, median 0.95x -> 0.74x, worst 1320x -> 2.5x; none left that 1.25x.
 LOWER_MIN, LOWER_MAX = 3.0, 30.0
 #: Adam's raise aims this many times above the band's centre: the centre assumes a normalised step
 #: ``|m / sqrt(v)|`` of about 0.2 (noisy gradients), and at a too-low LR, where successive gradients
@@ -555,7 +564,8 @@ def _plateau_side(finding) -> str | None:
         return None
     if ev.get("state") == "stalled_low_lr":
         return "lr_too_low"
-    if ev.get("state") == "stalled_high_lr" and ev.get("nothing_learnt") and ev.get("layers_above_band"):
+    if ev.get("state") == "stalled_high_lr" and ev.get("nothing_learnt") and (
+            ev.get("layers_above_band") or ev.get("ratio_above_band_before")):
         return "lr_too_high"
     return None
 
@@ -617,10 +627,10 @@ def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: flo
 def _lower_factor(report: Report, finding, optimizer: str | None) -> tuple[float, str]:
     """How many times lower a high LR's peak goes, and why: the median layer's update ratio
     (``evidence["median_ratio_all_layers"]`` of the deciding ``lr_too_high`` finding, or of the
-    report's first) over the band's centre, within [``LOWER_MIN``, ``LOWER_MAX``]; ``LOWER_MIN``
-    where no finding measured it (a divergence without ratios, a log without them) and for a
-    self-decaying optimizer (``SELF_DECAYING``: its early ratios overstate an LR its own decay
-    brings down)."""
+    report's first) over the band's centre, within [``LOWER_MIN``, ``LOWER_MAX``]; else the
+    deciding finding's ``first_update_ratio`` over the band's top, within the same bounds; ``LOWER_MIN`` where
+    neither was measured (a log without ratios) and for a self-decaying optimizer
+    (``SELF_DECAYING``: its early ratios overstate an LR its own decay brings down)."""
     if _named(optimizer, SELF_DECAYING):
         return LOWER_MIN, ""
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_high" and g.severity != "info"]:
@@ -630,6 +640,13 @@ def _lower_factor(report: Report, finding, optimizer: str | None) -> tuple[float
             div = float(min(max(typical / centre, LOWER_MIN), LOWER_MAX))
             return div, (f": the median layer's update ratio, {typical:.2g}, sits {typical / centre:.3g}x over the band's "
                          f"centre, {centre:.2g}")
+    ev = finding.evidence or {}
+    early = ev.get("first_update_ratio") or {}
+    ratio, top = early.get("median_ratio"), early.get("band_high")
+    if ratio and top and ratio > 0 and top > 0:
+        div = float(min(max(ratio / top, LOWER_MIN), LOWER_MAX))
+        return div, (f": the median layer's update ratio at step {early.get('step')}, {ratio:.2g}, sits {ratio / top:.3g}x "
+                     f"over the band's top, {top:.2g} (an early ratio, read against the most a healthy run shows early)")
     return LOWER_MIN, ""
 
 
@@ -765,8 +782,11 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         div, how_far = _lower_factor(report, finding, facts.get("name"))
         peak = min(x / div, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind)
-        what = (f"The LR is too high ({where})" if side is None else f"Nothing was learnt ({where}) while update ratios "
-                "sit above the healthy band: the LR is too high")
+        before = (finding.evidence or {}).get("ratio_above_band_before")
+        what = (f"The LR is too high ({where})" if side is None else
+                f"Nothing was learnt ({where}) after update ratios sat above the healthy band from step {before['step']} "
+                "and fell under it at about the same LR: the LR is too high" if before else
+                f"Nothing was learnt ({where}) while update ratios sit above the healthy band: the LR is too high")
         return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead ({_lowered_by(peak, x, div, how_far)}): {why}",
                               source="report", finding=fd)
     if finding.kind == "plateau" and side is None:
