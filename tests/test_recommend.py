@@ -173,6 +173,19 @@ def test_a_high_lr_is_lowered_by_its_median_layer_over_the_band_centre():
     assert rt.params["peak_lr"] == pytest.approx(0.005) and "range test's, lower still" in rt.rationale
 
 
+def test_the_most_severe_finding_decides_before_the_order_of_kinds():
+    # round 41 (fresh42, SGD at 100x its LR): the run became unstable at step 0 and stalled (a
+    # critical lr_too_high), and oscillated from step 512 (a warning); the oscillation, first in
+    # the order of kinds, decided, and the advice cut the LR 0.3x at step 512
+    stall = Finding("lr_too_high", 0, 1499, severity="critical", lr=4.0, evidence={"state": "stalled_after_instability"})
+    osc = Finding("oscillation", 512, 700, severity="warning", confidence=0.9, lr=4.0)
+    rec = recommend(Report("r", (0, 1499), [osc, stall]), total_steps=1500)
+    assert rec.finding["kind"] == "lr_too_high" and rec.params["peak_lr"] == pytest.approx(4.0 / 3)
+    # as severe: the order of kinds decides, as before
+    warm = Finding("lr_too_high", 0, 1499, severity="warning", lr=4.0)
+    assert recommend(Report("r", (0, 1499), [warm, osc]), total_steps=1500).kind == "step_decay"
+
+
 def test_from_report_plateau_gives_reduce_on_plateau_parameters():
     rep = Report("run", (0, 2000), [Finding("plateau", 800, 1200, severity="warning", lr=0.05)])
     rec = recommend(rep, total_steps=2000)

@@ -23,8 +23,9 @@ any, very long     ``wsd`` (warm-up, stable, decay) from 200,000 steps on: the c
 ``kind=`` forces one of ``one_cycle``, ``cosine_warmup``, ``wsd``, ``step_decay`` (x0.1 at 50%
 and 75% of the budget) or ``constant``.
 
-From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe finding
-(divergence, then oscillation, lr_too_high, plateau, lr_too_low):
+From a :class:`~lrdiag.report.Report` it prescribes the fix for the most severe finding (among
+as severe ones: divergence, then oscillation, lr_too_high, plateau, lr_too_low; round 41, where
+the kind alone had decided):
 
 * ``divergence`` at step s with LR x: ``cosine_warmup`` peaking at x/m (or at the range test's
   suggestion if lower), a warm-up at least as long as s, and gradient clipping (``clip_grad_norm``);
@@ -104,6 +105,10 @@ HELD_CONSTANT = SELF_DECAYING + ("Adadelta",)
 WSD_FROM = 200_000
 FINAL_DIV = 1000.0  # final LR = peak / FINAL_DIV
 WARM_DIV = 25.0  # one-cycle starts at peak / WARM_DIV
+#: Which finding decides the advice: the most severe, and among as severe ones the first kind
+#: here (round 41: a critical ``lr_too_high``, a run that became unstable and stalled, had been
+#: outranked by a warning oscillation later in the same run, and the advice cut the LR 0.3x at the
+#: oscillation's step instead of lowering the peak).
 _PRIORITY = ("divergence", "oscillation", "lr_too_high", "plateau", "lr_too_low", "spike")
 #: An early blow-up (``evidence["state"] == "early_blowup"``) whose peak reached this many times
 #: the starting loss gets a peak 3x lower with its warm-up; a smaller one keeps the peak. Round 36,
@@ -683,7 +688,8 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         # an early blow-up says more about the LR than the isolated spikes that may follow it
         later_spikes = [f for f in report.findings if f.kind == "spike" and f.severity != "info" and f is not early]
         by_kind["spike"] = early
-    finding = next((by_kind[k] for k in _PRIORITY if k in by_kind), None)
+    finding = min((f for k, f in by_kind.items() if k in _PRIORITY),
+                  key=lambda f: (-f.severity_rank, _PRIORITY.index(f.kind)), default=None)
     if finding is None:
         if rt_lr:
             return _from_reported_range_test(report, total_steps, optimizer, kind)
