@@ -678,7 +678,7 @@ def test_modestly_high_ratios_while_the_loss_falls_fast_are_not_lr_too_high():
 
 
 def test_band_for_families():
-    sgd, adam, other = bands.band_for("SGD"), bands.band_for("Adam"), bands.band_for("Adagrad")
+    sgd, adam, other = bands.band_for("SGD"), bands.band_for("Adam"), bands.band_for("Adadelta")
     assert sgd.low < 1e-3 < sgd.high and sgd.family == "sgd"
     assert adam.center == pytest.approx(0.2 * 1e-3 / 0.05) and adam.family == "adam"
     assert other.family == "unknown" and "guess" in other.basis
@@ -687,6 +687,10 @@ def test_band_for_families():
     assert (rms.low, rms.center, rms.high, rms.family) == pytest.approx((1e-3, 1e-2, 5e-2, "rmsprop"))
     assert bands.band_for("rmsprop", {"weight_rms": 0.1}).center == pytest.approx(5e-3)
     assert bands.optimizer_family("RMSprop") == "rmsprop" and bands.band_for("Adadelta").family == "unknown"
+    # Adagrad (round 41): the SGD guess with its low edge 10x under the centre (its steps start
+    # small next to the initial accumulator: the guess's edge read "too low" at its tuned LR)
+    ada = bands.band_for("adagrad")
+    assert (ada.low, ada.center, ada.high, ada.family) == pytest.approx((1e-4, 1e-3, 5e-2, "adagrad"))
     assert bands.band_for("Adam", {"weight_rms": 0.01}).center == pytest.approx(0.02)
     # SGD's dampening d makes every step (1 - d) times smaller: so is the band; not Adam's
     damped = bands.band_for("SGD", {"momentum": 0.9, "dampening": 0.5})

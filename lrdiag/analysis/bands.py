@@ -50,7 +50,7 @@ class Band:
     low: float
     high: float
     center: float
-    family: str  # "sgd", "adam", "rmsprop" or "unknown"
+    family: str  # "sgd", "adam", "rmsprop", "adagrad" or "unknown"
     basis: str  # one sentence: the rule behind the numbers
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,12 +63,15 @@ def normalised_name(name: str | None) -> str:
 
 
 def optimizer_family(name: str | None) -> str:
-    """``"sgd"``, ``"adam"``, ``"rmsprop"`` or ``"unknown"`` from an optimizer class name (any case)."""
+    """``"sgd"``, ``"adam"``, ``"rmsprop"``, ``"adagrad"`` or ``"unknown"`` from an optimizer class
+    name (any case)."""
     n = normalised_name(name)
     if not n:
         return "unknown"
     if n in RMSPROP_LIKE:
         return "rmsprop"
+    if n == "adagrad":
+        return "adagrad"
     if any(n.startswith(a) or n.endswith(a) for a in ADAM_LIKE) or "adam" in n:
         return "adam"
     if any(n.startswith(s) for s in SGD_LIKE) or "sgd" in n:
@@ -81,8 +84,15 @@ def optimizer_family(name: str | None) -> str:
 #: a healthy run, and a too-low SGD LR shows up as a ratio only a few times below 1e-3 (the
 #: gradient stays large when nothing is learnt). Adam's ratio follows the LR directly, so its
 #: band is symmetric. Set on the tuning split of benchmarks/detectors.py (digits). RMSprop's band
-#: (round 39; module docstring) keeps the SGD guess's high edge, 5e-2.
-FACTORS = {"sgd": (1e-3, 3.0, 50.0), "adam": (None, 10.0, 10.0), "rmsprop": (1e-2, 10.0, 5.0), "unknown": (1e-3, 3.0, 50.0)}
+#: (round 39; module docstring) keeps the SGD guess's high edge, 5e-2. Adagrad's (round 41) is the
+#: SGD guess with its low edge 10x under the centre, as Adam's: its step lr g / sqrt(acc + sum g^2)
+#: starts small where a layer's gradients are small next to the initial accumulator, and shrinks as
+#: the sum grows. On the benchmark's Adagrad runs (fresh27, 33, 36, 43), the median layer's ratio
+#: over a run at the tuned LR was 6.8e-4 to 6.8e-3, at 1/100 of it 3.9e-6 to 5.6e-5; the SGD
+#: guess's edge, 3.3e-4, read "too low" on 4 of fresh43's 5 runs at the tuned LR (blind, round 41),
+#: whose initial accumulator of 0.3 held the first steps down.
+FACTORS = {"sgd": (1e-3, 3.0, 50.0), "adam": (None, 10.0, 10.0), "rmsprop": (1e-2, 10.0, 5.0),
+           "adagrad": (1e-3, 10.0, 50.0), "unknown": (1e-3, 3.0, 50.0)}
 
 
 def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = None) -> Band:
@@ -95,7 +105,8 @@ def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = N
     ``rms_ref = 0.05`` (a typical weight scale), i.e. ``4e-3``, band ``[centre / 10, centre
     * 10]``. ``hparams`` may carry ``weight_rms`` (a measured weight scale) to move the Adam
     centre. RMSprop: ``[1e-3, 5e-2]`` around ``1e-2`` (moved by ``weight_rms`` as Adam's is).
-    Unknown optimizers get the SGD band, marked as a guess in ``basis``.
+    Adagrad: ``[1e-4, 5e-2]`` around ``1e-3`` (``FACTORS``). Unknown optimizers get the SGD band,
+    marked as a guess in ``basis``.
     """
     fam = optimizer_family(optimizer)
     hp = dict(hparams or {})
@@ -117,6 +128,9 @@ def band_for(optimizer: str | None = None, hparams: Mapping[str, Any] | None = N
             # (without momentum PyTorch ignores dampening)
             center *= 1.0 - damp
             basis += f"; x{1.0 - damp:g} for dampening {damp:g}"
+    elif fam == "adagrad":
+        basis = ("Adagrad: the SGD rule of thumb (≈ 1e-3 per step), its low edge 10x under it (its steps start small "
+                 "next to the initial accumulator and shrink as squared gradients add up)")
     else:
         basis = f"optimizer {optimizer or 'unknown'}: SGD rule of thumb (≈ 1e-3 per step) used as a guess"
     return Band(low=center / down, high=center * up, center=center, family=fam, basis=basis)

@@ -152,6 +152,9 @@ LOWER_MIN, LOWER_MAX = 3.0, 30.0
 #: agree, it approaches 1, so the ratio measured there overstates the LR by up to 5x; sqrt(5) is the
 #: geometric middle of 1x and 5x.
 ADAM_RAISE_AIM = math.sqrt(5.0)
+#: The SGD band's geometric middle over its centre, sqrt(50 / 3): what a raise of SGD, and of
+#: Adagrad (``raise_target``), aims at.
+SGD_MIDDLE = math.sqrt(50.0 / 3.0)
 #: The update ratio a raise aims at for RMSprop (round 38; its detection band was the SGD guess
 #: until round 39, and its own band's centre, 1e-2, sits under this: a ratio read at a too-low LR
 #: runs high, as ``raise_target`` says).
@@ -593,6 +596,10 @@ def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float
         return float(centre) * ADAM_RAISE_AIM if centre else 0.0
     if _is_rmsprop(band, optimizer):
         return RMSPROP_RAISE_AIM
+    if band.get("family") == "adagrad" and centre:
+        # the SGD guess's middle, where Adagrad's raises were measured (its band's low edge moved
+        # in round 41 for what a run at its tuned LR shows, not for what a raise should aim at)
+        return float(centre) * SGD_MIDDLE
     if low and high:
         return math.sqrt(float(low) * float(high))
     return float(centre or 0.0)
