@@ -420,7 +420,18 @@ Splits
   betas (0.9, 0.995) and weight decay 1e-3, Adagrad with an initial accumulator of 0.3 and weight
   decay 5e-5, SGD with Nesterov momentum 0.9 and weight decay 1e-4, batch sizes 98 and 480, and
   warm-up + hold + erf-shaped fall and x0.97-every-twenty-fourth long runs. Written and committed
-  in round 40, before any run on it: the next blind split.
+  in round 40, before any run on it; run once, blind, in round 41, after round 41's changes (no
+  "too low" after ratios over the band, a high LR lowered by its first update ratio, the most
+  severe finding deciding the advice);
+* ``fresh44``: synthetic seeds 450_000+, real runs on data generated here and used nowhere else
+  (two classes by (0.7 < r < 1.5) XOR (cos(2 angle) > 0) of (x0, x1), and by the sign of sinh(x0)
+  - 1.5 x1 + 0.4 (x2^2 - 1), an atan(2 x0) x1 + 0.3 x2^2 and an exp(-|x0|) - exp(-|x1|) + 0.3 x2
+  cos(x3) regression), LayerNorm+GELU(tanh) and BatchNorm+Hardtanh(-2, 2) MLPs, NAdam with betas
+  (0.91, 0.999), momentum decay 6e-3 and weight decay 1e-4, Adagrad with an initial accumulator of
+  0.5 and weight decay 2e-4, SGD with momentum 0.87, dampening 0.05 and weight decay 1e-4, batch
+  sizes 100 and 488, and
+  warm-up + hold + rational fall and x0.975-every-twenty-fifth long runs. Written and committed in
+  round 41, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1169,6 +1180,33 @@ def _dataset(name: str):
         y = erf(X[:, 0]) * X[:, 1] + 0.2 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "wedge_ring_xor":  # generated (fresh44): (0.7 < r < 1.5) XOR (cos(2 angle) > 0) of (x0, x1), in 6 features, 3% flipped
+        r = np.random.default_rng(185)
+        X = r.standard_normal((1200, 6))
+        rad, angle = np.hypot(X[:, 0], X[:, 1]), np.arctan2(X[:, 1], X[:, 0])
+        y = (((rad > 0.7) & (rad < 1.5)) != (np.cos(2.0 * angle) > 0)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sinh_gap_sign":  # generated (fresh44): the sign of sinh(x0) - 1.5 x1 + 0.4 (x2^2 - 1) (6 features, 3% flipped)
+        r = np.random.default_rng(185)
+        X = r.standard_normal((1200, 6))
+        y = (np.sinh(X[:, 0]) - 1.5 * X[:, 1] + 0.4 * (X[:, 2] ** 2 - 1.0) > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "atan_times_sq":  # generated regression (fresh44): atan(2 x0) x1 + 0.3 x2^2 of 6 features, noise sd 0.1
+        r = np.random.default_rng(185)
+        X = r.standard_normal((1000, 6))
+        y = np.arctan(2.0 * X[:, 0]) * X[:, 1] + 0.3 * X[:, 2] ** 2 + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "exp_abs_gap":  # generated regression (fresh44): exp(-|x0|) - exp(-|x1|) + 0.3 x2 cos(x3) of 7 features, noise sd 0.05
+        r = np.random.default_rng(185)
+        X = r.standard_normal((1000, 7))
+        y = np.exp(-np.abs(X[:, 0])) - np.exp(-np.abs(X[:, 1])) + 0.3 * X[:, 2] * np.cos(X[:, 3]) + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "spiral_arms":  # generated (fresh43): the sign of sin(angle + 0.8 r) of (x0, x1), a one-armed spiral, in 6 features, 3% flipped
         r = np.random.default_rng(183)
         X = r.standard_normal((1200, 6))
@@ -1812,6 +1850,12 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b9_995_wd3": ("AdamW", {"betas": (0.9, 0.995), "weight_decay": 1e-3}),
     "adagrad_acc3_wd5": ("Adagrad", {"initial_accumulator_value": 0.3, "weight_decay": 5e-5}),
     "sgd_nes9_wd4": ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
+    # fresh44: NAdam with betas (0.91, 0.999), momentum decay 6e-3 and weight decay 1e-4, Adagrad
+    # with an initial accumulator of 0.5 and weight decay 2e-4 (the first blind test of Adagrad's
+    # band, round 41), SGD with momentum 0.87, dampening 0.05 and weight decay 1e-4
+    "nadam_b91_md6_wd4": ("NAdam", {"betas": (0.91, 0.999), "momentum_decay": 6e-3, "weight_decay": 1e-4}),
+    "adagrad_acc5_wd2": ("Adagrad", {"initial_accumulator_value": 0.5, "weight_decay": 2e-4}),
+    "sgd_m87_d05_wd4": ("SGD", {"momentum": 0.87, "dampening": 0.05, "weight_decay": 1e-4}),
 }
 
 
@@ -1897,6 +1941,9 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # fresh43: 5% warm-up, held to 40% of the run, then 1 - erf(2 q) / erf 2 to 0
     "warmup_hold_erf": (0.05, lambda t, w, n: 1.0 if t < 0.4 * n else max(0.0, 1.0 - math.erf(
         2.0 * min(1.0, (t - 0.4 * n) / (0.6 * n))) / math.erf(2.0))),
+    # fresh44: 6% warm-up, held to 42% of the run, then (1 - q) / (1 + 2 q) to 0
+    "warmup_hold_rational": (0.06, lambda t, w, n: 1.0 if t < 0.42 * n else max(0.0, (1.0 - (q := min(
+        1.0, (t - 0.42 * n) / (0.58 * n)))) / (1.0 + 2.0 * q))),
 }
 
 
@@ -1925,6 +1972,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_twentyseconds": (22, 0.96),  # fresh41
     "step_twentythirds": (23, 0.965),  # fresh42
     "step_twentyfourths": (24, 0.97),  # fresh43
+    "step_twentyfifths": (25, 0.975),  # fresh44
 }
 
 
@@ -2131,6 +2179,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``schedule="warmup_hold_erf"`` warms up linearly over 5% of ``steps``, holds ``lr`` to 40% of
     them and then falls as ``1 - erf(2 q) / erf 2`` to 0, ``"step_twentyfourths"`` multiplies the
     LR by 0.97 after each twenty-fourth (fresh43).
+    ``arch="ln_gelu_tanh"`` (a LayerNorm before each GELU in its tanh approximation) and
+    ``"bn_hardtanh2"`` (a BatchNorm before each Hardtanh(-2, 2)) (fresh44);
+    ``schedule="warmup_hold_rational"`` warms up linearly over 6% of ``steps``, holds ``lr`` to 42%
+    of them and then falls as ``(1 - q) / (1 + 2 q)`` to 0, ``"step_twentyfifths"`` multiplies the
+    LR by 0.975 after each twenty-fifth (fresh44).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``;
     ``clip_grad_norm`` clips the gradients' global norm before each step, as advice may ask.
@@ -2212,7 +2265,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "ln_hardshrink": lambda: [nn.LayerNorm(hidden), nn.Hardshrink(0.5)],
                "gn_logsigmoid": lambda: [nn.GroupNorm(8, hidden), nn.LogSigmoid()],
                "ln_hardsigmoid": lambda: [nn.LayerNorm(hidden), nn.Hardsigmoid()],
-               "bn_threshold": lambda: [nn.BatchNorm1d(hidden), nn.Threshold(0.1, 0.0)]}[arch]
+               "bn_threshold": lambda: [nn.BatchNorm1d(hidden), nn.Threshold(0.1, 0.0)],
+               "ln_gelu_tanh": lambda: [nn.LayerNorm(hidden), nn.GELU(approximate="tanh")],
+               "bn_hardtanh2": lambda: [nn.BatchNorm1d(hidden), nn.Hardtanh(-2.0, 2.0)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2541,8 +2596,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -3134,7 +3189,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("sinc_gate", 430_003, 48, 3, "sgd_m92_wd5", "rms_c95_m4", 0.008, 5e-4, 472, "ln_hardshrink", "step_twentythirds"),
                 RealSet("quad_form_sign", 430_004, 96, 3, "adamax_b87_e6", "rms_c95_m4", 2e-3, 5e-4, 472, "gn_logsigmoid", "step_twentythirds"),
                 RealSet("trefoil_in", 430_005, 64, 2, "rms_c95_m4", "sgd_m92_wd5", 5e-4, 0.04, 96, "ln_hardshrink", "warmup_hold_sech")],
-    # the next blind split, written in round 40 before any run on it: data made here (the sign of
+    # run blind in round 41 (after its changes), written in round 40 before any run on it: data made here (the sign of
     # sin(angle + 0.8 r), a one-armed spiral; the sign of x0^3 + x1^3 - 1.5 x2; cos(x0) cos(x1) +
     # 0.3 x2^2; softplus(2 x0) - softplus(2 x1) + 0.25 x2 sin(x3)), LayerNorm+Hardsigmoid and
     # BatchNorm+Threshold(0.1) MLPs, optimizers (AdamW with betas (0.9, 0.995) and weight decay 1e-3;
@@ -3149,6 +3204,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("softplus_sin", 440_003, 48, 3, "sgd_nes9_wd4", "adagrad_acc3_wd5", 0.01, 0.01, 480, "ln_hardsigmoid", "step_twentyfourths"),
                 RealSet("cubic_sum_sign", 440_004, 96, 3, "adamw_b9_995_wd3", "adagrad_acc3_wd5", 1e-3, 0.01, 480, "bn_threshold", "step_twentyfourths"),
                 RealSet("spiral_arms", 440_005, 64, 2, "adagrad_acc3_wd5", "sgd_nes9_wd4", 0.01, 0.05, 98, "ln_hardsigmoid", "warmup_hold_erf")],
+    # the next blind split, written in round 41 before any run on it: data made here ((0.7 < r <
+    # 1.5) XOR (cos(2 angle) > 0); the sign of sinh(x0) - 1.5 x1 + 0.4 (x2^2 - 1); atan(2 x0) x1 +
+    # 0.3 x2^2; exp(-|x0|) - exp(-|x1|) + 0.3 x2 cos(x3)), LayerNorm+GELU(tanh) and
+    # BatchNorm+Hardtanh(-2, 2) MLPs, optimizers (NAdam with betas (0.91, 0.999), momentum decay
+    # 6e-3 and weight decay 1e-4; Adagrad with an initial accumulator of 0.5 and weight decay 2e-4; SGD with momentum
+    # 0.87, dampening 0.05 and weight decay 1e-4), batch sizes (100, 488) and warm-up + hold +
+    # rational fall / x0.975-every-twenty-fifth long runs used nowhere before. Tuned LRs, fixed
+    # before any run: 2e-3 for NAdam and 0.01 for Adagrad (their defaults), 0.05 / 0.01 (regression) for
+    # SGD (an effective step lr (1 - dampening) / (1 - momentum) of 0.37 / 0.07).
+    "fresh44": [RealSet("wedge_ring_xor", 450_000, 64, 2, "nadam_b91_md6_wd4", "sgd_m87_d05_wd4", 2e-3, 0.05, 100, "ln_gelu_tanh", "warmup_hold_rational"),
+                RealSet("sinh_gap_sign", 450_001, 96, 3, "sgd_m87_d05_wd4", "adagrad_acc5_wd2", 0.05, 0.01, 488, "bn_hardtanh2", "step_twentyfifths"),
+                RealSet("atan_times_sq", 450_002, 128, 2, "adagrad_acc5_wd2", "nadam_b91_md6_wd4", 0.01, 2e-3, 100, "bn_hardtanh2", "warmup_hold_rational"),
+                RealSet("exp_abs_gap", 450_003, 48, 3, "sgd_m87_d05_wd4", "adagrad_acc5_wd2", 0.01, 0.01, 488, "ln_gelu_tanh", "step_twentyfifths"),
+                RealSet("sinh_gap_sign", 450_004, 96, 3, "nadam_b91_md6_wd4", "adagrad_acc5_wd2", 2e-3, 0.01, 488, "bn_hardtanh2", "step_twentyfifths"),
+                RealSet("wedge_ring_xor", 450_005, 64, 2, "sgd_m87_d05_wd4", "nadam_b91_md6_wd4", 0.05, 2e-3, 100, "ln_gelu_tanh", "warmup_hold_rational")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -3936,7 +4006,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh26": 270_000, "fresh27": 280_000, "fresh28": 290_000, "fresh29": 300_000, "fresh30": 310_000, "fresh31": 320_000,
          "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000, "fresh37": 380_000,
          "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000, "fresh41": 420_000,
-         "fresh42": 430_000, "fresh43": 440_000}
+         "fresh42": 430_000, "fresh43": 440_000, "fresh44": 450_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -3982,7 +4052,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh40": "split fresh40 (run blind once in round 38, after round 38's changes: RMSprop's raise aim, the held LR after an LR jump's spike)",
               "fresh41": "split fresh41 (run blind once in round 39, after round 39's changes: RMSprop's band, Adadelta's raise to 1)",
               "fresh42": "split fresh42 (run blind once in round 40, after round 40's changes: a high LR lowered by its measured ratio, names in any case)",
-              "fresh43": "BLIND split fresh43 (written in round 40, before any run on it: run it once, after all round-41 changes)"}
+              "fresh43": "split fresh43 (run blind once in round 41, after round 41's changes: no 'too low' after ratios over the band, a high LR lowered by its first update ratio, the most severe finding deciding)",
+              "fresh44": "BLIND split fresh44 (written in round 41, before any run on it: run it once, after all round-42 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -4079,7 +4150,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR (about 1 minute per split)")
