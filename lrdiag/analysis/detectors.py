@@ -1373,11 +1373,11 @@ def _above_band_by(s: Series, step: int, sample: int = 20000) -> tuple[int, floa
     """The first step up to ``step`` where the median layer's update ratio (a 5-point running
     median of the per-step median over layers, on about ``sample`` evenly strided steps) sat above
     the band's upper edge, at an LR at most ``band.high / band.low`` times the LR held at ``step``;
-    that step, the ratio and the LR held there, or None. An update ratio follows the LR: one that was over the band
-    at an LR no more than the band's width above the present one would sit inside the band now,
-    were the LR the cause. Ratios under the band after that are the weights thrown far, or an
-    optimizer's normaliser filled by a blow-up's gradients (Adamax keeps the largest), not a low
-    LR (round 41; see ``detect_lr_band``)."""
+    that step, that running median and the LR held there, or None. An update ratio follows the
+    LR: one that was over the band at an LR no more than the band's width above the present one
+    would sit inside the band now, were the LR the cause. Ratios under the band after that are the
+    weights thrown far, or an optimizer's normaliser filled by a blow-up's gradients (Adamax keeps
+    the largest), not a low LR (round 41; see ``detect_lr_band``)."""
     rows = _rows_between(s, int(s.history.steps[0]), step)
     idx = np.arange(rows.start, rows.stop)
     if idx.size < 5 or not s.history.layers:
@@ -1388,13 +1388,13 @@ def _above_band_by(s: Series, step: int, sample: int = 20000) -> tuple[int, floa
     per_step = np.zeros(idx.size)
     some = ~np.isnan(mat).all(axis=0)
     per_step[some] = np.nanmedian(mat[:, some], axis=0)
-    over = np.nonzero(signals.rolling_median(per_step, 5) > s.band.high)[0]
+    m5 = signals.rolling_median(per_step, 5)
     lr_now = s.lr_held(step)
-    for i in over:
+    for i in np.nonzero(m5 > s.band.high)[0]:
         at = int(s.history.steps[idx[i]])
         lr_then = s.lr_held(at)
         if lr_now is None or lr_then is None or lr_now * s.band.high >= lr_then * s.band.low:
-            return at, float(per_step[i]), lr_then
+            return at, float(m5[i]), lr_then
     return None
 
 

@@ -143,7 +143,7 @@ RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: that became unstable and stalled), the median layer's first update ratio at the finding's LR
 #: over the band's *top* (the most a healthy run shows early: a first update is made from fresh
 #: weights, SGD's first ratios at its tuned LR sat at 5-32x the centre, the top is 50x), within the
-#: same bounds. On the 58 runs labelled unstable on fresh26-fresh42 whose factor that moved off 3x
+#: same bounds. On the 58 runs labelled unstable on fresh26-fresh42 whose factor moved off 3x
 #: (cached trainings, the advice trained as ``--follow`` does): within 1.25x of the tuned LR's
 #: whole-set loss 38 -> 51, median 0.95x -> 0.74x, worst 1320x -> 2.5x; none left that 1.25x.
 LOWER_MIN, LOWER_MAX = 3.0, 30.0
@@ -640,9 +640,9 @@ def _lower_factor(report: Report, finding, optimizer: str | None) -> tuple[float
     """How many times lower a high LR's peak goes, and why: the median layer's update ratio
     (``evidence["median_ratio_all_layers"]`` of the deciding ``lr_too_high`` finding, or of the
     report's first) over the band's centre, within [``LOWER_MIN``, ``LOWER_MAX``]; else the
-    deciding finding's ``first_update_ratio`` over the band's top, within the same bounds; ``LOWER_MIN`` where
-    neither was measured (a log without ratios) and for a self-decaying optimizer
-    (``SELF_DECAYING``: its early ratios overstate an LR its own decay brings down)."""
+    deciding finding's ``first_update_ratio`` over the band's top, within the same bounds;
+    ``LOWER_MIN`` where neither was measured (a log without ratios) and for a self-decaying
+    optimizer (``SELF_DECAYING``: its early ratios overstate an LR its own decay brings down)."""
     if _named(optimizer, SELF_DECAYING):
         return LOWER_MIN, ""
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_high" and g.severity != "info"]:
