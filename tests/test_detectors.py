@@ -380,6 +380,11 @@ def test_divergence_carries_the_first_update_ratio_at_its_lr():
     # none without update ratios
     [g] = run(hist(t, logl, lr=lr), D.detect_divergence)
     assert "first_update_ratio" not in g.evidence
+    # ratios on every 7th step only (Monitor(ratio_every=7)): the first row at that LR that has one
+    sparse = {k: np.where(t % 7 == 0, v, np.nan) for k, v in extra.items()}
+    [h] = run(hist(t, logl, lr=lr, extra=sparse), D.detect_divergence)
+    assert h.evidence["first_update_ratio"]["step"] == 1505
+    assert h.evidence["first_update_ratio"]["median_ratio"] == pytest.approx(0.75 * math.exp(15.05))
 
 
 def test_divergence_inf_only():
@@ -811,6 +816,9 @@ def test_updates_that_sat_above_the_band_before_a_stall_are_not_a_low_lr():
     ratios = {names.update_ratio("a"): r, names.update_ratio("b"): r.copy()}
     [f] = run(hist(t, logl, lr=0.01, extra=ratios), D.detect_plateau)
     assert f.evidence["state"] == "stalled_high_lr" and f.evidence["nothing_learnt"]
+    # ratios on every 4th step only (as Monitor(ratio_every=4) logs them): the same
+    sparse = {k: np.where(t % 4 == 1, v, np.nan) for k, v in ratios.items()}
+    assert run(hist(t, logl, lr=0.01, extra=sparse), D.detect_plateau)[0].evidence["state"] == "stalled_high_lr"
     assert f.evidence["ratio_above_band_before"] == {"step": 0, "median_ratio": 0.2, "lr": 0.01, "band_high": 0.05}
     assert "which is not a low LR: try the LR 3-10x lower" in f.message
     assert f.evidence["first_update_ratio"]["step"] == 0 and f.evidence["first_update_ratio"]["median_ratio"] == 0.2

@@ -339,13 +339,14 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
     return out
 
 
-def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 5) -> None:
+def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 1000) -> None:
     """Adds ``ev["first_update_ratio"]``: the median layer's update ratio at the first logged step
-    where the LR the schedule held was at least half ``lr`` (the first of ``rows`` rows from there
-    with a finite ratio), with that step and LR; nothing without ratios. The first update at an
-    LR is made from weights that LR has not yet thrown: where a run blew up within a few steps,
-    its later ratios say more about the wreck than about the LR, and ``recommend`` lowers the LR
-    by this one over the band's top (round 41)."""
+    where the LR the schedule held was at least half ``lr`` (the first row from there, within
+    ``rows``, with a finite ratio: a Monitor with ``ratio_every`` > 1 leaves the rows between
+    empty), with that step and LR; nothing without ratios. The first update at an LR is made from
+    weights that LR has not yet thrown: where a run blew up within a few steps, its later ratios
+    say more about the wreck than about the LR, and ``recommend`` lowers the LR by this one over
+    the band's top (round 41)."""
     if not s.history.layers:
         return
     first = 0
@@ -354,14 +355,16 @@ def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 5) -> N
         if not ok.size:
             return
         first = int(np.searchsorted(s.history.steps, s.lr_steps[ok[0]], "left"))
-    for row in range(first, min(first + rows, s.history.steps.size)):
-        v = np.array([s.history.series[names.update_ratio(name)][row] for name in s.history.layers], dtype=np.float64)
-        v = v[np.isfinite(v) & (v > 0)]
-        if v.size:
-            step = int(s.history.steps[row])
-            ev["first_update_ratio"] = {"step": step, "median_ratio": float(np.median(v)), "lr": s.lr_held(step),
-                                        "band_high": s.band.high}
-            return
+    window = slice(first, min(first + rows, s.history.steps.size))
+    mat = np.vstack([np.asarray(s.history.series[names.update_ratio(name)][window], dtype=np.float64)
+                     for name in s.history.layers])
+    usable = np.isfinite(mat) & (mat > 0)
+    some = np.nonzero(usable.any(axis=0))[0]
+    if some.size:
+        col = int(some[0])
+        step = int(s.history.steps[first + col])
+        ev["first_update_ratio"] = {"step": step, "median_ratio": float(np.median(mat[usable[:, col], col])),
+                                    "lr": s.lr_held(step), "band_high": s.band.high}
 
 
 def _came_back(s: Series, level: float, future_min: float, kept_progress: float) -> bool:
@@ -1382,8 +1385,17 @@ def _above_band_by(s: Series, step: int, sample: int = 20000) -> tuple[int, floa
     idx = np.arange(rows.start, rows.stop)
     if idx.size < 5 or not s.history.layers:
         return None
-    idx = _strided(idx, sample)
-    mat = np.vstack([s.history.series[names.update_ratio(name)][idx] for name in s.history.layers])
+    cols = [s.history.series[names.update_ratio(name)] for name in s.history.layers]
+    sub = _strided(idx, sample)
+    mat = np.vstack([c[sub] for c in cols]).astype(np.float64)
+    if not np.isfinite(mat).any(axis=0).mean() > 0.5:
+        # ratios on some steps only (Monitor(ratio_every=k)): sample the rows that have them
+        idx = idx[np.logical_or.reduce([np.isfinite(c[idx]) for c in cols])]
+        if idx.size < 5:
+            return None
+        sub = _strided(idx, sample)
+        mat = np.vstack([c[sub] for c in cols]).astype(np.float64)
+    idx = sub
     mat[~np.isfinite(mat)] = np.nan
     per_step = np.zeros(idx.size)
     some = ~np.isnan(mat).all(axis=0)
