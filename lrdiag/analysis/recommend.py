@@ -143,9 +143,9 @@ RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: that became unstable and stalled), the median layer's first update ratio at the finding's LR
 #: over the band's *top* (the most a healthy run shows early: a first update is made from fresh
 #: weights, SGD's first ratios at its tuned LR sat at 5-32x the centre, the top is 50x), within the
-#: same bounds. On the 58 runs labelled unstable on fresh26-fresh42 whose factor moved off 3x
+#: same bounds. On the 63 runs labelled unstable on fresh26-fresh42 whose factor moved off 3x
 #: (cached trainings, the advice trained as ``--follow`` does): within 1.25x of the tuned LR's
-#: whole-set loss 38 -> 51, median 0.95x -> 0.74x, worst 1320x -> 2.5x; none left that 1.25x.
+#: whole-set loss 39 -> 56, median 0.99x -> 0.74x, worst 1320x -> 2.5x; none left that 1.25x.
 LOWER_MIN, LOWER_MAX = 3.0, 30.0
 #: Adam's raise aims this many times above the band's centre: the centre assumes a normalised step
 #: ``|m / sqrt(v)|`` of about 0.2 (noisy gradients), and at a too-low LR, where successive gradients
