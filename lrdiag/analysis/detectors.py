@@ -23,6 +23,7 @@ options with defaults tuned on the tuning split of ``benchmarks/detectors.py``.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -1052,6 +1053,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                                             "patience": int(max(1, length // 2)), "factor": 0.1},
                    "lr_start": lr, "lr_end": lr_end, "peak_lr": peak})
         low_ratio = _layers_out_of_band_between(s, start, end, "low")
+        # read at most once: the stalled_low_lr test and the "learnt nothing" message both ask
+        above_band = functools.cache(functools.partial(_above_band_by, s, end))
         level = float(np.median(s.loss[s.finite][(s.fsteps >= start) & (s.fsteps <= end)])) if s.is_log else None
         first_level = s.start if s.is_log else None
         # A loss that sits within 20% of where it started has learnt nothing: its flat stretch is
@@ -1087,7 +1090,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             msg = (f"The loss plateaued from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) after the LR "
                    f"decayed to {lr_end:.3g} ({_frac_txt(lr_end / peak)} of its peak): the run converged; training could stop "
                    f"around step {start}.")
-        elif low_ratio and _low_for_the_run(s, low_ratio, _rows_between(s, start, end)) and _above_band_by(s, end) is None:
+        elif low_ratio and _low_for_the_run(s, low_ratio, _rows_between(s, start, end)) and above_band() is None:
             state, sev = "stalled_low_lr", "warning"
             ev["layers_below_band"] = low_ratio
             few = (f" ({len(low_ratio)} of {len(s.history.layers)} layers, and the median layer under the band's centre)"
@@ -1106,7 +1109,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                 stalled = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it "
                            f"started ({first_level:.3g}): nothing has been learnt, {lr_txt}")
                 high_ratio = _layers_out_of_band_between(s, start, end, "high") if s.history.layers else []
-                earlier = _above_band_by(s, end) if low_ratio and not high_ratio else None
+                earlier = above_band() if low_ratio and not high_ratio else None
                 if high_ratio:
                     ev["layers_above_band"] = high_ratio
                     msg = (f"{stalled}, while the update ratios of {len(high_ratio)} layer(s) sit above the healthy band "

@@ -585,8 +585,9 @@ def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float
     At a too-low LR the measured ratio overstates the LR, in both families: SGD's gradient stays
     large while nothing is learnt (the reason the SGD band reaches 50x above its centre and only 3x
     below it), and Adam's normalised step grows from about 0.2 towards 1 (``ADAM_RAISE_AIM``). So
-    the aim is above the centre: the band's geometric middle ``sqrt(low * high)`` for SGD and
-    unknown optimizers (4.1x the centre), ``ADAM_RAISE_AIM`` times the centre for Adam. Round 36
+    the aim is above the centre: the SGD band's geometric middle, ``SGD_MIDDLE`` (4.1) times the
+    centre, for SGD, Adagrad and unknown optimizers (``sqrt(low * high)`` for a band without a
+    centre, the centre for one without edges), ``ADAM_RAISE_AIM`` times the centre for Adam. Round 36
     aimed at the centre: round 37's ``--follow`` runs at 1/100 of the tuned LR on fresh35-fresh38
     ended within 1.25x of the tuned LR's loss in 7 of 48 with it, 22 of 48 with this (README).
     RMSprop aims at ``RMSPROP_RAISE_AIM`` (round 38), known by its band's family or by name.
@@ -596,12 +597,11 @@ def raise_target(band: Mapping[str, Any], optimizer: str | None = None) -> float
         return float(centre) * ADAM_RAISE_AIM if centre else 0.0
     if _is_rmsprop(band, optimizer):
         return RMSPROP_RAISE_AIM
-    if band.get("family") == "adagrad" and centre:
-        # the SGD guess's middle, where Adagrad's raises were measured (its band's low edge moved
-        # in round 41 for what a run at its tuned LR shows, not for what a raise should aim at)
-        return float(centre) * SGD_MIDDLE
+    # SGD, Adagrad and unknown optimizers: the SGD band's middle, SGD_MIDDLE x the centre (Adagrad's
+    # band has its own low edge since round 41, for what a run at its tuned LR shows, not for what a
+    # raise should aim at: its raises were measured at this aim)
     if low and high:
-        return math.sqrt(float(low) * float(high))
+        return float(centre) * SGD_MIDDLE if centre else math.sqrt(float(low) * float(high))
     return float(centre or 0.0)
 
 
