@@ -125,7 +125,9 @@ EARLY_BLOWUP_LOWER = 20.0
 #: least RAISE_MIN and at most RAISE_MAX times. Round 36 (``benchmarks/detectors.py --follow``,
 #: runs at 1/100 of their tuned LR on fresh26-28 and fresh36-38, the advice followed): with the flat
 #: 3x of rounds 1-35, 1 of 71 ended within 1.25x of the tuned LR's loss (median 16.7x it); aiming at
-#: the band's centre, 10 of 71 (median 3.3x). Round 37 aims higher (``raise_target``).
+#: the band's centre, 10 of 71 (median 3.3x). Round 37 aims higher (``raise_target``). The bounds
+#: hold the estimate, which since round 42 is the schedule's mean LR (``mean_lr_fraction``): an
+#: annealed schedule peaks higher, a one-cycle up to about 198x.
 RAISE_MIN, RAISE_MAX = 3.0, 100.0
 #: A high LR (``divergence``, ``lr_too_high``, or a plateau that learnt nothing with update ratios
 #: above the band) is lowered by the median layer's update ratio over the band's centre
