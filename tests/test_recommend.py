@@ -256,8 +256,8 @@ def test_a_low_lr_is_raised_by_how_far_the_median_layer_sits_under_the_ratio_a_r
 
 def test_a_raised_lr_is_the_mean_of_an_annealed_schedule_and_the_peak_sits_above_it():
     # round 42: the raise estimates an LR to train at; a one-cycle peaked there spends most steps
-    # far under it (on the benchmark's runs at 1/100, 16/48 ended within 1.25x of the tuned LR held
-    # constant, 34/48 peaked at twice it). Schedules that anneal now peak where their mean is the
+    # far under it (72 of the benchmark's runs at 1/100 raised with a one-cycle: 25 ended within 1.25x
+    # of the tuned LR held constant, 49 peaked at twice it). Schedules that anneal now peak where their mean is the
     # estimate; one held constant (Adagrad) stays at it; the 100x cap bounds the estimate.
     from lrdiag.analysis.bands import band_for
     from lrdiag.analysis.recommend import mean_lr_fraction
