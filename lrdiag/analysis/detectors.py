@@ -1391,7 +1391,7 @@ def _above_band_by(s: Series, step: int, sample: int = 20000) -> tuple[int, floa
     cols = [s.history.series[names.update_ratio(name)] for name in s.history.layers]
     sub = _strided(idx, sample)
     mat = np.vstack([c[sub] for c in cols]).astype(np.float64)
-    if not np.isfinite(mat).any(axis=0).mean() > 0.5:
+    if np.isfinite(mat).any(axis=0).mean() <= 0.5:  # mostly empty rows (a ratio_every log)
         # ratios on some steps only (Monitor(ratio_every=k)): sample the rows that have them
         idx = idx[np.logical_or.reduce([np.isfinite(c[idx]) for c in cols])]
         if idx.size < 5:
