@@ -2234,7 +2234,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``(1 - q) / (1 + 8 q^2)`` to 0, ``"step_twentysixths"`` multiplies the LR by 0.98 after each
     twenty-sixth (fresh45).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
-    the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``;
+    the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``; or a
+    ``Recommendation``, whose ``scheduler(opt)`` drives the run (a ``ReduceLROnPlateau`` stepped with
+    each minibatch's loss: ``--follow`` since round 43);
     ``clip_grad_norm`` clips the gradients' global norm before each step, as advice may ask.
     ``glitch=(step, length, factor)`` multiplies the LR by ``factor`` for ``length`` steps from
     ``step`` (a bad LR for a moment: the benchmark's real spikes), then restores it; the
@@ -2333,7 +2335,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
         raise ValueError(optimizer)
     # the first group's hyper-parameters as the Monitor records them (momentum, dampening, betas, ...)
     group_hp = monitor_hparams(opt.param_groups[0])
-    if callable(schedule):  # the LR at each step, e.g. a Recommendation's lr_at (--follow)
+    if hasattr(schedule, "scheduler"):  # a Recommendation (--follow): its own torch scheduler, as a user builds it
+        sched = schedule.scheduler(opt)
+    elif callable(schedule):  # the LR at each step, e.g. a Recommendation's lr_at (--follow)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: schedule(t) / lr)
     elif schedule in WARMUP_SCHEDULES:  # a linear warm-up over a fraction of the run, then a decay
         frac, after = WARMUP_SCHEDULES[schedule]
@@ -3781,7 +3785,8 @@ def _score_advice(case: Case, report, tally: "Tally", history: History) -> None:
 
 
 #: ``--follow`` (round 36): the advice rows whose advice is trained, and how close to the tuned LR's
-#: loss a run must end to count as "as good".
+#: loss a run must end to count as "as good". Clean runs (round 43) are trained where their advice
+#: changes the run, and compared with the run as it was (``follow_clean``).
 FOLLOW_ROWS = ("lr_too_low", "unstable")
 FOLLOW_AS_GOOD = 1.25
 #: Whole-set losses under this are all zero to ``--follow`` (a regression fitted to float32's floor).
@@ -3796,14 +3801,35 @@ def _train_final(**kw) -> float:
     return _level(full, kw["steps"] - 50, kw["steps"])
 
 
+def _advice(case: Case):
+    """A real run's per-step advice for its length (None where it has no LR to advise on)."""
+    try:
+        return recommend(analyze(case.history, recommend=False, **OPTIONS), total_steps=int(case.train["steps"]))
+    except Exception:  # no LR in the finding: no advice to follow
+        return None
+
+
+def _train_advice(case: Case, rec, as_run: float) -> float:
+    """The whole-set loss at the end of ``case``'s training redone as ``rec`` advises: its schedule
+    (``Recommendation.lr_at``; for ``reduce_on_plateau`` the real scheduler stepped with each
+    minibatch's loss, as its rationale says: ``lr_at`` is a preview that assumes the loss stays flat
+    from the plateau on) and the gradient clipping it asks for; a ``keep`` is ``as_run``, retrained
+    only when the advice adds clipping."""
+    base = {k: v for k, v in case.train.items() if k not in ("lr", "schedule", "glitch", "run")}
+    clip = rec.params.get("clip_grad_norm")
+    if rec.kind == "keep":
+        return as_run if clip is None else _train_final(**base, lr=case.train["lr"], schedule=case.train.get("schedule"),
+                                                        glitch=case.train.get("glitch"), clip_grad_norm=clip)
+    schedule = rec if rec.kind == "reduce_on_plateau" else rec.lr_at
+    return _train_final(**base, lr=rec.params["peak_lr"], schedule=schedule, clip_grad_norm=clip)
+
+
 def follow_advice(case: Case, references: dict) -> tuple[float, float, float] | None:
     """What following a real run's per-step advice gives: ``(as run, followed, reference)``, each
     the whole-set loss at the end of the same number of steps. *Followed* trains the same task,
-    model, seed and optimizer with the recommended schedule (``Recommendation.lr_at``) and the
-    gradient clipping the advice asks for; a ``keep`` is the run as it was, retrained only when the
-    advice adds clipping. The *reference* is the tuned LR held for the same steps, trained once per
-    task, optimizer and length (kept in ``references``). None for a run without its training
-    arguments."""
+    model, seed and optimizer as the advice says (``_train_advice``). The *reference* is the tuned
+    LR held for the same steps, trained once per task, optimizer and length (kept in
+    ``references``). None for a run without its training arguments."""
     if case.train is None or case.full_loss is None or case.tuned_lr is None:
         return None
     steps = int(case.train["steps"])
@@ -3812,33 +3838,50 @@ def follow_advice(case: Case, references: dict) -> tuple[float, float, float] | 
     key = tuple(sorted(base.items()))
     if key not in references:
         references[key] = _train_final(**base, lr=case.tuned_lr)
-    try:
-        rec = recommend(analyze(case.history, recommend=False, **OPTIONS), total_steps=steps)
-    except Exception:  # no LR in the finding: no advice to follow
-        return as_run, as_run, references[key]
-    clip = rec.params.get("clip_grad_norm")
-    if rec.kind == "keep":
-        followed = as_run if clip is None else _train_final(**base, lr=case.train["lr"], schedule=case.train.get("schedule"),
-                                                            glitch=case.train.get("glitch"), clip_grad_norm=clip)
-    else:
-        followed = _train_final(**base, lr=rec.params["peak_lr"], schedule=rec.lr_at, clip_grad_norm=clip)
-    return as_run, followed, references[key]
+    rec = _advice(case)
+    return as_run, as_run if rec is None else _train_advice(case, rec, as_run), references[key]
 
 
-def follow_line(results: dict[str, list[tuple[float, float, float]]]) -> str:
+def follow_clean(case: Case) -> tuple[float, float] | None:
+    """A clean run's advice trained where it changes the run (anything but a plain ``keep``):
+    ``(as run, followed)``, whole-set losses at the end of the same steps; None where the advice
+    leaves the run as it was (or the run has no training arguments). A clean run's advice should
+    cost nothing: it is scored against the run as it was, not against the tuned LR."""
+    if case.train is None or case.full_loss is None:
+        return None
+    rec = _advice(case)
+    if rec is None or (rec.kind == "keep" and rec.params.get("clip_grad_norm") is None):
+        return None
+    steps = int(case.train["steps"])
+    as_run = _level(case.full_loss, steps - 50, steps)
+    return as_run, _train_advice(case, rec, as_run)
+
+
+def _ratio(a: float, b: float) -> float:
+    return max(a, FOLLOW_ZERO) / max(b, FOLLOW_ZERO)
+
+
+def follow_line(results: dict[str, list[tuple[float, ...]]], clean_runs: int = 0) -> str:
     """The ``--follow`` summary: per row, how many runs end as good as the tuned LR (within
-    ``FOLLOW_AS_GOOD``) as run and with the advice followed, and the median ratios."""
+    ``FOLLOW_AS_GOOD``) as run and with the advice followed, and the median ratios; for the
+    ``clean_runs`` clean runs, how many had advice that changed the run (``results["clean"]``) and
+    how many of those, followed, ended within ``FOLLOW_AS_GOOD`` of the run as it was."""
     parts = []
     for side in FOLLOW_ROWS:
         rows = results.get(side) or []
         if not rows:
             continue
-        ratio = np.array([[max(a, FOLLOW_ZERO) / max(r, FOLLOW_ZERO), max(f, FOLLOW_ZERO) / max(r, FOLLOW_ZERO)]
-                          for a, f, r in rows])
+        ratio = np.array([[_ratio(a, r), _ratio(f, r)] for a, f, r in rows])
         good = (ratio <= FOLLOW_AS_GOOD).sum(axis=0)
         med = np.median(ratio, axis=0)
         parts.append(f"{side}: as good as the tuned LR (within {FOLLOW_AS_GOOD:g}x) {good[0]}/{len(rows)} as run -> "
                      f"{good[1]}/{len(rows)} followed, median {med[0]:.3g}x -> {med[1]:.3g}x")
+    if clean_runs:
+        rows = results.get("clean") or []
+        ratio = np.array([_ratio(f, a) for a, f in rows])
+        worse = f", {int((ratio <= FOLLOW_AS_GOOD).sum())}/{len(rows)} of those within {FOLLOW_AS_GOOD:g}x of the run as it " \
+                f"was when followed (median {np.median(ratio):.3g}x, worst {ratio.max():.3g}x)" if rows else ""
+        parts.append(f"clean: advice changes the run {len(rows)}/{clean_runs}{worse}")
     return ("advice followed (the per-step advice trained for the same steps; the whole-set loss at the end against "
             "the tuned LR's held for as long): " + ("; ".join(parts) or "no run in these rows"))
 
@@ -4150,14 +4193,18 @@ def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bo
         if follow:
             followed: dict[str, list] = {}
             references: dict = {}
+            clean_runs = 0
             for case in real_cases_cache[split]:
                 side = _advice_side(case)
-                out = follow_advice(case, references) if side in FOLLOW_ROWS else None
+                clean_runs += side == "clean" and case.train is not None
+                out = (follow_advice(case, references) if side in FOLLOW_ROWS else
+                       follow_clean(case) if side == "clean" else None)
                 if out is not None:
                     followed.setdefault(side, []).append(out)
                     if verbose:
-                        print(f"    [followed] {case.name}: as run {out[0]:.4g}, followed {out[1]:.4g}, tuned LR {out[2]:.4g}")
-            print(follow_line(followed))
+                        print(f"    [followed] {case.name}: as run {out[0]:.4g}, followed {out[1]:.4g}"
+                              + (f", tuned LR {out[2]:.4g}" if len(out) > 2 else ""))
+            print(follow_line(followed, clean_runs))
         if verbose:
             for case in real_cases_cache[split]:
                 print("   ", case.name)
@@ -4220,7 +4267,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
-                    "lr_too_low or unstable, and print how they end against the tuned LR (about 1 minute per split)")
+                    "lr_too_low or unstable, and print how they end against the tuned LR, and of the clean runs whose advice "
+                    "changes the run, against the run as it was (about 1 minute per split)")
     ap.add_argument("--cache", metavar="DIR", help="keep the real trainings in DIR and reuse them on the next run "
                     "(labels and scores are recomputed; a change to the training code or data retrains)")
     args = ap.parse_args(argv)

@@ -556,6 +556,31 @@ def test_plateau_stalled_at_high_lr_in_reduce_on_plateau_terms():
     assert "ReduceLROnPlateau" in f.message
 
 
+def test_a_stall_the_run_leaves_at_its_lr_is_escaped_not_a_reason_to_decay():
+    # An initial plateau at chance level (0.69) for ~500 steps, then the loss falls 55x at the same
+    # LR: the run left the stall on its own, and a ReduceLROnPlateau would have cut the LR inside it
+    # (round 43: three clean benchmark runs so advised ended 3.3-158x worse, stuck at the stall).
+    n = 3000
+    t = np.arange(n)
+    drop = np.where(t < 500, 0.0, -4.0 * (1 - np.exp(-(t - 500) / 400.0)))
+    logl = math.log(0.69) + drop + 0.05 * np.random.default_rng(0).standard_normal(n)
+    h = hist(t, logl)
+    [stall] = [f for f in run(h, D.detect_plateau) if f.start_step < 500]
+    assert stall.evidence["state"] == "escaped" and stall.severity == "info"
+    esc = stall.evidence["escaped"]
+    assert stall.end_step < esc["step"] < 700 and esc["lr"] == pytest.approx(0.1)
+    assert esc["level"] == pytest.approx(0.69, rel=0.02) and esc["end_level"] < 0.02
+    assert "left the stall on its own" in stall.message
+    rec = lrdiag.Recommendation.from_dict(lrdiag.analyze(h).recommendation)
+    assert rec.kind == "keep" and "clip_grad_norm" not in rec.params
+    # the same curve where the LR was cut 10x before the loss fell: the cut may be what ended the
+    # stall, so it stays a stall at a high LR (decay it)
+    cut = hist(t, logl, lr=np.where(t < 520, 0.1, 0.01))
+    [stall] = [f for f in run(cut, D.detect_plateau) if f.start_step < 500]
+    assert stall.evidence["state"] == "stalled_high_lr" and stall.severity == "warning" and "escaped" not in stall.evidence
+    # and a stall that lasts to the end is not left: test_plateau_stalled_at_high_lr_in_reduce_on_plateau_terms
+
+
 def test_plateau_converged_at_low_lr():
     t, base, _ = curve(n=6000)
     src = np.minimum(t, 2500)

@@ -949,6 +949,14 @@ def test_early_blowup_of_a_real_training_is_reported_with_its_recovery(bench):
     assert not [f for f in lrdiag.analyze(tuned, recommend=False).findings if f.evidence.get("state") == "early_blowup"]
 
 
+def _trained_and_analysed(bench, kw, lr):
+    """Train ``kw`` at ``lr`` recording the whole-set loss, and analyse it as the benchmark does:
+    ``(history, whole-set loss per step, report without advice)``."""
+    full = np.full(kw["steps"], np.nan)
+    h = bench.train_history(lr=lr, full_loss=full, **kw)
+    return h, full, lrdiag.analyze(h, recommend=False, **bench.OPTIONS)
+
+
 def _low_run_followed(bench, kw, *, tuned_lr, div=100):
     """Train ``kw`` at 1/``div`` of ``tuned_lr``, check it is found too low and that its advice,
     trained (``--follow``), ends within ``FOLLOW_AS_GOOD`` of the tuned LR held as long: ``(report,
@@ -1049,9 +1057,7 @@ def test_a_high_lr_is_lowered_by_how_far_its_update_ratios_sit_over_the_band(ben
 
     kw = dict(dataset="limacon", seed=340_000, hidden=64, depth=2, batch=78, arch="gn_relu6",
               optimizer="sgd_nes87_wd5", steps=1500)
-    full = np.full(1500, np.nan)
-    h = bench.train_history(lr=6.5, full_loss=full, **kw)
-    rep = lrdiag.analyze(h, recommend=False, **bench.OPTIONS)
+    h, full, rep = _trained_and_analysed(bench, kw, 6.5)
     rec = lrdiag.recommend(rep, total_steps=1500)
     assert rec.finding["kind"] == "divergence" and rec.params["clip_grad_norm"] == 1.0
     [high] = [f for f in rep.findings if f.kind == "lr_too_high" and "median_ratio_all_layers" in f.evidence]
@@ -1316,3 +1322,38 @@ def test_adagrad_at_its_tuned_lr_is_not_too_low_and_at_1_100_of_it_is(bench):
     aim = raise_target(f.evidence["band"], "Adagrad")
     assert aim == pytest.approx(guess.center * math.sqrt(50 / 3))
     assert rec.params["peak_lr"] / 1e-4 == pytest.approx(min(100.0, aim / f.evidence["median_ratio_all_layers"]), rel=1e-6)
+
+
+def test_an_early_stall_the_run_left_is_not_answered_by_reducelronplateau(bench):
+    # quad_form_sign (fresh42), Adamax at 10x its tuned LR (0.02): the loss sits at chance level
+    # (0.69) from step 39 to 281 and then falls at the same LR, ending at a whole-set loss under the
+    # tuned LR's. Until round 43 the stall was stalled_high_lr and the advice ReduceLROnPlateau;
+    # that scheduler, stepped with each minibatch's loss as the advice says, cuts the LR inside the
+    # stall and the run never leaves it. Now the stall is "escaped" (info) and the run is kept.
+    kw = dict(dataset="quad_form_sign", seed=430_004, hidden=96, depth=3, batch=472, arch="gn_logsigmoid",
+              optimizer="adamax_b87_e6", steps=1500)
+    h, full, rep = _trained_and_analysed(bench, kw, 0.02)
+    [stall] = [f for f in rep.findings if f.kind == "plateau" and f.start_step < 300]
+    assert stall.evidence["state"] == "escaped" and stall.severity == "info"
+    assert stall.evidence["escaped"]["level"] > 0.6 and stall.evidence["escaped"]["lr"] == pytest.approx(0.02)
+    rec = lrdiag.recommend(rep, total_steps=1500)
+    assert rec.kind == "keep" and rec.params["peak_lr"] == pytest.approx(0.02)
+    case = bench.Case(h, [], name="quad_form_sign adamax x10", full_loss=full, r0=bench.constant_loss("quad_form_sign"),
+                      train={**kw, "lr": 0.02}, tuned_lr=2e-3)
+    as_run = bench._level(full, 1450, 1500)
+    out = bench.follow_clean(case)  # None for a plain keep; the keep with clipping of a later spike is trained
+    assert out is None or (out[0] == as_run and out[1] <= bench.FOLLOW_AS_GOOD * as_run)
+    # the advice before round 43, trained with the real ReduceLROnPlateau (train_history builds a
+    # Recommendation's own scheduler) instead of the preview curve
+    rop = stall.evidence["reduce_lr_on_plateau"]
+    old = lrdiag.Recommendation("reduce_on_plateau", {
+        "peak_lr": 0.02, "mode": "min", "factor": rop["factor"], "patience": rop["patience"], "threshold": rop["threshold"],
+        "threshold_mode": "rel", "cooldown": rop["patience"] // 2, "min_lr": 2e-5, "eps": 1e-8,
+        "decay_start": stall.start_step}, 1500, "")
+    old_full = np.full(1500, np.nan)
+    trained = bench.train_history(lr=0.02, schedule=old, full_loss=old_full, **kw)
+    assert trained.lr()[-1] < 0.02 / 50  # the real scheduler cut the LR, stepped with the loss
+    assert bench._level(old_full, 1450, 1500) > 0.5 > 20 * as_run
+    line = bench.follow_line({"clean": [(as_run, bench._level(old_full, 1450, 1500))]}, clean_runs=3)
+    assert "clean: advice changes the run 1/3, 0/1 of those within 1.25x of the run as it was" in line
+    assert "clean: advice changes the run 0/3" in bench.follow_line({}, clean_runs=3)

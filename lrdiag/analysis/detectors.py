@@ -44,6 +44,9 @@ from .eval_loss import detect_eval_plateau
 #: is already 100x below where it started bouncing between 2e-4 and 2e-3 is converged, not
 #: diverging (``signals.log_loss``).
 LOSS_FLOOR = 0.01
+#: A stall the run leaves on its own, at the LR it stalled at, to under this fraction of its level and
+#: ends under it too, is ``escaped`` (info), not ``stalled_high_lr`` (``_escaped_at``, round 43).
+ESCAPE_FALL = 0.5
 
 
 @dataclass
@@ -989,6 +992,14 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
     band: neither can tell which side the LR is on. (With ratios above the band it stays
     ``stalled_high_lr``, with ``evidence["nothing_learnt"]`` and the layers named.)
 
+    A stall the run later leaves on its own (round 43) is ``escaped`` (info), not
+    ``stalled_high_lr``: after it the loss's 25-point running median falls under ``ESCAPE_FALL``
+    (half) of the stall's level and the run ends under it, while the schedule still held at least
+    half the LR of the stall's end (``_escaped_at``; ``evidence["escaped"]``: the step, the LR
+    there, the stall's level and the run's end level). An initial plateau or a saddle that the run
+    passes at its LR needs no decay, and ReduceLROnPlateau would have cut the LR inside it. Where
+    the LR was cut first, the cut may be what ended the stall, and it stays ``stalled_high_lr``.
+
     Ratios below the band are not a low LR where, by the stretch's end, the median layer's ratio
     had sat above the band's top at an LR less than the band's width above the stretch's
     (``_above_band_by``, round 41): a ratio follows the LR, so one that fell from over the band to
@@ -1097,13 +1108,25 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                    if len(low_ratio) * 2 < len(s.history.layers) else "")
             msg = (f"The loss stalled from step {start} to {end} ({length} steps) {_lr_during(s, start, end, lr)} while the "
                    f"update ratios are below the healthy band{few}: the LR is too low to make progress; raise it.")
+        elif level is not None and (escaped := _escaped_at(s, end, level)) is not None:
+            # Left on its own at the LR it stalled at: decaying the LR inside such a stall (what
+            # ReduceLROnPlateau would do) holds the run there. On fresh26-fresh44, the three clean
+            # runs advised so ended 3.3-158x worse, stuck at their stall's level; the stalls that
+            # lasted to the end did as well with the advice (0.86-1.1x the run's fall afterwards).
+            state, sev = "escaped", "info"
+            at, lr_then = escaped
+            ev["escaped"] = {"step": at, "lr": lr_then, "level": level, "end_level": _end_level(s)}
+            msg = (f"The loss stalled from step {start} to {end} ({length} steps) at about {level:.3g} "
+                   f"{_lr_during(s, start, end, lr)}, then left the stall on its own: by step {at} it was under "
+                   f"{ESCAPE_FALL:.0%} of that level, at {_fmt_lr(lr_then)}, and it ended at "
+                   f"{_end_level(s):.3g}. An early plateau or a saddle that the run passes needs no LR change; a "
+                   f"ReduceLROnPlateau would have cut the LR inside the stall and held the run there.")
         else:
             state, sev = "stalled_high_lr", "warning" if end < int(s.fsteps[-1]) or lr is not None else "info"
             lr_txt = f"with the LR still at {lr_end:.3g}" if lr_end is not None else "(no LR series to tell why)"
             msg = (f"The loss stalled from step {start} to {end} ({length} steps, under {threshold:.0%} better per {ref_span:.0f} steps) {lr_txt}. "
                    f"Decay the LR here: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience={max(1, length // 2)}, "
                    f"threshold={threshold}) would have cut it.")
-            # (a stall that the run later leaves, a saddle early in training, keeps the usual advice)
             if nothing_learnt and _end_level(s) > first_level / 1.2:
                 ev["nothing_learnt"] = True
                 stalled = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it "
@@ -1146,6 +1169,24 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         conf = float(min(0.95, 0.6 + 0.1 * len(inside)))
         out.append(Finding("plateau", start, end, sev, conf, lr, msg, ev))
     return out
+
+
+def _escaped_at(s: Series, end: int, level: float) -> tuple[int, float | None] | None:
+    """Where the run left a stall at ``level`` (ending at step ``end``) on its own: the first step
+    after ``end`` where the loss's 25-point running median is under ``ESCAPE_FALL`` of ``level``,
+    when the run also ends under it (``_end_level``) and the LR the schedule held there is at least
+    half the one at ``end`` (a decay that came first may be what ended the stall): ``(step, LR
+    there)``; else None."""
+    if not (s.is_log and level > 0) or _end_level(s) >= ESCAPE_FALL * level:
+        return None
+    below = np.nonzero((s.fsteps > end) & (s.median25 < s.y_of(ESCAPE_FALL * level)))[0]
+    if not below.size:
+        return None
+    at = int(s.fsteps[below[0]])
+    lr_end, lr_then = s.lr_held(end), s.lr_held(at)
+    if lr_end and lr_then is not None and lr_then < 0.5 * lr_end:
+        return None
+    return at, lr_then
 
 
 def _end_level(s: Series) -> float:

@@ -44,6 +44,8 @@ the kind alone had decided):
 * ``plateau`` from step s (length L) with LR x: ``reduce_on_plateau`` with PyTorch's parameters:
   ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
   min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
+  A stall the run left on its own at its LR (state ``escaped``, round 43) is info and gets no
+  advice: ReduceLROnPlateau would have cut the LR inside it and held the run there.
 * ``lr_too_low`` with LR x: the annealed schedule whose *mean* LR is m·x, so peaking at m·x / f with
   f the schedule's mean LR over its peak (``mean_lr_fraction``: about 1/2 for ``one_cycle`` and
   ``cosine_warmup``, 1 held ``constant``; round 42, m·x was the peak before), or at the range
