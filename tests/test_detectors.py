@@ -112,6 +112,23 @@ def test_a_small_two_step_line_in_a_smooth_loss_is_not_a_bounce():
     assert found and found[0].start_step < 512
 
 
+def test_a_two_step_line_the_alternation_tests_do_not_confirm_is_not_a_bounce():
+    """White minibatch noise with a steady 2-step component of half its sd (two minibatches per
+    epoch, the second always the harder: fresh45's cosh-gap runs, round 43). Fisher's g finds the
+    line at p < 1e-7 while the lag-1, turning-point and high-frequency tests stay under their
+    threshold and high-frequency power is above white noise's share: at the 2-step period a line is
+    alternation, which those tests judge, so it is not reported. A bounce they confirm is."""
+    t, _, logl = curve(n=4000, sigma=0.1, seed=21)
+    parity = np.where(t % 2 == 1, 1.0, -1.0)
+    line = logl + 0.5 * 0.1 * parity
+    wt = signals.window_oscillation_tests(line, window=256)
+    alone = (wt.fisher_p < 1e-7) & (wt.period < D.NYQUIST_LINE) & (wt.z_hf > 0) & (wt.z_rho1 > -5.5) & (wt.z_tp < 5.5)
+    assert alone.sum() >= 2  # the case the rule is for: the line alone flags these windows
+    assert run(hist(t, line), D.detect_oscillation) == []
+    found = run(hist(t, logl + 1.5 * 0.1 * parity), D.detect_oscillation)
+    assert found and found[0].start_step < 512 and found[0].evidence["z_lag1"] < -5.5
+
+
 def test_alternation_that_starts_after_a_4x_lr_cut_is_not_blamed_on_the_lr():
     """A bounce (lag-1 -0.7) that appears only after the LR was cut 5x, where the loss had been
     tested at the higher LR and did not bounce, is not the LR's doing (a memorising model

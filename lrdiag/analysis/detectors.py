@@ -47,6 +47,9 @@ LOSS_FLOOR = 0.01
 #: A stall the run leaves on its own, at the LR it stalled at, to under this fraction of its level and
 #: ends under it too, is ``escaped`` (info), not ``stalled_high_lr`` (``_escaped_at``, round 43).
 ESCAPE_FALL = 0.5
+#: Fisher's g alone does not flag a line at a period under this many steps: at the 2-step period a line
+#: is alternation, which the lag-1, turning-point and high-frequency tests judge (round 43).
+NYQUIST_LINE = 2.5
 
 
 @dataclass
@@ -835,7 +838,9 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
 
     Not reported, as not the LR's doing: a window flagged by Fisher's g alone for a 2-3 step
     line while the power at periods under 4 steps is below its white-noise share (``z_hf < 0``:
-    a small regular component of a smooth loss, such as two minibatches per epoch); and an
+    a small regular component of a smooth loss, such as two minibatches per epoch), or for a
+    line at a period under ``NYQUIST_LINE`` (2.5) steps, which is alternation itself and flags
+    only through the three alternation tests (round 43); and an
     interval that starts at an LR ``lr_drop`` (4) or more times below that of an earlier window
     of the run that was tested and not flagged (the loss did not bounce at the higher LR; a model
     that memorised its data refits each minibatch, which alternates the minibatch loss); and an
@@ -864,8 +869,12 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
         wt = signals.window_oscillation_tests(y, window=win, detrend=detrend)
         # A 2-3 step line while the power at periods under 4 steps is below white noise's share is
         # a small regular component of a smooth loss (e.g. two minibatches per epoch, the second
-        # always the harder), not the loss bouncing: Fisher's g alone does not flag it.
-        line = (wt.fisher_p < fisher_p) & ~((wt.period < 4) & (wt.z_hf < 0))
+        # always the harder), not the loss bouncing: Fisher's g alone does not flag it. Nor does
+        # it flag a line at the 2-step period itself (round 43): that is alternation, which the
+        # lag-1, turning-point and high-frequency tests measure against their own baselines; a
+        # line they do not confirm is a small regular part of the noise (fresh45's two-minibatch
+        # epochs gave such lines at p 1e-18 with every z under 4: eight false oscillations).
+        line = (wt.fisher_p < fisher_p) & (wt.period >= NYQUIST_LINE) & ~((wt.period < 4) & (wt.z_hf < 0))
         flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | line
         if min_amplitude > 0:
             flag &= wt.resid_std > min_amplitude
