@@ -440,7 +440,7 @@ Splits
   0.995) and decoupled weight decay 1e-2, RMSprop with alpha 0.98, centred, momentum 0.5, SGD with
   Nesterov momentum 0.86 and weight decay 2e-4, batch sizes 102 and 496, and warm-up + hold +
   Lorentzian fall and x0.98-every-twenty-sixth long runs. Written and committed in round 42,
-  before any run on it; run once, blind, in round 43, after round 43's changes;
+  before any run on it; run once, blind, in round 43, after round 43's first change;
 * ``fresh46``: synthetic seeds 470_000+, real runs on data generated here and used nowhere else
   (two classes by |x0|^(2/3) + |x1|^(2/3) < 1.6, inside an astroid, and by the sign of sin(2 x0) +
   sin(2 x1) + 0.4 x2, an asinh(2 x0) x1 + 0.25 x2^3 and an exp(-(x0 - 1)^2) - exp(-(x1 + 1)^2) +
@@ -3323,7 +3323,7 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("exp_abs_gap", 450_003, 48, 3, "sgd_m87_d05_wd4", "adagrad_acc5_wd2", 0.01, 0.01, 488, "ln_gelu_tanh", "step_twentyfifths"),
                 RealSet("sinh_gap_sign", 450_004, 96, 3, "nadam_b91_md6_wd4", "adagrad_acc5_wd2", 2e-3, 0.01, 488, "bn_hardtanh2", "step_twentyfifths"),
                 RealSet("wedge_ring_xor", 450_005, 64, 2, "sgd_m87_d05_wd4", "nadam_b91_md6_wd4", 0.05, 2e-3, 100, "ln_gelu_tanh", "warmup_hold_rational")],
-    # run blind in round 43 (after round 43's changes), written in round 42 before any run on it: data made here (a four-leaf
+    # run blind in round 43 (after round 43's first change), written in round 42 before any run on it: data made here (a four-leaf
     # clover (x0^2 + x1^2)^2 < 2.2 |x0^2 - x1^2|; the sign of cosh(x0) - cosh(x1) + 0.5 x2; tanh(x0 x1) + 0.2
     # x2 |x2|; log1p(x0^2) - log1p(x1^2) + 0.3 sin(x2) x3), GroupNorm+Hardsigmoid and
     # BatchNorm+LogSigmoid MLPs, optimizers (RAdam with betas (0.88, 0.995) and decoupled weight
@@ -4228,7 +4228,7 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh42": "split fresh42 (run blind once in round 40, after round 40's changes: a high LR lowered by its measured ratio, names in any case)",
               "fresh43": "split fresh43 (run blind once in round 41, after round 41's changes: no 'too low' after ratios over the band, a high LR lowered by its first update ratio, the most severe finding deciding)",
               "fresh44": "split fresh44 (run blind once at the start of round 42, before any round-42 change)",
-              "fresh45": "split fresh45 (run blind once in round 43, after round 43's changes: a stall the run left is escaped, --follow with a real ReduceLROnPlateau)",
+              "fresh45": "split fresh45 (run blind once in round 43, after round 43's first change: a stall the run left is escaped, --follow with a real ReduceLROnPlateau)",
               "fresh46": "BLIND split fresh46 (written in round 43, before any run on it: run it once, after all round-44 changes)"}
 
 
