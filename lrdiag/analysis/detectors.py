@@ -44,8 +44,9 @@ from .eval_loss import detect_eval_plateau
 #: is already 100x below where it started bouncing between 2e-4 and 2e-3 is converged, not
 #: diverging (``signals.log_loss``).
 LOSS_FLOOR = 0.01
-#: A stall the run leaves on its own, at the LR it stalled at, to under this fraction of its level and
-#: ends under it too, is ``escaped`` (info), not ``stalled_high_lr`` (``_escaped_at``, round 43).
+#: A stall is ``escaped`` (info), not ``stalled_high_lr``, where the run leaves it on its own: its loss
+#: falls under this fraction of the stall's level, at an LR the schedule had not cut below half, and
+#: ends there (``_escaped_at``, round 43).
 ESCAPE_FALL = 0.5
 #: Fisher's g alone does not flag a line at a period under this many steps: at the 2-step period a line
 #: is alternation, which the lag-1, turning-point and high-frequency tests judge (round 43).
@@ -1119,9 +1120,9 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                    f"update ratios are below the healthy band{few}: the LR is too low to make progress; raise it.")
         elif level is not None and (escaped := _escaped_at(s, end, level)) is not None:
             # Left on its own at the LR it stalled at: decaying the LR inside such a stall (what
-            # ReduceLROnPlateau would do) holds the run there. On fresh26-fresh44, the three clean
-            # runs advised so ended 3.3-158x worse, stuck at their stall's level; the stalls that
-            # lasted to the end did as well with the advice (0.86-1.1x the run's fall afterwards).
+            # ReduceLROnPlateau would do) holds the run there. On fresh26-fresh44 the three clean
+            # runs advised so ended 3.3-158x worse, stuck at their stall's level; the seven other
+            # stalls answered so lasted to the end (the run ended at 0.86-1.1x their level).
             state, sev = "escaped", "info"
             at, lr_then = escaped
             ev["escaped"] = {"step": at, "lr": lr_then, "level": level, "end_level": _end_level(s)}
