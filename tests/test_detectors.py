@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from scipy.signal import lfilter
 
 import lrdiag
@@ -569,8 +570,25 @@ def test_plateau_stalled_at_high_lr_in_reduce_on_plateau_terms():
     assert abs(f.start_step - 2500) < 400 and f.end_step == 5999
     assert f.evidence["state"] == "stalled_high_lr" and f.severity == "warning"
     rop = f.evidence["reduce_lr_on_plateau"]
-    assert rop["mode"] == "min" and rop["threshold_mode"] == "rel" and rop["patience"] > 0
-    assert "ReduceLROnPlateau" in f.message
+    assert rop["mode"] == "min" and rop["threshold_mode"] == "rel"
+    # patience is the test's reference span (round 43; half the stall before), in the message too
+    assert rop["patience"] == min(f.evidence["window_steps"], f.end_step - f.start_step) == 900
+    assert "ReduceLROnPlateau" in f.message and "patience=900" in f.message
+
+    def first_cut(patience):
+        # a real ReduceLROnPlateau stepped with this noisy loss, as the finding says it would have cut
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.1, patience=patience,
+                                                           threshold=rop["threshold"], threshold_mode="rel")
+        for i, v in enumerate(np.exp(logl)):
+            sched.step(float(v))
+            if opt.param_groups[0]["lr"] < 0.1:
+                return i
+        return None
+
+    cut = first_cut(rop["patience"])
+    assert cut is not None and f.start_step < cut < f.end_step
+    assert first_cut((f.end_step - f.start_step) // 2) > cut + 500  # half the stall cuts ~1,000 steps later
 
 
 def test_a_stall_the_run_leaves_at_its_lr_is_escaped_not_a_reason_to_decay():

@@ -1343,12 +1343,13 @@ def test_an_early_stall_the_run_left_is_not_answered_by_reducelronplateau(bench)
     as_run = bench._level(full, 1450, 1500)
     out = bench.follow_clean(case)  # None for a plain keep; the keep with clipping of a later spike is trained
     assert out is None or (out[0] == as_run and out[1] <= bench.FOLLOW_AS_GOOD * as_run)
-    # the advice before round 43, trained with the real ReduceLROnPlateau (train_history builds a
-    # Recommendation's own scheduler) instead of the preview curve
+    # the advice before round 43 (patience half the stall, as round 42 quoted it), trained with the
+    # real ReduceLROnPlateau (train_history builds a Recommendation's own scheduler), not the preview
     rop = stall.evidence["reduce_lr_on_plateau"]
+    patience = (stall.end_step - stall.start_step) // 2
     old = lrdiag.Recommendation("reduce_on_plateau", {
-        "peak_lr": 0.02, "mode": "min", "factor": rop["factor"], "patience": rop["patience"], "threshold": rop["threshold"],
-        "threshold_mode": "rel", "cooldown": rop["patience"] // 2, "min_lr": 2e-5, "eps": 1e-8,
+        "peak_lr": 0.02, "mode": "min", "factor": rop["factor"], "patience": patience, "threshold": rop["threshold"],
+        "threshold_mode": "rel", "cooldown": patience // 2, "min_lr": 2e-5, "eps": 1e-8,
         "decay_start": stall.start_step}, 1500, "")
     old_full = np.full(1500, np.nan)
     trained = bench.train_history(lr=0.02, schedule=old, full_loss=old_full, **kw)
@@ -1357,3 +1358,28 @@ def test_an_early_stall_the_run_left_is_not_answered_by_reducelronplateau(bench)
     line = bench.follow_line({"clean": [(as_run, bench._level(old_full, 1450, 1500))]}, clean_runs=3)
     assert "clean: advice changes the run 1/3, 0/1 of those within 1.25x of the run as it was" in line
     assert "clean: advice changes the run 0/3" in bench.follow_line({}, clean_runs=3)
+
+
+def test_reducelronplateau_advice_cuts_a_noisy_stall_with_the_span_as_patience(bench):
+    # gauss_diff (fresh35), AdamW at 100x its tuned LR (0.1): the loss stalls from step 225 to the
+    # end, improving under 1% per 225-step span but not under 1% per 637 steps. Until round 43 the
+    # advice's patience was half the stall (637): ReduceLROnPlateau, stepped with each minibatch's
+    # loss as the advice says, never cut the LR, and the run ended as it was, 1.7x the tuned LR's
+    # whole-set loss. With the test's span as patience it cuts, and ends under the tuned LR's.
+    kw = dict(dataset="gauss_diff", seed=360_002, hidden=128, depth=2, batch=82, arch="bn_selu",
+              optimizer="adamw_b93_wd2", steps=1500)
+    h, full, rep = _trained_and_analysed(bench, kw, 0.1)
+    rec = lrdiag.recommend(rep, total_steps=1500)
+    assert rec.kind == "reduce_on_plateau"
+    ev = rec.finding["evidence"]
+    assert rec.params["patience"] == ev["reduce_lr_on_plateau"]["patience"] == ev["window_steps"] == 225
+    case = bench.Case(h, [("unstable", 0, 1499)], name="gauss_diff adamw x100", full_loss=full,
+                      r0=bench.constant_loss("gauss_diff"), train={**kw, "lr": 0.1}, tuned_lr=1e-3)
+    as_run, followed, tuned = bench.follow_advice(case, {})
+    assert followed <= bench.FOLLOW_AS_GOOD * tuned < as_run
+    half = (rec.finding["end_step"] - rec.finding["start_step"]) // 2
+    old = lrdiag.Recommendation(rec.kind, {**rec.params, "patience": half, "cooldown": half // 2}, 1500, "")
+    old_full = np.full(1500, np.nan)
+    trained = bench.train_history(lr=0.1, schedule=old, full_loss=old_full, **kw)
+    assert trained.lr()[-1] == pytest.approx(0.1)  # never cut
+    assert bench._level(old_full, 1450, 1500) > bench.FOLLOW_AS_GOOD * tuned
