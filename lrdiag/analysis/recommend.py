@@ -42,8 +42,11 @@ the kind alone had decided):
   the band (``evidence["nothing_learnt"]`` and ``layers_above_band``): as ``lr_too_high``.
   Lowering the LR on such a plateau would contradict the finding.
 * ``plateau`` from step s (length L) with LR x: ``reduce_on_plateau`` with PyTorch's parameters:
-  ``mode="min", factor=0.3, patience=max(2, L//4) steps, threshold=1e-3 (relative), cooldown=patience//2,
-  min_lr=x/1000``; ``params["decay_start"] = s`` says where a planned decay should start instead.
+  the ones the finding quotes (``evidence["reduce_lr_on_plateau"]``: ``mode="min", factor=0.1``,
+  ``threshold=0.01`` relative, and since round 43 ``patience`` the plateau test's reference span,
+  at most L), ``cooldown=patience//2, min_lr=x/1000``; for a finding without them ``factor=0.3,
+  patience=max(2, L//4) steps, threshold=1e-3``; ``params["decay_start"] = s`` says where a planned
+  decay should start instead.
   A stall the run left on its own at its LR (state ``escaped``, round 43) is info and gets no
   advice: ReduceLROnPlateau would have cut the LR inside it and held the run there.
 * ``lr_too_low`` with LR x: the annealed schedule whose *mean* LR is m·x, so peaking at m·x / f with
