@@ -874,7 +874,7 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
         # it flag a line at the 2-step period itself (round 43): that is alternation, which the
         # lag-1, turning-point and high-frequency tests measure against their own baselines; a
         # line they do not confirm is a small regular part of the noise (fresh45's two-minibatch
-        # epochs gave such lines at p 1e-18 with every z under 4: eight false oscillations).
+        # epochs gave such lines at p 1e-18 with every z under 4: seven false oscillations).
         line = (wt.fisher_p < fisher_p) & (wt.period >= NYQUIST_LINE) & ~((wt.period < 4) & (wt.z_hf < 0))
         flag = (wt.z_rho1 < -z) | (wt.z_tp > z) | (wt.z_hf > z) | line
         if min_amplitude > 0:
