@@ -3865,6 +3865,12 @@ def _train_final(**kw) -> float:
     return _level(full, kw["steps"] - 50, kw["steps"])
 
 
+def _task_args(case: Case) -> dict:
+    """A real run's training arguments less its LR, schedule, glitch and name: the task, model,
+    seed, optimizer and length that advice is trained on and the tuned LR is compared at."""
+    return {k: v for k, v in case.train.items() if k not in ("lr", "schedule", "glitch", "run")}
+
+
 def _advice(case: Case):
     """A real run's per-step advice for its length (None where it has no LR to advise on)."""
     try:
@@ -3879,7 +3885,7 @@ def _train_advice(case: Case, rec, as_run: float) -> float:
     minibatch's loss, as its rationale says: ``lr_at`` is a preview that assumes the loss stays flat
     from the plateau on) and the gradient clipping it asks for; a ``keep`` is ``as_run``, retrained
     only when the advice adds clipping."""
-    base = {k: v for k, v in case.train.items() if k not in ("lr", "schedule", "glitch", "run")}
+    base = _task_args(case)
     clip = rec.params.get("clip_grad_norm")
     if rec.kind == "keep":
         return as_run if clip is None else _train_final(**base, lr=case.train["lr"], schedule=case.train.get("schedule"),
@@ -3898,7 +3904,7 @@ def follow_advice(case: Case, references: dict) -> tuple[float, float, float] | 
         return None
     steps = int(case.train["steps"])
     as_run = _level(case.full_loss, steps - 50, steps)
-    base = {k: v for k, v in case.train.items() if k not in ("lr", "schedule", "glitch", "run")}
+    base = _task_args(case)
     key = tuple(sorted(base.items()))
     if key not in references:
         references[key] = _train_final(**base, lr=case.tuned_lr)

@@ -1134,11 +1134,12 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
             # stalls answered so lasted to the end (the run ended at 0.86-1.1x their level).
             state, sev = "escaped", "info"
             at, lr_then = escaped
-            ev["escaped"] = {"step": at, "lr": lr_then, "level": level, "end_level": _end_level(s)}
+            end_level = _end_level(s)
+            ev["escaped"] = {"step": at, "lr": lr_then, "level": level, "end_level": end_level}
             msg = (f"The loss stalled from step {start} to {end} ({length} steps) at about {level:.3g} "
                    f"{_lr_during(s, start, end, lr)}, then left the stall on its own: by step {at} it was under "
                    f"{ESCAPE_FALL:.0%} of that level, at {_fmt_lr(lr_then)}, and it ended at "
-                   f"{_end_level(s):.3g}. An early plateau or a saddle that the run passes needs no LR change; a "
+                   f"{end_level:.3g}. An early plateau or a saddle that the run passes needs no LR change; a "
                    f"ReduceLROnPlateau would have cut the LR inside the stall and held the run there.")
         else:
             state, sev = "stalled_high_lr", "warning" if end < int(s.fsteps[-1]) or lr is not None else "info"
