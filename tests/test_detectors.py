@@ -437,6 +437,31 @@ def test_a_late_blow_up_in_a_log_of_interval_means_is_timed_in_steps(rise_steps,
             assert 1500 - rise_steps - 30 <= sparse[0].start_step <= 1500 - rise_steps
 
 
+@pytest.mark.parametrize("decay_steps", [30, None])
+def test_a_divergence_still_coming_back_when_the_log_ends_says_so(decay_steps):
+    """Round 44: a blow-up to 30x in the last 40 steps of a 1,500-step run that has fallen back
+    to about 3x by the last step (decaying over ``decay_steps``) is still a divergence (3x is over
+    the 2x threshold and the log says no more), but its message no longer says "never recovered":
+    the log ended while the loss was falling (blind fresh46's 6,000-step AdamW run: 28.7x at step
+    5962, 2.16x at the last step, 0.05 from 0.72 in its last 37 steps). Held at 30x, it never
+    recovered, as before."""
+    t, base, _ = curve(n=1500)
+    logl = np.log(base) + 0.05 * np.random.default_rng(2).standard_normal(t.size)
+    ramp = (t >= 1460) & (t < 1465)
+    logl[ramp] += math.log(30.0) * (t[ramp] - 1459) / 5.0
+    after = t >= 1465
+    logl[after] += math.log(30.0) * (np.exp(-(t[after] - 1465) / decay_steps) if decay_steps else 1.0)
+    [f] = run(hist(t, logl), D.detect_divergence)
+    assert 1455 <= f.start_step <= 1465 and f.severity == "critical"
+    back = f.evidence.get("coming_back")
+    if decay_steps:
+        assert back is not None and 1464 <= back["peak_step"] <= 1468 and back["share"] >= D.COMING_BACK_SHARE
+        assert "never recovered" not in f.message
+        assert f"still falling from its peak at step {back['peak_step']}" in f.message
+    else:
+        assert back is None and "never recovered" in f.message
+
+
 @pytest.mark.parametrize("left, diverged", [(1.7, False), (3.0, True)])
 def test_blowup_that_came_back_under_the_threshold_is_a_spike(left, diverged):
     """A 1000x blow-up after a 2-step LR glitch that decays back to ``left`` x the level before it:

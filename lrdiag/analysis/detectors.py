@@ -51,6 +51,10 @@ ESCAPE_FALL = 0.5
 #: Fisher's g alone does not flag a line at a period under this many steps: at the 2-step period a line
 #: is alternation, which the lag-1, turning-point and high-frequency tests judge (round 43).
 NYQUIST_LINE = 2.5
+#: A divergence whose loss had undone at least this share of its rise (in log) by the end of the log,
+#: and was still falling there, says so (``evidence["coming_back"]``) instead of "never recovered"
+#: (round 44): the log ended before anyone can tell whether the run recovers.
+COMING_BACK_SHARE = 0.5
 
 
 @dataclass
@@ -328,6 +332,12 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
                    "nonfinite_step": nonfinite_step, "peak_lr": s.peak_lr()})
         how = "became non-finite" if nonfinite_step is not None else f"ended {_rel(final_rise, s.is_log)} its best"
         rose = f"it rose to {_rel(peak_rise, s.is_log)} its best and never recovered (it {how})"
+        back = _coming_back(s, blow, peak_rise, final_rise) if nonfinite_step is None else None
+        if back is not None:
+            ev["coming_back"] = back
+            rose = (f"it rose to {_rel(peak_rise, s.is_log)} its best and had not recovered when the log ended: it "
+                    f"ended {_rel(final_rise, s.is_log)} its best, still falling from its peak at step {back['peak_step']}, "
+                    f"so more steps may bring it back")
         if blip is None:
             msg = (f"The loss diverged from step {start} at {_fmt_lr(lr)}: {rose}. "
                    "Lower the LR (try 3-10x lower) or add warm-up/clipping.")
@@ -345,6 +355,22 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
                "Lower the LR, add gradient clipping, or check for bad inputs at that step.")
         out.append(Finding("divergence", nonfinite_step, int(s.history.steps[-1]), "critical", 0.95, lr, msg, ev))
     return out
+
+
+def _coming_back(s: Series, blow: int, peak_rise: float, final_rise: float) -> dict[str, Any] | None:
+    """``{peak_step, share}`` where a divergence crossed at point ``blow`` was still coming back when
+    the log ended: by the end the loss had undone at least ``COMING_BACK_SHARE`` of its rise
+    (``1 - final_rise / peak_rise``), and the last fifth of the points from its peak on sit lower
+    than the first fifth (at least 5 points); else None."""
+    if peak_rise <= 0:
+        return None
+    share = 1.0 - final_rise / peak_rise
+    top = blow + int(np.argmax(s.y[blow:]))
+    post = s.y[top:]
+    k = max(1, post.size // 5)
+    if share < COMING_BACK_SHARE or post.size < 5 or not np.mean(post[-k:]) < np.mean(post[:k]):
+        return None
+    return {"peak_step": int(s.fsteps[top]), "share": round(float(share), 3)}
 
 
 def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 1000) -> None:
