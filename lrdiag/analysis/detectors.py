@@ -55,6 +55,8 @@ NYQUIST_LINE = 2.5
 #: and was still falling there, says so (``evidence["coming_back"]``) instead of "never recovered"
 #: (round 44): the log ended before anyone can tell whether the run recovers.
 COMING_BACK_SHARE = 0.5
+#: ... and its log-loss over the last fifth of the points from its peak was this much (10%) under the fifth before.
+COMING_BACK_FALL = math.log(1.1)
 
 
 @dataclass
@@ -359,16 +361,18 @@ def detect_divergence(s: Series, *, rise: float = math.log(2.0), blowup: float =
 
 def _coming_back(s: Series, blow: int, peak_rise: float, final_rise: float) -> dict[str, Any] | None:
     """``{peak_step, share}`` where a divergence crossed at point ``blow`` was still coming back when
-    the log ended: by the end the loss had undone at least ``COMING_BACK_SHARE`` of its rise
-    (``1 - final_rise / peak_rise``), and the last fifth of the points from its peak on sit lower
-    than the first fifth (at least 5 points); else None."""
-    if peak_rise <= 0:
+    the log ended: by the end the log-loss had undone at least ``COMING_BACK_SHARE`` of its rise
+    (``1 - final_rise / peak_rise``), and the last fifth of the points from its peak on (at least
+    5 of them) sits over ``COMING_BACK_FALL`` lower than the fifth before it: falling at the end,
+    not only since the peak (a run that came most of the way back long ago and has been flat
+    since is not "still falling"); else None."""
+    if peak_rise <= 0 or not s.is_log:
         return None
     share = 1.0 - final_rise / peak_rise
     top = blow + int(np.argmax(s.y[blow:]))
     post = s.y[top:]
     k = max(1, post.size // 5)
-    if share < COMING_BACK_SHARE or post.size < 5 or not np.mean(post[-k:]) < np.mean(post[:k]):
+    if share < COMING_BACK_SHARE or post.size < 5 or not np.mean(post[-k:]) < np.mean(post[-2 * k : -k]) - COMING_BACK_FALL:
         return None
     return {"peak_step": int(s.fsteps[top]), "share": round(float(share), 3)}
 
