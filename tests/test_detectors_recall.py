@@ -1360,6 +1360,28 @@ def test_an_early_stall_the_run_left_is_not_answered_by_reducelronplateau(bench)
     assert "clean: advice changes the run 0/3" in bench.follow_line({}, clean_runs=3)
 
 
+def test_reducelronplateau_advice_judges_the_mean_of_the_latest_losses(bench):
+    # cosh_gap_sign (fresh45), Nesterov SGD at 100x its tuned LR (5): the loss stalls from step
+    # 450 to the end. Round 44: the advice's scheduler (MeanLossReduceLROnPlateau) judges the mean
+    # of the last 25 losses, and the run followed ends under the tuned LR's whole-set loss held as
+    # long. Stepped with each minibatch's loss (round 43's advice), whose best so far is a lucky
+    # low draw, PyTorch's ReduceLROnPlateau cut later and the run ended 1.76x the tuned LR's.
+    kw = dict(dataset="cosh_gap_sign", seed=460_001, hidden=96, depth=3, batch=496, arch="bn_logsigmoid",
+              optimizer="sgd_nes86_wd2", steps=1500)
+    h, full, rep = _trained_and_analysed(bench, kw, 5.0)
+    rec = lrdiag.recommend(rep, total_steps=1500)
+    assert rec.kind == "reduce_on_plateau" and rec.params["loss_mean_steps"] == 25
+    assert "with the mean of the last 25 losses" in rec.rationale
+    case = bench.Case(h, [("unstable", 0, 1499)], name="cosh_gap_sign sgd x100", full_loss=full,
+                      r0=bench.constant_loss("cosh_gap_sign"), train={**kw, "lr": 5.0}, tuned_lr=0.05)
+    as_run, followed, tuned = bench.follow_advice(case, {})
+    assert followed <= bench.FOLLOW_AS_GOOD * tuned < as_run
+    each = lrdiag.Recommendation(rec.kind, {**rec.params, "loss_mean_steps": 1}, 1500, "")
+    each_full = np.full(1500, np.nan)
+    bench.train_history(lr=5.0, schedule=each, full_loss=each_full, **kw)
+    assert bench._level(each_full, 1450, 1500) > bench.FOLLOW_AS_GOOD * tuned
+
+
 def test_reducelronplateau_advice_cuts_a_noisy_stall_with_the_span_as_patience(bench):
     # gauss_diff (fresh35), AdamW at 100x its tuned LR (0.1): the loss stalls from step 225 to the
     # end, improving under 1% per 225-step span but not under 1% per 637 steps. Until round 43 the

@@ -46,7 +46,9 @@ the kind alone had decided):
   ``threshold=0.01`` relative, and since round 43 ``patience`` the plateau test's reference span,
   at most L), ``cooldown=patience//2, min_lr=x/1000``; for a finding without them ``factor=0.3,
   patience=max(2, L//4) steps, threshold=1e-3``; ``params["decay_start"] = s`` says where a planned
-  decay should start instead.
+  decay should start instead. Stepped every step, it judges the mean of the last
+  ``params["loss_mean_steps"]`` losses (round 44: ``plateau_mean_steps``; ``scheduler`` builds a
+  ``MeanLossReduceLROnPlateau``), not each minibatch's.
   A stall the run left on its own at its LR (state ``escaped``, round 43) is info and gets no
   advice: ReduceLROnPlateau would have cut the LR inside it and held the run there.
 * ``lr_too_low`` with LR x: the annealed schedule whose *mean* LR is m·x, so peaking at m·x / f with
@@ -185,6 +187,26 @@ RMSPROP_RAISE_AIM = 1e-3 / 0.05
 #: guess's ratio aim raised them 9-37x, within 1.25x of the LR-1 run's loss 3/14; raised to 1 as a
 #: one-cycle, 7/14 (0.23-12.7x); held at 1, the LR-1 run itself (README, round 39).
 ADADELTA_LR = 1.0
+#: A per-step ReduceLROnPlateau advice judges the mean of the last this-many training losses
+#: (``params["loss_mean_steps"]``, at most a quarter of its patience: ``plateau_mean_steps``), not
+#: each minibatch's (round 44). PyTorch's rule compares every metric with the best one so far, and
+#: the best of a noisy per-step loss is a lucky low draw, so when the scheduler cuts is luck more
+#: than trend. Study (every run the per-step advice answers with ReduceLROnPlateau on the
+#: benchmark's fresh26-fresh46, cached trainings, the advice trained with its real scheduler as
+#: ``--follow`` does): of the seven labelled unstable, within 1.25x of the tuned LR's loss 4 stepped
+#: with each loss, 5 with the mean of 25 (fresh45's SGD at 100x 1.76x -> 0.83x, fresh46's SGD at 10x
+#: 1.50x -> 1.38x, fresh40's AdamW at 100x 0.99x -> 0.83x; fresh43's AdamW 1.06x -> 1.18x and
+#: fresh32's Adam 1.01x -> 1.09x at 100x; fresh31's Adamax at 10x 4.8x -> 5.2x); the three clean runs
+#: 1.05-1.08x -> 1.03-1.07x the run as it was. The mean of 10 left fresh40's AdamW 5.5x; of 50, as 25
+#: but fresh45 0.97x.
+PLATEAU_MEAN_STEPS = 25
+
+
+def plateau_mean_steps(patience: int) -> int:
+    """How many of the latest losses a per-step ReduceLROnPlateau advice with ``patience`` averages:
+    ``PLATEAU_MEAN_STEPS``, at most ``patience // 4`` (at least 1), so that the mean's lag, half
+    its length, stays small next to the patience."""
+    return int(max(1, min(PLATEAU_MEAN_STEPS, int(patience) // 4)))
 
 
 def _cos(start: float, end: float, pct: float) -> float:
@@ -247,10 +269,12 @@ class Recommendation:
         """ReduceLROnPlateau's rule by hand, fed a metric that improves until ``decay_start``, then is flat."""
         p = self.params
         lr, best, bad, cool = float(p["peak_lr"]), math.inf, 0, 0
+        k = int(p.get("loss_mean_steps") or 1)
+        raw = [_plateau_metric(t, p["decay_start"]) for t in range(n)]
         out = np.empty(n)
         for t in range(n):
             out[t] = lr
-            metric = _plateau_metric(t, p["decay_start"])
+            metric = sum(raw[max(0, t - k + 1) : t + 1]) / min(k, t + 1)  # MeanLossReduceLROnPlateau's mean
             if metric < best * (1 - p["threshold"]):
                 best, bad = metric, 0
             else:
@@ -312,9 +336,12 @@ class Recommendation:
         if self.kind == "step_decay":
             return S.MultiStepLR(optimizer, milestones=list(p["milestones"]), gamma=p["gamma"])
         if self.kind == "reduce_on_plateau":
-            return S.ReduceLROnPlateau(optimizer, mode=p["mode"], factor=p["factor"], patience=p["patience"],
-                                       threshold=p["threshold"], threshold_mode=p["threshold_mode"],
-                                       cooldown=p["cooldown"], min_lr=p["min_lr"], eps=p.get("eps", 1e-8))
+            from .plateau_scheduler import MeanLossReduceLROnPlateau
+
+            return MeanLossReduceLROnPlateau(optimizer, mean_steps=int(p.get("loss_mean_steps") or 1), mode=p["mode"],
+                                             factor=p["factor"], patience=p["patience"], threshold=p["threshold"],
+                                             threshold_mode=p["threshold_mode"], cooldown=p["cooldown"],
+                                             min_lr=p["min_lr"], eps=p.get("eps", 1e-8))
         return S.LambdaLR(optimizer, _one)
 
     # ------------------------------------------------------------------ text
@@ -359,6 +386,14 @@ class Recommendation:
             body = "# nothing to change: keep your optimizer's LR and your current LR scheduler\n"
         if self.kind == "keep":
             step = ""
+        elif self.kind == "reduce_on_plateau" and int(p.get("loss_mean_steps") or 1) > 1:
+            k = int(p["loss_mean_steps"])
+            head = "from collections import deque\n" + head
+            body += f"recent = deque(maxlen={k})  # the latest training losses\n"
+            step = ("# patience counts scheduler.step() calls: after every optimizer.step(), step it with the mean of\n"
+                    f"# the last {k} training losses (one minibatch's loss is too noisy a metric):\n"
+                    "#     recent.append(loss.item()); scheduler.step(sum(recent) / len(recent))\n"
+                    "# (lrdiag's rec.scheduler(optimizer) takes the mean itself: scheduler.step(loss.item()))\n")
         elif self.kind == "reduce_on_plateau":
             step = ("# patience counts scheduler.step() calls: call it after every optimizer.step() with the training loss,\n"
                     "#     scheduler.step(loss.item())\n"
@@ -822,13 +857,14 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         mode, threshold_mode = str(rop.get("mode") or "min"), str(rop.get("threshold_mode") or "rel")
         params = {"peak_lr": float(x), "mode": mode, "factor": factor, "patience": patience, "threshold": threshold,
                   "threshold_mode": threshold_mode, "cooldown": patience // 2, "min_lr": float(x) / 1000.0, "eps": 1e-8,
-                  "decay_start": s}
+                  "decay_start": s, "loss_mean_steps": plateau_mean_steps(patience)}
         ev = finding.evidence or {}
         if ev.get("source") == "eval_loss":
             # patience counts evaluations there; the preview steps the scheduler every step
             every = max(1, length // max(1, int(ev.get("evaluations_since_best") or 1)))
             params["patience"] = patience * every
             params["cooldown"] = patience * every // 2
+            params.pop("loss_mean_steps")  # stepped once per evaluation, with the eval loss
             return Recommendation("reduce_on_plateau", params, total_steps,
                                   f"The eval loss stopped improving ({where}, {length} steps). Lower the LR when it "
                                   f"stalls: ReduceLROnPlateau(factor={factor:g}, patience={patience} evaluations, "
@@ -840,8 +876,9 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"The loss stopped improving ({where}, {length} steps). Lower the LR when it stalls: "
                               f"ReduceLROnPlateau(factor={factor:g}, patience={patience} steps, threshold={threshold:g} "
                               f"{'relative' if threshold_mode == 'rel' else 'absolute'}, cooldown={patience // 2}, "
-                              f"min_lr={x / 1000:.3g}), stepped with the loss every step; or start a planned decay at "
-                              f"step {s}.", source="report", finding=fd)
+                              f"min_lr={x / 1000:.3g}), stepped every step with the mean of the last "
+                              f"{params['loss_mean_steps']} losses; or start a planned decay at step {s}.",
+                              source="report", finding=fd)
     # lr_too_low, or a plateau whose update ratios sit below the band
     mult, how_far = _raise_factor(report, finding, facts.get("name"), float(x))
     # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut,
