@@ -269,12 +269,15 @@ class Recommendation:
         """ReduceLROnPlateau's rule by hand, fed a metric that improves until ``decay_start``, then is flat."""
         p = self.params
         lr, best, bad, cool = float(p["peak_lr"]), math.inf, 0, 0
+        # MeanLossReduceLROnPlateau's metric: the mean of the last k values (all of them before k)
         k = int(p.get("loss_mean_steps") or 1)
-        raw = [_plateau_metric(t, p["decay_start"]) for t in range(n)]
+        t = np.arange(n)
+        total = np.concatenate([[0.0], np.cumsum(_plateau_metric(t, p["decay_start"]))])
+        means = (total[t + 1] - total[np.maximum(0, t + 1 - k)]) / np.minimum(k, t + 1)
         out = np.empty(n)
         for t in range(n):
             out[t] = lr
-            metric = sum(raw[max(0, t - k + 1) : t + 1]) / min(k, t + 1)  # MeanLossReduceLROnPlateau's mean
+            metric = float(means[t])
             if metric < best * (1 - p["threshold"]):
                 best, bad = metric, 0
             else:
@@ -291,7 +294,7 @@ class Recommendation:
 
     def metric_for_plateau(self, steps: int) -> list[float]:
         """The metric curve ``lr_at`` assumes for ``reduce_on_plateau`` (feed it to ``scheduler.step``)."""
-        return [_plateau_metric(t, self.params.get("decay_start", steps)) for t in range(steps)]
+        return [float(v) for v in _plateau_metric(np.arange(steps), self.params.get("decay_start", steps))]
 
     # ------------------------------------------------------------------ torch objects
     def _prepare(self, optimizer) -> None:
@@ -424,9 +427,10 @@ class Recommendation:
         return f"Recommendation(kind={self.kind!r}, peak_lr={self.params.get('peak_lr'):.3g}, total_steps={self.total_steps})"
 
 
-def _plateau_metric(t: int, start: int) -> float:
-    """Falls 1% per step (well above ReduceLROnPlateau's 0.1% threshold) until ``start``, then flat."""
-    return math.exp(-0.01 * min(t, start))
+def _plateau_metric(t, start: int):
+    """Falls 1% per step (well above ReduceLROnPlateau's 0.1% threshold) until ``start``, then flat
+    (``t`` a step or an array of steps)."""
+    return np.exp(-0.01 * np.minimum(t, start))
 
 
 def _one(_: int) -> float:
