@@ -249,6 +249,25 @@ def test_plateau_advice_scheduler_judges_the_mean_of_the_latest_losses():
     assert old.scheduler(_optimizer("sgd")[1]).mean_steps == 1
 
 
+def test_plateau_preview_of_a_long_run_holds_the_lr_until_the_decay_starts():
+    """The preview (``lr_at``, ``curve``, the report's figure) of a ReduceLROnPlateau advice assumes a
+    metric falling 1% a step until ``decay_start``. That metric underflows to 0 after about 74,000
+    steps, and until round 44 a 200,000-step run's preview cut the LR there, 76,000 steps before the
+    stall; the rule is now judged on the log of the (mean) metric."""
+    from lrdiag.analysis.recommend import _plateau_metric
+
+    assert _plateau_metric(80_000, 150_000) == 0.0
+    rep = Report("run", (0, 200_000), [Finding("plateau", 150_000, 170_000, severity="warning", lr=0.05,
+                                                evidence={"reduce_lr_on_plateau": {"patience": 3000, "factor": 0.1,
+                                                                                   "threshold": 0.01}})])
+    rec = recommend(rep, total_steps=200_000)
+    assert rec.kind == "reduce_on_plateau" and rec.params["decay_start"] == 150_000
+    curve = rec.curve()
+    first_cut = int(np.nonzero(curve < 0.05)[0][0])
+    assert 150_000 + 3000 < first_cut <= 150_000 + 3000 + rec.params["loss_mean_steps"] + 1
+    assert rec.lr_at(149_999) == 0.05 and curve[-1] < 0.05
+
+
 def test_lr_too_low_and_too_high_and_use_of_range_test_in_report():
     low = recommend(Report("r", (0, 100), [Finding("lr_too_low", 0, 100, lr=1e-4)]), total_steps=1000)
     # 3x with no ratio measured, as the one-cycle's mean LR (round 42): it peaks about 2x higher

@@ -266,19 +266,24 @@ class Recommendation:
         return np.array([self.lr_at(t) for t in range(n)])
 
     def _plateau_curve(self, n: int) -> np.ndarray:
-        """ReduceLROnPlateau's rule by hand, fed a metric that improves until ``decay_start``, then is flat."""
+        """ReduceLROnPlateau's rule by hand, fed a metric that improves until ``decay_start``, then is
+        flat (``metric_for_plateau``), judged as ``MeanLossReduceLROnPlateau`` judges it: the mean of
+        the last ``loss_mean_steps`` values. A relative threshold is applied to the log of that mean,
+        so the preview of a long run holds its LR until ``decay_start`` (the metric itself, falling 1%
+        a step, underflows to 0 after about 74,000 steps, and from there nothing improves on it)."""
         p = self.params
-        lr, best, bad, cool = float(p["peak_lr"]), math.inf, 0, 0
-        # MeanLossReduceLROnPlateau's metric: the mean of the last k values (all of them before k)
-        k = int(p.get("loss_mean_steps") or 1)
-        t = np.arange(n)
-        total = np.concatenate([[0.0], np.cumsum(_plateau_metric(t, p["decay_start"]))])
-        means = (total[t + 1] - total[np.maximum(0, t + 1 - k)]) / np.minimum(k, t + 1)
+        lr, bad, cool = float(p["peak_lr"]), 0, 0
+        log_mean = _plateau_log_mean(n, int(p["decay_start"]), int(p.get("loss_mean_steps") or 1))
+        rel = str(p.get("threshold_mode", "rel")) == "rel"
+        # PyTorch's test for min mode: a < best * (1 - threshold) (rel) or a < best - threshold (abs)
+        gate = math.log1p(-float(p["threshold"])) if rel and p["threshold"] < 1 else -math.inf
+        values = log_mean if rel else np.exp(log_mean)
+        best = math.inf
         out = np.empty(n)
         for t in range(n):
             out[t] = lr
-            metric = float(means[t])
-            if metric < best * (1 - p["threshold"]):
+            metric = float(values[t])
+            if (metric < best + gate) if rel else (metric < best - p["threshold"]):
                 best, bad = metric, 0
             else:
                 bad += 1
@@ -431,6 +436,18 @@ def _plateau_metric(t, start: int):
     """Falls 1% per step (well above ReduceLROnPlateau's 0.1% threshold) until ``start``, then flat
     (``t`` a step or an array of steps)."""
     return np.exp(-0.01 * np.minimum(t, start))
+
+
+def _plateau_log_mean(n: int, start: int, k: int) -> np.ndarray:
+    """For steps ``0..n-1``: the log of the mean of the last ``k`` values of ``_plateau_metric``
+    (all of them before ``k``), computed against the newest value so that nothing underflows."""
+    t = np.arange(n)
+    newest = np.minimum(t, start)
+    total = np.zeros(n)
+    for j in range(min(k, n)):  # each older value over the newest: exp(0.01 * (steps it is older, until start))
+        older = t >= j
+        total[older] += np.exp(0.01 * (newest[older] - np.minimum(t[older] - j, start)))
+    return -0.01 * newest + np.log(total / np.minimum(k, t + 1))
 
 
 def _one(_: int) -> float:
