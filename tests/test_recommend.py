@@ -252,8 +252,8 @@ def test_plateau_advice_scheduler_judges_the_mean_of_the_latest_losses():
 def test_plateau_preview_of_a_long_run_holds_the_lr_until_the_decay_starts():
     """The preview (``lr_at``, ``curve``, the report's figure) of a ReduceLROnPlateau advice assumes a
     metric falling 1% a step until ``decay_start``. That metric underflows to 0 after about 74,000
-    steps, and until round 44 a 200,000-step run's preview cut the LR there, 76,000 steps before the
-    stall; the rule is now judged on the log of the (mean) metric."""
+    steps, and until round 44 a 200,000-step run's preview cut the LR there (at step 77,516, over
+    72,000 steps before the stall); the rule is now judged on the log of the (mean) metric."""
     from lrdiag.analysis.recommend import _plateau_metric
 
     assert _plateau_metric(80_000, 150_000) == 0.0
