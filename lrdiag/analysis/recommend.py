@@ -432,22 +432,27 @@ class Recommendation:
         return f"Recommendation(kind={self.kind!r}, peak_lr={self.params.get('peak_lr'):.3g}, total_steps={self.total_steps})"
 
 
+def _plateau_log_metric(t, start: int):
+    """The log of ``_plateau_metric`` (``t`` a step or an array of steps)."""
+    return -0.01 * np.minimum(t, start)
+
+
 def _plateau_metric(t, start: int):
     """Falls 1% per step (well above ReduceLROnPlateau's 0.1% threshold) until ``start``, then flat
     (``t`` a step or an array of steps)."""
-    return np.exp(-0.01 * np.minimum(t, start))
+    return np.exp(_plateau_log_metric(t, start))
 
 
 def _plateau_log_mean(n: int, start: int, k: int) -> np.ndarray:
     """For steps ``0..n-1``: the log of the mean of the last ``k`` values of ``_plateau_metric``
     (all of them before ``k``), computed against the newest value so that nothing underflows."""
     t = np.arange(n)
-    newest = np.minimum(t, start)
+    newest = _plateau_log_metric(t, start)
     total = np.zeros(n)
-    for j in range(min(k, n)):  # each older value over the newest: exp(0.01 * (steps it is older, until start))
+    for j in range(min(k, n)):  # each older value over the newest
         older = t >= j
-        total[older] += np.exp(0.01 * (newest[older] - np.minimum(t[older] - j, start)))
-    return -0.01 * newest + np.log(total / np.minimum(k, t + 1))
+        total[older] += np.exp(_plateau_log_metric(t[older] - j, start) - newest[older])
+    return newest + np.log(total / np.minimum(k, t + 1))
 
 
 def _one(_: int) -> float:
