@@ -33,6 +33,7 @@ import time
 import uuid
 import warnings
 import weakref
+from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -40,6 +41,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import cuda_graphs as _cuda_graphs
 from . import fused as _cfused
 from . import names, norms
 from .errors import LRDiagError
@@ -145,6 +147,12 @@ def layer_names(model: torch.nn.Module | None) -> dict[int, str]:
     return out
 
 
+# CUDA graphs captured per plan at most (a model whose tensors move every step stays eager),
+# and kept per half of the ratio step
+_MAX_CAPTURES = 16
+_GRAPHS_KEPT = 4
+
+
 def _signature(optimizer: torch.optim.Optimizer) -> tuple:
     return tuple(tuple(id(p) for p in g["params"]) for g in optimizer.param_groups)
 
@@ -158,7 +166,8 @@ class _Plan:
     sums.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, owner: Mapping[int, str], fast_path: bool, fused_ok: bool = False):
+    def __init__(self, optimizer: torch.optim.Optimizer, owner: Mapping[int, str], fast_path: bool, fused_ok: bool = False,
+                 graphs_ok: bool = False):
         self.signature = _signature(optimizer)
         self.fast_path = fast_path and type(optimizer) is torch.optim.SGD
         raw = [names.group_name(g, i) for i, g in enumerate(optimizer.param_groups)]
@@ -221,6 +230,19 @@ class _Plan:
         self.rest_idx = sorted(self.rest_set)
         self._fz: norms.FusedPass | None = None
         self.stale = False  # set when a parameter stopped fitting the plan: the Monitor re-plans
+        # lr² of each param group, on the device: the SGD fast path scales norms by it (filled each
+        # ratio step, so a CUDA graph of the step reads the LR in effect)
+        self.lr2 = torch.zeros(len(optimizer.param_groups), dtype=self.acc, device=self.home)
+        # CUDA graphs of the ratio step: all parameters on one GPU, not sharded
+        self.graphs = (graphs_ok and self.home.type == "cuda" and not self.sharded and P > 0
+                       and all(dev == self.home for dev, _dtype in self.buckets))
+        self.gsq = torch.zeros(P if self.graphs else 0, dtype=self.acc, device=self.home)  # what the graphs read
+        # per half ("before"/"after"), the graphs by key, and the keys of the latest ratio steps
+        self._graphed: dict[str, OrderedDict[Any, _cuda_graphs.Captured]] = {"before": OrderedDict(), "after": OrderedDict()}
+        self._seen: dict[str, deque] = {"before": deque(maxlen=_GRAPHS_KEPT * 2), "after": deque(maxlen=_GRAPHS_KEPT * 2)}
+        self.captures = 0
+        #: the path the last ratio step's norms took: "fused", "foreach" or "cuda_graph"
+        self.last_path = "foreach"
 
     # number of device-row columns: 4 fixed + layers + groups
     @property
@@ -236,8 +258,8 @@ class _Plan:
         return [norms.local(p).detach() for p in self.params]
 
     def _kind(self, group: Mapping[str, Any]) -> str:
-        if not self.fast_path:
-            return _GENERIC
+        if not self.fast_path or isinstance(group.get("lr"), Tensor):
+            return _GENERIC  # a tensor LR would be read with a host sync: take the snapshot path
         if group.get("momentum", 0) and not group.get("nesterov", False):
             return _SGD_MOMENTUM
         if not group.get("momentum", 0) and not group.get("weight_decay", 0):
@@ -309,16 +331,33 @@ class _Plan:
         """At the pre-step hook of a ratio step: squared grad and weight norms, snapshot of θ_before.
 
         Parameters in ``fused_idx`` go through one pass of the C kernel (``lrdiag.fused``) once it
-        is ready; the rest, and all of them before that, through ``torch._foreach_*``.
+        is ready; the rest, and all of them before that, through ``torch._foreach_*``; on a GPU,
+        as a CUDA graph once the step's tensors have settled (``_graph_or_eager``).
         With a closure (LBFGS, Lightning's automatic optimization) the gradients of this step are
         computed inside ``step()``: grad norms wait for the post-step hook, and every parameter
         takes the snapshot path (the SGD fast path needs this step's gradient up front).
         """
-        P = len(self.params)
-        grads: list[Tensor | None] = [None] * P if closure else [p.grad for p in self.params]
         pg = optimizer.param_groups
         kinds = {gi: self._kind(pg[gi]) for gi in self.group_set}
-        lrs = {gi: float(pg[gi]["lr"]) for gi in kinds}
+        for gi, kind in kinds.items():
+            if kind != _GENERIC:
+                self.lr2[gi].fill_(float(pg[gi]["lr"]) ** 2)  # a kernel argument: no host-to-device copy
+        if not self.graphs or closure:
+            return self._before(kinds, closure)
+        grads = [p.grad for p in self.params]
+        if any(g is None or g.is_sparse for g in grads):
+            return self._before(kinds, closure)
+        # The gradients are read eagerly, into a buffer the graph reads: the allocator gives them
+        # new addresses from step to step (a cycle of two or three, longer when other work
+        # allocates between steps), while parameters, snapshots and momentum buffers stay put.
+        self._sq_norms(grads, self.all_idx, self.gsq)  # type: ignore[arg-type]
+        key = (tuple(kinds.values()), tuple(p.data_ptr() for p in self.params))
+        return self._graph_or_eager("before", key, lambda: self._before(kinds, False, self.gsq))
+
+    def _before(self, kinds: Mapping[int, str], closure: bool, gsq_done: Tensor | None = None) -> dict[str, Any]:
+        """The norms and snapshot of ``before``; ``gsq_done`` holds the grad norms already taken."""
+        P = len(self.params)
+        grads: list[Tensor | None] = [None] * P if closure else [p.grad for p in self.params]
         if closure or not self.fast_path:
             generic = self.all_idx
         else:
@@ -337,10 +376,10 @@ class _Plan:
                 self._alloc_snaps(generic)
             elif not bad and not closure and len(fi) == P:
                 # the common case: the kernel's own output rows are the step's squared norms
-                return {"gsq": fz.gsq, "wsq": fz.wsq, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has),
+                return {"gsq": fz.gsq, "wsq": fz.wsq, "generic": generic, "kinds": kinds, "has": set(has),
                         "fused": fz, "path": "fused", "direct": len(generic) == P}
         wsq = torch.zeros(P, dtype=self.acc, device=self.home)
-        gsq = None if closure else torch.zeros(P, dtype=self.acc, device=self.home)
+        gsq = None if closure or gsq_done is not None else torch.zeros(P, dtype=self.acc, device=self.home)
         if fz is not None:
             self._scatter(wsq, fi, fz.wsq)
             if gsq is not None:
@@ -360,11 +399,59 @@ class _Plan:
                 self.stale = True  # and re-plan before the next step
         if gsq is not None:
             self._sq_norms(grads, grad_rest, gsq)  # type: ignore[arg-type]
-        return {"gsq": gsq, "wsq": wsq, "generic": generic, "kinds": kinds, "lrs": lrs, "has": set(has),
+        else:
+            gsq = gsq_done
+        return {"gsq": gsq, "wsq": wsq, "generic": generic, "kinds": kinds, "has": set(has),
                 "fused": fz, "path": "fused" if fz is not None else "foreach", "direct": False}
 
     def after(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> Tensor | np.ndarray:
         """At the post-step hook: the row values from grad_norm to the last group ratio."""
+        self.last_path = pre["path"]
+        if not pre.get("graph"):
+            return self._after(optimizer, pre)
+        # the after-step half reads the before-step graph's outputs: a graph of it is keyed by that graph
+        bufs = self._momentum_buffers(optimizer, pre)
+        if bufs is None:
+            return self._after(optimizer, pre)
+        key = (pre["graph"], tuple(p.data_ptr() for p in self.params), tuple(b.data_ptr() for b in bufs.values()))
+        return self._graph_or_eager("after", key, lambda: self._after(optimizer, pre))
+
+    def _graph_or_eager(self, half: str, key: Any, run: Callable[[], Any]) -> Any:
+        """``run()`` replayed from a CUDA graph when one was captured for these tensors (``key``:
+        their addresses and the optimizer's kinds), else run eagerly.
+
+        A graph is captured for a key seen at an earlier recent ratio step (the tensors have
+        settled); the last ``_GRAPHS_KEPT`` graphs are kept, and at most ``_MAX_CAPTURES`` are
+        captured per plan (a model whose parameters move all the time stays eager). Replaying
+        costs one launch instead of the two dozen ops and per-tensor work of the eager step, which
+        on a GPU fed by a busy host was most of lrdiag's cost. A failed capture turns graphs off
+        for this plan.
+        """
+        graphs = self._graphed[half]
+        cap = graphs.get(key)
+        if cap is not None:
+            graphs.move_to_end(key)
+            self.last_path = "cuda_graph"
+            return cap.replay()
+        out = run()
+        if key in self._seen[half] and self.captures < _MAX_CAPTURES:
+            self.captures += 1
+            try:
+                cap = _cuda_graphs.Captured(run, self.home)
+                if isinstance(cap.out, dict):
+                    cap.out["graph"] = self.captures  # what the after-step half's key names
+                graphs[key] = cap
+                if len(graphs) > _GRAPHS_KEPT:
+                    graphs.popitem(last=False)
+            except Exception as e:
+                self.graphs = False
+                for g in self._graphed.values():
+                    g.clear()
+                log.debug("lrdiag: CUDA graph capture failed (%s); the ratio steps run eagerly", _describe(e))
+        self._seen[half].append(key)
+        return out
+
+    def _after(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> Tensor | np.ndarray:
         fz = pre["fused"]
         if pre["direct"] and fz.post(self.params):
             return self._ratios(fz.sq)  # rows usq, wsq, gsq as the kernel left them
@@ -409,36 +496,41 @@ class _Plan:
         ratio = roots[0] / roots[1]
         return torch.cat([roots[2, -1:], roots[1, -1:], roots[0, -1:], ratio[:-1]])
 
+    def _momentum_buffers(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> dict[int, Tensor] | None:
+        """The SGD momentum buffers the fast path reads, by parameter index (None: one is missing)."""
+        out = {}
+        generic = set(pre["generic"])
+        for i, p in enumerate(self.params):
+            if i not in generic and i in pre["has"] and pre["kinds"][self.group_of[i]] == _SGD_MOMENTUM:
+                buf = optimizer.state.get(p, {}).get("momentum_buffer")
+                if buf is None:
+                    return None
+                out[i] = norms.local(buf).detach()
+        return out
+
     def _fast_updates(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any], usq: Tensor, generic: set[int]) -> None:
         """||Δθ||² from SGD's own state instead of a snapshot.
 
         SGD without Nesterov updates θ ← θ − lr·b where b is the momentum buffer after this step
-        (b = g + wd·θ without momentum), so ||Δθ|| = lr·||b||; with neither momentum nor weight
+        (b = g + wd·θ without momentum), so ||Δθ||² = lr²·||b||²; with neither momentum nor weight
         decay, ||Δθ||² = lr²·||g||² reuses the grad norms already computed. Parameters without a
-        gradient are not updated by SGD: their ||Δθ|| stays 0.
+        gradient are not updated by SGD: their ||Δθ|| stays 0. lr² comes from ``self.lr2``.
         """
-        kinds, lrs = pre["kinds"], pre["lrs"]
-        mom_idx, bufs, scales, plain_idx, plain_scales = [], [], [], [], []
-        for i, p in enumerate(self.params):
-            if i in generic or i not in pre["has"]:
-                continue
-            gi = self.group_of[i]
-            if kinds[gi] == _SGD_MOMENTUM:
-                buf = optimizer.state.get(p, {}).get("momentum_buffer")
-                if buf is None:
-                    continue
-                mom_idx.append(i)
-                bufs.append(norms.local(buf).detach())
-                scales.append(lrs[gi])
-            else:
-                plain_idx.append(i)
-                plain_scales.append(lrs[gi] ** 2)
+        kinds = pre["kinds"]
+        bufs = self._momentum_buffers(optimizer, pre) or {}
+        mom_idx = sorted(bufs)
+        plain_idx = [i for i in range(len(self.params)) if i not in generic and i in pre["has"]
+                     and kinds[self.group_of[i]] != _SGD_MOMENTUM]
         if mom_idx:
-            self._scatter(usq, mom_idx, norms.scaled_norms(bufs, scales, self.home).to(self.acc).square_())
+            n = norms.foreach_norms([bufs[i] for i in mom_idx], self.home, norms.buckets([bufs[i] for i in mom_idx]))
+            self._scatter(usq, mom_idx, n.to(self.acc).square_() * self.lr2[self._group_index(mom_idx)])
         if plain_idx:
-            # lr²·||g||²: scale a device vector by python floats without building a device tensor
             t = self._subset(plain_idx)[2]
-            self._scatter(usq, plain_idx, torch.stack(torch._foreach_mul(list(pre["gsq"][t].unbind()), plain_scales)))
+            self._scatter(usq, plain_idx, pre["gsq"][t] * self.lr2[self._group_index(plain_idx)])
+
+    def _group_index(self, idx: list[int]) -> Tensor:
+        """The param-group index of each parameter in ``idx``, as a device tensor (made once)."""
+        return norms.index_tensor(tuple(self.group_of[i] for i in idx), self.home)
 
 
 class _Writer(threading.Thread):
@@ -652,6 +744,13 @@ class Monitor:
         compiled with the system C compiler on first use, in the background (the foreach path is
         used meanwhile, and wherever there is no compiler). Default: on unless the environment
         sets ``LRDIAG_FUSED=0``; ``False`` switches it off for this monitor.
+    cuda_graphs : bool, optional
+        On a GPU, replay each ratio step's weight and update norms and ratios from a CUDA graph
+        (one launch instead of two dozen ops and per-tensor host work), captured once the
+        parameters and momentum buffers have kept their addresses over two ratio steps, and run
+        eagerly at any step where they moved; gradient norms are read eagerly (gradients move
+        from step to step). ``monitor.norm_paths["cuda_graph"]`` counts the replayed steps.
+        Default: on unless the environment sets ``LRDIAG_CUDA_GRAPHS=0``.
     start_step : int
         Step number of the first optimizer step (for a resumed run).
     loss_timing : {"auto", "before_step", "after_step"}
@@ -679,6 +778,7 @@ class Monitor:
         analyze_on_close: bool = True,
         fast_path: bool = True,
         fused: bool | None = None,
+        cuda_graphs: bool | None = None,
         start_step: int = 0,
         loss_timing: str = "auto",
         rank: int | None = None,
@@ -708,8 +808,10 @@ class Monitor:
         self._reporter = _Reporter()
         self._fast_path = fast_path
         self._fused = _cfused.enabled(fused)
-        #: ratio steps computed per path: "fused" (the C kernel took part) or "foreach"
-        self.norm_paths = {"fused": 0, "foreach": 0}
+        self._graphs = _cuda_graphs.enabled(cuda_graphs)
+        #: ratio steps computed per path: "fused" (the C kernel took part), "foreach", or
+        #: "cuda_graph" (on a GPU, the foreach step replayed from a CUDA graph)
+        self.norm_paths = {"fused": 0, "foreach": 0, "cuda_graph": 0}
         self._step = int(start_step)
         self._loss_timing = loss_timing
         self._closed = False
@@ -731,7 +833,7 @@ class Monitor:
         self.hook_cpu_seconds = 0.0
 
         self._owner = layer_names(model)
-        self._plan = _Plan(optimizer, self._owner, fast_path, self._fused)
+        self._plan = _Plan(optimizer, self._owner, fast_path, self._fused, self._graphs)
         if self._plan.fused_idx:
             _cfused.kernels()  # start the background build now: it is usually ready by the first step
         # Under DDP every rank holds the same parameters: rank 0 alone records. Sharded (FSDP)
@@ -979,7 +1081,7 @@ class Monitor:
                             self._rows_np[row, _GRAD:] = values  # type: ignore[index]
                         else:
                             self._rows[row, _GRAD:].copy_(values)
-                        self.norm_paths[pre["path"]] += 1
+                        self.norm_paths[self._plan.last_path] += 1
                         self._failures = 0
                     except Exception as e:  # the row keeps its LR and loss; ratios stay NaN
                         self._fault("update-ratio computation", e)
@@ -1015,7 +1117,7 @@ class Monitor:
         old = self._plan
         if self.model is not None:
             self._owner = layer_names(self.model)
-        self._plan = _Plan(self.optimizer, self._owner, self._fast_path, self._fused)
+        self._plan = _Plan(self.optimizer, self._owner, self._fast_path, self._fused, self._graphs)
         if old.width != self._plan.width or old.home != self._plan.home:
             self._alloc_rows()
         if self._writer is not None and (old.layers != self._plan.layers or old.groups != self._plan.groups):

@@ -14,6 +14,7 @@ over the shards of a sharded model (FSDP), and only then square-rooted.
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Sequence
 
 import torch
@@ -89,27 +90,15 @@ def foreach_norms(tensors: Sequence[Tensor], home: torch.device, groups: "Ordere
     if order == list(range(n)):
         return flat
     out = torch.empty(n, device=home, dtype=torch.float32)
-    out[torch.tensor(order, device=home)] = flat
+    out[index_tensor(tuple(order), home)] = flat
     return out
 
 
-def scaled_norms(tensors: Sequence[Tensor], scales: Sequence[float], home: torch.device) -> Tensor:
-    """``scales[i] * ||tensors[i]||`` as one float32 vector on ``home``.
-
-    The scales are Python floats applied with ``torch._foreach_mul_`` on each device, so no
-    host-to-device copy (a sync on GPU) is needed for them.
-    """
-    groups = buckets(tensors)
-    out = torch.empty(len(tensors), device=home, dtype=torch.float32)
-    for (_device, dtype), idx in groups.items():
-        acc = torch.float32 if dtype in (torch.float16, torch.bfloat16) else None
-        ns = list(torch._foreach_norm([tensors[i] for i in idx], 2, dtype=acc))
-        torch._foreach_mul_(ns, [float(scales[i]) for i in idx])
-        part = torch.stack(ns).to(home, torch.float32, non_blocking=True)
-        if len(groups) == 1:
-            return part
-        out[torch.tensor(idx, device=home)] = part
-    return out
+@lru_cache(maxsize=256)
+def index_tensor(idx: tuple[int, ...], device: torch.device) -> Tensor:
+    """``idx`` as a long tensor on ``device``, made once: building it is a host-to-device copy,
+    which on a GPU waits for the device (a sync) and cannot be captured in a CUDA graph."""
+    return torch.tensor(idx, dtype=torch.long, device=device)
 
 
 def snapshot(dst: Sequence[Tensor], src: Sequence[Tensor], groups: "OrderedDict[tuple, list[int]]") -> None:

@@ -95,7 +95,7 @@ def assert_same_series(a, b, rtol=1e-5):
 def test_fused_and_foreach_paths_record_the_same_norms_and_ratios(tmp_path, kernels, opt):
     st_f, fz, paths_f, plan = run(tmp_path, "fused", OPTIMIZERS[opt], True)
     st_e, fe, paths_e, _ = run(tmp_path, "foreach", OPTIMIZERS[opt], False)
-    assert paths_f == {"fused": STEPS, "foreach": 0} and paths_e == {"fused": 0, "foreach": STEPS}
+    assert paths_f == {"fused": STEPS, "foreach": 0, "cuda_graph": 0} and paths_e == {"fused": 0, "foreach": STEPS, "cuda_graph": 0}
     # the bf16 parameter is left to the foreach path; every float32 one is fused
     kinds = {str(plan.params[i].dtype) for i in plan.rest_idx}
     assert kinds == {"torch.bfloat16"} and len(plan.fused_idx) == len(plan.params) - 1
@@ -196,21 +196,21 @@ class ReplacingSGD(torch.optim.Optimizer):
 def test_optimizer_that_reallocates_parameters_inside_step(tmp_path, kernels):
     st_f, fz, paths, _ = run(tmp_path, "fused", lambda p: ReplacingSGD(p), True)
     st_e, fe, _, _ = run(tmp_path, "foreach", lambda p: ReplacingSGD(p), False)
-    assert paths == {"fused": STEPS, "foreach": 0}
+    assert paths == {"fused": STEPS, "foreach": 0, "cuda_graph": 0}
     assert_same_series(fz, fe)
 
 
 def test_switch_keyword_and_environment(tmp_path, kernels, monkeypatch):
     monkeypatch.setenv("LRDIAG_FUSED", "0")
     _, _, paths, plan = run(tmp_path, "env-off", OPTIMIZERS["adam"], None, steps=3)
-    assert paths == {"fused": 0, "foreach": 3} and plan.fused_idx == []
+    assert paths == {"fused": 0, "foreach": 3, "cuda_graph": 0} and plan.fused_idx == []
     _, _, paths, _ = run(tmp_path, "kw-on", OPTIMIZERS["adam"], True, steps=3)  # the keyword wins
-    assert paths == {"fused": 3, "foreach": 0}
+    assert paths == {"fused": 3, "foreach": 0, "cuda_graph": 0}
     monkeypatch.delenv("LRDIAG_FUSED")
     _, _, paths, _ = run(tmp_path, "default", OPTIMIZERS["adam"], None, steps=3)
-    assert paths == {"fused": 3, "foreach": 0}
+    assert paths == {"fused": 3, "foreach": 0, "cuda_graph": 0}
     _, _, paths, _ = run(tmp_path, "kw-off", OPTIMIZERS["adam"], False, steps=3)
-    assert paths == {"fused": 0, "foreach": 3}
+    assert paths == {"fused": 0, "foreach": 3, "cuda_graph": 0}
     assert fused.enabled(None) and not fused.enabled(False)
     for off in ("0", "false", "OFF", "no"):
         monkeypatch.setenv("LRDIAG_FUSED", off)
@@ -227,7 +227,7 @@ def test_no_compiler_or_a_failing_one_keeps_the_foreach_path(tmp_path, build_env
     assert fused.wait(timeout=60) is None
     assert fused.status().startswith("unavailable:") and cc in fused.status()
     st, series, paths, plan = run(tmp_path, "nocc", OPTIMIZERS["adam"], True, steps=4)
-    assert paths == {"fused": 0, "foreach": 4} and plan.fused_idx  # eligible, but no kernel
+    assert paths == {"fused": 0, "foreach": 4, "cuda_graph": 0} and plan.fused_idx  # eligible, but no kernel
     assert st.tolist() == [0, 1, 2, 3]
     for layer in ("a", "b", "head"):
         assert np.all(series[names.update_ratio(layer)] > 0)
