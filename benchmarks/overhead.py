@@ -8,6 +8,13 @@
 Workloads (one CPU thread, ``torch.set_num_threads(1)``, unless ``--threads``):
   (a) MLP of about 4M parameters, batch 256, Adam;
   (b) a small CNN on 32x32 images, batch 64, SGD with momentum.
+With ``--device cuda`` (a GPU): (c) a 12-layer transformer language model of about 100M
+parameters, batch 16 x 512 tokens, bf16 autocast, AdamW; (d) the same at 6 layers (56M) with SGD and
+momentum; (e) the MLP of (a), whose sub-millisecond steps show the hooks' CPU cost when the GPU
+waits on the host. There a block is timed in wall-clock seconds between two
+``torch.cuda.synchronize()`` calls (process CPU time does not see GPU work), the phase line is
+left out, and a fifth copy, "every=1 eager", runs the Monitor without CUDA graphs
+(``cuda_graphs=False``).
 For each, four copies of the same model and optimizer train side by side: no Monitor, a second
 copy with no Monitor ("A/A": its ratio shows the measure's own noise and bias), a Monitor at every
 step, and a Monitor with ``ratio_every=10``. Blocks of steps of each copy are interleaved
@@ -63,22 +70,64 @@ def small_cnn() -> nn.Module:
     )
 
 
+class TinyLM(nn.Module):
+    """A GPT-like model: token and position embeddings, pre-norm causal transformer blocks, a tied head."""
+
+    def __init__(self, layers: int, vocab: int = 16384, d: int = 768, heads: int = 12, context: int = 512):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(context, d)
+        block = nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(block, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d)
+        # a buffer, so it moves with the model: a CPU mask copied in each forward would sync the host
+        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(context), persistent=False)
+        nn.init.normal_(self.tok.weight, std=0.02)  # GPT-2's scale: logits of order 1 through the tied head
+        nn.init.normal_(self.pos.weight, std=0.02)
+
+    def forward(self, x):
+        h = self.tok(x) + self.pos.weight[: x.shape[1]]
+        h = self.blocks(h, mask=self.mask[: x.shape[1], : x.shape[1]], is_causal=True)
+        return (self.norm(h) @ self.tok.weight.T).flatten(0, 1)
+
+
+def tokens(batch: int, context: int = 512, vocab: int = 16384):
+    def make(g):
+        x = torch.randint(0, vocab, (batch, context + 1), generator=g)
+        return x[:, :-1], x[:, 1:].flatten()
+    return make
+
+
+def classes(*shape: int):
+    def make(g):
+        return torch.randn(*shape, generator=g), torch.randint(0, 10, (shape[0],), generator=g)
+    return make
+
+
 WORKLOADS = {
-    "mlp_4m_adam_b256": dict(model=mlp_4m, x=(256, 1024), opt=lambda p: torch.optim.Adam(p, lr=1e-3)),
-    "cnn_sgd_b64": dict(model=small_cnn, x=(64, 3, 32, 32), opt=lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)),
+    "mlp_4m_adam_b256": dict(model=mlp_4m, data=classes(256, 1024), opt=lambda p: torch.optim.Adam(p, lr=1e-3)),
+    "cnn_sgd_b64": dict(model=small_cnn, data=classes(64, 3, 32, 32), opt=lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)),
+}
+GPU_WORKLOADS = {
+    "lm_100m_adamw_bf16": dict(model=lambda: TinyLM(12), data=tokens(16), autocast=torch.bfloat16,
+                               opt=lambda p: torch.optim.AdamW(p, lr=3e-4, weight_decay=0.1)),
+    "lm_56m_sgd_bf16": dict(model=lambda: TinyLM(6), data=tokens(16), autocast=torch.bfloat16,
+                            opt=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    "mlp_4m_adam_b256": WORKLOADS["mlp_4m_adam_b256"],
 }
 
 
 class Copy:
     """One model + optimizer (+ Monitor) trained in blocks of steps."""
 
-    def __init__(self, spec, monitor_kwargs, logdir):
+    def __init__(self, spec, monitor_kwargs, logdir, device="cpu"):
         torch.manual_seed(0)
-        self.model = spec["model"]()
+        self.device = torch.device(device)
+        self.model = spec["model"]().to(self.device)
         self.opt = spec["opt"](self.model.parameters())
+        self.autocast = spec.get("autocast")
         g = torch.Generator().manual_seed(1)
-        self.x = torch.randn(*spec["x"], generator=g)
-        self.y = torch.randint(0, 10, (spec["x"][0],), generator=g)
+        self.x, self.y = (t.to(self.device) for t in spec["data"](g))
         self.loss_fn = nn.CrossEntropyLoss()
         self.phases: list[tuple[float, float]] = []  # per block: (forward+backward, optimizer.step) s/step
         self.mon = None
@@ -90,12 +139,18 @@ class Copy:
         # overloaded machine wall time mostly measures the neighbours, CPU time measures us.
         # Also kept, per step: the training thread's CPU time in forward+backward and in
         # optimizer.step() (which includes the Monitor's hooks), to split direct from indirect cost.
-        t = time.process_time()
+        # On a GPU, wall-clock time between two synchronizations: the device's work is what counts.
+        cuda = self.device.type == "cuda"
+        clock = time.perf_counter if cuda else time.process_time
+        if cuda:
+            torch.cuda.synchronize()
+        t = clock()
         fb = st = 0.0
         for _ in range(steps):
             t0 = time.thread_time()
             self.opt.zero_grad(set_to_none=True)
-            loss = self.loss_fn(self.model(self.x), self.y)
+            with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16, enabled=self.autocast is not None):
+                loss = self.loss_fn(self.model(self.x).float(), self.y)
             loss.backward()
             if self.mon is not None:
                 self.mon.log_loss(loss)
@@ -104,7 +159,9 @@ class Copy:
             t2 = time.thread_time()
             fb, st = fb + (t1 - t0), st + (t2 - t1)
         self.phases.append((fb / steps, st / steps))
-        return time.process_time() - t
+        if cuda:
+            torch.cuda.synchronize()
+        return clock() - t
 
     def extra_bytes(self) -> int:
         if self.mon is None:
@@ -125,8 +182,8 @@ class Copy:
             self.mon.close()
 
 
-def measure(name, spec, configs, reps, block, tmp):
-    copies = {label: Copy(spec, kw, Path(tmp) / f"{name}-{label}") for label, kw in configs.items()}
+def measure(name, spec, configs, reps, block, tmp, device="cpu"):
+    copies = {label: Copy(spec, kw, Path(tmp) / f"{name}-{label}", device) for label, kw in configs.items()}
     lrdiag.fused.wait(timeout=300)  # the background compile of the C kernel (no-op when switched off)
     for c in copies.values():
         c.block(3)  # warm-up: allocator, optimizer state, Monitor buffers, the kernel's tables
@@ -272,32 +329,44 @@ def main(argv=None) -> None:
     ap.add_argument("--tb-steps", type=int, default=20_000)
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (the fused kernel uses as many)")
     ap.add_argument("--no-fused", action="store_true", help="Monitor(fused=False): the torch._foreach_* path only")
-    ap.add_argument("--only", choices=sorted(WORKLOADS), help="one workload, and skip the adam/mlflow/scale lines")
+    ap.add_argument("--only", choices=sorted(WORKLOADS | GPU_WORKLOADS), help="one workload, and skip the adam/mlflow/scale lines")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="cuda: the GPU workloads, timed in wall-clock seconds (the CPU-only lines are left out)")
     args = ap.parse_args(argv)
+    cuda = args.device == "cuda"
+    if cuda and not torch.cuda.is_available():
+        ap.error("--device cuda: torch sees no CUDA device")
     if args.quick:
         args.reps, args.block, args.scale_steps, args.tb_steps = 5, 5, 100_000, 5_000
     torch.set_num_threads(args.threads)
     random.seed(0)
     fused = False if args.no_fused else None
+    if cuda:
+        print(f"device: {torch.cuda.get_device_name()}; wall-clock time per block between CUDA synchronizations")
     print(f"torch {torch.__version__}, {args.threads} thread(s), {args.reps} interleaved repetitions of {args.block}-step blocks; "
           f"fused kernel: {'off' if args.no_fused else lrdiag.fused.status() if lrdiag.fused.wait(300) is None else 'ready'}")
     # "A/A": a second copy without the Monitor, timed like the others: its ratio to "off" is what
     # the interleaved measure reads when there is nothing to measure (its noise and bias here).
     configs = {"off": None, "A/A no Monitor": None, "every=1": dict(every=1, ratio_every=1, fused=fused),
                "ratio_every=10": dict(every=1, ratio_every=10, fused=fused)}
+    if cuda:  # the same Monitor without CUDA graphs: what replaying the ratio step saves
+        configs["every=1 eager"] = dict(every=1, ratio_every=1, cuda_graphs=False)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, spec in WORKLOADS.items():
+        for name, spec in (GPU_WORKLOADS if cuda else WORKLOADS).items():
             if args.only and name != args.only:
                 continue
-            step_ms, params, out = measure(name, spec, configs, args.reps, args.block, tmp)
+            step_ms, params, out = measure(name, spec, configs, args.reps, args.block, tmp, args.device)
             print(f"{name}: {params / 1e6:.2f}M params, {step_ms:.1f} ms/step without Monitor")
             for label, (r, lo, hi, extra, (hook, writer), path, (fb, st, total)) in out.items():
                 own = 1 + (hook + writer) / (step_ms / 1e3)
-                print(f"  {label:15s} {r:.3f}x  (IQR {lo:.3f}-{hi:.3f})  self-measured {own:.4f}x "
+                # on a GPU the hooks' CPU time overlaps the device's work: a share of the step, not a ratio
+                own_txt = f"hooks' CPU time {hook / (step_ms / 1e3):.2%} of the step" if cuda else f"self-measured {own:.4f}x"
+                print(f"  {label:15s} {r:.3f}x  (IQR {lo:.3f}-{hi:.3f})  {own_txt} "
                       f"(hooks {hook * 1e3:.2f} ms + writer {writer * 1e3:.3f} ms per step)  extra memory {extra / 2**20:.1f} MiB  norms: {path}")
-                print(f"  {'':15s} by phase: forward+backward {fb:.3f}x, optimizer.step less hooks {st:.3f}x, "
-                      f"with the hooks {total:.3f}x of the training thread (+ writer {writer / (step_ms / 1e3):.2%})")
-        if args.only:
+                if not cuda:
+                    print(f"  {'':15s} by phase: forward+backward {fb:.3f}x, optimizer.step less hooks {st:.3f}x, "
+                          f"with the hooks {total:.3f}x of the training thread (+ writer {writer / (step_ms / 1e3):.2%})")
+        if args.only or cuda:
             return
         print(adam_state_line())
         print(mlflow_line(max(3, args.reps // 3), args.block, tmp))
