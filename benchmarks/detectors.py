@@ -457,7 +457,17 @@ Splits
   MLPs, NAdam with betas (0.9, 0.997) and decoupled weight decay 1e-2, Adamax with betas (0.89,
   0.998) and weight decay 5e-4, SGD with Nesterov momentum 0.88 and weight decay 1e-4, batch sizes
   106 and 512, and warm-up + hold + bump-function fall and x0.984-every-twenty-eighth long runs.
-  Written and committed in round 44, before any run on it: the next blind split.
+  Written and committed in round 44, before any run on it; run once, blind, at the start of round
+  45, before any round-45 change;
+* ``fresh48``: synthetic seeds 490_000+, real runs on data generated here and used nowhere else
+  (two classes by r < 1.18 + 0.35 sin(3 theta) + 0.15 cos(7 theta) in the (x0, x1) plane, inside a
+  wobbly ring, and by the sign of x0^3 - 1.5 x0 + tanh(2 x1) + 0.4 x2 x3, an exp(-x0^2) x1 +
+  0.3 tanh(x2 x3) + 0.2 x4 and a sqrt(1 + x0^2) sin(x1) - 0.25 x2 |x3| regression), GroupNorm+Hardshrink
+  and LayerNorm+Threshold MLPs, AdamW with AMSGrad, betas (0.87, 0.995) and weight decay 2e-2,
+  centred RMSprop with alpha 0.94, momentum 0.4 and weight decay 1e-4, SGD with momentum 0.89,
+  dampening 0.05 and weight decay 2e-4, batch sizes 108 and 520, and warm-up + hold + cos^3 fall
+  and x0.986-every-twenty-ninth long runs. Written and committed in round 45, before any run on
+  it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1285,6 +1295,33 @@ def _dataset(name: str):
         y = np.sin(2 * X[:, 1]) / (1 + np.exp(-3 * X[:, 0])) + 0.3 * X[:, 2] * X[:, 3] + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "wobble_ring_in":  # generated (fresh48): r < 1.18 + 0.35 sin(3 theta) + 0.15 cos(7 theta) of (x0, x1), in 6 features, 3% flipped
+        r = np.random.default_rng(193)
+        X = r.standard_normal((1200, 6))
+        theta = np.arctan2(X[:, 1], X[:, 0])
+        y = (np.hypot(X[:, 0], X[:, 1]) < 1.18 + 0.35 * np.sin(3 * theta) + 0.15 * np.cos(7 * theta)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "cubic_tanh_sign":  # generated (fresh48): the sign of x0^3 - 1.5 x0 + tanh(2 x1) + 0.4 x2 x3 (6 features, 3% flipped)
+        r = np.random.default_rng(193)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 0] ** 3 - 1.5 * X[:, 0] + np.tanh(2 * X[:, 1]) + 0.4 * X[:, 2] * X[:, 3] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "gauss_cross":  # generated regression (fresh48): exp(-x0^2) x1 + 0.3 tanh(x2 x3) + 0.2 x4 of 6 features, noise sd 0.1
+        r = np.random.default_rng(193)
+        X = r.standard_normal((1000, 6))
+        y = np.exp(-X[:, 0] ** 2) * X[:, 1] + 0.3 * np.tanh(X[:, 2] * X[:, 3]) + 0.2 * X[:, 4] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "soft_abs_sin":  # generated regression (fresh48): sqrt(1 + x0^2) sin(x1) - 0.25 x2 |x3| of 7 features, noise sd 0.05
+        r = np.random.default_rng(193)
+        X = r.standard_normal((1000, 7))
+        y = np.sqrt(1 + X[:, 0] ** 2) * np.sin(X[:, 1]) - 0.25 * X[:, 2] * np.abs(X[:, 3]) + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "clover_in":  # generated (fresh45): inside the four-leaf clover (x0^2 + x1^2)^2 < 2.2 |x0^2 - x1^2|, in 6 features, 3% flipped
         r = np.random.default_rng(187)
         X = r.standard_normal((1200, 6))
@@ -1975,6 +2012,12 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "nadam_b9_997_dwd2": ("NAdam", {"betas": (0.9, 0.997), "weight_decay": 1e-2, "decoupled_weight_decay": True}),
     "adamax_b89_wd5": ("Adamax", {"betas": (0.89, 0.998), "weight_decay": 5e-4}),
     "sgd_nes88_wd1": ("SGD", {"momentum": 0.88, "nesterov": True, "weight_decay": 1e-4}),
+    # fresh48: AdamW with AMSGrad, betas (0.87, 0.995) and weight decay 2e-2, RMSprop with alpha
+    # 0.94, centred, momentum 0.4 and weight decay 1e-4, SGD with momentum 0.89, dampening 0.05 and
+    # weight decay 2e-4
+    "adamw_ams_b87_995_wd2": ("AdamW", {"betas": (0.87, 0.995), "weight_decay": 2e-2, "amsgrad": True}),
+    "rms_c94_m4_wd4": ("RMSprop", {"alpha": 0.94, "centered": True, "momentum": 0.4, "weight_decay": 1e-4}),
+    "sgd_m89_d05_wd2": ("SGD", {"momentum": 0.89, "dampening": 0.05, "weight_decay": 2e-4}),
 }
 
 
@@ -2072,6 +2115,9 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # fresh47: 9% warm-up, held to 38% of the run, then the bump exp(1 - 1 / (1 - q^2)) to 0
     "warmup_hold_bump": (0.09, lambda t, w, n: 1.0 if t < 0.38 * n else (0.0 if (q := min(
         1.0, (t - 0.38 * n) / (0.62 * n))) >= 1.0 else math.exp(1.0 - 1.0 / (1.0 - q * q)))),
+    # fresh48: 10% warm-up, held to 36% of the run, then cos(pi q / 2)^3 to 0
+    "warmup_hold_cos3": (0.10, lambda t, w, n: 1.0 if t < 0.36 * n else math.cos(0.5 * math.pi * min(
+        1.0, (t - 0.36 * n) / (0.64 * n))) ** 3),
 }
 
 
@@ -2104,6 +2150,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_twentysixths": (26, 0.98),  # fresh45
     "step_twentysevenths": (27, 0.982),  # fresh46
     "step_twentyeighths": (28, 0.984),  # fresh47
+    "step_twentyninths": (29, 0.986),  # fresh48
 }
 
 
@@ -2329,6 +2376,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     warms up linearly over 9% of ``steps``, holds ``lr`` to 38% of them and then falls as the bump
     ``exp(1 - 1 / (1 - q^2))`` to 0, ``"step_twentyeighths"`` multiplies the LR by 0.984 after each
     twenty-eighth (fresh47).
+    ``arch="gn_hardshrink"`` (a GroupNorm of 8 groups before each Hardshrink(0.5)) and
+    ``"ln_threshold"`` (a LayerNorm before each Threshold(0.1, 0)) (fresh48);
+    ``schedule="warmup_hold_cos3"`` warms up linearly over 10% of ``steps``, holds ``lr`` to 36% of
+    them and then falls as ``cos(pi q / 2)^3`` to 0, ``"step_twentyninths"`` multiplies the LR by
+    0.986 after each twenty-ninth (fresh48).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``; or a
     ``Recommendation``, whose ``scheduler(opt)`` drives the run (a ``ReduceLROnPlateau`` stepped with
@@ -2420,7 +2472,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_softshrink": lambda: [nn.BatchNorm1d(hidden), nn.Softshrink(0.5)],
                "ln_logsigmoid": lambda: [nn.LayerNorm(hidden), nn.LogSigmoid()],
                "bn_hardshrink": lambda: [nn.BatchNorm1d(hidden), nn.Hardshrink(0.5)],
-               "gn_softshrink": lambda: [nn.GroupNorm(8, hidden), nn.Softshrink(0.5)]}[arch]
+               "gn_softshrink": lambda: [nn.GroupNorm(8, hidden), nn.Softshrink(0.5)],
+               "gn_hardshrink": lambda: [nn.GroupNorm(8, hidden), nn.Hardshrink(0.5)],
+               "ln_threshold": lambda: [nn.LayerNorm(hidden), nn.Threshold(0.1, 0.0)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2751,8 +2805,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -3404,8 +3458,8 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("rbf_pair_gap", 470_003, 48, 3, "sgd_m91_d1_wd3", "adagrad_lrd4_acc2", 0.01, 0.01, 504, "bn_softshrink", "step_twentysevenths"),
                 RealSet("sin_sum_sign", 470_004, 96, 3, "adamw_b85_99_wd5", "adagrad_lrd4_acc2", 1e-3, 0.01, 504, "ln_logsigmoid", "step_twentysevenths"),
                 RealSet("astroid_in", 470_005, 64, 2, "sgd_m91_d1_wd3", "adamw_b85_99_wd5", 0.05, 1e-3, 104, "bn_softshrink", "warmup_hold_circle")],
-    # the next blind split, written in round 44 before any run on it: data made here (inside a
-    # five-pointed star r < 1.1 + 0.5 cos(5 theta); the sign of x0 exp(-x1^2 / 2) + 0.3 sin(3 x2);
+    # run blind at the start of round 45 (before any round-45 change),
+    # written in round 44 before any run on it: data made here (inside a five-pointed star r < 1.1 + 0.5 cos(5 theta); the sign of x0 exp(-x1^2 / 2) + 0.3 sin(3 x2);
     # arctan(x0 x1) + 0.2 x2^3 - 0.3 x3; sigmoid(3 x0) sin(2 x1) + 0.3 x2 x3), BatchNorm+Hardshrink
     # and GroupNorm+Softshrink MLPs, optimizers (NAdam with betas (0.9, 0.997) and decoupled weight
     # decay 1e-2; Adamax with betas (0.89, 0.998) and weight decay 5e-4; SGD with Nesterov momentum
@@ -3418,6 +3472,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("sigmoid_wave", 480_003, 48, 3, "sgd_nes88_wd1", "adamax_b89_wd5", 0.01, 2e-3, 512, "bn_hardshrink", "step_twentyeighths"),
                 RealSet("damped_x_sign", 480_004, 96, 3, "nadam_b9_997_dwd2", "adamax_b89_wd5", 2e-3, 2e-3, 512, "gn_softshrink", "step_twentyeighths"),
                 RealSet("star5_in", 480_005, 64, 2, "sgd_nes88_wd1", "nadam_b9_997_dwd2", 0.05, 2e-3, 106, "bn_hardshrink", "warmup_hold_bump")],
+    # the next blind split, written in round 45 before any run on it: data made here (inside a
+    # wobbly ring r < 1.18 + 0.35 sin(3 theta) + 0.15 cos(7 theta); the sign of x0^3 - 1.5 x0 +
+    # tanh(2 x1) + 0.4 x2 x3; exp(-x0^2) x1 + 0.3 tanh(x2 x3) + 0.2 x4; sqrt(1 + x0^2) sin(x1) -
+    # 0.25 x2 |x3|), GroupNorm+Hardshrink and LayerNorm+Threshold MLPs, optimizers (AdamW with
+    # AMSGrad, betas (0.87, 0.995) and weight decay 2e-2; centred RMSprop with alpha 0.94, momentum
+    # 0.4 and weight decay 1e-4; SGD with momentum 0.89, dampening 0.05 and weight decay 2e-4), batch
+    # sizes (108, 520) and warm-up + hold + cos^3 fall / x0.986-every-twenty-ninth long runs used
+    # nowhere before. Tuned LRs, fixed before any run: 1e-3 for AdamW, 5e-4 for RMSprop (as
+    # fresh45's), 0.05 / 0.01 (regression) for SGD.
+    "fresh48": [RealSet("wobble_ring_in", 490_000, 64, 2, "adamw_ams_b87_995_wd2", "sgd_m89_d05_wd2", 1e-3, 0.05, 108, "gn_hardshrink", "warmup_hold_cos3"),
+                RealSet("cubic_tanh_sign", 490_001, 96, 3, "sgd_m89_d05_wd2", "rms_c94_m4_wd4", 0.05, 5e-4, 520, "ln_threshold", "step_twentyninths"),
+                RealSet("gauss_cross", 490_002, 128, 2, "rms_c94_m4_wd4", "adamw_ams_b87_995_wd2", 5e-4, 1e-3, 108, "ln_threshold", "warmup_hold_cos3"),
+                RealSet("soft_abs_sin", 490_003, 48, 3, "sgd_m89_d05_wd2", "rms_c94_m4_wd4", 0.01, 5e-4, 520, "gn_hardshrink", "step_twentyninths"),
+                RealSet("cubic_tanh_sign", 490_004, 96, 3, "adamw_ams_b87_995_wd2", "rms_c94_m4_wd4", 1e-3, 5e-4, 520, "ln_threshold", "step_twentyninths"),
+                RealSet("wobble_ring_in", 490_005, 64, 2, "sgd_m89_d05_wd2", "adamw_ams_b87_995_wd2", 0.05, 1e-3, 108, "gn_hardshrink", "warmup_hold_cos3")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -4251,7 +4320,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000, "fresh37": 380_000,
          "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000, "fresh41": 420_000,
          "fresh42": 430_000, "fresh43": 440_000, "fresh44": 450_000, "fresh45": 460_000,
-         "fresh46": 470_000, "fresh47": 480_000}
+         "fresh46": 470_000, "fresh47": 480_000, "fresh48": 490_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -4301,7 +4370,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh44": "split fresh44 (run blind once at the start of round 42, before any round-42 change)",
               "fresh45": "split fresh45 (run blind once in round 43, after round 43's first change: a stall the run left is escaped, --follow with a real ReduceLROnPlateau)",
               "fresh46": "split fresh46 (run blind once at the start of round 44, before any round-44 change)",
-              "fresh47": "BLIND split fresh47 (written in round 44, before any run on it: run it once, after all round-45 changes)"}
+              "fresh47": "split fresh47 (run blind once at the start of round 45, before any round-45 change)",
+              "fresh48": "BLIND split fresh48 (written in round 45, before any run on it: run it once, after all round-46 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -4402,7 +4472,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR, and of the clean runs whose advice "
