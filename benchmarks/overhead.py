@@ -211,9 +211,24 @@ def measure(name, spec, configs, reps, block, tmp, device="cpu"):
                       phase_ratios(copies[label].phases, copies["off"].phases, own[label][0]))
     step_ms = statistics.median(base) / block * 1e3
     params = sum(p.numel() for p in copies["off"].model.parameters())
+    if device == "cuda":  # the GPU's own time, from the profiler: steady where wall-clock ratios are not
+        for label, c in copies.items():
+            out.setdefault(label, None)
+            out[f"gpu:{label}"] = gpu_kernel_ms(c, block)
     for c in copies.values():
         c.close()
     return step_ms, params, out
+
+
+def gpu_kernel_ms(copy: "Copy", steps: int) -> float:
+    """Milliseconds of GPU kernel time per step over ``steps`` steps, summed from the profiler's
+    CUDA records (kernels, copies and memsets; those inside a replayed CUDA graph count too)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        copy.block(steps)
+    total_us = sum(getattr(e, "self_device_time_total", 0.0) for e in prof.key_averages())
+    return total_us / steps / 1e3
 
 
 def phase_ratios(mine: list[tuple[float, float]], base: list[tuple[float, float]], hook_s: float) -> tuple[float, float, float]:
@@ -357,6 +372,8 @@ def main(argv=None) -> None:
                 continue
             step_ms, params, out = measure(name, spec, configs, args.reps, args.block, tmp, args.device)
             print(f"{name}: {params / 1e6:.2f}M params, {step_ms:.1f} ms/step without Monitor")
+            gpu = {k[4:]: out.pop(k) for k in list(out) if k.startswith("gpu:")}
+            out = {k: v for k, v in out.items() if v is not None}
             for label, (r, lo, hi, extra, (hook, writer), path, (fb, st, total)) in out.items():
                 own = 1 + (hook + writer) / (step_ms / 1e3)
                 # on a GPU the hooks' CPU time overlaps the device's work: a share of the step, not a ratio
@@ -366,6 +383,10 @@ def main(argv=None) -> None:
                 if not cuda:
                     print(f"  {'':15s} by phase: forward+backward {fb:.3f}x, optimizer.step less hooks {st:.3f}x, "
                           f"with the hooks {total:.3f}x of the training thread (+ writer {writer / (step_ms / 1e3):.2%})")
+            if gpu:
+                g0 = gpu["off"]
+                print(f"  GPU kernel time per step (profiler): no Monitor {g0:.2f} ms; " + "; ".join(
+                    f"{label} {g:.2f} ms ({g / g0:.3f}x)" for label, g in gpu.items() if label != "off"))
         if args.only or cuda:
             return
         print(adam_state_line())
