@@ -496,16 +496,23 @@ class _Plan:
         ratio = roots[0] / roots[1]
         return torch.cat([roots[2, -1:], roots[1, -1:], roots[0, -1:], ratio[:-1]])
 
-    def _momentum_buffers(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any]) -> dict[int, Tensor] | None:
-        """The SGD momentum buffers the fast path reads, by parameter index (None: one is missing)."""
+    def _momentum_buffers(self, optimizer: torch.optim.Optimizer, pre: dict[str, Any]) -> dict[int, Tensor] | None:
+        """The SGD momentum buffers the fast path reads, by parameter index (None: one is missing).
+
+        Which parameters take them is kept in ``pre`` (a replayed graph hands back the same dict
+        every step, so on a GPU this is worked out once, not per step and parameter)."""
+        idx = pre.get("momentum_idx")
+        if idx is None:
+            generic, has, kinds = set(pre["generic"]), pre["has"], pre["kinds"]
+            idx = pre["momentum_idx"] = [i for i in range(len(self.params)) if i not in generic and i in has
+                                         and kinds[self.group_of[i]] == _SGD_MOMENTUM]
         out = {}
-        generic = set(pre["generic"])
-        for i, p in enumerate(self.params):
-            if i not in generic and i in pre["has"] and pre["kinds"][self.group_of[i]] == _SGD_MOMENTUM:
-                buf = optimizer.state.get(p, {}).get("momentum_buffer")
-                if buf is None:
-                    return None
-                out[i] = norms.local(buf).detach()
+        state = optimizer.state
+        for i in idx:
+            buf = state.get(self.params[i], {}).get("momentum_buffer")
+            if buf is None:
+                return None
+            out[i] = norms.local(buf) if self.sharded else buf  # a buffer needs no detach: it has no grad
         return out
 
     def _fast_updates(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any], usq: Tensor, generic: set[int]) -> None:

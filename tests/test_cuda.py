@@ -279,3 +279,30 @@ def test_cuda_graphs_record_what_the_eager_steps_record(tmp_path, opt_name, move
     # the steps that "moved" makes eager: four after the new parameter storage, one without a grad
     assert paths_e["cuda_graph"] == 0 and paths_g["cuda_graph"] == (31 if move else 36), paths_g
     assert captures == (4 if move else 2)
+
+
+def test_failed_capture_falls_back_to_the_eager_step(tmp_path, monkeypatch):
+    """A capture that fails (here: refused, as CUDA refuses one that would sync) turns the graphs
+    off for the plan; the steps keep recording the eager path's values and training goes on."""
+    from lrdiag import cuda_graphs
+
+    def refuse(self, fn, device):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    out = {}
+    for label in ("refused", "eager"):
+        if label == "refused":
+            monkeypatch.setattr(cuda_graphs.Captured, "__init__", refuse)
+        else:
+            monkeypatch.undo()
+        torch.manual_seed(0)
+        model = Net().cuda()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        mon = lrdiag.Monitor(opt, model, logdir=tmp_path / label, analyze_on_close=False, cuda_graphs=label == "refused")
+        train(model, opt, data("cuda"), 20, mon)
+        out[label] = (mon.history(), dict(mon.norm_paths), mon._plan.graphs, mon._plan.captures)
+        mon.close()
+    (h, paths, graphs_on, captures), (e, _, _, _) = out["refused"], out["eager"]
+    assert paths == {"fused": 0, "foreach": 20, "cuda_graph": 0} and not graphs_on and captures == 1
+    for name in [names.GRAD_NORM, names.UPDATE_NORM] + [names.update_ratio(n) for n in e.layers]:
+        np.testing.assert_allclose(h.series[name], e.series[name], rtol=1e-4, err_msg=name)
