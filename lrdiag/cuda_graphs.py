@@ -10,19 +10,16 @@ those addresses and runs eagerly when they change.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable
 
 import torch
 
-_FALSE = ("0", "false", "no", "off")
+from .switches import switch
 
 
 def enabled(flag: bool | None = None) -> bool:
     """Whether a Monitor should use CUDA graphs: ``flag`` when given, else ``LRDIAG_CUDA_GRAPHS`` (default on)."""
-    if flag is not None:
-        return bool(flag)
-    return os.environ.get("LRDIAG_CUDA_GRAPHS", "1").strip().lower() not in _FALSE
+    return switch(flag, "LRDIAG_CUDA_GRAPHS")
 
 
 class Captured:

@@ -41,6 +41,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .switches import switch
+
 log = logging.getLogger("lrdiag")
 
 #: Bumped whenever the C interface changes (it is part of the cache key through the source).
@@ -277,15 +279,12 @@ int64_t lrd_post(int64_t count, const int64_t *tab, double *out, int threads) { 
 """
 
 FLAGS = ["-O3", "-std=gnu99", "-shared", "-fPIC", "-pthread"]
-_FALSE = ("0", "false", "no", "off")
 COMPILE_TIMEOUT = 120.0
 
 
 def enabled(flag: bool | None = None) -> bool:
     """Whether a Monitor should use the kernel: ``flag`` when given, else ``LRDIAG_FUSED`` (default on)."""
-    if flag is not None:
-        return bool(flag)
-    return os.environ.get("LRDIAG_FUSED", "1").strip().lower() not in _FALSE
+    return switch(flag, "LRDIAG_FUSED")
 
 
 def compiler() -> list[str] | None:

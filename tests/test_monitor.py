@@ -435,3 +435,21 @@ def test_one_monitor_per_optimizer_records_each_optimizers_layers(tmp_path):
     assert adamw_run.meta["optimizer"] == "AdamW" and len(adamw_run) == len(muon_run) == 200
     np.testing.assert_array_equal(adamw_run.loss, muon_run.loss)
     assert lrdiag.analyze(adamw_run, recommend=False).meta["ratio_band"]["family"] == "adam"
+
+
+@pytest.mark.parametrize("env, arg, expected", [(None, None, True), ("0", None, False), ("off", True, True), (None, False, False)])
+def test_cuda_graphs_switch_reads_the_argument_then_the_environment(tmp_path, monkeypatch, env, arg, expected):
+    """``Monitor(cuda_graphs=...)`` wins; without it ``LRDIAG_CUDA_GRAPHS`` decides (default on).
+    On a CPU the plan never uses graphs, whatever the switch (tests/test_cuda.py covers the GPU)."""
+    if env is None:
+        monkeypatch.delenv("LRDIAG_CUDA_GRAPHS", raising=False)
+    else:
+        monkeypatch.setenv("LRDIAG_CUDA_GRAPHS", env)
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    mon = lrdiag.Monitor(opt, model, logdir=tmp_path, analyze_on_close=False, cuda_graphs=arg)
+    try:
+        assert mon._graphs is expected
+        assert mon._plan.graphs is False and mon._plan.gsq.numel() == 0
+    finally:
+        mon.close()
