@@ -13,8 +13,9 @@ parameters, batch 16 x 512 tokens, bf16 autocast, AdamW; (d) the same at 6 layer
 momentum; (e) the MLP of (a), whose sub-millisecond steps show the hooks' CPU cost when the GPU
 waits on the host. There a block is timed in wall-clock seconds between two
 ``torch.cuda.synchronize()`` calls (process CPU time does not see GPU work), the phase line is
-left out, and a fifth copy, "every=1 eager", runs the Monitor without CUDA graphs
-(``cuda_graphs=False``).
+left out, a fifth copy, "every=1 eager", runs the Monitor without CUDA graphs
+(``cuda_graphs=False``), and a last line gives each copy's GPU kernel time per step from
+``torch.profiler`` (steady where wall-clock ratios on a shared host are not).
 For each, four copies of the same model and optimizer train side by side: no Monitor, a second
 copy with no Monitor ("A/A": its ratio shows the measure's own noise and bias), a Monitor at every
 step, and a Monitor with ``ratio_every=10``. Blocks of steps of each copy are interleaved
