@@ -161,7 +161,7 @@ def test_drain_syncs_once_per_flush_rows(tmp_path):
         train(model, opt, batches, 64, mon)
     ours = by_lrdiag(sites)
     assert 3 <= len(ours) <= 5, ours  # 64 steps / 16 rows, give or take where the drain falls
-    assert all("_drain" in s or "monitor.py" in s for s in ours), ours
+    assert all("in _drain" in s for s in ours), ours  # the row buffer copied to the host, nothing else
     mon.close()
 
 
