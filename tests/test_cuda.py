@@ -137,8 +137,9 @@ def test_steps_between_drains_never_sync(tmp_path, opt_name, ratio_every, graphs
     assert by_lrdiag(sites) == []
     assert sites == [], ["".join(stack[-4:]) for stack in sites]  # the bare loop makes none either
     ratio_steps = len(range(0, 63, ratio_every))
-    # graphs: captured at the second and third ratio step with the same tensors, replayed after
-    assert mon.norm_paths["cuda_graph"] == (ratio_steps - 4 if graphs else 0)  # from the fifth ratio step
+    # graphs: the before-step half is captured at the second ratio step, the after-step half at the
+    # fourth (it keys on a replayed before-step graph); both replay from the fifth
+    assert mon.norm_paths["cuda_graph"] == (ratio_steps - 4 if graphs else 0)
     hist = mon.history()
     mon.close()
     assert len(hist) == 63
