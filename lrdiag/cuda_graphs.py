@@ -32,6 +32,7 @@ class Captured:
     """
 
     def __init__(self, fn: Callable[[], Any], device: torch.device):
+        self.device = device
         self.graph = torch.cuda.CUDAGraph()
         current = torch.cuda.current_stream(device)
         side = torch.cuda.Stream(device)
@@ -46,5 +47,8 @@ class Captured:
         current.wait_stream(side)
 
     def replay(self) -> Any:
-        self.graph.replay()
+        # on the parameters' GPU: a model on cuda:1 trains fine while the current device is cuda:0,
+        # but a graph replayed there would be launched on another device's stream
+        with torch.cuda.device(self.device):
+            self.graph.replay()
         return self.out
