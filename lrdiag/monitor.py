@@ -410,8 +410,8 @@ class _Plan:
         if not pre.get("graph"):
             return self._after(optimizer, pre)
         # the after-step half reads the before-step graph's outputs: a graph of it is keyed by that graph
-        bufs = self._momentum_buffers(optimizer, pre)
-        if bufs is None:
+        bufs, complete = self._momentum_buffers(optimizer, pre)
+        if not complete:
             return self._after(optimizer, pre)
         key = (pre["graph"], tuple(p.data_ptr() for p in self.params), tuple(b.data_ptr() for b in bufs.values()))
         return self._graph_or_eager("after", key, lambda: self._after(optimizer, pre))
@@ -496,8 +496,9 @@ class _Plan:
         ratio = roots[0] / roots[1]
         return torch.cat([roots[2, -1:], roots[1, -1:], roots[0, -1:], ratio[:-1]])
 
-    def _momentum_buffers(self, optimizer: torch.optim.Optimizer, pre: dict[str, Any]) -> dict[int, Tensor] | None:
-        """The SGD momentum buffers the fast path reads, by parameter index (None: one is missing).
+    def _momentum_buffers(self, optimizer: torch.optim.Optimizer, pre: dict[str, Any]) -> tuple[dict[int, Tensor], bool]:
+        """The SGD momentum buffers the fast path reads, by parameter index, and whether every one
+        was there (a parameter without one keeps ||Δθ|| = 0 this step).
 
         Which parameters take them is kept in ``pre`` (a replayed graph hands back the same dict
         every step, so on a GPU this is worked out once, not per step and parameter)."""
@@ -510,10 +511,9 @@ class _Plan:
         state = optimizer.state
         for i in idx:
             buf = state.get(self.params[i], {}).get("momentum_buffer")
-            if buf is None:
-                return None
-            out[i] = norms.local(buf) if self.sharded else buf  # a buffer needs no detach: it has no grad
-        return out
+            if buf is not None:
+                out[i] = norms.local(buf) if self.sharded else buf  # a buffer needs no detach: it has no grad
+        return out, len(out) == len(idx)
 
     def _fast_updates(self, optimizer: torch.optim.Optimizer, pre: Mapping[str, Any], usq: Tensor, generic: set[int]) -> None:
         """||Δθ||² from SGD's own state instead of a snapshot.
@@ -524,7 +524,7 @@ class _Plan:
         gradient are not updated by SGD: their ||Δθ|| stays 0. lr² comes from ``self.lr2``.
         """
         kinds = pre["kinds"]
-        bufs = self._momentum_buffers(optimizer, pre) or {}
+        bufs = self._momentum_buffers(optimizer, pre)[0]
         mom_idx = sorted(bufs)
         plain_idx = [i for i in range(len(self.params)) if i not in generic and i in pre["has"]
                      and kinds[self.group_of[i]] != _SGD_MOMENTUM]
