@@ -271,7 +271,7 @@ class _Plan:
         hit = self._sub_cache.get(key)
         if hit is None:
             locs = self.locals()
-            hit = (idx, norms.buckets([locs[i] for i in idx]), torch.tensor(idx, dtype=torch.long, device=self.home))
+            hit = (idx, norms.buckets([locs[i] for i in idx]), norms.index_tensor(key, self.home))
             if len(self._sub_cache) > 8:
                 self._sub_cache.clear()
             self._sub_cache[key] = hit
