@@ -467,7 +467,16 @@ Splits
   centred RMSprop with alpha 0.94, momentum 0.4 and weight decay 1e-4, SGD with momentum 0.89,
   dampening 0.05 and weight decay 2e-4, batch sizes 108 and 520, and warm-up + hold + cos^3 fall
   and x0.986-every-twenty-ninth long runs. Written and committed in round 45, before any run on
-  it: the next blind split.
+  it; run once, blind, at the start of round 46, before any round-46 change;
+* ``fresh49``: synthetic seeds 500_000+, real runs on data generated here and used nowhere else
+  (two classes by x0^2 / 1.7 + x1^2 exp(0.35 x0) < 1.2 in the (x0, x1) plane, inside an egg, and
+  by the sign of asinh(2 x0) - x1^2 + 0.8 + 0.3 sin(2 x2) x3, a tanh(x0 - x1^2 / 2) + 0.3 exp(-x2^2)
+  x3 + 0.15 x4 and a cos(1.5 x0) |x1| / (1 + 0.5 |x2|) + 0.2 x3 regression), GroupNorm+Threshold and
+  BatchNorm+Hardsigmoid MLPs, RAdam with betas (0.9, 0.995) and (L2) weight decay 3e-4, Adagrad
+  with lr_decay 1e-3, initial accumulator 0.1 and weight decay 2e-4, SGD with Nesterov momentum
+  0.91 and weight decay 3e-4, batch sizes 110 and 528, and warm-up + hold + (1 - q)^1.5 fall and
+  x0.988-every-thirtieth long runs. Written and committed in round 46, before any run on it: the
+  next blind split.
 """
 
 from __future__ import annotations
@@ -1322,6 +1331,32 @@ def _dataset(name: str):
         y = np.sqrt(1 + X[:, 0] ** 2) * np.sin(X[:, 1]) - 0.25 * X[:, 2] * np.abs(X[:, 3]) + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "egg_in":  # generated (fresh49): x0^2 / 1.7 + x1^2 exp(0.35 x0) < 1.2, in 6 features, 3% flipped
+        r = np.random.default_rng(197)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 0] ** 2 / 1.7 + X[:, 1] ** 2 * np.exp(0.35 * X[:, 0]) < 1.2).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "asinh_parab_sign":  # generated (fresh49): the sign of asinh(2 x0) - x1^2 + 0.8 + 0.3 sin(2 x2) x3 (6 features, 3% flipped)
+        r = np.random.default_rng(197)
+        X = r.standard_normal((1200, 6))
+        y = (np.arcsinh(2 * X[:, 0]) - X[:, 1] ** 2 + 0.8 + 0.3 * np.sin(2 * X[:, 2]) * X[:, 3] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "tanh_parab_bump":  # generated regression (fresh49): tanh(x0 - x1^2 / 2) + 0.3 exp(-x2^2) x3 + 0.15 x4 of 6 features, noise sd 0.1
+        r = np.random.default_rng(197)
+        X = r.standard_normal((1000, 6))
+        y = np.tanh(X[:, 0] - X[:, 1] ** 2 / 2) + 0.3 * np.exp(-X[:, 2] ** 2) * X[:, 3] + 0.15 * X[:, 4] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "cos_abs_ratio":  # generated regression (fresh49): cos(1.5 x0) |x1| / (1 + 0.5 |x2|) + 0.2 x3 of 7 features, noise sd 0.05
+        r = np.random.default_rng(197)
+        X = r.standard_normal((1000, 7))
+        y = np.cos(1.5 * X[:, 0]) * np.abs(X[:, 1]) / (1 + 0.5 * np.abs(X[:, 2])) + 0.2 * X[:, 3] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "clover_in":  # generated (fresh45): inside the four-leaf clover (x0^2 + x1^2)^2 < 2.2 |x0^2 - x1^2|, in 6 features, 3% flipped
         r = np.random.default_rng(187)
         X = r.standard_normal((1200, 6))
@@ -2018,6 +2053,12 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_ams_b87_995_wd2": ("AdamW", {"betas": (0.87, 0.995), "weight_decay": 2e-2, "amsgrad": True}),
     "rms_c94_m4_wd4": ("RMSprop", {"alpha": 0.94, "centered": True, "momentum": 0.4, "weight_decay": 1e-4}),
     "sgd_m89_d05_wd2": ("SGD", {"momentum": 0.89, "dampening": 0.05, "weight_decay": 2e-4}),
+    # fresh49: RAdam with betas (0.9, 0.995) and (L2) weight decay 3e-4, Adagrad with lr_decay 1e-3,
+    # initial accumulator 0.1 and weight decay 2e-4, SGD with Nesterov momentum 0.91 and weight
+    # decay 3e-4
+    "radam_b9_995_wd3": ("RAdam", {"betas": (0.9, 0.995), "weight_decay": 3e-4}),
+    "adagrad_lrd3_acc1_wd2": ("Adagrad", {"lr_decay": 1e-3, "initial_accumulator_value": 0.1, "weight_decay": 2e-4}),
+    "sgd_nes91_wd3": ("SGD", {"momentum": 0.91, "nesterov": True, "weight_decay": 3e-4}),
 }
 
 
@@ -2118,6 +2159,9 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # fresh48: 10% warm-up, held to 36% of the run, then cos(pi q / 2)^3 to 0
     "warmup_hold_cos3": (0.10, lambda t, w, n: 1.0 if t < 0.36 * n else math.cos(0.5 * math.pi * min(
         1.0, (t - 0.36 * n) / (0.64 * n))) ** 3),
+    # fresh49: 11% warm-up, held to 34% of the run, then (1 - q)^1.5 to 0
+    "warmup_hold_pow15": (0.11, lambda t, w, n: 1.0 if t < 0.34 * n else max(
+        0.0, 1.0 - (t - 0.34 * n) / (0.66 * n)) ** 1.5),
 }
 
 
@@ -2151,6 +2195,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_twentysevenths": (27, 0.982),  # fresh46
     "step_twentyeighths": (28, 0.984),  # fresh47
     "step_twentyninths": (29, 0.986),  # fresh48
+    "step_thirtieths": (30, 0.988),  # fresh49
 }
 
 
@@ -2381,6 +2426,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``schedule="warmup_hold_cos3"`` warms up linearly over 10% of ``steps``, holds ``lr`` to 36% of
     them and then falls as ``cos(pi q / 2)^3`` to 0, ``"step_twentyninths"`` multiplies the LR by
     0.986 after each twenty-ninth (fresh48).
+    ``arch="gn_threshold"`` (a GroupNorm of 8 groups before each Threshold(0.1, 0)) and
+    ``"bn_hardsigmoid"`` (a BatchNorm before each Hardsigmoid) (fresh49);
+    ``schedule="warmup_hold_pow15"`` warms up linearly over 11% of ``steps``, holds ``lr`` to 34% of
+    them and then falls as ``(1 - q)^1.5`` to 0, ``"step_thirtieths"`` multiplies the LR by 0.988
+    after each thirtieth (fresh49).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``; or a
     ``Recommendation``, whose ``scheduler(opt)`` drives the run (a ``ReduceLROnPlateau`` stepped with
@@ -2474,7 +2524,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_hardshrink": lambda: [nn.BatchNorm1d(hidden), nn.Hardshrink(0.5)],
                "gn_softshrink": lambda: [nn.GroupNorm(8, hidden), nn.Softshrink(0.5)],
                "gn_hardshrink": lambda: [nn.GroupNorm(8, hidden), nn.Hardshrink(0.5)],
-               "ln_threshold": lambda: [nn.LayerNorm(hidden), nn.Threshold(0.1, 0.0)]}[arch]
+               "ln_threshold": lambda: [nn.LayerNorm(hidden), nn.Threshold(0.1, 0.0)],
+               "gn_threshold": lambda: [nn.GroupNorm(8, hidden), nn.Threshold(0.1, 0.0)],
+               "bn_hardsigmoid": lambda: [nn.BatchNorm1d(hidden), nn.Hardsigmoid()]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2805,8 +2857,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -3472,7 +3524,8 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("sigmoid_wave", 480_003, 48, 3, "sgd_nes88_wd1", "adamax_b89_wd5", 0.01, 2e-3, 512, "bn_hardshrink", "step_twentyeighths"),
                 RealSet("damped_x_sign", 480_004, 96, 3, "nadam_b9_997_dwd2", "adamax_b89_wd5", 2e-3, 2e-3, 512, "gn_softshrink", "step_twentyeighths"),
                 RealSet("star5_in", 480_005, 64, 2, "sgd_nes88_wd1", "nadam_b9_997_dwd2", 0.05, 2e-3, 106, "bn_hardshrink", "warmup_hold_bump")],
-    # the next blind split, written in round 45 before any run on it: data made here (inside a
+    # run blind at the start of round 46 (before any round-46 change),
+    # written in round 45 before any run on it: data made here (inside a
     # wobbly ring r < 1.18 + 0.35 sin(3 theta) + 0.15 cos(7 theta); the sign of x0^3 - 1.5 x0 +
     # tanh(2 x1) + 0.4 x2 x3; exp(-x0^2) x1 + 0.3 tanh(x2 x3) + 0.2 x4; sqrt(1 + x0^2) sin(x1) -
     # 0.25 x2 |x3|), GroupNorm+Hardshrink and LayerNorm+Threshold MLPs, optimizers (AdamW with
@@ -3487,6 +3540,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("soft_abs_sin", 490_003, 48, 3, "sgd_m89_d05_wd2", "rms_c94_m4_wd4", 0.01, 5e-4, 520, "gn_hardshrink", "step_twentyninths"),
                 RealSet("cubic_tanh_sign", 490_004, 96, 3, "adamw_ams_b87_995_wd2", "rms_c94_m4_wd4", 1e-3, 5e-4, 520, "ln_threshold", "step_twentyninths"),
                 RealSet("wobble_ring_in", 490_005, 64, 2, "sgd_m89_d05_wd2", "adamw_ams_b87_995_wd2", 0.05, 1e-3, 108, "gn_hardshrink", "warmup_hold_cos3")],
+    # the next blind split, written in round 46 before any run on it: data made here (inside an egg
+    # x0^2 / 1.7 + x1^2 exp(0.35 x0) < 1.2; the sign of asinh(2 x0) - x1^2 + 0.8 + 0.3 sin(2 x2) x3;
+    # tanh(x0 - x1^2 / 2) + 0.3 exp(-x2^2) x3 + 0.15 x4; cos(1.5 x0) |x1| / (1 + 0.5 |x2|) + 0.2 x3),
+    # GroupNorm+Threshold and BatchNorm+Hardsigmoid MLPs, optimizers (RAdam with betas (0.9, 0.995)
+    # and weight decay 3e-4; Adagrad with lr_decay 1e-3, initial accumulator 0.1 and weight decay
+    # 2e-4; SGD with Nesterov momentum 0.91 and weight decay 3e-4), batch sizes (110, 528) and
+    # warm-up + hold + (1 - q)^1.5 fall / x0.988-every-thirtieth long runs used nowhere before.
+    # Tuned LRs, fixed before any run: 1e-3 for RAdam, 0.01 for Adagrad (as fresh46's), 0.05 / 0.01
+    # (regression) for SGD.
+    "fresh49": [RealSet("egg_in", 500_000, 64, 2, "radam_b9_995_wd3", "sgd_nes91_wd3", 1e-3, 0.05, 110, "gn_threshold", "warmup_hold_pow15"),
+                RealSet("asinh_parab_sign", 500_001, 96, 3, "sgd_nes91_wd3", "adagrad_lrd3_acc1_wd2", 0.05, 0.01, 528, "bn_hardsigmoid", "step_thirtieths"),
+                RealSet("tanh_parab_bump", 500_002, 128, 2, "adagrad_lrd3_acc1_wd2", "radam_b9_995_wd3", 0.01, 1e-3, 110, "bn_hardsigmoid", "warmup_hold_pow15"),
+                RealSet("cos_abs_ratio", 500_003, 48, 3, "sgd_nes91_wd3", "adagrad_lrd3_acc1_wd2", 0.01, 0.01, 528, "gn_threshold", "step_thirtieths"),
+                RealSet("asinh_parab_sign", 500_004, 96, 3, "radam_b9_995_wd3", "adagrad_lrd3_acc1_wd2", 1e-3, 0.01, 528, "bn_hardsigmoid", "step_thirtieths"),
+                RealSet("egg_in", 500_005, 64, 2, "sgd_nes91_wd3", "radam_b9_995_wd3", 0.05, 1e-3, 110, "gn_threshold", "warmup_hold_pow15")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -4320,7 +4388,8 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh32": 330_000, "fresh33": 340_000, "fresh34": 350_000, "fresh35": 360_000, "fresh36": 370_000, "fresh37": 380_000,
          "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000, "fresh41": 420_000,
          "fresh42": 430_000, "fresh43": 440_000, "fresh44": 450_000, "fresh45": 460_000,
-         "fresh46": 470_000, "fresh47": 480_000, "fresh48": 490_000}
+         "fresh46": 470_000, "fresh47": 480_000, "fresh48": 490_000,
+         "fresh49": 500_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -4371,7 +4440,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh45": "split fresh45 (run blind once in round 43, after round 43's first change: a stall the run left is escaped, --follow with a real ReduceLROnPlateau)",
               "fresh46": "split fresh46 (run blind once at the start of round 44, before any round-44 change)",
               "fresh47": "split fresh47 (run blind once at the start of round 45, before any round-45 change)",
-              "fresh48": "BLIND split fresh48 (written in round 45, before any run on it: run it once, after all round-46 changes)"}
+              "fresh48": "split fresh48 (run blind once at the start of round 46, before any round-46 change)",
+              "fresh49": "BLIND split fresh49 (written in round 46, before any run on it: run it once, after all round-47 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -4472,7 +4542,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR, and of the clean runs whose advice "
