@@ -83,6 +83,29 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".strip().rstrip(":")
 
 
+def _run_eagerly(fn: Callable) -> Callable:
+    """``fn`` kept out of ``torch.compile``'s tracing: a graph break where compiled code calls it.
+
+    ``torch.compile(optimizer.step)`` (PyTorch's own recipe for a faster step) traces the step's
+    hooks too, with fake tensors: the fused kernel was handed their data pointers and the process
+    died of a segfault, and the Monitor's bookkeeping (counters, the row buffer) is Python state a
+    graph must not capture. The hooks and ``log_loss`` run as in an eager loop instead; the
+    optimizer's own update stays compiled. ``fullgraph=True`` allows no graph break: dynamo then
+    stops at the first step with an error that gives ``_EAGER_REASON``.
+    """
+    disable = getattr(getattr(torch, "compiler", None), "disable", None)
+    if disable is None:
+        return fn
+    try:
+        return disable(fn, reason=_EAGER_REASON)
+    except TypeError:  # torch before the ``reason`` argument
+        return disable(fn)
+
+
+_EAGER_REASON = ("lrdiag.Monitor's hooks run outside the compiled graph (a graph break on each side of "
+                 "optimizer.step); compile the step without fullgraph=True, or call monitor.detach() first")
+
+
 def _hparams(group: Mapping[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in group.items():
@@ -858,7 +881,8 @@ class Monitor:
             # a Monitor never closed still gets its last rows written when the interpreter exits
             atexit.register(_flush_at_exit, weakref.ref(self))
         if self._active:
-            self._handles = [optimizer.register_step_pre_hook(self._pre_hook), optimizer.register_step_post_hook(self._post_hook)]
+            self._handles = [optimizer.register_step_pre_hook(_run_eagerly(self._pre_hook)),
+                             optimizer.register_step_post_hook(_run_eagerly(self._post_hook))]
             if scaler is not None:
                 self._wrap_scaler(scaler)
 
@@ -936,6 +960,7 @@ class Monitor:
         """This process's local store file (None until the writer opened it, or off rank 0)."""
         return self._writer.store_path if self._writer else None
 
+    @_run_eagerly
     def log_loss(self, loss: Tensor | float) -> None:
         """Add a loss value to the current optimizer step (no host sync; tensors stay on device).
 
@@ -959,6 +984,7 @@ class Monitor:
         except Exception as e:
             self._reporter.once("log_loss", f"lrdiag: log_loss could not use {type(loss).__name__} ({_describe(e)}); it is ignored")
 
+    @_run_eagerly
     def log_eval_loss(self, loss: Tensor | float, step: int | None = None) -> None:
         """Record a loss on held-out data (``lrdiag/eval_loss``) at ``step`` (default: the last
         optimizer step taken). Evaluations are rare, so a tensor is read with one host sync here.

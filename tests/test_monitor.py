@@ -453,3 +453,96 @@ def test_cuda_graphs_switch_reads_the_argument_then_the_environment(tmp_path, mo
         assert mon._plan.graphs is False and mon._plan.gsq.numel() == 0
     finally:
         mon.close()
+
+
+_COMPILED_STEP = r'''
+import json, sys, tempfile
+import numpy as np, torch
+from torch import nn
+import lrdiag
+from lrdiag import fused
+from lrdiag.store import read_store
+
+fused.wait(timeout=300)  # the fused kernel where this machine can build it: the path that crashed
+kind, how = sys.argv[1], sys.argv[2]
+
+
+def run(compiled):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    opt = (torch.optim.AdamW(model.parameters(), lr=1e-2) if kind == "adamw"
+           else torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+    X, y = torch.randn(64, 16), torch.randint(0, 4, (64,))
+    d = tempfile.mkdtemp()
+    mon = lrdiag.Monitor(opt, model, logdir=d, analyze_on_close=False, tensorboard=False)
+
+    def train_step():
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        mon.log_loss(loss)
+        opt.step()
+
+    if not compiled:
+        step = train_step
+    elif how == "optimizer_step":  # PyTorch's recipe: compile the step alone
+        inner = torch.compile(opt.step, backend="aot_eager")
+
+        def step():
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(X), y)
+            loss.backward()
+            mon.log_loss(loss)
+            inner()
+    else:  # the whole training step, log_loss and the step's hooks inside it
+        step = torch.compile(train_step, backend="aot_eager")
+    for _ in range(12):
+        step()
+    mon.close()
+    _, steps, series = read_store(d)
+    return steps.tolist(), {k: v.tolist() for k, v in series.items()}, dict(mon.norm_paths)
+
+
+eager, compiled = run(False), run(True)
+print(json.dumps({"eager": eager, "compiled": compiled}))
+'''
+
+
+@pytest.mark.parametrize("kind, how", [("adamw", "optimizer_step"), ("sgd", "optimizer_step"), ("adamw", "train_step")])
+def test_compiled_step_records_what_the_eager_step_records(tmp_path, kind, how):
+    """``torch.compile`` traced the Monitor's step hooks with fake tensors, and the fused kernel,
+    handed their data pointers, killed the process (a segfault, round 46). The hooks and
+    ``log_loss`` now run eagerly (a graph break): every step is recorded, with the values an eager
+    loop records. Run in a child process, so that a crash fails this test alone."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "compiled_step.py"
+    script.write_text(_COMPILED_STEP)
+    done = subprocess.run([sys.executable, str(script), kind, how], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    (steps0, series0, paths0), (steps1, series1, paths1) = out["eager"], out["compiled"]
+    assert steps0 == steps1 == list(range(12))
+    assert sum(paths1.values()) == sum(paths0.values()) == 12 and paths1 == paths0
+    for key in (names.LOSS, names.GRAD_NORM, names.WEIGHT_NORM, names.UPDATE_NORM, names.update_ratio("0"),
+                names.update_ratio("2"), names.lr("group0")):
+        np.testing.assert_allclose(series1[key], series0[key], rtol=1e-4, err_msg=key)
+
+
+def test_fullgraph_compiled_step_stops_with_lrdiags_reason(tmp_path):
+    """``fullgraph=True`` allows no graph break, so the eager hooks cannot run inside it: dynamo
+    stops at the first step, and its error says what to do. (PyTorch 2.13 cannot compile an
+    optimizer's step with ``fullgraph=True`` even without lrdiag: the step breaks the graph itself.)"""
+    torch._dynamo.reset()
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    X, y = digits_data(64)
+    step = torch.compile(opt.step, fullgraph=True, backend="aot_eager")
+    try:
+        with lrdiag.Monitor(opt, model, logdir=tmp_path, analyze_on_close=False, tensorboard=False):
+            nn.functional.cross_entropy(model(X), y).backward()
+            with pytest.raises(Exception, match="compile the step without fullgraph=True, or call monitor.detach"):
+                step()
+    finally:
+        torch._dynamo.reset()
