@@ -180,6 +180,9 @@ def _ratios_figure(rep: Mapping[str, Any], history: "History", max_points: int) 
     if not layers:
         return None
     band = _ratio_band(rep)
+    # layers the analysis does not judge against the band (norm gains and biases, embeddings)
+    apart = (rep.get("meta") or {}).get("layers_not_judged") or {}
+    label = {n: f"{n} (not judged: {apart[n]})" if n in apart else n for n in layers}
     shapes = []
     if band:
         shapes.append({"type": "rect", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": band[0], "y1": band[1],
@@ -191,7 +194,10 @@ def _ratios_figure(rep: Mapping[str, Any], history: "History", max_points: int) 
             row = history.series[names.update_ratio(name)]
             x, y = downsample_minmax(history.steps, row, max_points)
             if y.size:
-                data.append({"type": "scatter", "mode": "lines", "name": text(name), "x": x.tolist(), "y": _finite_list(y)})
+                trace = {"type": "scatter", "mode": "lines", "name": text(label[name]), "x": x.tolist(), "y": _finite_list(y)}
+                if name in apart:
+                    trace["line"] = {"dash": "dot"}
+                data.append(trace)
         layout = {"xaxis": {"title": {"text": "step"}}, "yaxis": {"title": {"text": "||Δθ|| / ||θ||"}, "type": "log", "exponentformat": "e", "dtick": 1},
                   "shapes": shapes, "hovermode": "closest", "margin": {"l": 70, "r": 20, "t": 40, "b": 40},
                   "legend": {"orientation": "h", "y": -0.2}}
@@ -232,7 +238,7 @@ def _ratios_figure(rep: Mapping[str, Any], history: "History", max_points: int) 
     colorbar = {"title": {"text": "log10 ratio"}}
     # z is rounded to 0.001 decades (0.2 %): finer than a colour step, and a 200-layer heatmap
     # stays a few hundred kB of JSON instead of ~2 MB.
-    data = [{"type": "heatmap", "x0": first + dx / 2, "dx": dx, "y": [text(n) for n in layers], "z": [_finite_list(r) for r in np.round(z, 3)],
+    data = [{"type": "heatmap", "x0": first + dx / 2, "dx": dx, "y": [text(label[n]) for n in layers], "z": [_finite_list(r) for r in np.round(z, 3)],
              "colorscale": "RdBu", "reversescale": True, "colorbar": colorbar}]
     if band:
         mid = (math.log10(band[0]) + math.log10(band[1])) / 2

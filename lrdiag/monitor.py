@@ -170,6 +170,14 @@ def layer_names(model: torch.nn.Module | None) -> dict[int, str]:
     return out
 
 
+def embedding_parameters(model: torch.nn.Module | None) -> frozenset[int]:
+    """``id``s of the parameters an ``nn.Embedding`` or ``nn.EmbeddingBag`` (or a subclass) owns."""
+    if model is None:
+        return frozenset()
+    kinds = (torch.nn.Embedding, torch.nn.EmbeddingBag)
+    return frozenset(id(p) for m in model.modules() if isinstance(m, kinds) for p in m.parameters(recurse=False))
+
+
 # CUDA graphs captured per plan at most (a model whose tensors move every step stays eager),
 # and kept per half of the ratio step
 _MAX_CAPTURES = 16
@@ -190,7 +198,7 @@ class _Plan:
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, owner: Mapping[int, str], fast_path: bool, fused_ok: bool = False,
-                 graphs_ok: bool = False):
+                 graphs_ok: bool = False, embeddings: frozenset[int] = frozenset()):
         self.signature = _signature(optimizer)
         self.fast_path = fast_path and type(optimizer) is torch.optim.SGD
         raw = [names.group_name(g, i) for i, g in enumerate(optimizer.param_groups)]
@@ -220,6 +228,14 @@ class _Plan:
         self.layers = list(dict.fromkeys(layer_of_name))
         lidx = {n: i for i, n in enumerate(self.layers)}
         self.layer_of = [lidx[n] for n in layer_of_name]
+        # what each layer holds, for the analysis: the update-ratio band is a rule for weight
+        # matrices; gains and biases alone ("vector") and embedding tables are judged apart
+        self.roles: dict[str, str] = {n: "vector" for n in self.layers}
+        for p, n in zip(self.params, layer_of_name):
+            if id(p) in embeddings:
+                self.roles[n] = "embedding"
+            elif p.dim() >= 2 and self.roles[n] == "vector":
+                self.roles[n] = "matrix"
         self.sharded = any(norms.is_dtensor(p) for p in self.params)
         locals_ = self.locals()
         self.home = locals_[0].device if locals_ else torch.device("cpu")
@@ -863,7 +879,8 @@ class Monitor:
         self.hook_cpu_seconds = 0.0
 
         self._owner = layer_names(model)
-        self._plan = _Plan(optimizer, self._owner, fast_path, self._fused, self._graphs)
+        self._embeddings = embedding_parameters(model)
+        self._plan = _Plan(optimizer, self._owner, fast_path, self._fused, self._graphs, self._embeddings)
         if self._plan.fused_idx:
             _cfused.kernels()  # start the background build now: it is usually ready by the first step
         # Under DDP every rank holds the same parameters: rank 0 alone records. Sharded (FSDP)
@@ -921,6 +938,7 @@ class Monitor:
             "group_hparams": group_hp,
             "groups": list(self._plan.groups),
             "layers": list(self._plan.layers),
+            "layer_roles": dict(self._plan.roles),
             "every": self.every,
             "ratio_every": self.ratio_every,
             "update_method": "sgd_state" if self._plan.fast_path else "snapshot",
@@ -1150,10 +1168,12 @@ class Monitor:
         old = self._plan
         if self.model is not None:
             self._owner = layer_names(self.model)
-        self._plan = _Plan(self.optimizer, self._owner, self._fast_path, self._fused, self._graphs)
+            self._embeddings = embedding_parameters(self.model)
+        self._plan = _Plan(self.optimizer, self._owner, self._fast_path, self._fused, self._graphs, self._embeddings)
         if old.width != self._plan.width or old.home != self._plan.home:
             self._alloc_rows()
-        if self._writer is not None and (old.layers != self._plan.layers or old.groups != self._plan.groups):
+        if self._writer is not None and (old.layers != self._plan.layers or old.groups != self._plan.groups
+                                         or old.roles != self._plan.roles):
             self._writer.put("meta", self._meta())
 
     def _new_row(self, step: int, skipped: float) -> int:

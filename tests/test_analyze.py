@@ -184,6 +184,65 @@ def _synthetic(n=3000, seed=0):
     return t, loss
 
 
+def _tiny_lm_run(tmp_path, lr: float, steps: int = 300, vocab: int = 2000):
+    """A 2-block transformer LM (embedding, LayerNorms, attention, MLP, head) trained with AdamW
+    on Zipf-distributed tokens whose target is a fixed permutation, recorded by the Monitor."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    dim, seq = 64, 32
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(vocab, dim)
+            layer = nn.TransformerEncoderLayer(dim, 4, 128, batch_first=True, dropout=0.0)
+            self.blocks = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.head = nn.Linear(dim, vocab)
+
+        def forward(self, x):
+            return self.head(self.blocks(self.emb(x)))
+
+    model = LM()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(1)
+    zipf = 1.0 / torch.arange(1, vocab + 1).float() ** 1.1
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / f"lm{lr:g}", analyze_on_close=False, tensorboard=False) as mon:
+        for _ in range(steps):
+            x = torch.multinomial(zipf, 16 * seq, replacement=True, generator=gen).view(16, seq)
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x).reshape(-1, vocab), ((x * 7 + 3) % vocab).reshape(-1))
+            loss.backward()
+            mon.log_loss(loss)
+            opt.step()
+    return lrdiag.load(tmp_path / f"lm{lr:g}")
+
+
+def test_norm_and_embedding_layers_are_recorded_not_judged(tmp_path):
+    """The band is a rule for weight matrices (round 46). At AdamW's usual 1e-3 a small
+    transformer LM learns (7.9 -> under 1) with its attention, MLP and head layers inside Adam's
+    band, but its LayerNorms (gains that start at 1: Adam's ratio, 0.2 lr / rms(w), is 20x a
+    matrix's) and its embedding (a row moves only when its token comes) sit under it: judged like
+    the matrices, as before round 46 (a log without ``layer_roles``), they made an "LR too low"
+    finding. At 1e-5 the matrices themselves sit under the band, and that is still found."""
+    good = _tiny_lm_run(tmp_path, 1e-3)
+    roles = good.meta["layer_roles"]
+    apart = {n: r for n, r in roles.items() if r != "matrix"}
+    assert apart == {"emb": "embedding", **{f"blocks.layers.{i}.norm{j}": "vector" for i in (0, 1) for j in (1, 2)}}
+    assert float(np.mean(good.loss[-20:])) < 0.15 * float(good.loss[0])
+    rep = lrdiag.analyze(good, recommend=False)
+    assert not [f for f in rep.findings if f.kind.startswith("lr_too")], rep.summary
+    assert rep.meta["layers_not_judged"] == apart
+    as_before = History(good.steps, good.series, {k: v for k, v in good.meta.items() if k != "layer_roles"})
+    old = [f for f in lrdiag.analyze(as_before, recommend=False).findings if f.kind == "lr_too_low"]
+    assert old and set(old[0].evidence["layers"]) <= set(apart), "the norms and the embedding alone made the old finding"
+    low = lrdiag.analyze(_tiny_lm_run(tmp_path, 1e-5), recommend=False)
+    found = [f for f in low.findings if f.kind == "lr_too_low"]
+    assert found and found[0].severity == "warning" and "head" in found[0].evidence["layers"], low.summary
+    assert not set(found[0].evidence["layers"]) & set(apart)
+
+
 def test_report_json_and_ranking():
     t, loss = _synthetic()
     loss[1000:1004] *= 6  # a spike

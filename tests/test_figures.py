@@ -64,6 +64,23 @@ def test_build_figures_has_every_figure_and_is_json():
     assert ratios["layout"]["shapes"][0]["y0"] == 1e-4 and ratios["layout"]["shapes"][0]["y1"] == 1e-2
 
 
+def test_layers_not_judged_are_drawn_dotted_and_named_so():
+    """A layer the analysis does not judge against the band (``meta.layers_not_judged``: a norm's
+    gains, an embedding) is drawn dotted, its name saying so; in the heatmap its row label does."""
+    h = _history()
+    apart = h.layers[1]
+    rep = _report()
+    rep.meta["layers_not_judged"] = {apart: "vector"}
+    traces = {t["name"]: t for t in figures.build_figures(rep, h)[1]["data"]}
+    named = figures.text(f"{apart} (not judged: vector)")
+    assert traces[named]["line"] == {"dash": "dot"}
+    assert all("line" not in t for n, t in traces.items() if n != named)
+    many = _history(n=2000, layers=figures.MAX_LAYER_LINES + 2)
+    rep.meta["layers_not_judged"] = {many.layers[0]: "embedding"}
+    rows = figures.build_figures(rep, many, max_points=400)[1]["data"][0]["y"]
+    assert rows[0] == figures.text(f"{many.layers[0]} (not judged: embedding)") and "not judged" not in rows[1]
+
+
 def test_run_strings_are_escaped_text():
     blob = json.dumps(figures.build_figures(_report(), _history()))
     assert "<script>" not in blob and "<img" not in blob

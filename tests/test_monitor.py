@@ -546,3 +546,42 @@ def test_fullgraph_compiled_step_stops_with_lrdiags_reason(tmp_path):
                 step()
     finally:
         torch._dynamo.reset()
+
+
+def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
+    """``meta["layer_roles"]`` (round 46): a layer with a parameter of 2 or more dimensions is a
+    "matrix" (Linear, Conv, a bare 2-D parameter), one of vectors only a "vector" (LayerNorm,
+    BatchNorm, PReLU, a bare 1-D parameter), an ``nn.Embedding``'s an "embedding", also where its
+    table is tied to a head (the first owner names a tied weight)."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(20, 8)
+            self.conv = nn.Conv1d(8, 8, 3, padding=1)
+            self.bn = nn.BatchNorm1d(8)
+            self.ln = nn.LayerNorm(8)
+            self.act = nn.PReLU()
+            self.head = nn.Linear(8, 20, bias=False)
+            self.head.weight = self.emb.weight  # tied
+            self.scale = nn.Parameter(torch.ones(8))
+            self.mix = nn.Parameter(torch.eye(8))
+
+        def forward(self, x):
+            h = self.bn(self.conv(self.emb(x).transpose(1, 2))).transpose(1, 2)
+            return self.head(self.act(self.ln(h @ self.mix)) * self.scale)
+
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    with lrdiag.Monitor(opt, net, logdir=tmp_path, analyze_on_close=False, tensorboard=False) as mon:
+        for _ in range(3):
+            x = torch.randint(0, 20, (4, 6))
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(net(x).reshape(-1, 20), x.reshape(-1))
+            loss.backward()
+            mon.log_loss(loss)
+            opt.step()
+    meta, _, _ = read_store(tmp_path)
+    assert meta["layer_roles"] == {"emb": "embedding", "conv": "matrix", "bn": "vector", "ln": "vector", "act": "vector",
+                                   "scale": "vector", "mix": "matrix"}

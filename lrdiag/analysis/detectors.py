@@ -27,7 +27,7 @@ import functools
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
@@ -129,6 +129,35 @@ class Series:
                     "inside that interval; log every step for the first steps to see where it started")
             self.__dict__["_start"] = signals.start_level(x, interval_means=not self.per_step) if ok else float("nan")
         return self.__dict__["_start"]
+
+    @property
+    def layers(self) -> list[str]:
+        """The layers whose update ratios are judged against the band: every layer the Monitor
+        recorded as a weight matrix (``meta["layer_roles"]``, round 46), or every layer where the
+        log has no roles (a store written before round 46, a foreign log) or names no matrix.
+
+        The band is a rule for weight matrices. A layer of vectors only (a LayerNorm's or
+        BatchNorm's gain and bias: the gain starts at 1, so Adam's ratio, about 0.2 lr / rms(w),
+        is 20x under a matrix's at a weight scale of 0.05) and an embedding (a row moves only when
+        its token is in the batch) sit below the band at a good LR: a small transformer LM at
+        AdamW's 1e-3 read "LR too low" from its LayerNorms and embedding alone. They stay recorded
+        and drawn (``not_judged``)."""
+        if "_layers" not in self.__dict__:
+            every = self.history.layers
+            roles = self.history.meta.get("layer_roles")
+            judged = every
+            if isinstance(roles, Mapping):
+                matrices = [n for n in every if roles.get(n, "matrix") == "matrix"]
+                judged = matrices or every
+            self.__dict__["_layers"] = judged
+        return self.__dict__["_layers"]
+
+    @property
+    def not_judged(self) -> dict[str, str]:
+        """``{layer: role}`` of the recorded layers ``layers`` leaves out ("vector", "embedding")."""
+        roles = self.history.meta.get("layer_roles")
+        kept = set(self.layers)
+        return {n: str(roles.get(n)) for n in self.history.layers if n not in kept} if isinstance(roles, Mapping) else {}
 
     @property
     def log_floor(self) -> float:
@@ -385,7 +414,7 @@ def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 1000) -
     weights that LR has not yet thrown: where a run blew up within a few steps, its later ratios
     say more about the wreck than about the LR, and ``recommend`` lowers the LR by this one over
     the band's top (round 41)."""
-    if not s.history.layers:
+    if not s.layers:
         return
     first = 0
     if lr is not None and s.lr_values.size:
@@ -395,7 +424,7 @@ def _note_first_ratio(s: Series, ev: dict, lr: float | None, rows: int = 1000) -
         first = int(np.searchsorted(s.history.steps, s.lr_steps[ok[0]], "left"))
     window = slice(first, min(first + rows, s.history.steps.size))
     mat = np.vstack([np.asarray(s.history.series[names.update_ratio(name)][window], dtype=np.float64)
-                     for name in s.history.layers])
+                     for name in s.layers])
     usable = np.isfinite(mat) & (mat > 0)
     some = np.nonzero(usable.any(axis=0))[0]
     if some.size:
@@ -976,7 +1005,7 @@ def _layers_out_of_band_between(s: Series, start: int, end: int, side: str, samp
     10x apart that is plenty, and an exact median of every layer over a million steps is not free."""
     out = []
     rows = _rows_between(s, start, end)
-    for name in s.history.layers:
+    for name in s.layers:
         v = _strided(s.history.series[names.update_ratio(name)][rows], sample)
         v = v[np.isfinite(v) & (v != 0)]
         if not v.size:
@@ -1153,8 +1182,8 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
         elif low_ratio and _low_for_the_run(s, low_ratio, _rows_between(s, start, end)) and above_band() is None:
             state, sev = "stalled_low_lr", "warning"
             ev["layers_below_band"] = low_ratio
-            few = (f" ({len(low_ratio)} of {len(s.history.layers)} layers, and the median layer under the band's centre)"
-                   if len(low_ratio) * 2 < len(s.history.layers) else "")
+            few = (f" ({len(low_ratio)} of {len(s.layers)} layers, and the median layer under the band's centre)"
+                   if len(low_ratio) * 2 < len(s.layers) else "")
             msg = (f"The loss stalled from step {start} to {end} ({length} steps) {_lr_during(s, start, end, lr)} while the "
                    f"update ratios are below the healthy band{few}: the LR is too low to make progress; raise it.")
         elif level is not None and (escaped := _escaped_at(s, end, level)) is not None:
@@ -1181,7 +1210,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                 ev["nothing_learnt"] = True
                 stalled = (f"The loss stalled from step {start} to {end} ({length} steps) within 20% of where it "
                            f"started ({first_level:.3g}): nothing has been learnt, {lr_txt}")
-                high_ratio = _layers_out_of_band_between(s, start, end, "high") if s.history.layers else []
+                high_ratio = _layers_out_of_band_between(s, start, end, "high") if s.layers else []
                 earlier = above_band() if low_ratio and not high_ratio else None
                 if high_ratio:
                     ev["layers_above_band"] = high_ratio
@@ -1205,7 +1234,7 @@ def detect_plateau(s: Series, *, threshold: float = 0.01, window_frac: float = 0
                     # 5 at 10-100x it; with ratios in the band, "try the LR 3-10x lower" was wrong on 3
                     # tasks whose 10x LR learnt (round 26).
                     state, sev = "nothing_learnt", "warning"
-                    if s.history.layers:
+                    if s.layers:
                         most = "of most layers " if low_ratio else ""
                         msg = (f"{stalled}. The update ratios {most}sit inside the healthy band, so they do not tell an LR too "
                                f"low from one too high: a range test (lrdiag.range_test) finds where this model learns. "
@@ -1431,7 +1460,7 @@ def detect_lr_band(s: Series, *, persist: float = 0.8, min_frac: float = 0.2, bl
     a warning and the advice to raise the LR (138/143 -> 143/143 of those runs), and no other
     finding, detector row or advice; a Hugging Face log has no update ratios.)
     """
-    if not s.history.layers:
+    if not s.layers:
         return []
     steps = s.history.steps
     lr = s.history.lr()
@@ -1477,9 +1506,9 @@ def _above_band_by(s: Series, step: int, sample: int = 20000) -> tuple[int, floa
     the largest), not a low LR (round 41; see ``detect_lr_band``)."""
     rows = _rows_between(s, int(s.history.steps[0]), step)
     idx = np.arange(rows.start, rows.stop)
-    if idx.size < 5 or not s.history.layers:
+    if idx.size < 5 or not s.layers:
         return None
-    cols = [s.history.series[names.update_ratio(name)] for name in s.history.layers]
+    cols = [s.history.series[names.update_ratio(name)] for name in s.layers]
     sub = _strided(idx, sample)
     mat = np.vstack([c[sub] for c in cols]).astype(np.float64)
     if np.isfinite(mat).any(axis=0).mean() <= 0.5:  # mostly empty rows (a ratio_every log)
@@ -1719,7 +1748,7 @@ def _block_counts(mask: np.ndarray, nb: int) -> np.ndarray:
 
 
 def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Finding]:
-    layers = s.history.layers
+    layers = s.layers
     steps = s.history.steps
     found: list[tuple[str, float]] = []
     spans: list[tuple[int, int]] = []
@@ -1748,7 +1777,8 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
     if dead:
         ev["layers_not_updating"] = dead
     shown = ", ".join(f"{n} ({m:.1e})" for n, m in found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
-    where = "every monitored layer" if share == 1 else f"{len(found)} of {len(layers)} layers"
+    kind_of = "weight " if s.not_judged else ""  # norm and embedding layers are not judged (``Series.layers``)
+    where = f"every {kind_of or 'monitored '}layer" if share == 1 else f"{len(found)} of {len(layers)} {kind_of}layers"
     b = s.band
     sev = "warning" if share >= 0.5 or kind == "high" else "info"
     if kind == "low":
@@ -1792,7 +1822,7 @@ def _low_for_the_run(s: Series, low_layers: list[str], rows: slice | np.ndarray,
     """Whether layers below the band (``low_layers``) mean an LR too low for the run: they are at
     least half the layers, or the median layer's ratio on ``rows`` is under the band's centre too
     (``_typical_ratio``; round 35). A minority of slow layers among healthy ones is not."""
-    if len(low_layers) * 2 >= max(1, len(s.history.layers)):
+    if len(low_layers) * 2 >= max(1, len(s.layers)):
         return True
     typical = _typical_ratio(s, rows, sample)
     return typical is not None and typical < s.band.center
@@ -1801,7 +1831,7 @@ def _low_for_the_run(s: Series, low_layers: list[str], rows: slice | np.ndarray,
 def _typical_ratio(s: Series, rows: slice | np.ndarray, sample: int) -> float | None:
     """The median over layers of each layer's median update ratio on ``rows`` (``_strided_median``,
     as ``_layer_out_of_band`` takes it), or None if no layer has any."""
-    meds = [_strided_median(s.history.series[names.update_ratio(name)][rows], sample) for name in s.history.layers]
+    meds = [_strided_median(s.history.series[names.update_ratio(name)][rows], sample) for name in s.layers]
     meds = [m for m in meds if m is not None]
     return float(np.median(meds)) if meds else None
 
@@ -1895,11 +1925,11 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
     if rose_at is not None:
         onset.append(int(s.fsteps[rose_at]))
     peaks, dead, first_high = _ratio_blocks(s, ratio_factor * s.band.high, s.band.low, tail_frac, collapse, max_blocks)
-    if s.history.layers and len(first_high) >= max(1, layer_share * len(s.history.layers)):
+    if s.layers and len(first_high) >= max(1, layer_share * len(s.layers)):
         onset.append(min(first_high.values()))
     # only where the loss never left its start: a fine-tune's gradient can fall 4x as it learns
     nothing_learnt = end_level > y0 - learnt_nothing
-    grad = _grad_norm_collapse(s, tail_frac, grad_drop) if nothing_learnt and not s.history.layers else None
+    grad = _grad_norm_collapse(s, tail_frac, grad_drop) if nothing_learnt and not s.layers else None
     if grad is not None:
         onset.append(grad["peak_step"])
     if not onset:
@@ -1926,7 +1956,7 @@ def detect_unstable_stall(s: Series, *, kept: float = math.log(2.0), tail_frac: 
         why.append(f"the gradient norm collapsed from {grad['peak']:.3g} to {grad['tail']:.3g} (it started at {grad['start']:.3g})")
     if first_high:
         top = max(peaks[name] for name in first_high)
-        why.append(f"update ratios reached {top:.2g} per step in {len(first_high)} of {len(s.history.layers)} layers, "
+        why.append(f"update ratios reached {top:.2g} per step in {len(first_high)} of {len(s.layers)} layers, "
                    f"healthy is at most {s.band.high:.0e} for {s.band.family}")
     dead_txt = ""
     if dead:
@@ -2065,7 +2095,7 @@ def _ratio_blocks(s: Series, limit: float, band_low: float, tail_frac: float, co
     if nb < 3:
         return peaks, dead, first
     tail = slice(rows - max(10, int(rows * tail_frac)), rows)
-    layers = s.history.layers
+    layers = s.layers
     # All layers at once (a Python loop of nanmedians took seconds at 2,000 layers). At most 20
     # evenly spaced values per block and 2,000 in the tail: a median needs no more, and 200
     # layers x 1M steps stay cheap. Only those values are gathered: stacking whole columns copied

@@ -88,6 +88,8 @@ def _analyze_history(history: History, det_opts: Mapping[str, Any]) -> Report:
     report = Report(run=history.run, steps=steps)
     s = D.Series.from_history(history)
     report.meta["ratio_band"] = s.band.to_dict()
+    if s.not_judged:  # recorded, drawn, not judged against the band (``Series.layers``)
+        report.meta["layers_not_judged"] = s.not_judged
     report.meta["loss_points"] = int(s.steps.size)
     if s.gap == s.gap:
         report.meta["loss_logged_every"] = s.gap
