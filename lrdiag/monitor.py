@@ -76,7 +76,10 @@ class _Reporter:
                 return
             self._seen.add(key)
         log.warning(message)
-        warnings.warn(message, MonitorWarning, stacklevel=3)
+        try:
+            warnings.warn(message, MonitorWarning, stacklevel=3)
+        except Exception:  # warnings made errors (-W error, pytest's filterwarnings): the log said it
+            pass
 
 
 def _describe(e: BaseException) -> str:
@@ -519,8 +522,19 @@ class _Plan:
         cost ~0.3 ms right after the kernels have streamed the parameters through the caches.
         """
         if self._seg is not None:
-            sums = sq.numpy() @ self._seg  # (3, segments): per layer, per group, all
-            roots = np.sqrt(sums)
+            a = sq.numpy()
+            bad = ~np.isfinite(a)
+            if not bad.any():
+                sums = a @ self._seg  # (3, segments): per layer, per group, all
+            else:
+                # 0 * inf is NaN: one parameter's non-finite norm would have made every layer's
+                # NaN (and numpy warn "invalid value in matmul"). It stays in its own segments,
+                # as index_add_ keeps it on the torch path.
+                sums = np.where(bad, 0.0, a) @ self._seg
+                for k, i in zip(*np.nonzero(bad)):
+                    sums[k, self._seg[i] > 0] += a[k, i]
+            with np.errstate(invalid="ignore"):
+                roots = np.sqrt(sums)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = roots[0, :-1] / roots[1, :-1]
             return np.concatenate((roots[::-1, -1], ratio))

@@ -167,6 +167,59 @@ def test_exception_inside_a_hook_is_reported_once_and_the_step_still_runs(tmp_pa
     assert np.all(np.isfinite(series[names.LOSS])) and np.all(np.isfinite(series[names.lr("group0")]))
 
 
+def test_warnings_made_errors_do_not_stop_training(tmp_path, caplog):
+    """Under ``-W error`` (or pytest's ``filterwarnings = error``) lrdiag's one warning about a
+    fault would itself be raised inside the optimizer's hook, and training died of it (round 46).
+    The step runs; the message still reaches the ``lrdiag`` logger."""
+    model, opt, X, y = digits_setup("sgd", lr=0.05, momentum=0.9)
+    mon = lrdiag.Monitor(opt, model, logdir=tmp_path, tensorboard=False, analyze_on_close=False)
+
+    def broken(*a, **k):
+        raise RuntimeError("injected fault")
+
+    mon._plan.after = broken
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level("WARNING", logger="lrdiag"):
+            losses = train(model, opt, X, y, 12, monitor=mon)
+            mon.close()
+    np.testing.assert_allclose(losses, reference_losses(), rtol=1e-6)
+    assert len([r for r in caplog.records if "injected fault" in r.getMessage()]) == 1
+    _, steps, _ = read_store(tmp_path)
+    assert steps.tolist() == list(range(12))
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_non_finite_norm_stays_in_its_own_layer(tmp_path, fused):
+    """One parameter's infinite gradient makes its layer's update (and so its ratio) non-finite
+    at that step; the other layers' ratios stay what they are. On the CPU path the segment sums
+    were one matrix product, whose 0 * inf = NaN made every layer's ratio NaN, with a numpy
+    "invalid value" warning (round 46)."""
+    if fused:
+        from lrdiag import fused as fused_mod
+
+        if fused_mod.wait(timeout=300) is None:
+            pytest.skip(f"no fused kernel here: {fused_mod.status()}")
+    model, opt, X, y = digits_setup("adam", lr=1e-3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with lrdiag.Monitor(opt, model, logdir=tmp_path, tensorboard=False, analyze_on_close=False, fused=fused) as mon:
+            for i in range(6):
+                opt.zero_grad()
+                loss = nn.functional.cross_entropy(model(X[:64]), y[:64])
+                loss.backward()
+                if i == 4:
+                    model[0].weight.grad[0, 0] = float("inf")
+                mon.log_loss(loss)
+                opt.step()
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+    assert mon.norm_paths["fused" if fused else "foreach"] == 6
+    _, _, series = read_store(tmp_path)
+    assert not np.isfinite(series[names.update_ratio("0")][4])
+    for layer in ("2", "4"):
+        assert np.all(np.isfinite(series[names.update_ratio(layer)][:5])), layer
+
+
 def test_mlflow_server_down_does_not_stop_training(tmp_path, monkeypatch):
     pytest.importorskip("mlflow")
     pytest.importorskip("lrdiag.sinks.mlflow_sink")
