@@ -79,7 +79,7 @@ class _Reporter:
         try:
             warnings.warn(message, MonitorWarning, stacklevel=3)
         except Exception:  # warnings made errors (-W error, pytest's filterwarnings): the log said it
-            pass
+            pass  # (errors.warn would log it a second time)
 
 
 def _describe(e: BaseException) -> str:

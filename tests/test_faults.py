@@ -189,6 +189,20 @@ def test_warnings_made_errors_do_not_stop_training(tmp_path, caplog):
     assert steps.tolist() == list(range(12))
 
 
+def test_lrdiag_warnings_never_raise_into_training(caplog):
+    """``lrdiag.errors.warn`` (every warning an integration, a sink or the range test gives while
+    training runs): a warning where warnings are errors goes to the ``lrdiag`` logger instead."""
+    from lrdiag.errors import warn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level("WARNING", logger="lrdiag"):
+            warn("lrdiag: a side channel failed", RuntimeWarning)
+    assert [r.getMessage() for r in caplog.records] == ["lrdiag: a side channel failed"]
+    with pytest.warns(RuntimeWarning, match="side channel"):  # where warnings are warnings, a warning
+        warn("lrdiag: a side channel failed", RuntimeWarning)
+
+
 @pytest.mark.parametrize("fused", [True, False])
 def test_a_non_finite_norm_stays_in_its_own_layer(tmp_path, fused):
     """One parameter's infinite gradient makes its layer's update (and so its ratio) non-finite

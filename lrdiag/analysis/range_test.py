@@ -67,14 +67,13 @@ import itertools
 import math
 import random
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .. import names
-from ..errors import LRDiagError
+from ..errors import LRDiagError, warn
 from ..report import _json_safe
 
 #: Horizon exponent used by ``RangeTestResult.lr_for`` when the result has no measured one
@@ -633,7 +632,7 @@ def _log_curve(res: RangeTestResult, logdir: str | None, mlflow: bool) -> None:
             finally:
                 tb.close()
         except Exception as e:  # never lose the result because a writer failed
-            warnings.warn(f"range_test: could not write TensorBoard scalars to {logdir}: {e}")
+            warn(f"range_test: could not write TensorBoard scalars to {logdir}: {e}")
     if mlflow:
         try:
             from ..sinks.mlflow_sink import MLflowSink
@@ -652,7 +651,7 @@ def _log_curve(res: RangeTestResult, logdir: str | None, mlflow: bool) -> None:
             finally:
                 sink.close()
         except Exception as e:
-            warnings.warn(f"range_test: could not log the curve to MLflow: {e}")
+            warn(f"range_test: could not log the curve to MLflow: {e}")
 
 
 # ----------------------------------------------------------------------------- entry point

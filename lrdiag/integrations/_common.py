@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any, Sequence
 
-from ..errors import LRDiagError
+from ..errors import LRDiagError, warn
 
 
 def start_monitor(optimizer: Any, model: Any, run_dir: str | os.PathLike, sinks: Sequence[Any], what: str,
@@ -24,7 +23,7 @@ def start_monitor(optimizer: Any, model: Any, run_dir: str | os.PathLike, sinks:
     except LRDiagError:
         raise
     except Exception as exc:
-        warnings.warn(f"lrdiag: {what} is not monitored: {type(exc).__name__}: {exc}", stacklevel=3)
+        warn(f"lrdiag: {what} is not monitored: {type(exc).__name__}: {exc}", stacklevel=3)
         for sink in sinks:
             sink.close()
         return None

@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover - depends on what is installed
     from pytorch_lightning.callbacks import Callback  # type: ignore[no-redef]
     from pytorch_lightning.utilities import move_data_to_device  # type: ignore[no-redef]
 
-from ..errors import LRDiagError
+from ..errors import LRDiagError, warn
 from ._common import start_monitor
 
 __all__ = ["LRDiagCallback", "range_test", "loss_from_outputs", "optimizer_from_module"]
@@ -177,7 +177,7 @@ class LRDiagCallback(Callback):
         logdir, mlf = self._destination(trainer)
         optimizers = list(trainer.optimizers)
         if not optimizers:
-            warnings.warn("lrdiag: the trainer has no optimizer; nothing to monitor", stacklevel=2)
+            warn("lrdiag: the trainer has no optimizer; nothing to monitor", stacklevel=2)
             return
         names = self._names(len(optimizers))
         keys = self._loss_keys(len(optimizers))
@@ -202,7 +202,7 @@ class LRDiagCallback(Callback):
         self._acc = [None] * len(self.monitors)
         self._count = [0] * len(self.monitors)
         if mlf is not None and len(optimizers) > 1:
-            warnings.warn("lrdiag: several optimizers with an MLFlowLogger: each optimizer's series and report "
+            warn("lrdiag: several optimizers with an MLFlowLogger: each optimizer's series and report "
                           f"are written to its own run directory under {logdir}, not to the MLflow run",
                           stacklevel=2)
 
@@ -243,7 +243,7 @@ class LRDiagCallback(Callback):
             try:
                 self.reports[name] = mon.close()
             except Exception as exc:  # a failing report must not fail the user's fit
-                warnings.warn(f"lrdiag: could not write the report of {name}: {exc}", stacklevel=2)
+                warn(f"lrdiag: could not write the report of {name}: {exc}", stacklevel=2)
 
     def on_fit_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
         self._close()

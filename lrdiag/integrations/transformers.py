@@ -55,13 +55,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 from transformers import TrainerCallback
 
+from ..errors import warn
 from ._common import start_monitor
 
 __all__ = ["LRDiagCallback", "unwrap_optimizer"]
@@ -196,14 +196,14 @@ class LRDiagCallback(TrainerCallback):
 
         run = mlflow.active_run()
         if run is None:
-            warnings.warn("lrdiag: report_to has 'mlflow' but there is no active MLflow run; "
+            warn("lrdiag: report_to has 'mlflow' but there is no active MLflow run; "
                           "lrdiag writes to TensorBoard and the output_dir only", stacklevel=3)
             return None
         return run.info.run_id, mlflow.get_tracking_uri()
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         if optimizer is None:
-            warnings.warn("lrdiag: the Trainer passed no optimizer to callbacks; nothing is monitored", stacklevel=2)
+            warn("lrdiag: the Trainer passed no optimizer to callbacks; nothing is monitored", stacklevel=2)
             return
         out_dir = Path(args.output_dir) / self.subdir
         tb_dir = _tensorboard_dir(self, args) if "tensorboard" in (args.report_to or []) else None
@@ -247,7 +247,7 @@ class LRDiagCallback(TrainerCallback):
             self.loss_source = "forward"
         except Exception as exc:  # never let lrdiag break a forward pass
             self._remove_hook()
-            warnings.warn(f"lrdiag: reading the loss from the model output failed ({exc}); "
+            warn(f"lrdiag: reading the loss from the model output failed ({exc}); "
                           "the loss falls back to the Trainer's logged loss", stacklevel=2)
 
     # -- per step ------------------------------------------------------------------------
@@ -287,7 +287,7 @@ class LRDiagCallback(TrainerCallback):
         try:
             self.report = self.monitor.close()
         except Exception as exc:  # the report must never fail the user's training
-            warnings.warn(f"lrdiag: could not write the report: {exc}", stacklevel=2)
+            warn(f"lrdiag: could not write the report: {exc}", stacklevel=2)
             return
         if self.report is not None and self.report_path is not None:
             self._write_copy(self.report)
@@ -305,4 +305,4 @@ class LRDiagCallback(TrainerCallback):
             if callable(to_md):
                 (self.report_path.parent / "report.md").write_text(to_md(), encoding="utf-8")
         except Exception as exc:
-            warnings.warn(f"lrdiag: could not write {self.report_path}: {exc}", stacklevel=2)
+            warn(f"lrdiag: could not write {self.report_path}: {exc}", stacklevel=2)

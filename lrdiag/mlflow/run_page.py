@@ -21,10 +21,10 @@ import os
 import re
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ..errors import warn
 from .tracking import bounded_http, describe, one_clear_error, parse_run_id, resolve_uri
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,7 +178,7 @@ def build_report_files(report: "Report", history: "History | None", out_dir: str
 def warn_unbuilt(problems: list[str]) -> None:
     """One warning naming the report artifacts that could not be built (none: no warning)."""
     if problems:
-        warnings.warn(f"lrdiag: some report artifacts were not built: {'; '.join(problems)}", RuntimeWarning, stacklevel=3)
+        warn(f"lrdiag: some report artifacts were not built: {'; '.join(problems)}", RuntimeWarning, stacklevel=3)
 
 
 def upload_report(target: "RunTarget", art_dir: Path, tags: Mapping[str, str], section: str) -> None:

@@ -28,13 +28,12 @@ import shutil
 import tempfile
 import threading
 import time
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ..errors import LRDiagError
+from ..errors import LRDiagError, warn
 from ..sinks.base import Sink
 from .cursor import PENDING_DIR, read_cursor, write_cursor
 from .run_page import build_report_files, description_section, report_tags, upload_report, warn_unbuilt
@@ -340,7 +339,7 @@ class MLflowSink(Sink):
             where = (f"the values stay in the local store in {self.run_dir}; if the run ends before MLflow answers, "
                      f"send them with `lrdiag sync {self.run_dir}`"
                      if self.run_dir is not None else "unsent values are kept in memory until it answers")
-            warnings.warn(f"lrdiag: MLflow logging to {self.tracking_uri} failed ({describe(e)}); training continues "
+            warn(f"lrdiag: MLflow logging to {self.tracking_uri} failed ({describe(e)}); training continues "
                           f"and lrdiag retries every {self.retry_secs:g} s; {where}", RuntimeWarning, stacklevel=2)
 
     def _save_cursor(self, closed: bool | None = None) -> None:
