@@ -181,6 +181,10 @@ def embedding_parameters(model: torch.nn.Module | None) -> frozenset[int]:
     return frozenset(id(p) for m in model.modules() if isinstance(m, kinds) for p in m.parameters(recurse=False))
 
 
+#: optimizer -> the Monitors attached to it (weakly held both ways): a second Monitor on one
+#: optimizer, as re-running a notebook cell makes, is told about the first, which still records
+_ATTACHED: "weakref.WeakKeyDictionary[Any, weakref.WeakSet]" = weakref.WeakKeyDictionary()
+
 # CUDA graphs captured per plan at most (a model whose tensors move every step stays eager),
 # and kept per half of the ratio step
 _MAX_CAPTURES = 16
@@ -912,6 +916,13 @@ class Monitor:
             # a Monitor never closed still gets its last rows written when the interpreter exits
             atexit.register(_flush_at_exit, weakref.ref(self))
         if self._active:
+            earlier = [m for m in _ATTACHED.get(optimizer, ()) if m._handles]
+            if earlier:
+                self._reporter.once("attached-twice", (
+                    f"lrdiag: this optimizer already has a Monitor recording it (run {earlier[0].run_dir}); both now "
+                    "record every step. Close the old one first (monitor.close(), or `with lrdiag.Monitor(...)`): "
+                    "re-running the notebook cell that made it leaves it attached"))
+            _ATTACHED.setdefault(optimizer, weakref.WeakSet()).add(self)
             self._handles = [optimizer.register_step_pre_hook(_run_eagerly(self._pre_hook)),
                              optimizer.register_step_post_hook(_run_eagerly(self._post_hook))]
             if scaler is not None:

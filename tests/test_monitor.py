@@ -585,3 +585,27 @@ def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
     meta, _, _ = read_store(tmp_path)
     assert meta["layer_roles"] == {"emb": "embedding", "conv": "matrix", "bn": "vector", "ln": "vector", "act": "vector",
                                    "scale": "vector", "mix": "matrix"}
+
+
+def test_a_second_monitor_on_one_optimizer_says_the_first_still_records(tmp_path):
+    """Re-running a notebook cell that makes a Monitor leaves the first attached (the optimizer's
+    hooks hold it), and both record every step: the second says so, once, naming the first run.
+    After the first is closed, a new one says nothing."""
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    X, y = digits_data(64)
+    first = lrdiag.Monitor(opt, model, logdir=tmp_path / "first", analyze_on_close=False, tensorboard=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        second = lrdiag.Monitor(opt, model, logdir=tmp_path / "second", analyze_on_close=False, tensorboard=False)
+        train(model, opt, X, y, 3, monitor=second)
+    said = [str(w.message) for w in caught if issubclass(w.category, lrdiag.monitor.MonitorWarning)]
+    assert len(said) == 1 and str(tmp_path / "first") in said[0], said
+    first.close()
+    second.close()
+    assert len(read_store(tmp_path / "first")[1]) == len(read_store(tmp_path / "second")[1]) == 3  # both recorded
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lrdiag.Monitor(opt, model, logdir=tmp_path / "third", analyze_on_close=False, tensorboard=False).close()
+    assert not [w for w in caught if issubclass(w.category, lrdiag.monitor.MonitorWarning)]
+
