@@ -203,8 +203,8 @@ class LRDiagCallback(Callback):
         self._count = [0] * len(self.monitors)
         if mlf is not None and len(optimizers) > 1:
             warn("lrdiag: several optimizers with an MLFlowLogger: each optimizer's series and report "
-                          f"are written to its own run directory under {logdir}, not to the MLflow run",
-                          stacklevel=2)
+                 f"are written to its own run directory under {logdir}, not to the MLflow run",
+                 stacklevel=2)
 
     def on_train_batch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", outputs: Any,
                            batch: Any, batch_idx: int) -> None:

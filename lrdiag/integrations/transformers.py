@@ -197,7 +197,7 @@ class LRDiagCallback(TrainerCallback):
         run = mlflow.active_run()
         if run is None:
             warn("lrdiag: report_to has 'mlflow' but there is no active MLflow run; "
-                          "lrdiag writes to TensorBoard and the output_dir only", stacklevel=3)
+                 "lrdiag writes to TensorBoard and the output_dir only", stacklevel=3)
             return None
         return run.info.run_id, mlflow.get_tracking_uri()
 
@@ -248,7 +248,7 @@ class LRDiagCallback(TrainerCallback):
         except Exception as exc:  # never let lrdiag break a forward pass
             self._remove_hook()
             warn(f"lrdiag: reading the loss from the model output failed ({exc}); "
-                          "the loss falls back to the Trainer's logged loss", stacklevel=2)
+                 "the loss falls back to the Trainer's logged loss", stacklevel=2)
 
     # -- per step ------------------------------------------------------------------------
     def on_step_end(self, args, state, control, **kwargs):

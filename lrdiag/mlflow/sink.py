@@ -340,7 +340,7 @@ class MLflowSink(Sink):
                      f"send them with `lrdiag sync {self.run_dir}`"
                      if self.run_dir is not None else "unsent values are kept in memory until it answers")
             warn(f"lrdiag: MLflow logging to {self.tracking_uri} failed ({describe(e)}); training continues "
-                          f"and lrdiag retries every {self.retry_secs:g} s; {where}", RuntimeWarning, stacklevel=2)
+                 f"and lrdiag retries every {self.retry_secs:g} s; {where}", RuntimeWarning, stacklevel=2)
 
     def _save_cursor(self, closed: bool | None = None) -> None:
         if self.run_dir is None:
