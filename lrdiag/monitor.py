@@ -181,6 +181,31 @@ def embedding_parameters(model: torch.nn.Module | None) -> frozenset[int]:
     return frozenset(id(p) for m in model.modules() if isinstance(m, kinds) for p in m.parameters(recurse=False))
 
 
+def _zero_matrix_layers(params: Sequence[Tensor], layer_of_name: Sequence[str], roles: Mapping[str, str]) -> list[str]:
+    """The "matrix" layers whose matrices are all exactly zero when the plan is made: LoRA's B,
+    a zero-initialised residual projection or adapter. Their ratio ||Δθ|| / ||θ|| starts infinite
+    and falls as 1/t while the weights grow from nothing: it tells the time since the start, not
+    the LR (a LoRA fine-tune at AdamW's 2e-4 read "unstable from step 0", ratio 0.42, and was told
+    to lower its LR 750x). One norm pass over the matrices and one host read, once per plan; a
+    sharded parameter is judged by its local shard."""
+    mats = [(i, norms.local(p).detach()) for i, p in enumerate(params) if roles[layer_of_name[i]] == "matrix" and p.dim() >= 2]
+    if not mats:
+        return []
+    peak: dict[int, float] = {}
+    try:
+        with torch.no_grad():
+            by_device: dict[torch.device, list[tuple[int, Tensor]]] = {}
+            for i, t in mats:
+                by_device.setdefault(t.device, []).append((i, t))
+            for group in by_device.values():  # the largest |entry| (no copy of the tensor), one read per device
+                top = torch.stack([torch.linalg.vector_norm(t, float("inf")).float() for _, t in group]).tolist()
+                peak.update((i, v) for (i, _), v in zip(group, top))
+    except Exception:  # a parameter that cannot be read here (a meta tensor, ...): judge every matrix
+        return []
+    nonzero = {layer_of_name[i] for i, _ in mats if peak[i] != 0.0}
+    return [n for n in dict.fromkeys(layer_of_name[i] for i, _ in mats) if n not in nonzero]
+
+
 #: optimizer -> the Monitors attached to it (weakly held both ways): a second Monitor on one
 #: optimizer, as re-running a notebook cell makes, is told about the first, which still records
 _ATTACHED: "weakref.WeakKeyDictionary[Any, weakref.WeakSet]" = weakref.WeakKeyDictionary()
@@ -243,6 +268,8 @@ class _Plan:
                 self.roles[n] = "embedding"
             elif p.dim() >= 2 and self.roles[n] == "vector":
                 self.roles[n] = "matrix"
+        for n in _zero_matrix_layers(self.params, layer_of_name, self.roles):
+            self.roles[n] = "zero_init"
         self.sharded = any(norms.is_dtensor(p) for p in self.params)
         locals_ = self.locals()
         self.home = locals_[0].device if locals_ else torch.device("cpu")

@@ -243,6 +243,56 @@ def test_norm_and_embedding_layers_are_recorded_not_judged(tmp_path):
     assert not set(found[0].evidence["layers"]) & set(apart)
 
 
+def test_lora_b_matrices_that_start_at_zero_are_not_judged(tmp_path):
+    """LoRA's B matrices start at exactly zero: their ratio ||Δθ|| / ||θ|| starts infinite and falls
+    as 1/t while they grow, whatever the LR. A LoRA fine-tune (frozen base MLP, rank 8, AdamW 2e-3
+    with warm-up and linear decay, loss 2.29 -> 1.17) judged with them read "unstable from step 0"
+    (ratio 0.42, critical) and was told to lower its LR 750x. The Monitor names them ``zero_init``
+    (round 46); the A matrices, at their usual scale, are judged, and nothing is found."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+
+    class LoRALinear(nn.Module):
+        def __init__(self, i, o, r=8):
+            super().__init__()
+            self.base = nn.Linear(i, o).requires_grad_(False)
+            self.lora_A = nn.Linear(i, r, bias=False)
+            self.lora_B = nn.Linear(r, o, bias=False)
+            nn.init.zeros_(self.lora_B.weight)
+
+        def forward(self, x):
+            return self.base(x) + 2.0 * self.lora_B(self.lora_A(x))
+
+    model = nn.Sequential(LoRALinear(32, 64), nn.GELU(), LoRALinear(64, 64), nn.GELU(), LoRALinear(64, 10))
+    teacher = nn.Sequential(nn.Linear(32, 64), nn.GELU(), nn.Linear(64, 10))
+    X = torch.randn(4096, 32)
+    Y = teacher(X).argmax(1)
+    steps, warm = 400, 40
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / warm if t < warm else (steps - t) / (steps - warm))
+    gen = torch.Generator().manual_seed(0)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path, analyze_on_close=False, tensorboard=False) as mon:
+        for _ in range(steps):
+            idx = torch.randint(0, len(X), (64,), generator=gen)
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(X[idx]), Y[idx])
+            loss.backward()
+            mon.log_loss(loss)
+            opt.step()
+            sched.step()
+    h = lrdiag.load(tmp_path)
+    assert h.meta["layer_roles"] == {f"{i}.lora_{ab}": ("zero_init" if ab == "B" else "matrix") for i in (0, 2, 4) for ab in "AB"}
+    assert float(np.mean(h.loss[-30:])) < 0.6 * float(h.loss[0])
+    rep = lrdiag.analyze(h)
+    assert not [f for f in rep.findings if f.severity != "info"], rep.summary
+    assert rep.recommendation["kind"] == "keep"
+    as_matrices = {k: "matrix" for k in h.meta["layer_roles"]}
+    old = lrdiag.analyze(History(h.steps, h.series, {**h.meta, "layer_roles": as_matrices}))
+    assert [f.kind for f in old.findings if f.severity == "critical"] == ["lr_too_high"], old.summary
+
+
 def test_report_json_and_ranking():
     t, loss = _synthetic()
     loss[1000:1004] *= 6  # a spike

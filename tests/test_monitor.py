@@ -550,9 +550,10 @@ def test_fullgraph_compiled_step_stops_with_lrdiags_reason(tmp_path):
 
 def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
     """``meta["layer_roles"]`` (round 46): a layer with a parameter of 2 or more dimensions is a
-    "matrix" (Linear, Conv, a bare 2-D parameter), one of vectors only a "vector" (LayerNorm,
-    BatchNorm, PReLU, a bare 1-D parameter), an ``nn.Embedding``'s an "embedding", also where its
-    table is tied to a head (the first owner names a tied weight)."""
+    "matrix" (Linear, Conv, a bare 2-D parameter), "zero_init" where every such parameter is all
+    zeros when the Monitor starts, one of vectors only a "vector" (LayerNorm, BatchNorm, PReLU, a
+    bare 1-D parameter), an ``nn.Embedding``'s an "embedding", also where its table is tied to a
+    head (the first owner names a tied weight)."""
 
     class Net(nn.Module):
         def __init__(self):
@@ -566,10 +567,12 @@ def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
             self.head.weight = self.emb.weight  # tied
             self.scale = nn.Parameter(torch.ones(8))
             self.mix = nn.Parameter(torch.eye(8))
+            self.gate = nn.Linear(8, 8)  # its weight starts at zero (LoRA's B, a zero-initialised projection)
+            nn.init.zeros_(self.gate.weight)
 
         def forward(self, x):
             h = self.bn(self.conv(self.emb(x).transpose(1, 2))).transpose(1, 2)
-            return self.head(self.act(self.ln(h @ self.mix)) * self.scale)
+            return self.head(self.act(self.ln(h @ self.mix)) * self.scale + self.gate(h))
 
     torch.manual_seed(0)
     net = Net()
@@ -584,7 +587,7 @@ def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
             opt.step()
     meta, _, _ = read_store(tmp_path)
     assert meta["layer_roles"] == {"emb": "embedding", "conv": "matrix", "bn": "vector", "ln": "vector", "act": "vector",
-                                   "scale": "vector", "mix": "matrix"}
+                                   "scale": "vector", "mix": "matrix", "gate": "zero_init"}
 
 
 def test_a_second_monitor_on_one_optimizer_says_the_first_still_records(tmp_path):
