@@ -943,19 +943,26 @@ class Monitor:
             # a Monitor never closed still gets its last rows written when the interpreter exits
             atexit.register(_flush_at_exit, weakref.ref(self))
         if self._active:
-            earlier = [m for m in _ATTACHED.get(optimizer, ()) if m._handles]
-            if earlier:
-                self._reporter.once("attached-twice", (
-                    f"lrdiag: this optimizer already has a Monitor recording it (run {earlier[0].run_dir}); both now "
-                    "record every step. Close the old one first (monitor.close(), or `with lrdiag.Monitor(...)`): "
-                    "re-running the notebook cell that made it leaves it attached"))
-            _ATTACHED.setdefault(optimizer, weakref.WeakSet()).add(self)
+            self._note_attached(optimizer)
             self._handles = [optimizer.register_step_pre_hook(_run_eagerly(self._pre_hook)),
                              optimizer.register_step_post_hook(_run_eagerly(self._post_hook))]
             if scaler is not None:
                 self._wrap_scaler(scaler)
 
     # -- set-up -------------------------------------------------------------------------------
+    def _note_attached(self, optimizer: torch.optim.Optimizer) -> None:
+        """Say so once if an open Monitor already records ``optimizer``; remember this one."""
+        try:
+            earlier = [m for m in _ATTACHED.get(optimizer, ()) if m._handles]
+            _ATTACHED.setdefault(optimizer, weakref.WeakSet()).add(self)
+        except TypeError:  # an optimizer class that cannot be hashed or weakly referenced
+            return
+        if earlier:
+            self._reporter.once("attached-twice", (
+                f"lrdiag: this optimizer already has a Monitor recording it (run {earlier[0].run_dir}); both now "
+                "record every step. Close the old one first (monitor.close(), or `with lrdiag.Monitor(...)`): "
+                "re-running the notebook cell that made it leaves it attached"))
+
     def _sink_factories(self, mlflow: Any, sinks: Sequence[Sink] | None, tensorboard: bool) -> list[tuple[str, Callable[[], Sink]]]:
         from .sinks.local_sink import LocalStoreSink
 

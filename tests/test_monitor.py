@@ -612,3 +612,12 @@ def test_a_second_monitor_on_one_optimizer_says_the_first_still_records(tmp_path
         lrdiag.Monitor(opt, model, logdir=tmp_path / "third", analyze_on_close=False, tensorboard=False).close()
     assert not [w for w in caught if issubclass(w.category, lrdiag.monitor.MonitorWarning)]
 
+    class Unhashable(torch.optim.SGD):  # __eq__ without __hash__: cannot key the registry
+        def __eq__(self, other):
+            return self is other
+
+    odd = Unhashable(model.parameters(), lr=0.1)
+    with lrdiag.Monitor(odd, model, logdir=tmp_path / "odd", analyze_on_close=False, tensorboard=False) as mon:
+        train(model, odd, X, y, 2, monitor=mon)
+    assert len(read_store(tmp_path / "odd")[1]) == 2
+
