@@ -180,7 +180,8 @@ def _ratios_figure(rep: Mapping[str, Any], history: "History", max_points: int) 
     if not layers:
         return None
     band = _ratio_band(rep)
-    # layers the analysis does not judge against the band (norm gains and biases, embeddings)
+    # layers the analysis does not judge against the band (norm gains and biases, embeddings,
+    # matrices that started at zero)
     apart = (rep.get("meta") or {}).get("layers_not_judged") or {}
     label = {n: f"{n} (not judged: {apart[n]})" if n in apart else n for n in layers}
     shapes = []

@@ -1229,6 +1229,9 @@ class Monitor:
             self._owner = layer_names(self.model)
             self._embeddings = embedding_parameters(self.model)
         self._plan = _Plan(self.optimizer, self._owner, self._fast_path, self._fused, self._graphs, self._embeddings)
+        for name, role in old.roles.items():
+            if role == "zero_init" and self._plan.roles.get(name) == "matrix":
+                self._plan.roles[name] = "zero_init"  # grown since, but its first ratios are in the log
         if old.width != self._plan.width or old.home != self._plan.home:
             self._alloc_rows()
         if self._writer is not None and (old.layers != self._plan.layers or old.groups != self._plan.groups

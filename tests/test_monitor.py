@@ -585,9 +585,18 @@ def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
             loss.backward()
             mon.log_loss(loss)
             opt.step()
+        # a new param group makes a new plan: the gate has grown since, and stays "zero_init"
+        opt.add_param_group({"params": [nn.Parameter(torch.randn(8, 8))], "name": "extra"})
+        x = torch.randint(0, 20, (4, 6))
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(net(x).reshape(-1, 20), x.reshape(-1))
+        loss.backward()
+        mon.log_loss(loss)
+        opt.step()
     meta, _, _ = read_store(tmp_path)
+    assert float(net.gate.weight.detach().abs().max()) > 0
     assert meta["layer_roles"] == {"emb": "embedding", "conv": "matrix", "bn": "vector", "ln": "vector", "act": "vector",
-                                   "scale": "vector", "mix": "matrix", "gate": "zero_init"}
+                                   "scale": "vector", "mix": "matrix", "gate": "zero_init", "extra.p0": "matrix"}
 
 
 def test_a_second_monitor_on_one_optimizer_says_the_first_still_records(tmp_path):

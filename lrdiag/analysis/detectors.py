@@ -136,12 +136,14 @@ class Series:
         recorded as a weight matrix (``meta["layer_roles"]``, round 46), or every layer where the
         log has no roles (a store written before round 46, a foreign log) or names no matrix.
 
-        The band is a rule for weight matrices. A layer of vectors only (a LayerNorm's or
-        BatchNorm's gain and bias: the gain starts at 1, so Adam's ratio, about 0.2 lr / rms(w),
-        is 20x under a matrix's at a weight scale of 0.05) and an embedding (a row moves only when
-        its token is in the batch) sit below the band at a good LR: a small transformer LM at
-        AdamW's 1e-3 read "LR too low" from its LayerNorms and embedding alone. They stay recorded
-        and drawn (``not_judged``)."""
+        The band is a rule for weight matrices at their usual scale. A layer of vectors only (a
+        LayerNorm's or BatchNorm's gain and bias: the gain starts at 1, so Adam's ratio, about
+        0.2 lr / rms(w), is 20x under a matrix's at a weight scale of 0.05) and an embedding (a row
+        moves only when its token is in the batch) sit below the band at a good LR: a small
+        transformer LM at AdamW's 1e-3 read "LR too low" from its LayerNorms and embedding alone.
+        A matrix that starts at zero ("zero_init": LoRA's B) has a ratio that starts infinite and
+        falls as 1/t whatever the LR: a LoRA fine-tune read "unstable from step 0". They stay
+        recorded and drawn (``not_judged``)."""
         if "_layers" not in self.__dict__:
             every = self.history.layers
             roles = self.history.meta.get("layer_roles")
@@ -154,7 +156,8 @@ class Series:
 
     @property
     def not_judged(self) -> dict[str, str]:
-        """``{layer: role}`` of the recorded layers ``layers`` leaves out ("vector", "embedding")."""
+        """``{layer: role}`` of the recorded layers ``layers`` leaves out ("vector", "embedding",
+        "zero_init")."""
         roles = self.history.meta.get("layer_roles")
         kept = set(self.layers)
         return {n: str(roles.get(n)) for n in self.history.layers if n not in kept} if isinstance(roles, Mapping) else {}
