@@ -577,22 +577,20 @@ def test_layer_roles_name_matrices_vectors_and_embeddings(tmp_path):
     torch.manual_seed(0)
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    with lrdiag.Monitor(opt, net, logdir=tmp_path, analyze_on_close=False, tensorboard=False) as mon:
-        for _ in range(3):
-            x = torch.randint(0, 20, (4, 6))
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(net(x).reshape(-1, 20), x.reshape(-1))
-            loss.backward()
-            mon.log_loss(loss)
-            opt.step()
-        # a new param group makes a new plan: the gate has grown since, and stays "zero_init"
-        opt.add_param_group({"params": [nn.Parameter(torch.randn(8, 8))], "name": "extra"})
+    def step(mon):
         x = torch.randint(0, 20, (4, 6))
         opt.zero_grad()
         loss = nn.functional.cross_entropy(net(x).reshape(-1, 20), x.reshape(-1))
         loss.backward()
         mon.log_loss(loss)
         opt.step()
+
+    with lrdiag.Monitor(opt, net, logdir=tmp_path, analyze_on_close=False, tensorboard=False) as mon:
+        for _ in range(3):
+            step(mon)
+        # a new param group makes a new plan: the gate has grown since, and stays "zero_init"
+        opt.add_param_group({"params": [nn.Parameter(torch.randn(8, 8))], "name": "extra"})
+        step(mon)
     meta, _, _ = read_store(tmp_path)
     assert float(net.gate.weight.detach().abs().max()) > 0
     assert meta["layer_roles"] == {"emb": "embedding", "conv": "matrix", "bn": "vector", "ln": "vector", "act": "vector",
