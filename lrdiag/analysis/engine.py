@@ -90,6 +90,7 @@ def _analyze_history(history: History, det_opts: Mapping[str, Any]) -> Report:
     report.meta["ratio_band"] = s.band.to_dict()
     if s.not_judged:  # recorded, drawn, not judged against the band (``Series.layers``)
         report.meta["layers_not_judged"] = s.not_judged
+        s.notes["update ratios"] = _not_judged_note(s.not_judged)
     report.meta["loss_points"] = int(s.steps.size)
     if s.gap == s.gap:
         report.meta["loss_logged_every"] = s.gap
@@ -122,6 +123,20 @@ def _analyze_history(history: History, det_opts: Mapping[str, Any]) -> Report:
         report.meta["not_tested"] = dict(s.notes)
     report.findings = rank(dedupe(findings))
     return report
+
+
+_ROLE_WORDS = {"vector": "with gains and biases only (norms)", "embedding": "embedding",
+               "zero_init": "started at zero (LoRA's B)"}
+
+
+def _not_judged_note(roles: Mapping[str, str]) -> str:
+    """One line for the report's notes: how many layers of each role the band did not judge."""
+    counts: dict[str, int] = {}
+    for role in roles.values():
+        counts[role] = counts.get(role, 0) + 1
+    parts = ", ".join(f"{n} {_ROLE_WORDS.get(r, r)}" for r, n in counts.items())
+    return (f"of {len(roles)} layers not judged against the band: {parts}; their ratios follow other rules "
+            "(meta.layers_not_judged)")
 
 
 def _input_state(s: D.Series) -> str:
