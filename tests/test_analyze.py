@@ -415,15 +415,21 @@ def test_no_loss_series_is_an_analysis_error():
         lrdiag.analyze(h)
 
 
-def test_keep_recommendation_names_the_runs_current_lr():
-    """A healthy run is told to keep its schedule, at the LR it actually ended with (not 0)."""
+@pytest.mark.parametrize("shape", ["decay", "warmup"])
+def test_keep_recommendation_names_the_schedules_peak_lr(shape):
+    """A healthy run is told to keep its schedule, at the peak LR the schedule reached (round 46):
+    not the LR a Monitor recorded when it started (a warm-up's first value, 1e-5 here) nor the
+    last one (a decay's end), which MLflow's ``lrdiag.suggested_lr`` had shown."""
     n = 400
     steps = np.arange(n)
     rng = np.random.default_rng(0)
-    lr = np.linspace(3e-3, 1e-3, n)
+    if shape == "decay":
+        lr = np.linspace(3e-3, 1e-3, n)
+    else:
+        lr = np.where(steps < 60, 6e-4 * (steps + 1) / 60, 6e-4 * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * (steps - 60) / (n - 60)))))
     h = History(steps, {names.LOSS: 2 * (steps + 10.0) ** -0.3 + 0.01 * rng.standard_normal(n),
-                        names.lr("group0"): lr}, {"run": "healthy", "optimizer": "AdamW"})
+                        names.lr("group0"): lr}, {"run": "healthy", "optimizer": "AdamW", "hparams": {"lr": float(lr[0])}})
     report = lrdiag.analyze(h)
     assert report.verdict == "healthy"
     assert report.recommendation["kind"] == "keep"
-    assert report.recommendation["params"]["peak_lr"] == pytest.approx(lr[-1])
+    assert report.recommendation["params"]["peak_lr"] == pytest.approx(lr.max())

@@ -100,8 +100,9 @@ def _analyze_history(history: History, det_opts: Mapping[str, Any]) -> Report:
         report.meta["hparams"] = history.meta["hparams"]
     lr = history.lr()
     if lr is not None and np.isfinite(lr).any():
-        # the LR a "keep the schedule" recommendation refers to (no finding carries one then)
         report.meta["final_lr"] = float(lr[np.isfinite(lr)][-1])
+        # the LR a "keep the schedule" recommendation names (no finding carries one then)
+        report.meta["peak_lr"] = float(np.max(lr[np.isfinite(lr)]))
     state = _input_state(s)
     report.meta["input"] = state
     findings: list[Finding] = []

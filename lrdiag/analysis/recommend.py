@@ -619,6 +619,17 @@ def _from_range_test(res, total_steps: int, optimizer, kind: str | None) -> Reco
     return Recommendation(k, params, total_steps, rationale, source="range_test")
 
 
+def _schedule_peak(report: Report, optimizer, facts) -> float | None:
+    """The LR a "keep the schedule" recommendation names: a live optimizer's configured LR (its
+    ``initial_lr``), else the highest LR the log's schedule reached (``meta.peak_lr``). A Monitor's
+    recorded ``hparams.lr`` is the LR when it started, a warm-up's first value (1e-5 for a 6e-4
+    schedule warmed up over 60 steps), and the log's last LR is a decay's end (about 0 after a
+    Hugging Face linear decay): MLflow's ``lrdiag.suggested_lr`` showed those for healthy runs."""
+    if optimizer is not None and facts.get("lr"):
+        return float(facts["lr"])
+    return report.meta.get("peak_lr") or _current_lr(report, None, facts)
+
+
 def _current_lr(report: Report, finding, facts) -> float | None:
     if finding is not None and finding.lr:
         return float(finding.lr)
@@ -770,7 +781,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     if finding is None:
         if rt_lr:
             return _from_reported_range_test(report, total_steps, optimizer, kind)
-        lr = _current_lr(report, None, facts) or 0.0
+        lr = _schedule_peak(report, optimizer, facts) or 0.0
         other = sorted(by_kind)
         why = (f"Found {', '.join(other)}, for which no schedule change is prescribed; keep the current schedule "
                "and see the findings." if other else "No LR problem was found; keep the current schedule.")
