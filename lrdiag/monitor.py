@@ -102,7 +102,13 @@ def _run_eagerly(fn: Callable) -> Callable:
     try:
         return disable(fn, reason=_EAGER_REASON)
     except TypeError:  # torch before the ``reason`` argument
+        pass
+    except Exception:  # dynamo unavailable here (a platform or Python torch.compile does not support)
+        return fn
+    try:
         return disable(fn)
+    except Exception:
+        return fn
 
 
 _EAGER_REASON = ("lrdiag.Monitor's hooks run outside the compiled graph (a graph break on each side of "

@@ -628,3 +628,16 @@ def test_a_second_monitor_on_one_optimizer_says_the_first_still_records(tmp_path
         train(model, odd, X, y, 2, monitor=mon)
     assert len(read_store(tmp_path / "odd")[1]) == 2
 
+
+
+def test_the_eager_wrapper_never_stops_a_monitor(monkeypatch):
+    """Where dynamo cannot be used (``torch.compiler.disable`` raises, as on a platform or Python
+    that torch.compile does not support), the hooks are used as they are: a Monitor still works."""
+    from lrdiag.monitor import _run_eagerly
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("torch.compile is not supported here")
+
+    monkeypatch.setattr(torch.compiler, "disable", unavailable)
+    hook = lambda optimizer, args, kwargs: None  # noqa: E731
+    assert _run_eagerly(hook) is hook
