@@ -18,15 +18,16 @@ class AnalysisError(LRDiagError, ValueError):
     """A History cannot be analysed (for example: no loss series at all)."""
 
 
-def warn(message: str, category: type[Warning] = UserWarning, stacklevel: int = 2) -> None:
+def warn(message: str, category: type[Warning] = UserWarning, stacklevel: int = 2, logged: bool = False) -> None:
     """``warnings.warn`` for a problem lrdiag works around, which must never stop the training it
     watches: where warnings are made errors (``-W error``, pytest's ``filterwarnings = error``)
     the raise would come out of an optimizer hook, a forward hook or a callback. The message then
-    goes to the ``lrdiag`` logger instead."""
+    goes to the ``lrdiag`` logger instead (unless the caller ``logged`` it already)."""
     import logging
     import warnings
 
     try:
         warnings.warn(message, category, stacklevel=stacklevel + 1)
     except Exception:
-        logging.getLogger("lrdiag").warning(message)
+        if not logged:
+            logging.getLogger("lrdiag").warning(message)

@@ -31,7 +31,6 @@ import queue
 import threading
 import time
 import uuid
-import warnings
 import weakref
 from collections import OrderedDict, deque
 from pathlib import Path
@@ -44,7 +43,7 @@ from torch import Tensor
 from . import cuda_graphs as _cuda_graphs
 from . import fused as _cfused
 from . import names, norms
-from .errors import LRDiagError
+from .errors import LRDiagError, warn
 from .sinks.base import Sink
 
 log = logging.getLogger("lrdiag")
@@ -76,10 +75,7 @@ class _Reporter:
                 return
             self._seen.add(key)
         log.warning(message)
-        try:
-            warnings.warn(message, MonitorWarning, stacklevel=3)
-        except Exception:  # warnings made errors (-W error, pytest's filterwarnings): the log said it
-            pass  # (errors.warn would log it a second time)
+        warn(message, MonitorWarning, stacklevel=3, logged=True)
 
 
 def _describe(e: BaseException) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections import Counter
 from typing import Any, Mapping
 
 import numpy as np
@@ -132,10 +133,7 @@ _ROLE_WORDS = {"vector": "with gains and biases only (norms)", "embedding": "emb
 
 def _not_judged_note(roles: Mapping[str, str]) -> str:
     """One line for the report's notes: how many layers of each role the band did not judge."""
-    counts: dict[str, int] = {}
-    for role in roles.values():
-        counts[role] = counts.get(role, 0) + 1
-    parts = ", ".join(f"{n} {_ROLE_WORDS.get(r, r)}" for r, n in counts.items())
+    parts = ", ".join(f"{n} {_ROLE_WORDS.get(r, r)}" for r, n in Counter(roles.values()).items())
     return (f"of {len(roles)} layers not judged against the band: {parts}; their ratios follow other rules "
             "(meta.layers_not_judged)")
 
