@@ -213,6 +213,20 @@ def test_spike_found_and_recovery_reported():
     assert f.lr == pytest.approx(0.1)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_jumps_before_the_loss_came_back_from_a_spike_are_that_spike(seed):
+    # the model jumps ~90x at step 2500 and stays 8x up for 330 steps (never back in its band
+    # within 200 points), with 8x bursts on the way: one spike, "did not recover"; a burst long
+    # after the loss came back is a spike of its own
+    t, _, logl = curve(n=4000, sigma=0.3, seed=seed)
+    logl[2500:2520] += math.log(60.0)
+    logl[2520:2850] += math.log(8.0)
+    for b in (2600, 2650, 2700, 3300):
+        logl[b : b + 3] += math.log(8.0)
+    found = run(hist(t, logl), D.detect_spikes)
+    assert [(f.start_step // 10, f.evidence["recovered"]) for f in found] == [(250, False), (330, True)]
+
+
 def test_one_hard_minibatch_is_not_a_spike_but_a_one_step_jump_of_the_model_is():
     # under the noise of a minibatch of 4 the same 300x one-point jump (robust z 10, its 4-point
     # mean only 5.5): followed by the usual level (one hard batch), or by a loss still raised 3x,
