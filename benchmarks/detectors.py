@@ -475,8 +475,17 @@ Splits
   BatchNorm+Hardsigmoid MLPs, RAdam with betas (0.9, 0.995) and (L2) weight decay 3e-4, Adagrad
   with lr_decay 1e-3, initial accumulator 0.1 and weight decay 2e-4, SGD with Nesterov momentum
   0.91 and weight decay 3e-4, batch sizes 110 and 528, and warm-up + hold + (1 - q)^1.5 fall and
-  x0.988-every-thirtieth long runs. Written and committed in round 46, before any run on it: the
-  next blind split.
+  x0.988-every-thirtieth long runs. Written and committed in round 46, before any run on it; run
+  once, blind, at the start of round 47, before any round-47 change;
+* ``fresh50``: synthetic seeds 510_000+, real runs on data generated here and used nowhere else
+  (two classes by x1^2 < 0.4 (1.4 - x0) (x0 + 1.2)^2 in the (x0, x1) plane, inside a teardrop, and
+  by the sign of sin(1.5 x0) + 0.5 x1 |x1| - 0.3 x2 + 0.25 tanh(x3 x4), a softplus(x0) cos(x1) +
+  0.25 x2 x3 and an x0 exp(-(x1 - 0.5 x2)^2) + 0.3 sin(2 x3) + 0.1 x4 regression),
+  GroupNorm+GELU(tanh) and LayerNorm+Hardtanh(-2, 2) MLPs, NAdam with betas (0.93, 0.998),
+  momentum decay 4e-3 and decoupled weight decay 1e-2, Adamax with betas (0.91, 0.997) and weight
+  decay 2e-4, SGD with momentum 0.86, dampening 0.15 and weight decay 2e-4, batch sizes 112 and
+  536, and warm-up + hold + (1 - q)^2.5 fall and x0.99-every-thirty-first long runs. Written and
+  committed in round 47, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1357,6 +1366,32 @@ def _dataset(name: str):
         y = np.cos(1.5 * X[:, 0]) * np.abs(X[:, 1]) / (1 + 0.5 * np.abs(X[:, 2])) + 0.2 * X[:, 3] + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "teardrop_in":  # generated (fresh50): x1^2 < 0.4 (1.4 - x0) (x0 + 1.2)^2, in 6 features, 3% flipped
+        r = np.random.default_rng(199)
+        X = r.standard_normal((1200, 6))
+        y = (X[:, 1] ** 2 < 0.4 * (1.4 - X[:, 0]) * (X[:, 0] + 1.2) ** 2).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sine_sqabs_sign":  # generated (fresh50): the sign of sin(1.5 x0) + 0.5 x1 |x1| - 0.3 x2 + 0.25 tanh(x3 x4) (6 features, 3% flipped)
+        r = np.random.default_rng(199)
+        X = r.standard_normal((1200, 6))
+        y = (np.sin(1.5 * X[:, 0]) + 0.5 * X[:, 1] * np.abs(X[:, 1]) - 0.3 * X[:, 2] + 0.25 * np.tanh(X[:, 3] * X[:, 4]) > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "softplus_cos":  # generated regression (fresh50): softplus(x0) cos(x1) + 0.25 x2 x3 of 6 features, noise sd 0.1
+        r = np.random.default_rng(199)
+        X = r.standard_normal((1000, 6))
+        y = np.logaddexp(0.0, X[:, 0]) * np.cos(X[:, 1]) + 0.25 * X[:, 2] * X[:, 3] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "gauss_ridge_sin":  # generated regression (fresh50): x0 exp(-(x1 - 0.5 x2)^2) + 0.3 sin(2 x3) + 0.1 x4 of 7 features, noise sd 0.05
+        r = np.random.default_rng(199)
+        X = r.standard_normal((1000, 7))
+        y = X[:, 0] * np.exp(-(X[:, 1] - 0.5 * X[:, 2]) ** 2) + 0.3 * np.sin(2 * X[:, 3]) + 0.1 * X[:, 4] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "clover_in":  # generated (fresh45): inside the four-leaf clover (x0^2 + x1^2)^2 < 2.2 |x0^2 - x1^2|, in 6 features, 3% flipped
         r = np.random.default_rng(187)
         X = r.standard_normal((1200, 6))
@@ -2059,6 +2094,13 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "radam_b9_995_wd3": ("RAdam", {"betas": (0.9, 0.995), "weight_decay": 3e-4}),
     "adagrad_lrd3_acc1_wd2": ("Adagrad", {"lr_decay": 1e-3, "initial_accumulator_value": 0.1, "weight_decay": 2e-4}),
     "sgd_nes91_wd3": ("SGD", {"momentum": 0.91, "nesterov": True, "weight_decay": 3e-4}),
+    # fresh50: NAdam with betas (0.93, 0.998), momentum decay 4e-3 and decoupled weight decay 1e-2,
+    # Adamax with betas (0.91, 0.997) and weight decay 2e-4, SGD with momentum 0.86, dampening 0.15
+    # and weight decay 2e-4
+    "nadam_b93_md4_dwd2": ("NAdam", {"betas": (0.93, 0.998), "momentum_decay": 4e-3, "weight_decay": 1e-2,
+                                     "decoupled_weight_decay": True}),
+    "adamax_b91_997_wd2": ("Adamax", {"betas": (0.91, 0.997), "weight_decay": 2e-4}),
+    "sgd_m86_d15_wd2": ("SGD", {"momentum": 0.86, "dampening": 0.15, "weight_decay": 2e-4}),
 }
 
 
@@ -2162,6 +2204,9 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # fresh49: 11% warm-up, held to 34% of the run, then (1 - q)^1.5 to 0
     "warmup_hold_pow15": (0.11, lambda t, w, n: 1.0 if t < 0.34 * n else max(
         0.0, 1.0 - (t - 0.34 * n) / (0.66 * n)) ** 1.5),
+    # fresh50: 12% warm-up, held to 33% of the run, then (1 - q)^2.5 to 0
+    "warmup_hold_pow25": (0.12, lambda t, w, n: 1.0 if t < 0.33 * n else max(
+        0.0, 1.0 - (t - 0.33 * n) / (0.67 * n)) ** 2.5),
 }
 
 
@@ -2196,6 +2241,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_twentyeighths": (28, 0.984),  # fresh47
     "step_twentyninths": (29, 0.986),  # fresh48
     "step_thirtieths": (30, 0.988),  # fresh49
+    "step_thirtyfirsts": (31, 0.99),  # fresh50
 }
 
 
@@ -2431,6 +2477,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     ``schedule="warmup_hold_pow15"`` warms up linearly over 11% of ``steps``, holds ``lr`` to 34% of
     them and then falls as ``(1 - q)^1.5`` to 0, ``"step_thirtieths"`` multiplies the LR by 0.988
     after each thirtieth (fresh49).
+    ``arch="gn_gelu_tanh"`` (a GroupNorm of 8 groups before each GELU in its tanh approximation) and
+    ``"ln_hardtanh2"`` (a LayerNorm before each Hardtanh(-2, 2)) (fresh50);
+    ``schedule="warmup_hold_pow25"`` warms up linearly over 12% of ``steps``, holds ``lr`` to 33% of
+    them and then falls as ``(1 - q)^2.5`` to 0, ``"step_thirtyfirsts"`` multiplies the LR by 0.99
+    after each thirty-first (fresh50).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``; or a
     ``Recommendation``, whose ``scheduler(opt)`` drives the run (a ``ReduceLROnPlateau`` stepped with
@@ -2526,7 +2577,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "gn_hardshrink": lambda: [nn.GroupNorm(8, hidden), nn.Hardshrink(0.5)],
                "ln_threshold": lambda: [nn.LayerNorm(hidden), nn.Threshold(0.1, 0.0)],
                "gn_threshold": lambda: [nn.GroupNorm(8, hidden), nn.Threshold(0.1, 0.0)],
-               "bn_hardsigmoid": lambda: [nn.BatchNorm1d(hidden), nn.Hardsigmoid()]}[arch]
+               "bn_hardsigmoid": lambda: [nn.BatchNorm1d(hidden), nn.Hardsigmoid()],
+               "gn_gelu_tanh": lambda: [nn.GroupNorm(8, hidden), nn.GELU(approximate="tanh")],
+               "ln_hardtanh2": lambda: [nn.LayerNorm(hidden), nn.Hardtanh(-2.0, 2.0)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -2857,8 +2910,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49), "gn_gelu_tanh", "ln_hardtanh2" (fresh50)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49); "warmup_hold_pow25", "step_thirtyfirsts" (fresh50)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -3540,7 +3593,8 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("soft_abs_sin", 490_003, 48, 3, "sgd_m89_d05_wd2", "rms_c94_m4_wd4", 0.01, 5e-4, 520, "gn_hardshrink", "step_twentyninths"),
                 RealSet("cubic_tanh_sign", 490_004, 96, 3, "adamw_ams_b87_995_wd2", "rms_c94_m4_wd4", 1e-3, 5e-4, 520, "ln_threshold", "step_twentyninths"),
                 RealSet("wobble_ring_in", 490_005, 64, 2, "sgd_m89_d05_wd2", "adamw_ams_b87_995_wd2", 0.05, 1e-3, 108, "gn_hardshrink", "warmup_hold_cos3")],
-    # the next blind split, written in round 46 before any run on it: data made here (inside an egg
+    # run blind at the start of round 47 (before any round-47 change),
+    # written in round 46 before any run on it: data made here (inside an egg
     # x0^2 / 1.7 + x1^2 exp(0.35 x0) < 1.2; the sign of asinh(2 x0) - x1^2 + 0.8 + 0.3 sin(2 x2) x3;
     # tanh(x0 - x1^2 / 2) + 0.3 exp(-x2^2) x3 + 0.15 x4; cos(1.5 x0) |x1| / (1 + 0.5 |x2|) + 0.2 x3),
     # GroupNorm+Threshold and BatchNorm+Hardsigmoid MLPs, optimizers (RAdam with betas (0.9, 0.995)
@@ -3555,6 +3609,21 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("cos_abs_ratio", 500_003, 48, 3, "sgd_nes91_wd3", "adagrad_lrd3_acc1_wd2", 0.01, 0.01, 528, "gn_threshold", "step_thirtieths"),
                 RealSet("asinh_parab_sign", 500_004, 96, 3, "radam_b9_995_wd3", "adagrad_lrd3_acc1_wd2", 1e-3, 0.01, 528, "bn_hardsigmoid", "step_thirtieths"),
                 RealSet("egg_in", 500_005, 64, 2, "sgd_nes91_wd3", "radam_b9_995_wd3", 0.05, 1e-3, 110, "gn_threshold", "warmup_hold_pow15")],
+    # the next blind split, written in round 47 before any run on it: data made here (inside a
+    # teardrop x1^2 < 0.4 (1.4 - x0) (x0 + 1.2)^2; the sign of sin(1.5 x0) + 0.5 x1 |x1| - 0.3 x2 +
+    # 0.25 tanh(x3 x4); softplus(x0) cos(x1) + 0.25 x2 x3; x0 exp(-(x1 - 0.5 x2)^2) + 0.3 sin(2 x3) +
+    # 0.1 x4), GroupNorm+GELU(tanh) and LayerNorm+Hardtanh(-2, 2) MLPs, optimizers (NAdam with betas
+    # (0.93, 0.998), momentum decay 4e-3 and decoupled weight decay 1e-2; Adamax with betas (0.91,
+    # 0.997) and weight decay 2e-4; SGD with momentum 0.86, dampening 0.15 and weight decay 2e-4),
+    # batch sizes (112, 536) and warm-up + hold + (1 - q)^2.5 fall / x0.99-every-thirty-first long
+    # runs used nowhere before. Tuned LRs, fixed before any run: 2e-3 for NAdam (as fresh47's), 2e-3
+    # for Adamax (as fresh47's), 0.05 / 0.01 (regression) for SGD.
+    "fresh50": [RealSet("teardrop_in", 510_000, 64, 2, "nadam_b93_md4_dwd2", "sgd_m86_d15_wd2", 2e-3, 0.05, 112, "gn_gelu_tanh", "warmup_hold_pow25"),
+                RealSet("sine_sqabs_sign", 510_001, 96, 3, "sgd_m86_d15_wd2", "adamax_b91_997_wd2", 0.05, 2e-3, 536, "ln_hardtanh2", "step_thirtyfirsts"),
+                RealSet("softplus_cos", 510_002, 128, 2, "adamax_b91_997_wd2", "nadam_b93_md4_dwd2", 2e-3, 2e-3, 112, "ln_hardtanh2", "warmup_hold_pow25"),
+                RealSet("gauss_ridge_sin", 510_003, 48, 3, "sgd_m86_d15_wd2", "adamax_b91_997_wd2", 0.01, 2e-3, 536, "gn_gelu_tanh", "step_thirtyfirsts"),
+                RealSet("sine_sqabs_sign", 510_004, 96, 3, "nadam_b93_md4_dwd2", "adamax_b91_997_wd2", 2e-3, 2e-3, 536, "ln_hardtanh2", "step_thirtyfirsts"),
+                RealSet("teardrop_in", 510_005, 64, 2, "sgd_m86_d15_wd2", "nadam_b93_md4_dwd2", 0.05, 2e-3, 112, "gn_gelu_tanh", "warmup_hold_pow25")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -4389,7 +4458,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh38": 390_000, "fresh39": 400_000, "fresh40": 410_000, "fresh41": 420_000,
          "fresh42": 430_000, "fresh43": 440_000, "fresh44": 450_000, "fresh45": 460_000,
          "fresh46": 470_000, "fresh47": 480_000, "fresh48": 490_000,
-         "fresh49": 500_000}
+         "fresh49": 500_000, "fresh50": 510_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -4441,7 +4510,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh46": "split fresh46 (run blind once at the start of round 44, before any round-44 change)",
               "fresh47": "split fresh47 (run blind once at the start of round 45, before any round-45 change)",
               "fresh48": "split fresh48 (run blind once at the start of round 46, before any round-46 change)",
-              "fresh49": "BLIND split fresh49 (written in round 46, before any run on it: run it once, after all round-47 changes)"}
+              "fresh49": "split fresh49 (run blind once at the start of round 47, before any round-47 change)",
+              "fresh50": "BLIND split fresh50 (written in round 47, before any run on it: run it once, after all round-48 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -4542,7 +4612,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (run blind in round 47); fresh50 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR, and of the clean runs whose advice "
