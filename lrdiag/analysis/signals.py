@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
-from scipy.special import ndtri
+from scipy.special import fdtrc, ndtri
 
 #: Scale that turns a median absolute deviation into a standard deviation for Gaussian data.
 MAD_TO_SIGMA = 1.4826
@@ -356,6 +356,63 @@ def pair_phase_ratio(x: np.ndarray, detrend: int = 9) -> float:
         m = (r.size - p) // 2
         v.append(float(r[p : p + 2 * m].reshape(m, 2).sum(axis=1).var()))
     return min(v) / max(v) if max(v) > 0 else 1.0
+
+
+@dataclass
+class LockedPattern:
+    """A pattern that repeats every ``period`` steps in step with the step count."""
+
+    period: int
+    profile: np.ndarray  # mean residual at each phase ``step % period`` (centred)
+    p_value: float  # F test of the phase means against none
+    share: float  # share of the residual variance the profile explains
+
+
+def locked_pattern(x: np.ndarray, steps: np.ndarray, period: int) -> LockedPattern:
+    """How strongly ``x`` repeats every ``period`` steps at a fixed phase.
+
+    ``x`` is detrended by a centred mean over whole periods (``period * ceil(16 / period)``
+    points, so every phase weighs alike in it: a 9-point mean correlates the residuals of nearby
+    phases, and the F test then gave p < 1e-3 to 0.7-2.8% of white or AR noise at periods 5-8,
+    against about 0.3% this way). Its points are grouped by ``steps % period`` and the group
+    means tested against none by a one-way F test (p-value from the F distribution with
+    ``period - 1`` and ``n - period`` degrees of freedom). A pattern whose phase wanders (a
+    bounce the dynamics make, restarted by every disturbance) averages out over many repeats;
+    one fixed to the step count (a fixed data order: the same minibatches every epoch, or tasks
+    taken in turn) does not.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    r = x - moving_average(x, period * math.ceil(16 / period)) if x.size else x
+    phase = np.asarray(steps, dtype=np.int64) % period
+    n = r.size
+    counts = np.bincount(phase, minlength=period).astype(np.float64)
+    sums = np.bincount(phase, weights=r, minlength=period)
+    means = np.divide(sums, counts, out=np.zeros(period), where=counts > 0)
+    mean = float(r.mean()) if n else 0.0
+    between = float(np.sum(counts * (means - mean) ** 2))
+    total = float(np.sum((r - mean) ** 2))
+    within = total - between
+    if n <= period or np.count_nonzero(counts) < 2 or within <= 0:
+        p = 0.0 if n > period and between > 0 and within <= 0 else 1.0
+    else:
+        f = (between / (period - 1)) / (within / (n - period))
+        p = float(fdtrc(period - 1, n - period, f))
+    prof = np.where(counts > 0, means - mean, 0.0)
+    return LockedPattern(period, prof, p, between / total if total > 0 else 0.0)
+
+
+def strongest_locked_pattern(x: np.ndarray, steps: np.ndarray, periods: range = range(2, 17), *, p_max: float = 1e-8,
+                             near: float = 0.9) -> LockedPattern | None:
+    """The period of ``periods`` whose ``locked_pattern`` is the data's: None if none has an F-test
+    p under ``p_max``. Of those that do, the shortest that explains at least ``near`` of the
+    largest share: a pattern of 4 steps is also one of 8, 12 and 16 (which explain a little more
+    by fitting noise), and it may be mostly one of 2."""
+    found = [locked_pattern(x, steps, k) for k in periods if x.size >= 4 * k]
+    found = [lp for lp in found if lp.p_value < p_max]
+    if not found:
+        return None
+    top = max(lp.share for lp in found)
+    return next(lp for lp in found if lp.share >= near * top)
 
 
 @lru_cache(maxsize=16)
