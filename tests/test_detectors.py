@@ -146,30 +146,36 @@ def test_alternation_that_starts_after_a_4x_lr_cut_is_not_blamed_on_the_lr():
     assert found and abs(found[0].start_step - 3000) <= 256
 
 
-def test_two_minibatches_per_epoch_alternate_the_loss_at_any_lr():
-    """A real training whose epoch is two minibatches (a DataLoader reshuffling 128 digits in
-    batches of 64) at a far too low LR (Adam 1e-5): the two losses of an epoch mirror each other
-    about the epoch's mean, so the per-step loss alternates (lag-1 autocorrelation about -0.5)
-    and the lag-1 test flags it. Its step pairs cancel at one phase only, which no LR-driven
-    bounce does: not reported, with a note. An AR(-0.7) bounce pairs alike at both phases."""
+def _digits_epoch_losses(n: int, *, lr: float, shuffle: bool, seed: int, steps: int = 1500) -> np.ndarray:
+    """The log of the per-step loss of Adam training an MLP on ``n`` digits in minibatches of 64
+    (a DataLoader, reshuffled every epoch or in a fixed order)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     from tests._train_helpers import digits_data, mlp
 
-    X, y = digits_data(128, seed=1)
-    model = mlp(seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-5)
-    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(1))
+    X, y = digits_data(n, seed=seed)
+    model = mlp(seed=seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
     losses = []
-    while len(losses) < 1500:
+    while len(losses) < steps:
         for xb, yb in loader:
             loss = torch.nn.functional.cross_entropy(model(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
-    logl = np.log(np.array(losses[:1500]))
+    return np.log(np.array(losses[:steps]))
+
+
+def test_two_minibatches_per_epoch_alternate_the_loss_at_any_lr():
+    """A real training whose epoch is two minibatches (a DataLoader reshuffling 128 digits in
+    batches of 64) at a far too low LR (Adam 1e-5): the two losses of an epoch mirror each other
+    about the epoch's mean, so the per-step loss alternates (lag-1 autocorrelation about -0.5)
+    and the lag-1 test flags it. Its step pairs cancel at one phase only, which no LR-driven
+    bounce does: not reported, with a note. An AR(-0.7) bounce pairs alike at both phases."""
+    logl = _digits_epoch_losses(128, lr=1e-5, shuffle=True, seed=1)
     wt = signals.window_oscillation_tests(logl, window=256)
     assert (wt.z_rho1 < -5.5).sum() >= 2  # the case the rule is for: the lag-1 test flags it
     assert signals.pair_phase_ratio(logl) < 0.2
@@ -986,37 +992,23 @@ def _fixed_order_losses(kind: str, steps: int = 1500) -> np.ndarray:
     of digits in the same order every epoch (a DataLoader with ``shuffle=False``), or three
     regression tasks taken in turn through their own heads. Adam at its usual LR, 1e-3."""
     import torch
-    from torch.utils.data import DataLoader, TensorDataset
 
-    from tests._train_helpers import digits_data, mlp
-
-    torch.manual_seed(0)
-    losses = []
     if kind == "epochs":
-        X, y = digits_data(192, seed=2)
-        model = mlp(seed=2)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=False)
-        while len(losses) < steps:
-            for xb, yb in loader:
-                loss = torch.nn.functional.cross_entropy(model(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.detach()))
-    else:
-        body = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU())
-        heads = torch.nn.ModuleList([torch.nn.Linear(64, 1) for _ in range(3)])
-        W = [torch.randn(20) * (0.5 + k) for k in range(3)]
-        opt = torch.optim.Adam([*body.parameters(), *heads.parameters()], lr=1e-3)
-        for step in range(steps):
-            k = step % 3
-            x = torch.randn(64, 20)
-            loss = ((heads[k](body(x)).squeeze(1) - torch.tanh(x @ W[k] / 4)) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
+        return _digits_epoch_losses(192, lr=1e-3, shuffle=False, seed=2, steps=steps)
+    torch.manual_seed(0)
+    body = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU())
+    heads = torch.nn.ModuleList([torch.nn.Linear(64, 1) for _ in range(3)])
+    W = [torch.randn(20) * (0.5 + k) for k in range(3)]
+    opt = torch.optim.Adam([*body.parameters(), *heads.parameters()], lr=1e-3)
+    losses = []
+    for step in range(steps):
+        k = step % 3
+        x = torch.randn(64, 20)
+        loss = ((heads[k](body(x)).squeeze(1) - torch.tanh(x @ W[k] / 4)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
     return np.log(np.array(losses[:steps]))
 
 
