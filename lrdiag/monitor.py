@@ -211,6 +211,9 @@ def _zero_matrix_layers(params: Sequence[Tensor], layer_of_name: Sequence[str], 
 #: optimizer -> the Monitors attached to it (weakly held both ways): a second Monitor on one
 #: optimizer, as re-running a notebook cell makes, is told about the first, which still records
 _ATTACHED: "weakref.WeakKeyDictionary[Any, weakref.WeakSet]" = weakref.WeakKeyDictionary()
+#: the run directory each open Monitor of this process writes to (absolute path -> Monitor)
+_WRITING: "dict[str, weakref.ref]" = {}
+_WRITING_LOCK = threading.Lock()
 
 # CUDA graphs captured per plan at most (a model whose tensors move every step stays eager),
 # and kept per half of the ratio step
@@ -633,8 +636,12 @@ class _Writer(threading.Thread):
     at close still sees every value. Any other failing sink is reported once and dropped.
     """
 
-    def __init__(self, sink_factories: list[tuple[str, Callable[[], Sink]]], reporter: _Reporter, keep_limit: int = 50_000_000):
+    def __init__(self, sink_factories: list[tuple[str, Callable[[], Sink]]], reporter: _Reporter, keep_limit: int = 50_000_000,
+                 resumed_at: int = 0):
         super().__init__(name="lrdiag-writer", daemon=True)
+        #: a resumed run's first step (``Monitor(start_step=...)``): the steps before it are read
+        #: back from the run directory's earlier store files, so the report covers the whole run
+        self.resumed_at = resumed_at
         self.q: "queue.Queue[tuple]" = queue.Queue()
         self._factories = sink_factories
         self._reporter = reporter
@@ -714,11 +721,12 @@ class _Writer(threading.Thread):
                 self._call(sink, "update_meta", lambda u=update: u(self.meta))
 
     def read_history(self):
-        """Everything this process recorded, read back from its own store file (or memory)."""
+        """Everything this process recorded, read back from its own store file (or memory); for a
+        resumed run, with the run's steps before it from the directory's earlier store files."""
         from .history import History
         from .store import _merge, decode_block, iter_chunks, KIND_BLOCK
 
-        blocks = []
+        blocks = self._earlier_blocks() if self.resumed_at > 0 else []
         if self.store_path is not None and Path(self.store_path).exists():
             for kind, payload in iter_chunks(self.store_path):
                 if kind == KIND_BLOCK:
@@ -727,6 +735,27 @@ class _Writer(threading.Thread):
             blocks.append((np.asarray(steps), list(cols), np.vstack([np.asarray(v, np.float32) for v in cols.values()])))
         steps, series = _merge(blocks)
         return History(steps, series, self.meta)
+
+    def _earlier_blocks(self) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
+        """The steps before ``resumed_at`` that other store files of the run directory hold."""
+        from .store import decode_block, iter_chunks, store_files, KIND_BLOCK
+
+        if self.store_path is None:
+            return []
+        out = []
+        for f in store_files(Path(self.store_path).parent):
+            if f.name == Path(self.store_path).name:
+                continue
+            try:
+                for kind, payload in iter_chunks(f):
+                    if kind == KIND_BLOCK:
+                        steps, cols, vals = decode_block(payload)
+                        keep = np.asarray(steps) < self.resumed_at
+                        if keep.any():
+                            out.append((np.asarray(steps)[keep], cols, np.asarray(vals)[:, keep]))
+            except Exception as e:  # an unreadable earlier file: the report covers this process's steps
+                self._reporter.once("earlier-store", f"lrdiag: could not read the run's earlier steps from {f.name} ({_describe(e)})")
+        return out
 
     def _report(self, analyze: bool) -> None:
         try:
@@ -939,7 +968,8 @@ class Monitor:
         self._writes = self.rank == 0
         self._alloc_rows()
         if self._writes:
-            self._writer = _Writer(self._sink_factories(mlflow, sinks, tensorboard), self._reporter)
+            self._claim_run_dir()
+            self._writer = _Writer(self._sink_factories(mlflow, sinks, tensorboard), self._reporter, resumed_at=int(start_step))
             self._writer.start()
             self._writer.put("open", self._meta())
             # a Monitor never closed still gets its last rows written when the interpreter exits
@@ -964,6 +994,31 @@ class Monitor:
                 f"lrdiag: this optimizer already has a Monitor recording it (run {earlier[0].run_dir}); both now "
                 "record every step. Close the old one first (monitor.close(), or `with lrdiag.Monitor(...)`): "
                 "re-running the notebook cell that made it leaves it attached"))
+
+    def _claim_run_dir(self) -> None:
+        """Write to a run directory no other open Monitor of this process writes to.
+
+        Two Monitors in one directory (a GAN's two optimizers given one ``logdir``) would merge
+        into one run: the same series names at the same steps, one's loss overwriting the
+        other's. The second writes to ``<logdir>/monitor2`` instead and says so. A closed
+        Monitor's directory is free again (a resumed run appends to it)."""
+        def writer_of(path: Path) -> "Monitor | None":
+            ref = _WRITING.get(os.path.abspath(path))
+            m = ref() if ref is not None else None
+            return m if m is not None and m is not self and not m._closed else None
+
+        with _WRITING_LOCK:
+            first = writer_of(self.run_dir)
+            if first is not None:
+                base, k = self.run_dir, 2
+                while writer_of(base / f"monitor{k}") is not None:
+                    k += 1
+                self.run_dir = base / f"monitor{k}"
+                self._reporter.once("run-dir-taken", (
+                    f"lrdiag: {base} is already being written by another open Monitor (of {type(first.optimizer).__name__}); "
+                    f"two runs in one directory would mix their series, so this Monitor writes to {self.run_dir}. "
+                    "Give each optimizer a logdir of its own (e.g. runs/gan/G and runs/gan/D)"))
+            _WRITING[os.path.abspath(self.run_dir)] = weakref.ref(self)
 
     def _sink_factories(self, mlflow: Any, sinks: Sequence[Sink] | None, tensorboard: bool) -> list[tuple[str, Callable[[], Sink]]]:
         from .sinks.local_sink import LocalStoreSink

@@ -641,3 +641,46 @@ def test_the_eager_wrapper_never_stops_a_monitor(monkeypatch):
     monkeypatch.setattr(torch.compiler, "disable", unavailable)
     hook = lambda optimizer, args, kwargs: None  # noqa: E731
     assert _run_eagerly(hook) is hook
+
+
+def test_a_resumed_run_is_reported_whole(tmp_path):
+    """Round 47. A run resumed from a checkpoint (a new process, ``start_step`` where the first
+    stopped) into the same logdir: the report written at ``close()`` covers the whole run, not
+    the resumed part alone (the first process's store holds the steps before), and steps the
+    first process recorded past the checkpoint are the resumed process's."""
+    model, opt, X, y = digits_setup("adam", lr=3e-3)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run") as first:
+        losses = train(model, opt, X, y, 40, monitor=first)  # it ran to step 39; the checkpoint was at 30
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", start_step=30) as resumed:
+        losses = losses[:30] + train(model, opt, X, y, 30, monitor=resumed)
+    assert resumed.report is not None and resumed.report.steps == (0, 59)
+    h = resumed.history()
+    assert h.steps.tolist() == list(range(60))
+    np.testing.assert_allclose(h.loss, losses, rtol=1e-5)
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["steps"] == [0, 59]
+
+
+def test_two_open_monitors_given_one_logdir_write_two_runs(tmp_path):
+    """Round 47. A GAN's two optimizers given one logdir: the two runs would merge (the same
+    series names at the same steps, one loss overwriting the other). The second Monitor says so
+    once and writes to ``<logdir>/monitor2``; each run holds its own losses. Once both are
+    closed the directory is free again."""
+    g_model, g_opt, X, y = digits_setup("adam", lr=3e-3, seed=1)
+    d_model, d_opt, _, _ = digits_setup("sgd", lr=0.05, seed=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with lrdiag.Monitor(g_opt, g_model, logdir=tmp_path / "gan") as g_mon, \
+                lrdiag.Monitor(d_opt, d_model, logdir=tmp_path / "gan") as d_mon:
+            g_losses, d_losses = [], []
+            for _ in range(20):
+                g_losses += train(g_model, g_opt, X, y, 1, monitor=g_mon)
+                d_losses += train(d_model, d_opt, X, y, 1, monitor=d_mon)
+    said = [str(w.message) for w in caught if "already being written" in str(w.message)]
+    assert len(said) == 1 and "monitor2" in said[0] and "Adam" in said[0]
+    assert g_mon.run_dir == tmp_path / "gan" and d_mon.run_dir == tmp_path / "gan" / "monitor2"
+    np.testing.assert_allclose(lrdiag.load(tmp_path / "gan", run=".").loss, g_losses, rtol=1e-5)
+    np.testing.assert_allclose(lrdiag.load(tmp_path / "gan" / "monitor2").loss, d_losses, rtol=1e-5)
+    assert lrdiag.load(tmp_path / "gan", run=".").meta["optimizer"] == "Adam"
+    with lrdiag.Monitor(d_opt, d_model, logdir=tmp_path / "gan", analyze_on_close=False) as again:
+        pass
+    assert again.run_dir == tmp_path / "gan"
