@@ -245,7 +245,9 @@ class _Plan:
         self.params: list[Tensor] = []
         self.group_of: list[int] = []
         layer_of_name: list[str] = []
-        self.frozen = 0
+        # frozen parameters are not monitored, but kept: one unfrozen later (gradual unfreezing of
+        # a fine-tuned backbone) re-plans the Monitor (``unfrozen``)
+        self.frozen_params: list[Tensor] = []
         self.sparse = 0
         seen: set[int] = set()
         for gi, g in enumerate(optimizer.param_groups):
@@ -254,7 +256,7 @@ class _Plan:
                     continue
                 seen.add(id(p))
                 if not p.requires_grad:
-                    self.frozen += 1
+                    self.frozen_params.append(p)
                     continue
                 if p.is_sparse:
                     self.sparse += 1  # a sparse *parameter* has no meaningful dense norm here
@@ -321,6 +323,19 @@ class _Plan:
         self.captures = 0
         #: the path the last ratio step's norms took: "fused", "foreach" or "cuda_graph"
         self.last_path = "foreach"
+
+    @property
+    def frozen(self) -> int:
+        """How many of the optimizer's parameters were frozen (``requires_grad=False``) when planned."""
+        return len(self.frozen_params)
+
+    def unfrozen(self, step: int) -> bool:
+        """Whether a parameter frozen when planned requires a gradient now. Checked every step
+        for up to 256 frozen tensors (about 45 ns each), else every 16th step (a LoRA model's
+        frozen base: a layer unfrozen is then recorded within 16 steps)."""
+        if not self.frozen_params or (len(self.frozen_params) > 256 and step % 16):
+            return False
+        return any(p.requires_grad for p in self.frozen_params)
 
     # number of device-row columns: 4 fixed + layers + groups
     @property
@@ -1275,7 +1290,8 @@ class Monitor:
     def _begin_step(self) -> None:
         """Start of an optimizer step: finish the previous row's loss (after_step mode), check the plan."""
         self._finish_pending()
-        if self._force_rebuild or self._plan.stale or _signature(self.optimizer) != self._plan.signature:
+        if (self._force_rebuild or self._plan.stale or _signature(self.optimizer) != self._plan.signature
+                or self._plan.unfrozen(self._step)):
             self._rebuild()
 
     def _rebuild(self) -> None:

@@ -684,3 +684,23 @@ def test_two_open_monitors_given_one_logdir_write_two_runs(tmp_path):
     with lrdiag.Monitor(d_opt, d_model, logdir=tmp_path / "gan", analyze_on_close=False) as again:
         pass
     assert again.run_dir == tmp_path / "gan"
+
+
+def test_a_layer_unfrozen_later_is_recorded_from_then_on(tmp_path):
+    """Round 47. Gradual unfreezing (a fine-tuned backbone frozen for the first steps): the
+    Monitor re-plans when a parameter it found frozen requires a gradient, and records the layer
+    from that step on (it had never been recorded)."""
+    model, opt, X, y = digits_setup("adamw", lr=1e-3)
+    for p in model[0].parameters():
+        p.requires_grad_(False)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False) as mon:
+        train(model, opt, X, y, 20, monitor=mon)
+        assert mon._plan.frozen == 2
+        for p in model[0].parameters():
+            p.requires_grad_(True)
+        train(model, opt, X, y, 20, monitor=mon)
+        assert mon._plan.frozen == 0
+    meta, st, series = read_store(tmp_path / "run")
+    ratio = series[names.update_ratio("0")]
+    assert np.isnan(ratio[:20]).all() and np.isfinite(ratio[20:]).all() and (ratio[20:] > 0).all()
+    assert meta["layers"] == ["0", "2", "4"] and meta["frozen_params"] == 0
