@@ -1019,7 +1019,7 @@ def _flagged(wt: signals.WindowTests, z: float, fisher_p: float, min_amplitude: 
 
 
 def _data_order(s: Series, i0: int, i1: int, win: int, detrend: int, locked_p: float = 1e-8, start_p: float = 1e-6,
-                alike: float = 0.5, periods: range = range(2, 17)) -> signals.LockedPattern | None:
+                alike: float = 0.5, before_points: int = 4096, periods: range = range(2, 17)) -> signals.LockedPattern | None:
     """The pattern fixed to the step count that makes ``y[i0 : i1 + 1]`` alternate, or None.
 
     A fixed data order (the same minibatches in the same order every epoch; tasks taken in turn)
@@ -1032,15 +1032,15 @@ def _data_order(s: Series, i0: int, i1: int, win: int, detrend: int, locked_p: f
       over ``alike`` on average (a bounce the dynamics make wanders in phase, restarted by every
       disturbance);
     * a stretch that starts after the run's first window has a pattern of the same period (p
-      under ``start_p``) in the run before it too: the data's pattern is there from the start, an
-      LR-driven bounce starts when the LR gets too high (the window just before the stretch is
-      left out: a pattern that starts within it is there before the first window it flagged).
-      (Its shape may differ there: with SGD on
-      3-5 fixed minibatches, which one the model fits worst changes as it learns. The test is
-      over all the points before the stretch, at p 1e-6: of the benchmark's 2,040 synthetic
-      oscillations, which start at 20-70% of the run with no pattern before, 6 had p 9e-5 to 8e-4
-      there, a heavy-tailed minibatch noise's F test being a little liberal; three tasks in turn
-      had p 1e-160.)
+      under ``start_p``, 1e-6) in the run before it too: the data's pattern is there from the
+      start, an LR-driven bounce starts when the LR gets too high. The test takes the points
+      before the stretch less the window just before it (a pattern that starts within that
+      window is there before the first window it flagged), the last ``before_points`` (4096) of
+      them at most (a long log cut into many stretches is not read again for each). The shape
+      may differ there: with SGD on 3-5 fixed minibatches, which one the model fits worst changes
+      as it learns. Of the benchmark's 2,040 synthetic oscillations, which start at 20-70% of the
+      run with no pattern before, 6 had p 9e-5 to 8e-4 there (a heavy-tailed minibatch noise's F
+      test is a little liberal); three tasks in turn had p 1e-160;
     * the median layer's update ratio never sat above the band (``_above_band_by``): near-full-
       batch SGD at 100x its LR (fresh46) held a period-3 cycle at a fixed phase for 768 steps,
       with update ratios of 0.9.
@@ -1050,14 +1050,14 @@ def _data_order(s: Series, i0: int, i1: int, win: int, detrend: int, locked_p: f
     lp = signals.strongest_locked_pattern(seg, st, periods, p_max=locked_p)
     if lp is None:
         return None
-    kept = [_corr(lp.profile, signals.locked_pattern(seg[w0 : w0 + win], st[w0 : w0 + win], lp.period).profile)
-            for w0 in range(0, seg.size - win + 1, win)]
-    if not kept or float(np.mean(kept)) <= alike:
+    own = signals.window_phase_profiles(seg, st, lp.period, win)
+    if not own.shape[0] or float(np.mean(_corr_rows(lp.profile, own))) <= alike:
         return None
     if i0 >= win:
         # from past the steep first points up to the stretch, less the window before it (where a
         # pattern that starts mid-window began before the first window it flagged)
-        before = slice(detrend, i0 - win if i0 >= 2 * win else i0)
+        end = i0 - win if i0 >= 2 * win else i0
+        before = slice(max(detrend, end - before_points), end)
         if signals.locked_pattern(y[before], s.fsteps[before], lp.period).p_value >= start_p:
             return None
     if _above_band_by(s, int(s.fsteps[i1])) is not None:
@@ -1065,11 +1065,12 @@ def _data_order(s: Series, i0: int, i1: int, win: int, detrend: int, locked_p: f
     return lp
 
 
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    """Correlation of two phase profiles (0 where either is flat)."""
-    if float(np.std(a)) == 0.0 or float(np.std(b)) == 0.0:
-        return 0.0
-    return float(np.corrcoef(a, b)[0, 1])
+def _corr_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Correlation of the profile ``a`` with each row of ``rows`` (0 where either is flat)."""
+    a = a - a.mean()
+    b = rows - rows.mean(axis=1, keepdims=True)
+    den = np.sqrt(np.sum(a * a) * np.sum(b * b, axis=1))
+    return np.divide(b @ a, den, out=np.zeros(rows.shape[0]), where=den > 0)
 
 
 def _merge_hits(hits: list) -> list:

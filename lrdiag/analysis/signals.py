@@ -401,6 +401,23 @@ def locked_pattern(x: np.ndarray, steps: np.ndarray, period: int) -> LockedPatte
     return LockedPattern(period, prof, p, between / total if total > 0 else 0.0)
 
 
+def window_phase_profiles(x: np.ndarray, steps: np.ndarray, period: int, window: int) -> np.ndarray:
+    """The phase means (centred) of ``x`` at ``period`` in each whole window of ``window`` points:
+    an array ``(n_windows, period)``, ``x`` detrended over whole periods as in ``locked_pattern``.
+    One pass over the series, whatever the number of windows."""
+    x = np.asarray(x, dtype=np.float64)
+    nw = x.size // window
+    if nw == 0:
+        return np.zeros((0, period))
+    r = (x - moving_average(x, period * math.ceil(16 / period)))[: nw * window]
+    cell = np.repeat(np.arange(nw) * period, window) + np.asarray(steps[: nw * window], dtype=np.int64) % period
+    counts = np.bincount(cell, minlength=nw * period).reshape(nw, period).astype(np.float64)
+    sums = np.bincount(cell, weights=r, minlength=nw * period).reshape(nw, period)
+    means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+    centre = r.reshape(nw, window).mean(axis=1, keepdims=True)
+    return np.where(counts > 0, means - centre, 0.0)
+
+
 def strongest_locked_pattern(x: np.ndarray, steps: np.ndarray, periods: range = range(2, 17), *, p_max: float = 1e-8,
                              near: float = 0.9) -> LockedPattern | None:
     """The period of ``periods`` whose ``locked_pattern`` is the data's: None if none has an F-test
