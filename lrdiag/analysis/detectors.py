@@ -975,13 +975,13 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
             continue
         order = _data_order(s, i0, i1, win, detrend)
         if order is not None:
-            # A pattern fixed to the step count, there outside this stretch too, with the update
-            # ratios inside the band: the data comes in a fixed order; the LR does not bounce it.
+            # A pattern fixed to the step count from the run's start, with the update ratios never
+            # over the band: the data comes in a fixed order; the LR does not bounce it.
             s.notes["oscillation"] = (f"not reported from step {start} to {end}: the loss alternates there, but that is a pattern "
                                       f"that repeats every {order.period} steps in step with the step count through the run "
                                       f"({order.share:.0%} of its step-to-step variance), as a fixed data order makes it "
-                                      f"({order.period} minibatches per epoch without shuffling, or {order.period} tasks in turn); "
-                                      "without it the loss does not alternate more than noise, so the LR is not its cause")
+                                      f"({order.period} minibatches per epoch without shuffling, or {order.period} tasks in turn) "
+                                      "at any LR, and the update ratios were never over the band, so the LR is not its cause")
             continue
         strongest = a + int(np.argmin(wt.fisher_p[sel]))
         ev = {"per_step": True, "windows_flagged": nflag, "window": win,
