@@ -644,6 +644,13 @@ class _Plan:
         return norms.index_tensor(tuple(self.group_of[i] for i in idx), self.home)
 
 
+def _file_blocks(path: str | os.PathLike) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
+    """The row blocks of one store file, in order (``(steps, names, values)``)."""
+    from .store import decode_block, iter_chunks, KIND_BLOCK
+
+    return [decode_block(payload) for kind, payload in iter_chunks(path) if kind == KIND_BLOCK]
+
+
 class _Writer(threading.Thread):
     """The one background thread that talks to sinks. Messages arrive through ``self.q``.
 
@@ -739,13 +746,11 @@ class _Writer(threading.Thread):
         """Everything this process recorded, read back from its own store file (or memory); for a
         resumed run, with the run's steps before it from the directory's earlier store files."""
         from .history import History
-        from .store import _merge, decode_block, iter_chunks, KIND_BLOCK
+        from .store import _merge
 
         blocks = self._earlier_blocks() if self.resumed_at > 0 else []
         if self.store_path is not None and Path(self.store_path).exists():
-            for kind, payload in iter_chunks(self.store_path):
-                if kind == KIND_BLOCK:
-                    blocks.append(decode_block(payload))
+            blocks += _file_blocks(self.store_path)
         for steps, cols in self.memory or []:  # what arrived after the store failed
             blocks.append((np.asarray(steps), list(cols), np.vstack([np.asarray(v, np.float32) for v in cols.values()])))
         steps, series = _merge(blocks)
@@ -753,7 +758,7 @@ class _Writer(threading.Thread):
 
     def _earlier_blocks(self) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
         """The steps before ``resumed_at`` that other store files of the run directory hold."""
-        from .store import decode_block, iter_chunks, store_files, KIND_BLOCK
+        from .store import store_files
 
         if self.store_path is None:
             return []
@@ -762,12 +767,10 @@ class _Writer(threading.Thread):
             if f.name == Path(self.store_path).name:
                 continue
             try:
-                for kind, payload in iter_chunks(f):
-                    if kind == KIND_BLOCK:
-                        steps, cols, vals = decode_block(payload)
-                        keep = np.asarray(steps) < self.resumed_at
-                        if keep.any():
-                            out.append((np.asarray(steps)[keep], cols, np.asarray(vals)[:, keep]))
+                for steps, cols, vals in _file_blocks(f):
+                    keep = steps < self.resumed_at
+                    if keep.any():
+                        out.append((steps[keep], cols, vals[:, keep]))
             except Exception as e:  # an unreadable earlier file: the report covers this process's steps
                 self._reporter.once("earlier-store", f"lrdiag: could not read the run's earlier steps from {f.name} ({_describe(e)})")
         return out

@@ -358,6 +358,12 @@ def pair_phase_ratio(x: np.ndarray, detrend: int = 9) -> float:
     return min(v) / max(v) if max(v) > 0 else 1.0
 
 
+def _whole_period_residual(x: np.ndarray, period: int) -> np.ndarray:
+    """``x`` less its centred mean over whole periods (``period * ceil(16 / period)`` points)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x - moving_average(x, period * math.ceil(16 / period)) if x.size else x
+
+
 @dataclass
 class LockedPattern:
     """A pattern that repeats every ``period`` steps in step with the step count."""
@@ -381,8 +387,7 @@ def locked_pattern(x: np.ndarray, steps: np.ndarray, period: int) -> LockedPatte
     one fixed to the step count (a fixed data order: the same minibatches every epoch, or tasks
     taken in turn) does not.
     """
-    x = np.asarray(x, dtype=np.float64)
-    r = x - moving_average(x, period * math.ceil(16 / period)) if x.size else x
+    r = _whole_period_residual(x, period)
     phase = np.asarray(steps, dtype=np.int64) % period
     n = r.size
     counts = np.bincount(phase, minlength=period).astype(np.float64)
@@ -409,7 +414,7 @@ def window_phase_profiles(x: np.ndarray, steps: np.ndarray, period: int, window:
     nw = x.size // window
     if nw == 0:
         return np.zeros((0, period))
-    r = (x - moving_average(x, period * math.ceil(16 / period)))[: nw * window]
+    r = _whole_period_residual(x, period)[: nw * window]
     cell = np.repeat(np.arange(nw) * period, window) + np.asarray(steps[: nw * window], dtype=np.int64) % period
     counts = np.bincount(cell, minlength=nw * period).reshape(nw, period).astype(np.float64)
     sums = np.bincount(cell, weights=r, minlength=nw * period).reshape(nw, period)
