@@ -391,14 +391,18 @@ def test_code_snippet_runs_and_reproduces_the_schedule(kind):
     metric = rec.metric_for_plateau(300)
     seen = []
     for t in range(300):
-        seen.append(opt.param_groups[0]["lr"])
+        seen.append([g["lr"] for g in opt.param_groups])
         opt.step()
         if kind == "reduce_on_plateau":  # as the snippet says: the mean of the latest losses (round 44)
             ns["recent"].append(metric[t])
             sched.step(sum(ns["recent"]) / len(ns["recent"]))
         else:
             sched.step()
-    np.testing.assert_allclose(seen, rec.curve(300), rtol=1e-3, atol=1e-12)  # the code rounds to 4 digits
+    seen = np.array(seen)
+    np.testing.assert_allclose(seen[:, 0], rec.curve(300), rtol=1e-3, atol=1e-12)  # the code rounds to 4 digits
+    # the second group (10x the first's LR) keeps its ratio, as rec.scheduler(opt) keeps it (the
+    # one-cycle snippet had given every group the same max_lr)
+    np.testing.assert_allclose(seen[:, 1], 10 * seen[:, 0], rtol=1e-9)
     if kind == "reduce_on_plateau":
         assert ns["recent"].maxlen == rec.params["loss_mean_steps"] > 1 and "sum(recent) / len(recent)" in rec.code
 

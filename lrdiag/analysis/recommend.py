@@ -361,12 +361,13 @@ class Recommendation:
         lr_line = (f"ref = optimizer.param_groups[0]['lr']  # other groups keep their ratio to the first\n"
                    f"for g in optimizer.param_groups:\n    g['lr'] = {p['peak_lr']:.4g} * g['lr'] / ref\n")
         if self.kind == "one_cycle":
-            body = (f"scheduler = lr_scheduler.OneCycleLR(\n    optimizer, max_lr={p['peak_lr']:.4g}, total_steps={T}, "
+            # max_lr is a list of the peaks just set: a single number would give every group the same
+            # peak (a backbone at 0.1x the head's LR would be raised 10x more than the head)
+            body = (f"scheduler = lr_scheduler.OneCycleLR(\n    optimizer, max_lr=[g['lr'] for g in optimizer.param_groups], total_steps={T}, "
                     f"pct_start={p['pct_start']}, anneal_strategy='cos',\n    div_factor={p['div_factor']}, "
                     f"final_div_factor={p['final_div_factor']}, cycle_momentum={bool(p.get('cycle_momentum'))}"
                     + (f", base_momentum={p['base_momentum']}, max_momentum={p['max_momentum']}" if p.get("cycle_momentum") else "")
                     + ")\n")
-            lr_line = ""  # OneCycleLR sets the LR itself (pass a list of max_lr for several groups)
         elif self.kind == "cosine_warmup":
             w = p["warmup_steps"]
             body = (f"warmup = lr_scheduler.LinearLR(optimizer, start_factor={p['warmup_start_factor']}, total_iters={w})\n"
