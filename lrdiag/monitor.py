@@ -659,11 +659,13 @@ class _Writer(threading.Thread):
     """
 
     def __init__(self, sink_factories: list[tuple[str, Callable[[], Sink]]], reporter: _Reporter, keep_limit: int = 50_000_000,
-                 resumed_at: int = 0):
+                 resumed_at: int = 0, resumed_from: Sequence[Path] = ()):
         super().__init__(name="lrdiag-writer", daemon=True)
         #: a resumed run's first step (``Monitor(start_step=...)``): the steps before it are read
-        #: back from the run directory's earlier store files, so the report covers the whole run
+        #: back from the run directory's earlier store files, and from those of ``resumed_from``
+        #: (the directories earlier processes of the run wrote), so the report covers the whole run
         self.resumed_at = resumed_at
+        self.resumed_from = list(resumed_from)
         self.q: "queue.Queue[tuple]" = queue.Queue()
         self._factories = sink_factories
         self._reporter = reporter
@@ -757,14 +759,18 @@ class _Writer(threading.Thread):
         return History(steps, series, self.meta)
 
     def _earlier_blocks(self) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
-        """The steps before ``resumed_at`` that other store files of the run directory hold."""
+        """The steps before ``resumed_at`` that other store files of ``resumed_from`` and of the
+        run directory hold, oldest process first (where two hold a step, the later one's value
+        is the run's: it resumed from a checkpoint before the earlier one stopped)."""
         from .store import store_files
 
         if self.store_path is None:
             return []
+        own = Path(self.store_path)
+        dirs = list(dict.fromkeys([*(Path(d).resolve() for d in self.resumed_from), own.parent.resolve()]))
         out = []
-        for f in store_files(Path(self.store_path).parent):
-            if f.name == Path(self.store_path).name:
+        for f in (f for d in dirs if d.is_dir() for f in store_files(d)):
+            if f.resolve() == own.resolve():
                 continue
             try:
                 for steps, cols, vals in _file_blocks(f):
@@ -892,7 +898,13 @@ class Monitor:
         from step to step). ``monitor.norm_paths["cuda_graph"]`` counts the replayed steps.
         Default: on unless the environment sets ``LRDIAG_CUDA_GRAPHS=0``.
     start_step : int
-        Step number of the first optimizer step (for a resumed run).
+        Step number of the first optimizer step (for a resumed run). The report (``close()``,
+        ``history()``) then also covers the steps before it that earlier processes recorded in
+        ``logdir`` or ``resumed_from``.
+    resumed_from : path or list of paths, optional
+        Run directories that earlier processes of this run wrote, where a resumed run writes into
+        a new one (a TensorBoard logger's next version): with ``start_step``, their steps before
+        it join the report. The Hugging Face and Lightning callbacks pass them from the checkpoint.
     loss_timing : {"auto", "before_step", "after_step"}
         Whether ``log_loss`` is called before ``optimizer.step()`` (the loss belongs to the next
         step) or after it (to the step just taken). ``auto`` decides at the first call: before if
@@ -920,6 +932,7 @@ class Monitor:
         fused: bool | None = None,
         cuda_graphs: bool | None = None,
         start_step: int = 0,
+        resumed_from: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
         loss_timing: str = "auto",
         rank: int | None = None,
         close_timeout: float = 120.0,
@@ -942,6 +955,12 @@ class Monitor:
         self.analyze_on_close = analyze_on_close
         self.close_timeout = close_timeout
         self.run_dir = Path(logdir) if logdir is not None else _default_logdir()
+        if resumed_from is None:
+            resumed_from = []
+        elif isinstance(resumed_from, (str, os.PathLike)):
+            resumed_from = [resumed_from]
+        #: run directories of this run's earlier processes (``resumed_from``)
+        self.resumed_from = [Path(d) for d in resumed_from]
         self.rank = _dist()[0] if rank is None else int(rank)
         self.run_id = uuid.uuid4().hex
         self.report = None
@@ -987,7 +1006,8 @@ class Monitor:
         self._alloc_rows()
         if self._writes:
             self._claim_run_dir()
-            self._writer = _Writer(self._sink_factories(mlflow, sinks, tensorboard), self._reporter, resumed_at=int(start_step))
+            self._writer = _Writer(self._sink_factories(mlflow, sinks, tensorboard), self._reporter, resumed_at=int(start_step),
+                                   resumed_from=self.resumed_from)
             self._writer.start()
             self._writer.put("open", self._meta())
             # a Monitor never closed still gets its last rows written when the interpreter exits

@@ -275,8 +275,10 @@ def test_failing_fit_still_writes_the_report_of_the_steps_that_ran(tmp_path):
 
 
 def test_a_resumed_fit_numbers_its_steps_from_the_checkpoint(tmp_path):
-    first = _trainer(tmp_path, TensorBoardLogger(str(tmp_path / "tb")), [LRDiagCallback()], max_epochs=1)
+    first_cb = LRDiagCallback()
+    first = _trainer(tmp_path, TensorBoardLogger(str(tmp_path / "tb")), [first_cb], max_epochs=1)
     first.fit(Digits(), _loader(batch_size=256))
+    first_dirs = dict(first_cb.run_dirs)
     ckpt = tmp_path / "one_epoch.ckpt"
     first.save_checkpoint(ckpt)
     n1 = first.global_step
@@ -288,6 +290,14 @@ def test_a_resumed_fit_numbers_its_steps_from_the_checkpoint(tmp_path):
     np.testing.assert_array_equal(steps, np.arange(n1, second.global_step))
     np.testing.assert_allclose(cols["lrdiag/loss"], module.micro_losses, rtol=1e-5)
     np.testing.assert_allclose(cols["lrdiag/lr/group0"], module.step_lrs, rtol=1e-7)  # StepLR state restored
+    # The resumed fit wrote into the logger's next version; the checkpoint named the first fit's
+    # directory, so the report covers the whole run: the first fit's steps, then the second's.
+    assert cb.run_dirs["optimizer0"] != first_dirs["optimizer0"]
+    _, steps1, cols1 = _store(first_dirs["optimizer0"])
+    whole = cb.monitors["optimizer0"].history()
+    np.testing.assert_array_equal(whole.steps, np.arange(second.global_step))
+    np.testing.assert_allclose(whole.loss, np.concatenate([cols1["lrdiag/loss"], cols["lrdiag/loss"]]), rtol=1e-6)
+    assert json.loads((Path(cb.run_dirs["optimizer0"]) / "report.json").read_text())["steps"] == [0, second.global_step - 1]
 
 
 def test_without_a_tensorboard_logger_it_writes_under_the_log_dir(tmp_path):

@@ -162,6 +162,50 @@ def _loss_outside_the_model(outputs, labels, num_items_in_batch=None):
     return torch.nn.functional.cross_entropy(logits, labels[:, 1:].reshape(-1))
 
 
+class _StopAt(transformers.TrainerCallback):
+    """Stops the training after ``step`` steps, as a crash or a preemption would, past a checkpoint."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.step:
+            control.should_training_stop = True
+
+
+def test_a_run_resumed_into_a_new_tensorboard_run_is_reported_whole(tmp_path):
+    """Stopped at step 12 past a checkpoint at 8, then resumed from it: the Trainer writes the second
+    process into a new TensorBoard run directory; the report covers steps 1-24, the first
+    process's steps 1-8 and the second's 9-24 (its own, not the first's 9-12)."""
+    import time
+
+    kw = dict(report_to=["tensorboard"], save_strategy="steps", save_steps=8, max_steps=24, num_train_epochs=1)
+    first = LRDiagCallback()
+    Trainer(model=tiny_gpt2(), args=_args(tmp_path, **kw), train_dataset=Counting(512), callbacks=[first, _StopAt(12)]).train()
+    assert json.loads(first.report_path.read_text())["steps"] == [1, 12]
+    time.sleep(1.1)  # the Trainer names its TensorBoard run directory by the second
+    second = LRDiagCallback()
+    Trainer(model=tiny_gpt2(), args=_args(tmp_path, **kw), train_dataset=Counting(512),
+            callbacks=[second]).train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-8"))
+    assert second.run_dir != first.run_dir and second.run_dir.parent == first.run_dir.parent
+    _, steps1, cols1 = _store(first.run_dir)
+    _, steps2, cols2 = _store(second.run_dir)
+    np.testing.assert_array_equal(steps1, np.arange(1, 13))
+    np.testing.assert_array_equal(steps2, np.arange(9, 25))
+    assert json.loads(second.report_path.read_text())["steps"] == [1, 24]
+    whole = second.monitor.history()
+    np.testing.assert_array_equal(whole.steps, np.arange(1, 25))
+    np.testing.assert_allclose(whole.loss[:8], cols1["lrdiag/loss"][:8], rtol=1e-6)
+    np.testing.assert_allclose(whole.loss[8:], cols2["lrdiag/loss"], rtol=1e-6)
+    # a checkpoint saved without lrdiag (the note removed): the report starts at the checkpoint
+    (tmp_path / "out" / "checkpoint-8" / "lrdiag_runs.json").unlink()
+    time.sleep(1.1)
+    third = LRDiagCallback()
+    Trainer(model=tiny_gpt2(), args=_args(tmp_path, **kw), train_dataset=Counting(512),
+            callbacks=[third]).train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-8"))
+    assert json.loads(third.report_path.read_text())["steps"] == [9, 24]
+
+
 def test_loss_computed_outside_the_model_falls_back_to_the_logged_loss(tmp_path):
     """With ``compute_loss_func`` the model returns no loss: the series is the Trainer's own,
     sparse (one value per logging interval), at the step it was logged."""

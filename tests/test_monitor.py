@@ -660,6 +660,28 @@ def test_a_resumed_run_is_reported_whole(tmp_path):
     assert json.loads((tmp_path / "run" / "report.json").read_text())["steps"] == [0, 59]
 
 
+def test_a_run_resumed_into_new_directories_reads_them_all(tmp_path):
+    """Round 48. Each process of a run writes into a directory of its own (a TensorBoard logger's
+    next version): ``resumed_from`` names the earlier ones. Three processes, resumed at 30 and at
+    50, the second stopped at 59: the report covers steps 0-79, each from the process that ran it.
+    Without ``resumed_from`` it starts at the checkpoint."""
+    model, opt, X, y = digits_setup("adam", lr=3e-3)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "v0") as first:
+        losses = train(model, opt, X, y, 40, monitor=first)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "v1", start_step=30, resumed_from=tmp_path / "v0") as second:
+        losses = losses[:30] + train(model, opt, X, y, 30, monitor=second)
+    assert second.report.steps == (0, 59)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "v2", start_step=50,
+                        resumed_from=[tmp_path / "v0", tmp_path / "v1"]) as third:
+        losses = losses[:50] + train(model, opt, X, y, 30, monitor=third)
+    h = third.history()
+    assert third.report.steps == (0, 79) and h.steps.tolist() == list(range(80))
+    np.testing.assert_allclose(h.loss, losses, rtol=1e-5)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "v3", start_step=80) as alone:
+        train(model, opt, X, y, 5, monitor=alone)
+    assert alone.report.steps == (80, 84)
+
+
 def test_two_open_monitors_given_one_logdir_write_two_runs(tmp_path):
     """Round 47. A GAN's two optimizers given one logdir: the two runs would merge (the same
     series names at the same steps, one loss overwriting the other). The second Monitor says so

@@ -27,6 +27,11 @@ report artifacts) in *its* run, through lrdiag's MLflow sink.
 Several optimizers (``configure_optimizers`` returning more than one; manual optimization, e.g. a
 GAN) get one Monitor each, written to ``<logdir>/<name>`` where ``name`` comes from ``names=`` or
 is ``optimizer<i>``: each is a run of its own in TensorBoard, so their series never mix.
+
+A fit resumed from a checkpoint (``fit(..., ckpt_path=...)``) numbers its steps from the
+checkpoint's ``global_step`` and writes into the logger's next version. The callback's state in
+the checkpoint (``state_dict``) names the directories the run was written to before, so the report
+covers the whole run: the earlier processes' steps before the checkpoint, then this one's.
 """
 
 from __future__ import annotations
@@ -128,6 +133,9 @@ class LRDiagCallback(Callback):
         self._last_step: list[int] = []
         self._acc: list[torch.Tensor | None] = []
         self._count: list[int] = []
+        #: per optimizer name, the run directories the run's earlier processes wrote (from the
+        #: checkpoint a fit resumed from: ``load_state_dict``)
+        self._lineage: dict[str, list[str]] = {}
 
     # -- where to write -----------------------------------------------------------------
     def _destination(self, trainer: "pl.Trainer") -> tuple[str, Any]:
@@ -191,7 +199,11 @@ class LRDiagCallback(Callback):
             # One MLflow run holds one set of lrdiag series; with several optimizers only the
             # TensorBoard runs (one per optimizer) get them (warned below).
             sinks = self._sinks(mlf, run_dir) if len(optimizers) == 1 else []
-            kwargs = {"loss_timing": "after_step", "start_step": int(trainer.global_step), **self.monitor_kwargs}
+            # A resumed fit writes into a new logger version: the checkpoint names the directories
+            # the run's earlier processes wrote, whose steps the report then covers too.
+            earlier = self._lineage.get(name, []) if trainer.global_step > 0 else []
+            kwargs = {"loss_timing": "after_step", "start_step": int(trainer.global_step),
+                      "resumed_from": [d for d in earlier if os.path.isdir(d)], **self.monitor_kwargs}
             mon = start_monitor(opt, pl_module, run_dir, sinks, name, **kwargs)
             if mon is None:
                 continue
@@ -205,6 +217,17 @@ class LRDiagCallback(Callback):
             warn("lrdiag: several optimizers with an MLFlowLogger: each optimizer's series and report "
                  f"are written to its own run directory under {logdir}, not to the MLflow run",
                  stacklevel=2)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint: per optimizer, the run directories this run was written to."""
+        dirs = {name: list(dict.fromkeys([*self._lineage.get(name, []), os.path.abspath(d)]))
+                for name, d in self.run_dirs.items()}
+        return {"run_dirs": dirs} if dirs else {}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        found = state_dict.get("run_dirs") if isinstance(state_dict, dict) else None
+        if isinstance(found, dict):
+            self._lineage = {str(k): [d for d in v if isinstance(d, str)] for k, v in found.items() if isinstance(v, list)}
 
     def on_train_batch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", outputs: Any,
                            batch: Any, batch_idx: int) -> None:

@@ -48,10 +48,18 @@ Where it writes
 * Always ``output_dir/lrdiag/report.json`` (and ``report.md``).
 * ``report_to`` has ``"mlflow"``: the MLflow run the Trainer's ``MLflowCallback`` opened (series,
   ``lrdiag.*`` tags, description, report artifacts).
+
+A run resumed from a checkpoint (``trainer.train(resume_from_checkpoint=...)``) numbers its steps
+from the checkpoint's ``global_step`` and writes into a new TensorBoard run directory. Each
+checkpoint the callback saw saved holds ``lrdiag_runs.json``, the directories the run was written
+to so far, so the resumed run's report covers the whole run: the earlier processes' steps before
+the checkpoint, then this one's. A checkpoint without that note (saved without lrdiag) gives a
+report from the checkpoint on.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -122,6 +130,33 @@ class _StepLoss:
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
+#: A checkpoint's note of the run directories its run was written to (``on_save``).
+LINEAGE_FILE = "lrdiag_runs.json"
+
+
+def _checkpoint_dir(args: Any, state: Any) -> Path:
+    """The directory the Trainer saves the checkpoint of ``state.global_step`` in."""
+    return Path(args.output_dir) / f"checkpoint-{int(state.global_step)}"
+
+
+def _lineage_in_checkpoint(args: Any, state: Any) -> list[str]:
+    """The run directories a resumed run's checkpoint names (``LINEAGE_FILE``) that still exist:
+    the one ``args.resume_from_checkpoint`` names, else ``output_dir/checkpoint-<global_step>``
+    (where ``Trainer.train(resume_from_checkpoint=...)`` finds it). Empty where there is none (a
+    checkpoint saved without lrdiag): the report then starts at the checkpoint."""
+    named = getattr(args, "resume_from_checkpoint", None)
+    for ckpt in ([Path(named)] if isinstance(named, (str, os.PathLike)) else []) + [_checkpoint_dir(args, state)]:
+        note = ckpt / LINEAGE_FILE
+        if note.is_file():
+            try:
+                dirs = json.loads(note.read_text(encoding="utf-8"))["run_dirs"]
+                return [d for d in dirs if isinstance(d, str) and Path(d).is_dir()]
+            except Exception as exc:
+                warn(f"lrdiag: could not read {note} ({exc}); the report starts at the checkpoint", stacklevel=3)
+                return []
+    return []
+
+
 def _tensorboard_dir(callback: "LRDiagCallback", args: Any) -> str | None:
     """The directory the Trainer's TensorBoardCallback writes to, or None.
 
@@ -186,6 +221,7 @@ class LRDiagCallback(TrainerCallback):
         self._hook: Any = None
         self._step_loss = _StepLoss()
         self._loss_scale = 1.0
+        self._lineage: list[str] = []
 
     # -- set-up -------------------------------------------------------------------------
     def _mlflow_run(self, args: Any) -> tuple[str, str] | None:
@@ -217,7 +253,11 @@ class LRDiagCallback(TrainerCallback):
         # Losses reach the Monitor after their step (on_step_end / on_log run after optimizer.step).
         # Steps are numbered like the Trainer's global_step after the step (1, 2, ...), so the
         # lrdiag series line up with the Trainer's own scalars in TensorBoard and MLflow.
-        kwargs_ = {"loss_timing": "after_step", "start_step": int(state.global_step) + 1, **self.monitor_kwargs}
+        # A resumed run writes into a new TensorBoard run directory: the checkpoint names the
+        # directories the run's earlier processes wrote, whose steps the report then covers too.
+        self._lineage = _lineage_in_checkpoint(args, state) if state.global_step > 0 else []
+        kwargs_ = {"loss_timing": "after_step", "start_step": int(state.global_step) + 1,
+                   "resumed_from": self._lineage, **self.monitor_kwargs}
         self.monitor = start_monitor(unwrap_optimizer(optimizer), model, run_dir, sinks, "the run", **kwargs_)
         if self.monitor is None:
             return
@@ -273,6 +313,20 @@ class LRDiagCallback(TrainerCallback):
         loss = metrics.get("eval_loss")
         if isinstance(loss, (int, float)) and state.global_step > 0:
             self.monitor.log_eval_loss(float(loss), step=int(state.global_step))
+
+    def on_save(self, args, state, control, **kwargs):
+        # The checkpoint names where this run was written, for a run resumed from it.
+        if self.monitor is None or self.run_dir is None or not state.is_world_process_zero:
+            return
+        ckpt = _checkpoint_dir(args, state)
+        if not ckpt.is_dir():
+            return
+        try:
+            dirs = list(dict.fromkeys([*self._lineage, os.fspath(self.run_dir.resolve())]))
+            (ckpt / LINEAGE_FILE).write_text(json.dumps({"run_dirs": dirs}), encoding="utf-8")
+        except Exception as exc:
+            warn(f"lrdiag: could not note the run directory in {ckpt} ({exc}); a run resumed from it "
+                 "is reported from its checkpoint on", stacklevel=2)
 
     # -- end -----------------------------------------------------------------------------
     def _remove_hook(self) -> None:
