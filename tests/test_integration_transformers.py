@@ -193,6 +193,9 @@ def test_a_run_resumed_into_a_new_tensorboard_run_is_reported_whole(tmp_path):
     np.testing.assert_array_equal(steps1, np.arange(1, 13))
     np.testing.assert_array_equal(steps2, np.arange(9, 25))
     assert json.loads(second.report_path.read_text())["steps"] == [1, 24]
+    # the note names the directories relative to output_dir (no path of this machine in a checkpoint)
+    note = json.loads((tmp_path / "out" / "checkpoint-16" / "lrdiag_runs.json").read_text())
+    assert note["run_dirs"] == [os.path.relpath(d.resolve(), (tmp_path / "out").resolve()) for d in (first.run_dir, second.run_dir)]
     whole = second.monitor.history()
     np.testing.assert_array_equal(whole.steps, np.arange(1, 25))
     np.testing.assert_allclose(whole.loss[:8], cols1["lrdiag/loss"][:8], rtol=1e-6)
