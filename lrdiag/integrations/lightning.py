@@ -203,7 +203,7 @@ class LRDiagCallback(Callback):
             # the run's earlier processes wrote, whose steps the report then covers too.
             earlier = self._lineage.get(name, []) if trainer.global_step > 0 else []
             kwargs = {"loss_timing": "after_step", "start_step": int(trainer.global_step),
-                      "resumed_from": [d for d in earlier if os.path.isdir(d)], **self.monitor_kwargs}
+                      "resumed_from": earlier, **self.monitor_kwargs}
             mon = start_monitor(opt, pl_module, run_dir, sinks, name, **kwargs)
             if mon is None:
                 continue

@@ -140,9 +140,9 @@ def _checkpoint_dir(args: Any, state: Any) -> Path:
 
 
 def _lineage_in_checkpoint(args: Any, state: Any) -> list[str]:
-    """The run directories a resumed run's checkpoint names (``LINEAGE_FILE``) that still exist:
-    the one ``args.resume_from_checkpoint`` names, else ``output_dir/checkpoint-<global_step>``
-    (where ``Trainer.train(resume_from_checkpoint=...)`` finds it). Empty where there is none (a
+    """The run directories a resumed run's checkpoint names (``LINEAGE_FILE``): the one
+    ``args.resume_from_checkpoint`` names, else ``output_dir/checkpoint-<global_step>`` (where
+    ``Trainer.train(resume_from_checkpoint=...)`` finds it). Empty where there is none (a
     checkpoint saved without lrdiag): the report then starts at the checkpoint."""
     named = getattr(args, "resume_from_checkpoint", None)
     for ckpt in ([Path(named)] if isinstance(named, (str, os.PathLike)) else []) + [_checkpoint_dir(args, state)]:
@@ -150,8 +150,8 @@ def _lineage_in_checkpoint(args: Any, state: Any) -> list[str]:
         if note.is_file():
             try:
                 dirs = json.loads(note.read_text(encoding="utf-8"))["run_dirs"]
-                full = [os.fspath(Path(args.output_dir).resolve() / d) for d in dirs if isinstance(d, str)]
-                return [d for d in full if Path(d).is_dir()]
+                # a directory gone since is skipped by the Monitor, which reads only those that exist
+                return [os.fspath(Path(args.output_dir).resolve() / d) for d in dirs if isinstance(d, str)]
             except Exception as exc:
                 warn(f"lrdiag: could not read {note} ({exc}); the report starts at the checkpoint", stacklevel=3)
                 return []
