@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 from torch import Tensor
+from torch.nn.parameter import is_lazy
 
 from . import cuda_graphs as _cuda_graphs
 from . import fused as _cfused
@@ -248,6 +249,10 @@ class _Plan:
         # frozen parameters are not monitored, but kept: one unfrozen later (gradual unfreezing of
         # a fine-tuned backbone) re-plans the Monitor (``unfrozen``)
         self.frozen_params: list[Tensor] = []
+        # a lazy module's parameters (``nn.LazyLinear``) have no shape until its first forward, which
+        # usually comes after the optimizer and the Monitor are built: kept aside, and the Monitor
+        # re-plans at the first step where one has been materialised (``materialised``)
+        self.lazy_params: list[Tensor] = []
         self.sparse = 0
         seen: set[int] = set()
         for gi, g in enumerate(optimizer.param_groups):
@@ -255,6 +260,9 @@ class _Plan:
                 if not isinstance(p, Tensor) or id(p) in seen:
                     continue
                 seen.add(id(p))
+                if is_lazy(p):
+                    self.lazy_params.append(p)
+                    continue
                 if not p.requires_grad:
                     self.frozen_params.append(p)
                     continue
@@ -336,6 +344,10 @@ class _Plan:
         if not self.frozen_params or (len(self.frozen_params) > 256 and step % 16):
             return False
         return any(p.requires_grad for p in self.frozen_params)
+
+    def materialised(self) -> bool:
+        """Whether a lazy module's parameter, shapeless when planned, has been materialised since."""
+        return any(not is_lazy(p) for p in self.lazy_params)
 
     # number of device-row columns: 4 fixed + layers + groups
     @property
@@ -1314,7 +1326,7 @@ class Monitor:
         """Start of an optimizer step: finish the previous row's loss (after_step mode), check the plan."""
         self._finish_pending()
         if (self._force_rebuild or self._plan.stale or _signature(self.optimizer) != self._plan.signature
-                or self._plan.unfrozen(self._step)):
+                or self._plan.unfrozen(self._step) or self._plan.materialised()):
             self._rebuild()
 
     def _rebuild(self) -> None:

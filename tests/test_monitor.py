@@ -726,3 +726,22 @@ def test_a_layer_unfrozen_later_is_recorded_from_then_on(tmp_path):
     ratio = series[names.update_ratio("0")]
     assert np.isnan(ratio[:20]).all() and np.isfinite(ratio[20:]).all() and (ratio[20:] > 0).all()
     assert meta["layers"] == ["0", "2", "4"] and meta["frozen_params"] == 0
+
+
+def test_a_lazy_module_is_recorded_from_its_first_step(tmp_path):
+    """Round 49. ``nn.LazyLinear`` parameters have no shape until the first forward pass, which
+    usually comes after the optimizer and the Monitor are built: the Monitor used to stop the
+    training at construction (``ValueError: Attempted to use an uninitialized parameter``). It now
+    plans them once materialised, and records every layer from step 0, as a naive loop computes."""
+    X, y = digits_data()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.LazyLinear(32), nn.ReLU(), nn.LazyLinear(10))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False) as mon:
+        ref, _, _ = reference_ratios(model, opt, X, y, 12)
+    meta, st, series = read_store(tmp_path / "run")
+    assert st.tolist() == list(range(12))
+    assert meta["layers"] == ["0", "2"] and meta["layer_roles"] == {"0": "matrix", "2": "matrix"}
+    for layer in ("0", "2"):
+        np.testing.assert_allclose(series[names.update_ratio(layer)], [r[layer] for r in ref], rtol=2e-4)
+    assert mon._plan.lazy_params == []
