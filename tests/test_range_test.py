@@ -352,3 +352,36 @@ def test_max_cost_steps_caps_the_whole_test():
     assert 50 + 4 * 5 + 3 * 20 <= res.cost_steps <= 150
     assert sum(c["horizon"] for c in res.candidates) == res.cost_steps - res.lrs.size - res.skipped_steps
     assert res.curve["horizon"] == 20 and 0.0 <= res.curve["horizon_exponent"] <= 1.0
+
+
+def test_a_lazy_model_is_materialised_by_one_forward_pass_and_restored():
+    """Round 49. A model of lazy modules (``nn.LazyLinear``, ``nn.LazyBatchNorm1d``) whose first
+    forward pass has not run yet: the test snapshots the model's state before its first step, and a
+    shapeless parameter has none (it used to raise ``Attempted to use an uninitialized parameter``).
+    lrdiag runs one forward pass on the first batch, without gradients and in eval mode, and restores
+    the model to the state that pass gave it: the initial weights, BatchNorm's statistics unmoved.
+    With ``step_fn=`` it cannot run a forward pass itself: one clear error, the model untouched."""
+    from torch.nn.parameter import is_lazy
+
+    train, val = _digits()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.LazyLinear(32), torch.nn.LazyBatchNorm1d(), torch.nn.ReLU(),
+                                torch.nn.LazyLinear(10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    with pytest.raises(LRDiagError, match="lazy parameters"):
+        lrdiag.range_test(model, opt, step_fn=lambda: None, confirm=False, progress=False)
+    assert all(is_lazy(p) for p in model.parameters())
+
+    first = {}
+
+    def keep_first(m, inputs, output):  # after the first forward pass: the initial weights
+        if not first:
+            first.update({k: v.clone() for k, v in m.state_dict().items()})
+
+    model.register_forward_hook(keep_first)
+    res = lrdiag.range_test(model, opt, F.cross_entropy, train, val_data=val, num_steps=60, confirm_steps=10,
+                            progress=False)
+    assert res.suggested_lr is not None and res.lr_min is not None
+    assert first and _state_equal(model.state_dict(), first) and model.training
+    assert int(model[1].num_batches_tracked) == 0 and float(model[1].running_mean.abs().max()) == 0.0
+    assert opt.param_groups[0]["lr"] == 1e-3 and opt.state_dict()["state"] == {}

@@ -241,6 +241,37 @@ class _Cycle:
             return next(self)
 
 
+def _has_lazy(model) -> bool:
+    from torch.nn.parameter import is_lazy
+
+    return any(is_lazy(t) for t in itertools.chain(model.parameters(), model.buffers()))
+
+
+def _materialise(model, batches: _Cycle | None, autocast) -> None:
+    """Give a lazy module's parameters (``nn.LazyLinear``) their shapes: one forward pass on the
+    first batch, without gradients and in eval mode, so that no BatchNorm statistic moves. The test
+    must snapshot the model's state before its first step, and a shapeless parameter has none."""
+    import torch
+
+    if batches is None:
+        raise LRDiagError("range_test: the model has lazy parameters (nn.LazyLinear, ...) that have no shape yet, and "
+                          "with step_fn= lrdiag cannot run a forward pass itself; run one forward pass on a batch "
+                          "before range_test (PyTorch's advice for lazy modules)")
+    batch = next(batches)
+    x = batch if isinstance(batch, dict) else batch[0]
+    modes = [m.training for m in model.modules()]
+    ctx = (torch.autocast(_model_device(model).type, dtype=autocast) if autocast is not None
+           else contextlib.nullcontext())
+    model.eval()
+    try:
+        with torch.no_grad(), ctx:
+            x = _to_device(x, _model_device(model))
+            model(**x) if isinstance(x, dict) else model(x)
+    finally:
+        for m, mode in zip(model.modules(), modes):
+            m.training = mode
+
+
 class _Stepper:
     """One optimizer step (with accumulation, AMP scaler, step_fn) at a given LR factor."""
 
@@ -722,12 +753,14 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
     if accumulation_steps < 1:
         raise LRDiagError(f"accumulation_steps must be >= 1 (got {accumulation_steps})")
     lr_values = _lr_values(start_lr, end_lr, num_steps, mode)
+    batches = _Cycle(data) if step_fn is None else None
+    if model is not None and _has_lazy(model):
+        _materialise(model, batches, autocast)
     snap = _Snapshot(model, optimizer, scaler)
     stepper = _Stepper(model, optimizer, loss_fn, step_fn, accumulation_steps, scaler, autocast)
     bar = _progress(progress, num_steps)
     t0 = time.perf_counter()
     try:
-        batches = _Cycle(data) if step_fn is None else None
         sweep = _sweep(stepper, batches, lr_values, diverge_th, bar)
         res = _analyse(sweep, smooth_frac, bootstrap, seed, curve_divisor)
         res.group_ratios = list(stepper.ratios)
