@@ -639,3 +639,27 @@ def test_a_spike_an_lr_jump_set_off_keeps_the_held_lr():
     assert "came most of the way back" in advice(False).rationale
     plain = recommend(Report("r", (0, 999), [Finding("spike", 100, 120, severity="warning", lr=3e-2)]), total_steps=1000)
     assert plain.params["peak_lr"] == pytest.approx(3e-2) and "jumped" not in plain.rationale  # no jump: as before
+
+
+def _low_lr_advice(tmp_path, name: str, warmup: tuple[float, int] | None) -> float:
+    """AdamW at 1e-5 (about 100x too low) on the digits for 600 steps, monitored; the advised peak."""
+    from _train_helpers import digits_setup, train
+
+    model, opt, X, y = digits_setup("adamw", lr=1e-5)
+    sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=warmup[0], total_iters=warmup[1]) if warmup else None
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / name, tensorboard=False) as mon:
+        train(model, opt, X, y, 600, monitor=mon, scheduler=sched)
+    return float(mon.report.recommendation["params"]["peak_lr"])
+
+
+def test_a_low_lr_behind_a_warmup_is_raised_from_the_lr_its_ratios_were_read_at(tmp_path):
+    """Round 49. A finding's LR is the one at its first step: in a run that starts with a warm-up
+    (LinearLR from 1%, as many recipes do) the plateau opens at 1/100 of the LR, and the raise,
+    sized by update ratios read at the held LR, was applied to the warm-up's first value: the
+    advice came out 100x short (2e-5 for AdamW at 1e-5, where the run without a warm-up was told
+    2e-3). The raise is now applied to the LR the ratios were read at (``median_ratio_lr``)."""
+    plain = _low_lr_advice(tmp_path, "plain", None)
+    assert plain > 50 * 1e-5
+    for warmup in [(0.01, 100), (0.01, 400)]:
+        assert _low_lr_advice(tmp_path, f"warm{warmup[1]}", warmup) == pytest.approx(plain, rel=0.25), warmup
+

@@ -231,6 +231,14 @@ class Series:
         i = int(inside[0])
         return int(self.lr_steps[i]), float(self.lr_values[i]), float(self.held_lrs[i])
 
+    def median_lr(self, steps: np.ndarray) -> float | None:
+        """The median of the LR in effect at ``steps`` (None without an LR series): the LR that
+        update ratios read at those steps were taken at, since a ratio scales with the LR."""
+        if not self.lr_values.size or not steps.size:
+            return None
+        idx = np.maximum(np.searchsorted(self.lr_steps, steps, "right") - 1, 0)
+        return float(np.median(self.lr_values[idx]))
+
     def peak_lr(self) -> float | None:
         """The schedule's peak LR: the largest of ``held_lrs``, so a blip is not the peak every
         "decayed to x% of its peak" is judged against."""
@@ -1877,6 +1885,7 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
         typical = _typical_ratio(s, rows, opts["sample"])
         if typical is not None:
             ev["median_ratio_all_layers"] = typical
+            ev["median_ratio_lr"] = s.median_lr(_strided(steps[rows], opts["sample"]))
         below = f"stay below {b.low:.1e} per step while the loss is still far from its best"
         if share < 0.5 and typical is not None and typical < b.center:  # the minority case of ``_low_for_the_run``
             # A minority below the edge while the typical layer also sits under the band's centre is
@@ -1894,9 +1903,11 @@ def _band_finding(s: Series, kind: str, idx: np.ndarray, **opts: Any) -> list[Fi
         fk = "lr_too_high"
         # the median layer's ratio over the stretch out of band: how far over the band the run sits
         # (recommend lowers the LR by it over the band's centre)
-        typical = _typical_ratio(s, _rows_between(s, start, end), opts["sample"])
+        between = _rows_between(s, start, end)
+        typical = _typical_ratio(s, between, opts["sample"])
         if typical is not None:
             ev["median_ratio_all_layers"] = typical
+            ev["median_ratio_lr"] = s.median_lr(_strided(steps[between], opts["sample"]))
         msg = (f"The LR looks too high for {where}: update/weight ratios stay above {b.high:.1e} per step "
                f"(healthy ≈ {b.center:.0e} for {b.family}): {shown}. Lower the LR, or the LR of those layers.")
     return [Finding(fk, start, end, sev, float(min(0.95, 0.6 + 0.35 * share)), s.lr_at(start), msg, ev)]

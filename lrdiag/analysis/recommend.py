@@ -691,19 +691,22 @@ def _is_rmsprop(band: Mapping[str, Any], optimizer: str | None) -> bool:
     return band.get("family") == "rmsprop" or _named(optimizer, ("RMSprop",))
 
 
-def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: float | None = None) -> tuple[float, str]:
-    """How many times to raise a low LR, and why: ``raise_target`` of the band (and the optimizer) over the median
-    layer's update ratio (``evidence["median_ratio_all_layers"]`` of the deciding finding or of the
-    report's ``lr_too_low`` finding), within ``[RAISE_MIN, RAISE_MAX]``; ``RAISE_MIN`` when no
-    finding measured it. The ratio scales with the LR (SGD's step is ``lr`` times the gradient;
-    Adam's, RMSprop's and Adagrad's are ``lr`` times a normalised one), so this factor brings the
-    median layer to the target. Adadelta's ratio does not scale so: an Adadelta ``lr`` under
-    ``ADADELTA_LR`` is raised to it (at most ``RAISE_MAX`` times)."""
+def _raise_factor(report: Report, finding, optimizer: str | None = None,
+                  lr: float | None = None) -> tuple[float, str, float | None]:
+    """How many times to raise a low LR, why, and the LR to raise: ``raise_target`` of the band (and
+    the optimizer) over the median layer's update ratio (``evidence["median_ratio_all_layers"]`` of
+    the deciding finding or of the report's ``lr_too_low`` finding), within ``[RAISE_MIN,
+    RAISE_MAX]``; ``RAISE_MIN`` when no finding measured it. The ratio scales with the LR (SGD's
+    step is ``lr`` times the gradient; Adam's, RMSprop's and Adagrad's are ``lr`` times a normalised
+    one), so this factor times the LR the ratio was read at (``evidence["median_ratio_lr"]``, round
+    49; None where not recorded: the caller's LR) brings the median layer to the target. Adadelta's
+    ratio does not scale so: an Adadelta ``lr`` under ``ADADELTA_LR`` is raised to it (at most
+    ``RAISE_MAX`` times)."""
     if _named(optimizer, ("Adadelta",)) and lr and 0 < lr < ADADELTA_LR:
         mult = float(min(ADADELTA_LR / lr, RAISE_MAX))  # not RAISE_MIN: past 1 is not the remedy
         return mult, (f": Adadelta's step, lr·sqrt(E[dx²]+eps)/sqrt(E[g²]+eps)·g, takes its size from its own past "
                       f"steps, and an LR under 1 shrinks them step after step; the method is built to run at "
-                      f"{ADADELTA_LR:g}")
+                      f"{ADADELTA_LR:g}"), None
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_low"]:
         ev = f.evidence or {}
         typical, target = ev.get("median_ratio_all_layers"), raise_target(ev.get("band") or {}, optimizer)
@@ -713,35 +716,40 @@ def _raise_factor(report: Report, finding, optimizer: str | None = None, lr: flo
             band = f"the healthy band runs from {low:.2g} to {high:.2g}, and " if low and high else ""
             because = ("RMSprop's step, lr·g/sqrt(v), moves weights of rms 0.05 by about lr/0.05 per step"
                        if _is_rmsprop(ev["band"], optimizer) else "ratios read at a too-low LR run high")
-            return mult, (f": the median layer's update ratio, {typical:.2g}, sits {target / typical:.3g}x under "
-                          f"{target:.2g}, the ratio a raise aims at ({band}{because})")
-    return RAISE_MIN, ""
+            at = ev.get("median_ratio_lr") or None
+            read = f" at LR {at:.3g}" if at else ""
+            return mult, (f": the median layer's update ratio{read}, {typical:.2g}, sits {target / typical:.3g}x under "
+                          f"{target:.2g}, the ratio a raise aims at ({band}{because})"), at
+    return RAISE_MIN, "", None
 
 
-def _lower_factor(report: Report, finding, optimizer: str | None) -> tuple[float, str]:
-    """How many times lower a high LR's peak goes, and why: the median layer's update ratio
-    (``evidence["median_ratio_all_layers"]`` of the deciding ``lr_too_high`` finding, or of the
-    report's first) over the band's centre, within [``LOWER_MIN``, ``LOWER_MAX``]; else the
+def _lower_factor(report: Report, finding, optimizer: str | None) -> tuple[float, str, float | None]:
+    """How many times lower a high LR's peak goes, why, and the LR to lower (None: the caller's):
+    the median layer's update ratio (``evidence["median_ratio_all_layers"]`` of the deciding
+    ``lr_too_high`` finding, or of the report's first) over the band's centre, within [``LOWER_MIN``,
+    ``LOWER_MAX``], applied to the LR that ratio was read at (``median_ratio_lr``); else the
     deciding finding's ``first_update_ratio`` over the band's top, within the same bounds;
     ``LOWER_MIN`` where neither was measured (a log without ratios) and for a self-decaying
     optimizer (``SELF_DECAYING``: its early ratios overstate an LR its own decay brings down)."""
     if _named(optimizer, SELF_DECAYING):
-        return LOWER_MIN, ""
+        return LOWER_MIN, "", None
     for f in [finding] + [g for g in report.sorted_findings() if g.kind == "lr_too_high" and g.severity != "info"]:
         ev = f.evidence or {}
         typical, centre = ev.get("median_ratio_all_layers"), (ev.get("band") or {}).get("center")
         if f.kind == "lr_too_high" and typical and centre and typical > 0 and centre > 0:
             div = float(min(max(typical / centre, LOWER_MIN), LOWER_MAX))
-            return div, (f": the median layer's update ratio, {typical:.2g}, sits {typical / centre:.3g}x over the band's "
-                         f"centre, {centre:.2g}")
+            at = ev.get("median_ratio_lr") or None
+            read = f" at LR {at:.3g}" if at else ""
+            return div, (f": the median layer's update ratio{read}, {typical:.2g}, sits {typical / centre:.3g}x over the band's "
+                         f"centre, {centre:.2g}"), at
     ev = finding.evidence or {}
     early = ev.get("first_update_ratio") or {}
     ratio, top = early.get("median_ratio"), early.get("band_high")
     if ratio and top and ratio > 0 and top > 0:
         div = float(min(max(ratio / top, LOWER_MIN), LOWER_MAX))
         return div, (f": the median layer's update ratio at step {early.get('step')}, {ratio:.2g}, sits {ratio / top:.3g}x "
-                     f"over the band's top, {top:.2g} (an early ratio, read against the most a healthy run shows early)")
-    return LOWER_MIN, ""
+                     f"over the band's top, {top:.2g} (an early ratio, read against the most a healthy run shows early)"), None
+    return LOWER_MIN, "", None
 
 
 def _lowered_by(peak: float, lr: float, div: float, how_far: str) -> str:
@@ -856,15 +864,15 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
     # lower an LR the finding says is too low to move.
     side = _plateau_side(finding)
     if finding.kind == "divergence":
-        div, how_far = _lower_factor(report, finding, facts.get("name"))
-        peak = min(x / div, rt_lr or math.inf)
+        div, how_far, at = _lower_factor(report, finding, facts.get("name"))
+        peak = min((at or x) / div, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind or "cosine_warmup")
         if "warmup_steps" in params:
             params["warmup_steps"] = int(min(max(params["warmup_steps"], s), total_steps // 4 or 1))
             why = f"linear warm-up over {params['warmup_steps']} steps, then the same decay"
         params["clip_grad_norm"] = 1.0
         return Recommendation(k, params, total_steps,
-                              f"The loss diverged ({where}). Lower the peak LR to {peak:.3g} ({_lowered_by(peak, x, div, how_far)}), warm up for "
+                              f"The loss diverged ({where}). Lower the peak LR to {peak:.3g} ({_lowered_by(peak, at or x, div, how_far)}), warm up for "
                               f"at least as long as it took to diverge, and clip gradients to norm 1.0: {why}",
                               source="report", finding=fd)
     if finding.kind == "oscillation":
@@ -874,8 +882,8 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"the LR by 0.3 at step {s} (to {0.3 * x:.3g}), or use a peak about 3x lower.",
                               source="report", finding=fd)
     if finding.kind == "lr_too_high" or side == "lr_too_high":
-        div, how_far = _lower_factor(report, finding, facts.get("name"))
-        peak = min(x / div, rt_lr or math.inf)
+        div, how_far, at = _lower_factor(report, finding, facts.get("name"))
+        peak = min((at or x) / div, rt_lr or math.inf)
         k, params, why = schedule_for(peak, total_steps, facts, kind)
         before = (finding.evidence or {}).get("ratio_above_band_before")
         what = (f"The LR is too high ({where})" if side is None else
@@ -918,25 +926,30 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                               f"{params['loss_mean_steps']} losses; or start a planned decay at step {s}.",
                               source="report", finding=fd)
     # lr_too_low, or a plateau whose update ratios sit below the band
-    mult, how_far = _raise_factor(report, finding, facts.get("name"), float(x))
+    mult, how_far, at = _raise_factor(report, finding, facts.get("name"), float(x))
+    # the LR the ratios were read at: a finding's LR is the one at its first step, a warm-up's
+    # first value where it starts in one (round 49: 1/100 of the LR after a LinearLR warm-up from
+    # 1%, so the raise came out 100x short)
+    base = at or x
+    named = "" if base == x else f" the LR {base:.3g} the update ratios were read at"
     # raised from below, the peak is an estimate the decay of a self-decaying optimizer would undercut,
     # and Adadelta's warm-up and decay would shrink the steps it remembers (HELD_CONSTANT)
     held = _named(facts.get("name"), HELD_CONSTANT)
-    k, params, why = schedule_for(mult * x, total_steps, facts, kind or ("constant" if held else None))
-    # mult * x estimates an LR to train at, held; an annealed schedule spends most steps under its
+    k, params, why = schedule_for(mult * base, total_steps, facts, kind or ("constant" if held else None))
+    # mult * base estimates an LR to train at, held; an annealed schedule spends most steps under its
     # peak, so it peaks where its mean LR is that (round 42). For HELD_CONSTANT optimizers it is the
     # LR to hold (Adadelta's design value), and a schedule forced on them peaks there, as before.
     frac = 1.0 if held else mean_lr_fraction(k, params, total_steps)
-    peak = max(mult * x / frac, rt_lr or 0.0)
+    peak = max(mult * base / frac, rt_lr or 0.0)
     k, params, why = schedule_for(peak, total_steps, facts, k)
     what = (f"The LR is too low ({where})" if side is None else f"The loss stalled ({where}) while the update ratios "
             "sit below the healthy band: the LR is too low to make progress")
-    if peak > mult * x / frac:
+    if peak > mult * base / frac:
         by = "the range test's"
     elif frac < 0.99:
-        by = f"{mult / frac:.3g}x, so that the schedule's mean LR, {frac:.2f} of its peak, is {mult:.3g}x the LR{how_far}"
+        by = f"{mult / frac:.3g}x{named}, so that the schedule's mean LR, {frac:.2f} of its peak, is {mult:.3g}x {'it' if named else 'the LR'}{how_far}"
     else:
-        by = f"{mult:.3g}x{how_far}"
+        by = f"{mult:.3g}x{named}{how_far}"
     return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead ({by}): {why}",
                           source="report", finding=fd)
 
