@@ -43,7 +43,7 @@ from torch.nn.parameter import is_lazy
 
 from . import cuda_graphs as _cuda_graphs
 from . import fused as _cfused
-from . import names, norms
+from . import names, norms, relative_step
 from .errors import LRDiagError, warn
 from .sinks.base import Sink
 
@@ -124,6 +124,14 @@ def _hparams(group: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(v, (tuple, list)) and all(isinstance(x, (bool, int, float)) for x in v):
             out[k] = list(v)
     return out
+
+
+def _group_lr(optimizer: torch.optim.Optimizer, group: Mapping[str, Any]) -> Any:
+    """The LR a param group's step used (``relative_step``: Adafactor's own, ``lr`` is ignored)."""
+    if relative_step.uses_relative_step(group):
+        return relative_step.applied_lr(optimizer, group)
+    lr = group.get("lr")
+    return math.nan if lr is None else _scalar(lr)
 
 
 def _momentum(group: Mapping[str, Any]) -> float | None:
@@ -1350,7 +1358,7 @@ class Monitor:
         if len(self._host_rows) >= self.flush_rows:
             self._drain()
         pg = self.optimizer.param_groups
-        lrs = [_scalar(g["lr"]) if "lr" in g else math.nan for g in pg]
+        lrs = [_group_lr(self.optimizer, g) for g in pg]
         moms = [_momentum(g) for g in pg]
         self._host_rows.append((step, lrs, moms, skipped))
         return len(self._host_rows) - 1

@@ -385,3 +385,26 @@ def test_a_lazy_model_is_materialised_by_one_forward_pass_and_restored():
     assert first and _state_equal(model.state_dict(), first) and model.training
     assert int(model[1].num_batches_tracked) == 0 and float(model[1].running_mean.abs().max()) == 0.0
     assert opt.param_groups[0]["lr"] == 1e-3 and opt.state_dict()["state"] == {}
+
+
+def test_adafactors_relative_step_is_swept_as_the_lr_it_takes_when_switched_off():
+    """Round 49. transformers' Adafactor with its defaults (``lr=None, relative_step=True``) ignores
+    the LR a sweep sets (and ``float(None)`` stopped the test). The test sweeps the LR the optimizer
+    takes with the relative step off, puts the groups back as they were, and says so in the result,
+    so that the advice switches the relative step off too."""
+    from transformers.optimization import Adafactor
+
+    train, val = _digits()
+    model = _mlp()
+    opt = Adafactor(model.parameters(), lr=None)
+    before = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
+    res = lrdiag.range_test(model, opt, F.cross_entropy, train, val_data=val, num_steps=60, confirm_steps=10,
+                            progress=False)
+    assert res.suggested_lr is not None and res.optimizer["hparams"]["relative_step"] is True
+    assert {k: v for k, v in opt.param_groups[0].items() if k != "params"} == before
+    # the sweep moved the weights: the LR it set was applied (a relative step would ignore it)
+    assert np.nanmax(res.update_ratios) > 100 * np.nanmin(res.update_ratios[res.update_ratios > 0])
+    rec = lrdiag.recommend(res, total_steps=200, optimizer=opt)
+    assert rec.params["switch_off_relative_step"] is True and "relative_step=False" in rec.code
+    rec.scheduler(opt)
+    assert opt.param_groups[0]["relative_step"] is False and opt.param_groups[0]["lr"] > 0

@@ -663,3 +663,46 @@ def test_a_low_lr_behind_a_warmup_is_raised_from_the_lr_its_ratios_were_read_at(
     for warmup in [(0.01, 100), (0.01, 400)]:
         assert _low_lr_advice(tmp_path, f"warm{warmup[1]}", warmup) == pytest.approx(plain, rel=0.25), warmup
 
+
+def test_adafactors_relative_step_is_recorded_and_the_advice_switches_it_off(tmp_path):
+    """Round 49. transformers' Adafactor defaults to ``lr=None, relative_step=True``: the Monitor
+    read ``float(None)`` at every step and recorded nothing (the report was None). It now records
+    the relative step (``min(1e-6 t, 1/sqrt(t))`` with ``warmup_init``), and advice to change the
+    LR switches the relative step off so that the LR it sets applies, in the pasted code and in
+    ``rec.scheduler(opt)``; the optimizer's update follows it."""
+    from transformers.optimization import Adafactor
+
+    from _train_helpers import digits_data, mlp, train
+
+    X, y = digits_data()
+
+    def fresh():
+        model = mlp(X.shape[1], 32, 10, seed=0)
+        return model, Adafactor(model.parameters(), lr=None, relative_step=True, warmup_init=True)
+
+    model, opt = fresh()
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", tensorboard=False) as mon:
+        train(model, opt, X, y, 300, monitor=mon)
+    h = mon.history()
+    np.testing.assert_allclose(h.series["lrdiag/lr/group0"], 1e-6 * np.arange(1, 301), rtol=1e-5)
+    rec = mon.report.recommendation
+    # the relative step, 1e-6 t, is far too low for 300 steps: a raise, to an LR Adafactor applies
+    assert rec["kind"] != "keep" and rec["params"]["switch_off_relative_step"] is True
+    peak = rec["params"]["peak_lr"]
+    assert peak > 10 * 3e-4 and "switched off" in rec["rationale"]
+    for how in ("code", "scheduler"):
+        model, opt = fresh()
+        if how == "code":
+            ns = {"optimizer": opt}
+            exec(compile(rec["code"], "<recommendation>", "exec"), ns)
+            sched = ns["scheduler"]
+        else:
+            sched = Recommendation.from_dict(rec).scheduler(opt)
+        assert all(g["relative_step"] is False and g["warmup_init"] is False for g in opt.param_groups)
+        with lrdiag.Monitor(opt, model, logdir=tmp_path / how, tensorboard=False, analyze_on_close=False) as mon:
+            train(model, opt, X, y, 300, monitor=mon, scheduler=sched)
+        lrs = mon.history().series["lrdiag/lr/group0"]
+        assert lrs.max() == pytest.approx(peak, rel=2e-3), how  # the code rounds to 4 digits
+        ratio = mon.history().series["lrdiag/group_update_ratio/group0"]
+        # the update follows the LR set: Adafactor's step is lr x RMS(w) x a normalised gradient
+        assert np.median(ratio[100:150] / lrs[100:150]) == pytest.approx(np.median(ratio[200:250] / lrs[200:250]), rel=0.5)

@@ -72,7 +72,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .. import names
+from .. import names, relative_step
 from ..errors import LRDiagError, warn
 from ..report import _json_safe
 
@@ -757,6 +757,12 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
     if model is not None and _has_lazy(model):
         _materialise(model, batches, autocast)
     snap = _Snapshot(model, optimizer, scaler)
+    # Adafactor's relative step ignores the LR: the test sweeps the LR it takes with the relative
+    # step off (the snapshot puts the groups back), and the advice switches it off too
+    relative = any(relative_step.uses_relative_step(g) for g in optimizer.param_groups)
+    for g in optimizer.param_groups:
+        if relative_step.uses_relative_step(g):
+            relative_step.make_absolute(g, start_lr)
     stepper = _Stepper(model, optimizer, loss_fn, step_fn, accumulation_steps, scaler, autocast)
     bar = _progress(progress, num_steps)
     t0 = time.perf_counter()
@@ -766,6 +772,8 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
         res.group_ratios = list(stepper.ratios)
         res.optimizer = _optimizer_info(optimizer)
         res.optimizer["hparams"]["lr"] = snap.opt_state["param_groups"][0]["lr"]
+        if relative:
+            res.optimizer["hparams"]["relative_step"] = True
         if confirm and res.lr_min is not None and model is not None:
             short = int(short_steps or max(5, confirm_steps // 4))
             _run_confirmation(res, stepper, snap, batches, val_data, val_batches, loss_fn, int(confirm_steps), short,

@@ -94,6 +94,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .. import relative_step
 from ..errors import AnalysisError
 from ..report import Report, _json_safe
 from .bands import normalised_name
@@ -307,7 +308,10 @@ class Recommendation:
         ratios = _ratios(optimizer)
         peak = float(self.params["peak_lr"])
         for g, r in zip(optimizer.param_groups, ratios):
-            g["lr"] = peak * r
+            if relative_step.uses_relative_step(g):
+                relative_step.make_absolute(g, peak)
+            else:
+                g["lr"] = peak * r
             g.pop("initial_lr", None)
 
     def scheduler(self, optimizer):
@@ -360,6 +364,8 @@ class Recommendation:
         head = "from torch.optim import lr_scheduler\n"
         lr_line = (f"ref = optimizer.param_groups[0]['lr']  # other groups keep their ratio to the first\n"
                    f"for g in optimizer.param_groups:\n    g['lr'] = {p['peak_lr']:.4g} * g['lr'] / ref\n")
+        if p.get("switch_off_relative_step"):  # every group took the same relative step: one LR for all
+            lr_line = relative_step.ABSOLUTE_LINES.format(lr=float(f"{p['peak_lr']:.4g}"))
         if self.kind == "one_cycle":
             # max_lr is a list of the peaks just set: a single number would give every group the same
             # peak (a backbone at 0.1x the head's LR would be raised 10x more than the head)
@@ -471,9 +477,11 @@ class _CosineFactor:
 
 
 def _ratios(optimizer) -> list[float]:
-    lrs = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
-    ref = lrs[0] if lrs[0] > 0 else next((v for v in lrs if v > 0), 0.0)
-    return [v / ref for v in lrs] if ref > 0 else [1.0] * len(lrs)
+    """Each group's LR over the first's; 1 for a group without an LR of its own (a relative step)."""
+    lrs = [0.0 if relative_step.uses_relative_step(g) or g.get("initial_lr", g.get("lr")) is None
+           else float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+    ref = next((v for v in lrs if v > 0), 0.0)
+    return [v / ref if v > 0 else 1.0 for v in lrs] if ref > 0 else [1.0] * len(lrs)
 
 
 # ---------------------------------------------------------------------- optimizer facts
@@ -483,13 +491,17 @@ def _opt_facts(optimizer, info: Mapping[str, Any] | None) -> dict[str, Any]:
     """Name, momentum and betas from a live optimizer or from a range test's ``optimizer`` dict."""
     if optimizer is not None:
         g = optimizer.param_groups[0]
+        lr = g.get("initial_lr", g.get("lr"))
+        rel = relative_step.uses_relative_step(g)
         return {"name": type(optimizer).__name__, "momentum": float(g.get("momentum", 0.0) or 0.0),
-                "betas": tuple(g["betas"]) if "betas" in g else None, "lr": float(g.get("initial_lr", g["lr"]))}
+                "betas": tuple(g["betas"]) if "betas" in g else None,
+                "lr": None if rel or lr is None else float(lr), "relative_step": rel}
     info = info or {}
     hp = info.get("hparams") or {}
     betas = hp.get("betas")
     return {"name": str(info.get("name", "")), "momentum": float(hp.get("momentum") or 0.0),
-            "betas": tuple(betas) if betas else None, "lr": hp.get("lr")}
+            "betas": tuple(betas) if betas else None, "lr": None if relative_step.uses_relative_step(hp) else hp.get("lr"),
+            "relative_step": relative_step.uses_relative_step(hp)}
 
 
 def _named(name: str | None, names: tuple[str, ...]) -> bool:
@@ -556,6 +568,10 @@ def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: 
                        "every later step too: no schedule on top")
     else:
         raise AnalysisError(f"unknown schedule kind {kind!r}; use one of {KINDS[:5]}")
+    if facts.get("relative_step"):
+        params["switch_off_relative_step"] = True
+        why.append("Adafactor's relative step ignores the LR, so it is switched off (relative_step=False, "
+                   "warmup_init=False; scale_parameter as it was) and these LRs are its lr")
     return kind, params, "; ".join(why) + "."
 
 

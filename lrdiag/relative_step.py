@@ -1,0 +1,56 @@
+"""Param groups whose step size is not ``group["lr"]``: Adafactor's relative step.
+
+Hugging Face's ``transformers.optimization.Adafactor`` defaults to ``lr=None, relative_step=True``
+(as T5 was trained): each step's size is ``min(1e-2, 1/sqrt(t))`` (``min(1e-6 t, 1/sqrt(t))``
+with ``warmup_init=True``), times the parameter's RMS with ``scale_parameter=True``, and
+``group["lr"]`` is ignored (None, or whatever ``AdafactorSchedule`` wrote there for display).
+
+lrdiag works with the LR such a group would take with ``relative_step=False``: the relative step
+without the RMS factor, which ``scale_parameter`` applies in both modes. So the Monitor records
+that, and advice to raise or lower it is carried out by switching the relative step off and
+setting ``lr`` (``make_absolute``); ``scale_parameter`` is left as it was, so the LR keeps its
+meaning. ``torch.optim.Adafactor`` has no relative mode (its ``lr`` is the step size's cap) and is
+not concerned.
+
+No torch import: the analysis reads recorded hyperparameters without torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, MutableMapping
+
+
+def uses_relative_step(group: Mapping[str, Any]) -> bool:
+    """Whether ``group`` ignores its ``lr`` for a relative step of its own (recorded hparams too)."""
+    return bool(group.get("relative_step"))
+
+
+def applied_lr(optimizer: Any, group: Mapping[str, Any]) -> float:
+    """The relative step a group's latest ``step()`` took, without the RMS factor: the ``lr`` it
+    would take with ``relative_step=False``. Read with the optimizer's own ``_get_lr`` (from the
+    step count in the state of the group's first parameter that has one; a Python float, so no
+    device sync); NaN before the first step or for an optimizer without ``_get_lr``."""
+    get = getattr(type(optimizer), "_get_lr", None)
+    if get is None:
+        return math.nan
+    for p in group["params"]:
+        state = optimizer.state.get(p)
+        if state:
+            try:
+                return float(get({**group, "scale_parameter": False}, state))
+            except Exception:  # another optimizer's _get_lr, or a state without "step"
+                return math.nan
+    return math.nan
+
+
+def make_absolute(group: MutableMapping[str, Any], lr: float) -> None:
+    """Switch a relative-step group to the fixed ``lr`` (``scale_parameter`` unchanged)."""
+    group["relative_step"] = False
+    group["warmup_init"] = False
+    group["lr"] = float(lr)
+
+
+#: The lines a pasted snippet runs first on an optimizer whose groups use a relative step.
+ABSOLUTE_LINES = ("for g in optimizer.param_groups:  # Adafactor's relative step ignores g['lr']: switch it off\n"
+                  "    g.update(relative_step=False, warmup_init=False, lr={lr!r})\n")
