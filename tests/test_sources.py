@@ -265,6 +265,18 @@ def test_csv_aliases_and_delimiters(tmp_path, header, sep):
         assert h.layers == ["model"]
 
 
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_csv_with_decimal_commas(tmp_path, sep):
+    """Round 49. A spreadsheet saved in a locale that writes 0,5 for 0.5 separates cells by ";" (or
+    a tab); its numbers had been dropped as text ("has no numeric column besides the step")."""
+    p = tmp_path / "x.csv"
+    p.write_text(sep.join(["step", "lr", "loss"]) + "\n"
+                 + "\n".join(sep.join([str(i), "0,001", f"{3.0 - i / 10:.2f}".replace(".", ",")]) for i in range(12)))
+    h = _loaded(p)
+    assert h.steps.tolist() == list(range(12))
+    assert np.allclose(h.loss, 3.0 - np.arange(12) / 10) and np.allclose(h.lr(), 0.001)
+
+
 def test_csv_without_step_column_uses_row_numbers(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("loss,lr\n1.0,0.1\n0.9,0.1\n0.8,0.1\n")

@@ -88,9 +88,14 @@ def read_csv(path: Path, *, step: str | None = None) -> tuple[Columns, dict]:
         width = len(header)
         rownum = 0
         chunk: list[list[str]] = []
+        # a spreadsheet saved in a locale that writes 0,5 for 0.5 separates cells by ";" (or a
+        # tab): in a file not separated by commas, a comma in a cell is a decimal comma
+        decimal_comma = delim != ","
         for row in csv.reader(lines, delimiter=delim):
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
+            if decimal_comma:
+                row = [c.replace(",", ".") for c in row]
             if len(row) != width:
                 damage.add("rows with a wrong number of cells")
             chunk.append(row)
