@@ -1,4 +1,5 @@
-"""Two real gloo processes on CPU: DDP (rank 0 alone writes) and FSDP2 (norms reduced over shards).
+"""Two real gloo processes on CPU: DDP (rank 0 alone writes), DDP with ZeRO-1's
+``ZeroRedundancyOptimizer`` and FSDP2 (norms reduced over shards).
 
 In both, each rank trains on its half of a batch; gradients are averaged across ranks, so the
 recorded per-layer update ratios must equal a single process training on the whole batch.
@@ -60,6 +61,12 @@ def _worker(rank: int, world: int, port: int, logdir: str, mode: str, kind: str)
         if mode == "ddp":
             wrapped = nn.parallel.DistributedDataParallel(model)
             opt = optimizer(wrapped.parameters(), kind)
+        elif mode == "zero":  # ZeRO-1: each rank steps its shard of the optimizer state, then the ranks share the weights
+            from torch.distributed.optim import ZeroRedundancyOptimizer
+
+            wrapped = nn.parallel.DistributedDataParallel(model)
+            cls, kw = (torch.optim.Adam, {"lr": 1e-2}) if kind == "adam" else (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9})
+            opt = ZeroRedundancyOptimizer(wrapped.parameters(), optimizer_class=cls, **kw)
         else:
             from torch.distributed.device_mesh import init_device_mesh
             from torch.distributed.fsdp import fully_shard
@@ -125,3 +132,10 @@ def test_ddp_two_processes_rank0_writes_and_ratios_equal_single_process(tmp_path
 def test_fsdp2_two_processes_norms_reduced_over_shards(tmp_path):
     pytest.importorskip("torch.distributed.fsdp")
     check_equal_to_single_process(tmp_path, "fsdp", "adam")
+
+
+def test_zero_redundancy_optimizer_records_what_a_single_process_does(tmp_path):
+    """Round 49. ZeRO-1 (``torch.distributed.optim.ZeroRedundancyOptimizer`` over DDP): each rank
+    updates its shard of the parameters and broadcasts it inside ``step()``, so the step hooks see
+    every parameter updated; rank 0 records the single process's ratios."""
+    check_equal_to_single_process(tmp_path, "zero", "adam")
