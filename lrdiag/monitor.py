@@ -154,11 +154,17 @@ _WRAPPER_SEGMENTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_o
 
 
 def _clean_module_name(name: str) -> str:
-    """Drop the wrapper segments DDP/FSDP/torch.compile/checkpointing insert into module names."""
+    """Drop the wrapper segments DDP/FSDP/torch.compile/checkpointing insert into module names,
+    and the ``parametrizations.<tensor>`` a parametrization (``weight_norm``, ``spectral_norm``,
+    ``orthogonal``) adds: a parametrized Linear is one layer, its bias and its weight's
+    ``original`` tensors together, as the plain Linear would be."""
     for seg in _WRAPPER_SEGMENTS:
         name = name.replace(seg, "")
         if name.endswith(seg[:-1]):
             name = name[: -len(seg) + 1].rstrip(".")
+    head, sep, _tensor = name.rpartition("parametrizations.")
+    if sep and "." not in _tensor and (not head or head.endswith(".")):
+        name = head.rstrip(".")
     return name
 
 

@@ -745,3 +745,32 @@ def test_a_lazy_module_is_recorded_from_its_first_step(tmp_path):
     for layer in ("0", "2"):
         np.testing.assert_allclose(series[names.update_ratio(layer)], [r[layer] for r in ref], rtol=2e-4)
     assert mon._plan.lazy_params == []
+
+
+def test_a_parametrized_layer_is_one_layer(tmp_path):
+    """Round 49. A parametrization (``weight_norm``, ``spectral_norm``, ``orthogonal``) moves a
+    Linear's weight into ``<layer>.parametrizations.weight.original*``: each such Linear had been
+    recorded as two layers, its bias alone (a "vector", not judged) and ``<layer>.parametrizations.weight``.
+    It is one layer, named as the plain Linear, whose ratio counts all its tensors."""
+    from torch.nn.utils import parametrizations as P
+
+    torch.manual_seed(0)
+    model = nn.Sequential(P.weight_norm(nn.Linear(8, 16)), nn.ReLU(), P.spectral_norm(nn.Linear(16, 16)), nn.ReLU(),
+                          P.orthogonal(nn.Linear(16, 16)), nn.Linear(16, 1))
+    X, y = torch.randn(128, 8), torch.randn(128, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = list(model[0].parameters())
+    expected = []
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False) as mon:
+        for _ in range(5):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            before = [p.detach().double().clone() for p in first]
+            opt.step()
+            du = sum(float(((p.detach().double() - b) ** 2).sum()) for p, b in zip(first, before))
+            expected.append(math.sqrt(du / sum(float((b ** 2).sum()) for b in before)))
+    meta, _, series = read_store(tmp_path / "run")
+    assert meta["layers"] == ["0", "2", "4", "5"] and set(meta["layer_roles"].values()) == {"matrix"}
+    assert len(first) == 3  # original0, original1 and the bias
+    np.testing.assert_allclose(series[names.update_ratio("0")], expected, rtol=2e-4)
