@@ -235,7 +235,8 @@ def test_norm_and_embedding_layers_are_recorded_not_judged(tmp_path):
     assert not [f for f in rep.findings if f.kind.startswith("lr_too")], rep.summary
     assert rep.meta["layers_not_judged"] == apart
     assert rep.meta["not_tested"]["update ratios"].startswith(
-        "of 5 layers not judged against the band: 1 embedding, 4 with gains and biases only (norms)")
+        "not judged against the band for 5 layers: 1 embedding, 4 with gains and biases only (norms)")
+    assert "Update ratios were not judged against the band for 5 layers" in rep.summary  # it read "Update ratios was of 5 layers"
     as_before = History(good.steps, good.series, {k: v for k, v in good.meta.items() if k != "layer_roles"})
     old = [f for f in lrdiag.analyze(as_before, recommend=False).findings if f.kind == "lr_too_low"]
     assert old and set(old[0].evidence["layers"]) <= set(apart), "the norms and the embedding alone made the old finding"

@@ -134,7 +134,7 @@ _ROLE_WORDS = {"vector": "with gains and biases only (norms)", "embedding": "emb
 def _not_judged_note(roles: Mapping[str, str]) -> str:
     """One line for the report's notes: how many layers of each role the band did not judge."""
     parts = ", ".join(f"{n} {_ROLE_WORDS.get(r, r)}" for r, n in Counter(roles.values()).items())
-    return (f"of {len(roles)} layers not judged against the band: {parts}; their ratios follow other rules "
+    return (f"not judged against the band for {len(roles)} layers: {parts}; their ratios follow other rules "
             "(meta.layers_not_judged)")
 
 
@@ -273,7 +273,7 @@ def summarize(report: Report, history: History | None = None) -> str:
                      "model and batch size (try 2-3x lower, warm-up, or gradient clipping).")
     nt = report.meta.get("not_tested") or {}
     for kind, why in nt.items():
-        parts.append(f"{kind.capitalize()} was {why}.")
+        parts.append(f"{kind.capitalize()} {'were' if kind.endswith('s') else 'was'} {why}.")  # "update ratios" 
     rec = report.recommendation or {}
     if rec.get("rationale"):
         parts.append(f"Suggested: {rec['rationale']}")
