@@ -168,6 +168,21 @@ def _clean_module_name(name: str) -> str:
     return name
 
 
+def unwrap_optimizer(optimizer: Any) -> Any:
+    """The torch optimizer inside wrappers such as Accelerate's ``AcceleratedOptimizer``.
+
+    A wrapper overrides ``step`` and calls the inner optimizer's ``step`` (Accelerate's only at
+    the steps that end a gradient accumulation), whose hooks are the ones that fire; so the
+    Monitor attaches to the innermost optimizer. ``AcceleratedOptimizer`` also never runs
+    ``Optimizer.__init__``: it has no hooks of its own to register.
+    """
+    seen = 0
+    while isinstance(getattr(optimizer, "optimizer", None), torch.optim.Optimizer) and seen < 8:
+        optimizer = optimizer.optimizer
+        seen += 1
+    return optimizer
+
+
 def layer_names(model: torch.nn.Module | None) -> dict[int, str]:
     """``id(parameter) -> layer name``: the dotted name of the module that owns the parameter.
 
@@ -963,6 +978,11 @@ class Monitor:
         rank: int | None = None,
         close_timeout: float = 120.0,
     ) -> None:
+        # Accelerate's wrapper knows whether a micro-batch ends a gradient accumulation: a loss
+        # logged after ``step()`` is then put in the step its micro-batch belongs to (``log_loss``)
+        grad_state = getattr(optimizer, "gradient_state", None)
+        self._accumulation = grad_state if hasattr(grad_state, "sync_gradients") else None
+        optimizer = unwrap_optimizer(optimizer)
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise LRDiagError(f"Monitor needs a torch.optim.Optimizer, got {type(optimizer).__name__}; pass the optimizer your loop calls .step() on")
         if model is not None and not isinstance(model, torch.nn.Module):
@@ -1009,6 +1029,7 @@ class Monitor:
         self._loss_acc: Tensor | None = None
         self._loss_host = 0.0
         self._loss_count = 0
+        self._loss_for_next = False  # the losses so far are micro-batches of the coming step (Accelerate)
         self._host_rows: list[tuple[int, list[Any], list[Any], float]] = []
         self._last_drain = time.monotonic()
         self._handles: list[Any] = []
@@ -1167,8 +1188,15 @@ class Monitor:
         if self._closed or not self._active:
             return
         try:
-            if self._loss_timing == "auto":
+            # a micro-batch that does not end its gradient accumulation (Accelerate says which)
+            # belongs to the next optimizer step, whether losses are logged before or after step()
+            early = self._accumulation is not None and not self._accumulation.sync_gradients
+            if early and self._pending_row is not None:
+                self._finish_pending()  # the previous step's row has all its losses
+            if self._loss_timing == "auto" and not early:
+                # decided by the first micro-batch that ends an accumulation (every one without it)
                 self._loss_timing = "before_step" if self._post_count == 0 else "after_step"
+            self._loss_for_next = self._loss_for_next or early
             if isinstance(loss, Tensor):
                 v = loss.detach()
                 if v.numel() != 1:
@@ -1381,7 +1409,7 @@ class Monitor:
             row, self._pending_row = self._pending_row, None
             self._put_loss(row)
             self._maybe_drain()
-        elif self._loss_timing != "before_step":
+        elif self._loss_timing != "before_step" and not self._loss_for_next:
             self._reset_loss()  # losses logged after a step that was not recorded
 
     def _reset_loss_if_before(self) -> None:
@@ -1389,6 +1417,7 @@ class Monitor:
             self._reset_loss()
 
     def _reset_loss(self) -> None:
+        self._loss_for_next = False
         if self._loss_count:
             if self._loss_acc is not None:
                 self._loss_acc.zero_()

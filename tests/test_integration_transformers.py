@@ -243,3 +243,64 @@ def test_unwrap_optimizer_finds_the_torch_optimizer_inside_accelerate():
     opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
     assert unwrap_optimizer(AcceleratedOptimizer(opt, device_placement=False)) is opt
     assert unwrap_optimizer(opt) is opt
+
+
+@pytest.mark.parametrize("when", ["after_step", "before_step"])
+def test_a_monitor_given_accelerates_optimizer_records_the_real_steps(tmp_path, when):
+    """Round 49. A loop written with Accelerate (``accelerator.prepare``, ``accelerator.accumulate``)
+    hands the Monitor an ``AcceleratedOptimizer``: ``lrdiag.Monitor`` stopped the script with
+    ``AttributeError: 'AcceleratedOptimizer' object has no attribute '_optimizer_step_pre_hooks'``
+    (it never runs ``Optimizer.__init__``). The Monitor hooks the optimizer inside, so it records
+    one row per real step (every 4th micro-batch, and the last of each epoch), each with the mean
+    of its micro-batches' losses, whether ``log_loss`` comes before or after ``step()``: Accelerate
+    says which micro-batch ends an accumulation (logged after ``step()``, the first three had been
+    put in the step before)."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    torch.manual_seed(0)
+    acc = Accelerator(gradient_accumulation_steps=4, cpu=True)
+    try:
+        _accelerate_loop(acc, tmp_path, when)
+    finally:  # Accelerate's state is a process-wide singleton: leave none for the Trainer tests
+        AcceleratorState._reset_state(True)
+        GradientState._reset_state()
+
+
+def _adam_steps(opt) -> float | None:
+    state = opt.state_dict()["state"].get(0, {})
+    return float(state["step"]) if "step" in state else None
+
+
+def _accelerate_loop(acc, tmp_path, when) -> None:
+    import lrdiag
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    data = torch.utils.data.TensorDataset(torch.randn(200, 8), torch.randn(200, 1))
+    model, opt, dl = acc.prepare(model, torch.optim.AdamW(model.parameters(), lr=1e-3),
+                                 torch.utils.data.DataLoader(data, batch_size=10))
+    inner = opt.optimizer
+    real_steps, micro = [], []
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False) as mon:
+        assert mon.optimizer is inner
+        for _ in range(2):
+            for xb, yb in dl:
+                with acc.accumulate(model):
+                    loss = torch.nn.functional.mse_loss(model(xb), yb)
+                    acc.backward(loss)
+                    before = _adam_steps(inner)
+                    if when == "before_step":
+                        mon.log_loss(loss)
+                    opt.step()
+                    opt.zero_grad()
+                    if when == "after_step":
+                        mon.log_loss(loss)
+                    micro.append(float(loss))
+                    if _adam_steps(inner) != before:
+                        real_steps.append(list(micro))
+                        micro = []
+    assert mon._loss_timing == when
+    _, steps, series = read_store(tmp_path / "run")
+    assert len(real_steps) == 2 * 5 == len(steps)  # 20 micro-batches an epoch: 5 steps of 4
+    np.testing.assert_allclose(series["lrdiag/loss"], [np.mean(m) for m in real_steps], rtol=1e-5)
+    assert np.isfinite(series["lrdiag/update_ratio/0"]).all()

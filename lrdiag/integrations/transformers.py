@@ -70,22 +70,10 @@ import torch
 from transformers import TrainerCallback
 
 from ..errors import warn
+from ..monitor import unwrap_optimizer
 from ._common import start_monitor
 
 __all__ = ["LRDiagCallback", "unwrap_optimizer"]
-
-
-def unwrap_optimizer(optimizer: Any) -> torch.optim.Optimizer:
-    """The torch optimizer inside wrappers such as Accelerate's ``AcceleratedOptimizer``.
-
-    A wrapper overrides ``step`` and calls the inner optimizer's ``step``, whose hooks are the ones
-    that fire; so the Monitor must attach to the innermost optimizer.
-    """
-    seen = 0
-    while isinstance(getattr(optimizer, "optimizer", None), torch.optim.Optimizer) and seen < 8:
-        optimizer = optimizer.optimizer
-        seen += 1
-    return optimizer
 
 
 def _output_loss(output: Any) -> torch.Tensor | None:
