@@ -1191,8 +1191,12 @@ class Monitor:
             # a micro-batch that does not end its gradient accumulation (Accelerate says which)
             # belongs to the next optimizer step, whether losses are logged before or after step()
             early = self._accumulation is not None and not self._accumulation.sync_gradients
-            if early and self._pending_row is not None:
-                self._finish_pending()  # the previous step's row has all its losses
+            if early and not self._loss_for_next:
+                # what was logged since the last step taken was that step's: its row is complete
+                if self._pending_row is not None:
+                    self._finish_pending()
+                else:
+                    self._reset_loss()  # a step not recorded (``every``)
             if self._loss_timing == "auto" and not early:
                 # decided by the first micro-batch that ends an accumulation (every one without it)
                 self._loss_timing = "before_step" if self._post_count == 0 else "after_step"
@@ -1350,6 +1354,7 @@ class Monitor:
         except Exception as e:
             self._fault("post-step hook", e)
         finally:
+            self._loss_for_next = False  # the losses logged for this step are its own now
             self._step += 1
             self.hook_cpu_seconds += time.thread_time() - t0
 
@@ -1361,6 +1366,7 @@ class Monitor:
             self._end_row(self._new_row(s, skipped=1.0))
         else:
             self._reset_loss_if_before()
+        self._loss_for_next = False
         self._step += 1
 
     # -- rows ---------------------------------------------------------------------------------
@@ -1413,7 +1419,8 @@ class Monitor:
             self._reset_loss()  # losses logged after a step that was not recorded
 
     def _reset_loss_if_before(self) -> None:
-        if self._loss_timing != "after_step":
+        """After a step that is not recorded: drop the losses that were its own."""
+        if self._loss_timing != "after_step" or self._loss_for_next:
             self._reset_loss()
 
     def _reset_loss(self) -> None:

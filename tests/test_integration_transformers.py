@@ -245,8 +245,8 @@ def test_unwrap_optimizer_finds_the_torch_optimizer_inside_accelerate():
     assert unwrap_optimizer(opt) is opt
 
 
-@pytest.mark.parametrize("when", ["after_step", "before_step"])
-def test_a_monitor_given_accelerates_optimizer_records_the_real_steps(tmp_path, when):
+@pytest.mark.parametrize("when,every", [("after_step", 1), ("before_step", 1), ("after_step", 2)])
+def test_a_monitor_given_accelerates_optimizer_records_the_real_steps(tmp_path, when, every):
     """Round 49. A loop written with Accelerate (``accelerator.prepare``, ``accelerator.accumulate``)
     hands the Monitor an ``AcceleratedOptimizer``: ``lrdiag.Monitor`` stopped the script with
     ``AttributeError: 'AcceleratedOptimizer' object has no attribute '_optimizer_step_pre_hooks'``
@@ -261,7 +261,7 @@ def test_a_monitor_given_accelerates_optimizer_records_the_real_steps(tmp_path, 
     torch.manual_seed(0)
     acc = Accelerator(gradient_accumulation_steps=4, cpu=True)
     try:
-        _accelerate_loop(acc, tmp_path, when)
+        _accelerate_loop(acc, tmp_path, when, every)
     finally:  # Accelerate's state is a process-wide singleton: leave none for the Trainer tests
         AcceleratorState._reset_state(True)
         GradientState._reset_state()
@@ -272,7 +272,7 @@ def _adam_steps(opt) -> float | None:
     return float(state["step"]) if "step" in state else None
 
 
-def _accelerate_loop(acc, tmp_path, when) -> None:
+def _accelerate_loop(acc, tmp_path, when, every) -> None:
     import lrdiag
 
     model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
@@ -281,7 +281,7 @@ def _accelerate_loop(acc, tmp_path, when) -> None:
                                  torch.utils.data.DataLoader(data, batch_size=10))
     inner = opt.optimizer
     real_steps, micro = [], []
-    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False) as mon:
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", analyze_on_close=False, every=every, ratio_every=every) as mon:
         assert mon.optimizer is inner
         for _ in range(2):
             for xb, yb in dl:
@@ -301,6 +301,7 @@ def _accelerate_loop(acc, tmp_path, when) -> None:
                         micro = []
     assert mon._loss_timing == when
     _, steps, series = read_store(tmp_path / "run")
-    assert len(real_steps) == 2 * 5 == len(steps)  # 20 micro-batches an epoch: 5 steps of 4
-    np.testing.assert_allclose(series["lrdiag/loss"], [np.mean(m) for m in real_steps], rtol=1e-5)
+    assert len(real_steps) == 2 * 5  # 20 micro-batches an epoch: 5 steps of 4
+    assert steps.tolist() == list(range(0, 10, every))
+    np.testing.assert_allclose(series["lrdiag/loss"], [np.mean(m) for m in real_steps[::every]], rtol=1e-5)
     assert np.isfinite(series["lrdiag/update_ratio/0"]).all()
