@@ -376,7 +376,7 @@ class _Plan:
 
     def materialised(self) -> bool:
         """Whether a lazy module's parameter, shapeless when planned, has been materialised since."""
-        return any(not is_lazy(p) for p in self.lazy_params)
+        return bool(self.lazy_params) and any(not is_lazy(p) for p in self.lazy_params)
 
     # number of device-row columns: 4 fixed + layers + groups
     @property

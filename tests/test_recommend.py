@@ -706,3 +706,18 @@ def test_adafactors_relative_step_is_recorded_and_the_advice_switches_it_off(tmp
         ratio = mon.history().series["lrdiag/group_update_ratio/group0"]
         # the update follows the LR set: Adafactor's step is lr x RMS(w) x a normalised gradient
         assert np.median(ratio[100:150] / lrs[100:150]) == pytest.approx(np.median(ratio[200:250] / lrs[200:250]), rel=0.5)
+
+
+def test_a_high_lr_is_lowered_from_the_lr_its_ratios_were_read_at():
+    """Round 49: as a raise, a lowering by the median layer's ratio applies to the LR the ratios
+    were read at (``median_ratio_lr``), not to the finding's first LR (here a warm-up's 1e-4)."""
+    from lrdiag.analysis.bands import band_for
+
+    adam = band_for("Adam").to_dict()
+    ev = {"band": adam, "median_ratio_all_layers": 10 * adam["center"], "median_ratio_lr": 1e-2}
+    high = Finding("lr_too_high", 0, 999, severity="warning", lr=1e-4, evidence=ev)
+    rec = recommend(Report("r", (0, 999), [high], meta={"optimizer": "Adam"}), total_steps=1000)
+    assert rec.params["peak_lr"] == pytest.approx(1e-3)  # 1e-2 / 10
+    assert "at LR 0.01" in rec.rationale
+    del ev["median_ratio_lr"]  # a report saved before round 49: the finding's LR, as then
+    assert recommend(Report("r", (0, 999), [high], meta={"optimizer": "Adam"}), total_steps=1000).params["peak_lr"] == pytest.approx(1e-5)

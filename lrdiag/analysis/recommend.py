@@ -906,7 +906,7 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
                 f"Nothing was learnt ({where}) after update ratios sat above the healthy band from step {before['step']} "
                 "and fell under it at about the same LR: the LR is too high" if before else
                 f"Nothing was learnt ({where}) while update ratios sit above the healthy band: the LR is too high")
-        return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead ({_lowered_by(peak, x, div, how_far)}): {why}",
+        return Recommendation(k, params, total_steps, f"{what}; peak at {peak:.3g} instead ({_lowered_by(peak, at or x, div, how_far)}): {why}",
                               source="report", finding=fd)
     if finding.kind == "plateau" and side is None:
         length = max(1, int(finding.end_step) - s)
