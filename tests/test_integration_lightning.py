@@ -414,3 +414,27 @@ def test_optimizer_from_module_reads_every_configure_optimizers_form():
         optimizer_from_module(M("none"))
     with pytest.raises(LRDiagError, match="out of range"):
         optimizer_from_module(M("list"), 2)
+
+
+def test_a_fit_resumed_in_a_project_moved_whole_still_covers_the_whole_run(tmp_path):
+    """Round 49. The checkpoint names the earlier fits' directories relative to the trainer's
+    ``default_root_dir`` (they were absolute): a project copied elsewhere, or moved, resumes with
+    the whole run, not from the checkpoint on."""
+    import shutil
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    first_cb = LRDiagCallback()
+    first = _trainer(old, TensorBoardLogger(str(old / "tb")), [first_cb], max_epochs=1)
+    first.fit(Digits(), _loader(batch_size=256))
+    first.save_checkpoint(old / "one_epoch.ckpt")
+    n1 = first.global_step
+    saved = torch.load(old / "one_epoch.ckpt", weights_only=False)["callbacks"]
+    assert [v for k, v in saved.items() if "LRDiagCallback" in k] == [{"run_dirs": {"optimizer0": ["tb/lightning_logs/version_0"]}}]
+    shutil.move(old, new)
+    cb = LRDiagCallback()
+    second = _trainer(new, TensorBoardLogger(str(new / "tb")), [cb], max_epochs=2)
+    second.fit(Digits(), _loader(batch_size=256), ckpt_path=str(new / "one_epoch.ckpt"))
+    whole = cb.monitors["optimizer0"].history()
+    np.testing.assert_array_equal(whole.steps, np.arange(second.global_step))
+    _, steps1, _ = _store(new / "tb" / "lightning_logs" / "version_0")
+    np.testing.assert_array_equal(steps1, np.arange(n1))

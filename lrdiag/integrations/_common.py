@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import LRDiagError, warn
@@ -27,3 +28,20 @@ def start_monitor(optimizer: Any, model: Any, run_dir: str | os.PathLike, sinks:
         for sink in sinks:
             sink.close()
         return None
+
+
+def relative_to(path: str | os.PathLike, base: str | os.PathLike) -> str:
+    """``path`` relative to ``base`` where it lies inside it, else absolute: a checkpoint's note of
+    the run's directories then holds no path of the machine it was saved on for a run written under
+    ``base`` (a checkpoint pushed to the Hub), and still works where ``base`` was moved whole."""
+    root = Path(base).resolve()
+    try:
+        return os.fspath(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return os.fspath(Path(path).resolve())
+
+
+def resolved(paths: Sequence[str], base: str | os.PathLike) -> list[str]:
+    """The directories ``relative_to`` wrote, read back against ``base`` (absolute ones as they are)."""
+    root = Path(base).resolve()
+    return [p if os.path.isabs(p) else os.fspath(root / p) for p in paths]

@@ -52,7 +52,7 @@ except ImportError:  # pragma: no cover - depends on what is installed
     from pytorch_lightning.utilities import move_data_to_device  # type: ignore[no-redef]
 
 from ..errors import LRDiagError, warn
-from ._common import start_monitor
+from ._common import relative_to, resolved, start_monitor
 
 __all__ = ["LRDiagCallback", "range_test", "loss_from_outputs", "optimizer_from_module"]
 
@@ -136,6 +136,7 @@ class LRDiagCallback(Callback):
         #: per optimizer name, the run directories the run's earlier processes wrote (from the
         #: checkpoint a fit resumed from: ``load_state_dict``)
         self._lineage: dict[str, list[str]] = {}
+        self._root: str = os.getcwd()  # the trainer's default_root_dir, set at on_train_start
 
     # -- where to write -----------------------------------------------------------------
     def _destination(self, trainer: "pl.Trainer") -> tuple[str, Any]:
@@ -183,6 +184,7 @@ class LRDiagCallback(Callback):
         # optimizer state) by then, so the Monitor numbers its steps from where the run stands.
         # trainer.log_dir broadcasts from rank 0, so every rank computes the destination.
         logdir, mlf = self._destination(trainer)
+        self._root = trainer.default_root_dir
         optimizers = list(trainer.optimizers)
         if not optimizers:
             warn("lrdiag: the trainer has no optimizer; nothing to monitor", stacklevel=2)
@@ -201,7 +203,7 @@ class LRDiagCallback(Callback):
             sinks = self._sinks(mlf, run_dir) if len(optimizers) == 1 else []
             # A resumed fit writes into a new logger version: the checkpoint names the directories
             # the run's earlier processes wrote, whose steps the report then covers too.
-            earlier = self._lineage.get(name, []) if trainer.global_step > 0 else []
+            earlier = resolved(self._lineage.get(name, []), self._root) if trainer.global_step > 0 else []
             kwargs = {"loss_timing": "after_step", "start_step": int(trainer.global_step),
                       "resumed_from": earlier, **self.monitor_kwargs}
             mon = start_monitor(opt, pl_module, run_dir, sinks, name, **kwargs)
@@ -219,8 +221,11 @@ class LRDiagCallback(Callback):
                  stacklevel=2)
 
     def state_dict(self) -> dict[str, Any]:
-        """Saved in every checkpoint: per optimizer, the run directories this run was written to."""
-        dirs = {name: list(dict.fromkeys([*self._lineage.get(name, []), os.path.abspath(d)]))
+        """Saved in every checkpoint: per optimizer, the run directories this run was written to,
+        relative to the trainer's ``default_root_dir`` where inside it (round 49: absolute before),
+        so a project moved or copied whole still resumes with the whole run."""
+        dirs = {name: list(dict.fromkeys(relative_to(p, self._root) for p in
+                                         [*resolved(self._lineage.get(name, []), self._root), d]))
                 for name, d in self.run_dirs.items()}
         return {"run_dirs": dirs} if dirs else {}
 

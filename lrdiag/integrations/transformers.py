@@ -71,7 +71,7 @@ from transformers import TrainerCallback
 
 from ..errors import warn
 from ..monitor import unwrap_optimizer
-from ._common import start_monitor
+from ._common import relative_to, resolved, start_monitor
 
 __all__ = ["LRDiagCallback", "unwrap_optimizer"]
 
@@ -139,22 +139,11 @@ def _lineage_in_checkpoint(args: Any, state: Any) -> list[str]:
             try:
                 dirs = json.loads(note.read_text(encoding="utf-8"))["run_dirs"]
                 # a directory gone since is skipped by the Monitor, which reads only those that exist
-                return [os.fspath(Path(args.output_dir).resolve() / d) for d in dirs if isinstance(d, str)]
+                return resolved([d for d in dirs if isinstance(d, str)], args.output_dir)
             except Exception as exc:
                 warn(f"lrdiag: could not read {note} ({exc}); the report starts at the checkpoint", stacklevel=3)
                 return []
     return []
-
-
-def _relative_to(path: str, base: str | os.PathLike) -> str:
-    """``path`` relative to ``base`` where it lies inside it, else absolute: a checkpoint's note
-    then holds no path of the machine it was saved on for a run written under ``output_dir`` (a
-    checkpoint pushed to the Hub), and still works where ``output_dir`` was moved whole."""
-    base = Path(base).resolve()
-    try:
-        return os.fspath(Path(path).resolve().relative_to(base))
-    except ValueError:
-        return os.fspath(Path(path).resolve())
 
 
 def _tensorboard_dir(callback: "LRDiagCallback", args: Any) -> str | None:
@@ -323,7 +312,7 @@ class LRDiagCallback(TrainerCallback):
             return
         try:
             dirs = list(dict.fromkeys([*self._lineage, os.fspath(self.run_dir.resolve())]))
-            note = {"run_dirs": [_relative_to(d, args.output_dir) for d in dirs]}
+            note = {"run_dirs": [relative_to(d, args.output_dir) for d in dirs]}
             (ckpt / LINEAGE_FILE).write_text(json.dumps(note), encoding="utf-8")
         except Exception as exc:
             warn(f"lrdiag: could not note the run directory in {ckpt} ({exc}); a run resumed from it "
