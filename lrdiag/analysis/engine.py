@@ -273,7 +273,7 @@ def summarize(report: Report, history: History | None = None) -> str:
                      "model and batch size (try 2-3x lower, warm-up, or gradient clipping).")
     nt = report.meta.get("not_tested") or {}
     for kind, why in nt.items():
-        parts.append(f"{kind.capitalize()} {'were' if kind.endswith('s') else 'was'} {why}.")  # "update ratios" 
+        parts.append(f"{kind.capitalize()} {'were' if kind.endswith('s') else 'was'} {why}.")  # "update ratios"
     rec = report.recommendation or {}
     if rec.get("rationale"):
         parts.append(f"Suggested: {rec['rationale']}")
