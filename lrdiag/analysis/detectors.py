@@ -195,9 +195,12 @@ class Series:
     def per_step(self) -> bool:
         return self.gap == self.gap and self.gap <= 1.5
 
+    def _lr_indices(self, steps: np.ndarray) -> np.ndarray:
+        """Per step, the index of the last logged LR at or before it (the first one before any)."""
+        return np.maximum(np.searchsorted(self.lr_steps, steps, "right") - 1, 0)
+
     def _lr_index(self, step: int) -> int:
-        """Index of the last logged LR at or before ``step`` (the first one before any)."""
-        return max(int(np.searchsorted(self.lr_steps, step, "right")) - 1, 0)
+        return int(self._lr_indices(step))
 
     def lr_at(self, step: int) -> float | None:
         """The LR in effect at ``step`` (the last logged value at or before it)."""
@@ -236,8 +239,7 @@ class Series:
         update ratios read at those steps were taken at, since a ratio scales with the LR."""
         if not self.lr_values.size or not steps.size:
             return None
-        idx = np.maximum(np.searchsorted(self.lr_steps, steps, "right") - 1, 0)
-        return float(np.median(self.lr_values[idx]))
+        return float(np.median(self.lr_values[self._lr_indices(steps)]))
 
     def peak_lr(self) -> float | None:
         """The schedule's peak LR: the largest of ``held_lrs``, so a blip is not the peak every

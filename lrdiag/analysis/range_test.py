@@ -759,10 +759,9 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
     snap = _Snapshot(model, optimizer, scaler)
     # Adafactor's relative step ignores the LR: the test sweeps the LR it takes with the relative
     # step off (the snapshot puts the groups back), and the advice switches it off too
-    relative = any(relative_step.uses_relative_step(g) for g in optimizer.param_groups)
-    for g in optimizer.param_groups:
-        if relative_step.uses_relative_step(g):
-            relative_step.make_absolute(g, start_lr)
+    relative = [g for g in optimizer.param_groups if relative_step.uses_relative_step(g)]
+    for g in relative:
+        relative_step.make_absolute(g, start_lr)
     stepper = _Stepper(model, optimizer, loss_fn, step_fn, accumulation_steps, scaler, autocast)
     bar = _progress(progress, num_steps)
     t0 = time.perf_counter()

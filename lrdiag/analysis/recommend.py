@@ -478,8 +478,7 @@ class _CosineFactor:
 
 def _ratios(optimizer) -> list[float]:
     """Each group's LR over the first's; 1 for a group without an LR of its own (a relative step)."""
-    lrs = [0.0 if relative_step.uses_relative_step(g) or g.get("initial_lr", g.get("lr")) is None
-           else float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+    lrs = [_own_lr(g) or 0.0 for g in optimizer.param_groups]
     ref = next((v for v in lrs if v > 0), 0.0)
     return [v / ref if v > 0 else 1.0 for v in lrs] if ref > 0 else [1.0] * len(lrs)
 
@@ -487,21 +486,25 @@ def _ratios(optimizer) -> list[float]:
 # ---------------------------------------------------------------------- optimizer facts
 
 
+def _own_lr(group: Mapping[str, Any]) -> float | None:
+    """A group's configured LR (``initial_lr`` under a scheduler); None for a relative step or none."""
+    lr = group.get("initial_lr", group.get("lr"))
+    return None if relative_step.uses_relative_step(group) or lr is None else float(lr)
+
+
 def _opt_facts(optimizer, info: Mapping[str, Any] | None) -> dict[str, Any]:
     """Name, momentum and betas from a live optimizer or from a range test's ``optimizer`` dict."""
     if optimizer is not None:
         g = optimizer.param_groups[0]
-        lr = g.get("initial_lr", g.get("lr"))
-        rel = relative_step.uses_relative_step(g)
         return {"name": type(optimizer).__name__, "momentum": float(g.get("momentum", 0.0) or 0.0),
-                "betas": tuple(g["betas"]) if "betas" in g else None,
-                "lr": None if rel or lr is None else float(lr), "relative_step": rel}
+                "betas": tuple(g["betas"]) if "betas" in g else None, "lr": _own_lr(g),
+                "relative_step": relative_step.uses_relative_step(g)}
     info = info or {}
     hp = info.get("hparams") or {}
     betas = hp.get("betas")
+    rel = relative_step.uses_relative_step(hp)
     return {"name": str(info.get("name", "")), "momentum": float(hp.get("momentum") or 0.0),
-            "betas": tuple(betas) if betas else None, "lr": None if relative_step.uses_relative_step(hp) else hp.get("lr"),
-            "relative_step": relative_step.uses_relative_step(hp)}
+            "betas": tuple(betas) if betas else None, "lr": None if rel else hp.get("lr"), "relative_step": rel}
 
 
 def _named(name: str | None, names: tuple[str, ...]) -> bool:

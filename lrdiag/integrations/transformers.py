@@ -247,6 +247,8 @@ class LRDiagCallback(TrainerCallback):
         self._lineage = _lineage_in_checkpoint(args, state) if state.global_step > 0 else []
         kwargs_ = {"loss_timing": "after_step", "start_step": int(state.global_step) + 1,
                    "resumed_from": self._lineage, **self.monitor_kwargs}
+        # the optimizer inside Accelerate's wrapper (the Monitor would unwrap it too, but would then
+        # also follow Accelerate's accumulation; this callback logs one combined loss per step)
         self.monitor = start_monitor(unwrap_optimizer(optimizer), model, run_dir, sinks, "the run", **kwargs_)
         if self.monitor is None:
             return
