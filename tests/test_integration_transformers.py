@@ -176,7 +176,8 @@ class _StopAt(transformers.TrainerCallback):
 def test_a_run_resumed_into_a_new_tensorboard_run_is_reported_whole(tmp_path):
     """Stopped at step 12 past a checkpoint at 8, then resumed from it: the Trainer writes the second
     process into a new TensorBoard run directory; the report covers steps 1-24, the first
-    process's steps 1-8 and the second's 9-24 (its own, not the first's 9-12)."""
+    process's steps 1-8 and the second's 9-24 (its own, not the first's 9-12). A third process
+    resumed from the second's checkpoint at 16 into another output_dir is reported whole too."""
     import time
 
     kw = dict(report_to=["tensorboard"], save_strategy="steps", save_steps=8, max_steps=24, num_train_epochs=1)
@@ -200,6 +201,14 @@ def test_a_run_resumed_into_a_new_tensorboard_run_is_reported_whole(tmp_path):
     np.testing.assert_array_equal(whole.steps, np.arange(1, 25))
     np.testing.assert_allclose(whole.loss[:8], cols1["lrdiag/loss"][:8], rtol=1e-6)
     np.testing.assert_allclose(whole.loss[8:], cols2["lrdiag/loss"], rtol=1e-6)
+    # resumed into a new output_dir from the first one's checkpoint (callbacks are not told its path)
+    time.sleep(1.1)
+    fourth = LRDiagCallback()
+    Trainer(model=tiny_gpt2(), args=_args(tmp_path, **{**kw, "output_dir": str(tmp_path / "next")}),
+            train_dataset=Counting(512), callbacks=[fourth]).train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-16"))
+    assert fourth.run_dir.is_relative_to(tmp_path / "next")
+    assert json.loads(fourth.report_path.read_text())["steps"] == [1, 24]
+    np.testing.assert_allclose(fourth.monitor.history().loss[:16], whole.loss[:16], rtol=1e-6)
     # a checkpoint saved without lrdiag (the note removed): the report starts at the checkpoint
     (tmp_path / "out" / "checkpoint-8" / "lrdiag_runs.json").unlink()
     time.sleep(1.1)

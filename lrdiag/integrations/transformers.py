@@ -53,8 +53,9 @@ A run resumed from a checkpoint (``trainer.train(resume_from_checkpoint=...)``) 
 from the checkpoint's ``global_step`` and writes into a new TensorBoard run directory. Each
 checkpoint the callback saw saved holds ``lrdiag_runs.json``, the directories the run was written
 to so far, so the resumed run's report covers the whole run: the earlier processes' steps before
-the checkpoint, then this one's. A checkpoint without that note (saved without lrdiag) gives a
-report from the checkpoint on.
+the checkpoint, then this one's (also from a checkpoint outside ``output_dir``: the note's paths
+are relative to the directory the checkpoint lies in). A checkpoint without that note (saved
+without lrdiag) gives a report from the checkpoint on.
 """
 
 from __future__ import annotations
@@ -127,23 +128,45 @@ def _checkpoint_dir(args: Any, state: Any) -> Path:
     return Path(args.output_dir) / f"checkpoint-{int(state.global_step)}"
 
 
-def _lineage_in_checkpoint(args: Any, state: Any) -> list[str]:
-    """The run directories a resumed run's checkpoint names (``LINEAGE_FILE``): the one
-    ``args.resume_from_checkpoint`` names, else ``output_dir/checkpoint-<global_step>`` (where
-    ``Trainer.train(resume_from_checkpoint=...)`` finds it). Empty where there is none (a
-    checkpoint saved without lrdiag): the report then starts at the checkpoint."""
-    named = getattr(args, "resume_from_checkpoint", None)
-    for ckpt in ([Path(named)] if isinstance(named, (str, os.PathLike)) else []) + [_checkpoint_dir(args, state)]:
+def _lineage_in_checkpoint(callback: "LRDiagCallback", args: Any, state: Any) -> list[str]:
+    """The run directories a resumed run's checkpoint names (``LINEAGE_FILE``). The checkpoint is
+    the one ``Trainer.train(resume_from_checkpoint=...)`` resumes from (found on the call stack:
+    callbacks are not told it, and it may lie outside ``output_dir``), else the one
+    ``args.resume_from_checkpoint`` names, else ``output_dir/checkpoint-<global_step>``. The note's
+    relative paths are read against the directory the checkpoint lies in, the ``output_dir`` that
+    saved it. Empty where there is none (a checkpoint saved without lrdiag): the report then starts
+    at the checkpoint."""
+    named = [_calling_handler(callback)[1].get("resume_from_checkpoint"), getattr(args, "resume_from_checkpoint", None)]
+    for ckpt in [Path(n) for n in named if isinstance(n, (str, os.PathLike))] + [_checkpoint_dir(args, state)]:
         note = ckpt / LINEAGE_FILE
         if note.is_file():
             try:
                 dirs = json.loads(note.read_text(encoding="utf-8"))["run_dirs"]
                 # a directory gone since is skipped by the Monitor, which reads only those that exist
-                return resolved([d for d in dirs if isinstance(d, str)], args.output_dir)
+                return resolved([d for d in dirs if isinstance(d, str)], ckpt.resolve().parent)
             except Exception as exc:
                 warn(f"lrdiag: could not read {note} ({exc}); the report starts at the checkpoint", stacklevel=3)
                 return []
     return []
+
+
+def _calling_handler(callback: "LRDiagCallback") -> tuple[list, dict[str, Any]]:
+    """The callbacks of the handler that is calling ``callback``, and the locals of the Trainer
+    method that called the handler (``_inner_training_loop``). Callbacks are given no handle on
+    either, so they are found on the call stack; ``([], {})`` where they are not there."""
+    frame = sys._getframe(1)
+    for _ in range(12):
+        if frame is None:
+            break
+        owner = frame.f_locals.get("self")
+        cbs = getattr(owner, "callbacks", None)
+        if isinstance(cbs, list) and any(cb is callback for cb in cbs):
+            caller = frame.f_back
+            while caller is not None and caller.f_locals.get("self") is owner:  # call_event -> on_train_begin
+                caller = caller.f_back
+            return cbs, dict(caller.f_locals) if caller is not None else {}
+        frame = frame.f_back
+    return [], {}
 
 
 def _tensorboard_dir(callback: "LRDiagCallback", args: Any) -> str | None:
@@ -151,23 +174,15 @@ def _tensorboard_dir(callback: "LRDiagCallback", args: Any) -> str | None:
 
     Transformers 5 keeps it on the TensorBoardCallback (set at its ``on_train_begin``, which runs
     before ours: integration callbacks come first); older versions on ``args.logging_dir``. The
-    callback handler that is calling us is found on the call stack (callbacks are given no handle
-    on it); failing that, ``TENSORBOARD_LOGGING_DIR``.
+    callback handler that is calling us is found on the call stack (``_calling_handler``);
+    failing that, ``TENSORBOARD_LOGGING_DIR``.
     """
-    frame = sys._getframe(1)
-    for _ in range(8):
-        if frame is None:
+    for cb in _calling_handler(callback)[0]:
+        if type(cb).__name__ == "TensorBoardCallback":
+            tb_dir = getattr(cb, "logging_dir", None)
+            if tb_dir:
+                return os.fspath(tb_dir)
             break
-        owner = frame.f_locals.get("self")
-        cbs = getattr(owner, "callbacks", None)
-        if isinstance(cbs, list) and any(cb is callback for cb in cbs):
-            for cb in cbs:
-                if type(cb).__name__ == "TensorBoardCallback":
-                    tb_dir = getattr(cb, "logging_dir", None)
-                    if tb_dir:
-                        return os.fspath(tb_dir)
-            break
-        frame = frame.f_back
     if os.environ.get("TENSORBOARD_LOGGING_DIR"):
         return os.path.expanduser(os.environ["TENSORBOARD_LOGGING_DIR"])
     return getattr(args, "logging_dir", None) or None
@@ -244,7 +259,7 @@ class LRDiagCallback(TrainerCallback):
         # lrdiag series line up with the Trainer's own scalars in TensorBoard and MLflow.
         # A resumed run writes into a new TensorBoard run directory: the checkpoint names the
         # directories the run's earlier processes wrote, whose steps the report then covers too.
-        self._lineage = _lineage_in_checkpoint(args, state) if state.global_step > 0 else []
+        self._lineage = _lineage_in_checkpoint(self, args, state) if state.global_step > 0 else []
         kwargs_ = {"loss_timing": "after_step", "start_step": int(state.global_step) + 1,
                    "resumed_from": self._lineage, **self.monitor_kwargs}
         # the optimizer inside Accelerate's wrapper (the Monitor would unwrap it too, but would then
