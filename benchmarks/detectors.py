@@ -504,7 +504,17 @@ Splits
   with lr_decay 5e-4, initial accumulator 0.15 and weight decay 1e-4, SGD with momentum 0.87,
   dampening 0.1 and weight decay 2e-4, batch sizes 116 and 552, and warm-up + hold + (1 - q)
   exp(-2 q) fall and x0.992-every-thirty-third long runs. Written and committed in round 49, before
-  any run on it: the next blind split.
+  any run on it; run once, blind, at the start of round 50, before any round-50 change;
+* ``fresh53``: synthetic seeds 540_000+, real runs on data generated here and used nowhere else
+  (two classes by 0.4 < r < 2.2 and |angle| < 0.58 pi of (x0, x1), inside a horseshoe (an annulus
+  sector), and by the sign of (x0 + 0.5 sin(2 x1)) (x2 + 0.3 x3^2 - 0.3), a 0.5 sinh(clip(x0,
+  -1.5, 1.5)) + exp(-(x1 - x2)^2 / 2) + 0.3 |x3| - 0.1 x4 and a log1p(|x0|) cos(x1) + 0.3 x2 / (1 +
+  x3^2) + 0.1 x4 regression), GroupNorm+CELU(alpha=0.7) and BatchNorm+LeakyReLU(0.2) MLPs, RAdam
+  with betas (0.91, 0.998), eps 1e-7 and decoupled weight decay 5e-3, RMSprop with alpha 0.92,
+  momentum 0.6 and weight decay 1e-4, SGD with Nesterov momentum 0.84 and weight decay 3e-4, batch
+  sizes 118 and 560, and warm-up + hold + shifted Cauchy (1 / (1 + 4 q^2) - 1/5) / (4/5) fall and
+  x0.993-every-thirty-fourth long runs. Written and committed in round 50, before any run on it:
+  the next blind split.
 """
 
 from __future__ import annotations
@@ -1463,6 +1473,34 @@ def _dataset(name: str):
         y = np.cos(X[:, 0] - X[:, 1]) * X[:, 2] + 0.4 * np.arctan(X[:, 3] * X[:, 4]) + 0.1 * X[:, 5] + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "horseshoe_in":  # generated (fresh53): 0.4 < r < 2.2 and |angle| < 0.58 pi of (x0, x1), an annulus sector, in 6 features, 3% flipped
+        r = np.random.default_rng(227)
+        X = r.standard_normal((1200, 6))
+        rad, ang = np.hypot(X[:, 0], X[:, 1]), np.arctan2(X[:, 1], X[:, 0])
+        y = ((rad > 0.4) & (rad < 2.2) & (np.abs(ang) < 0.58 * np.pi)).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "wavy_prod_sign":  # generated (fresh53): the sign of (x0 + 0.5 sin(2 x1)) (x2 + 0.3 x3^2 - 0.3) (6 features, 3% flipped)
+        r = np.random.default_rng(227)
+        X = r.standard_normal((1200, 6))
+        y = ((X[:, 0] + 0.5 * np.sin(2 * X[:, 1])) * (X[:, 2] + 0.3 * X[:, 3] ** 2 - 0.3) > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sinh_clip_gauss_abs":  # generated regression (fresh53): 0.5 sinh(clip(x0, -1.5, 1.5)) + exp(-(x1 - x2)^2 / 2) + 0.3 |x3| - 0.1 x4 of 6 features, noise sd 0.1
+        r = np.random.default_rng(227)
+        X = r.standard_normal((1000, 6))
+        y = (0.5 * np.sinh(np.clip(X[:, 0], -1.5, 1.5)) + np.exp(-0.5 * (X[:, 1] - X[:, 2]) ** 2) + 0.3 * np.abs(X[:, 3])
+             - 0.1 * X[:, 4] + 0.1 * r.standard_normal(1000))
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "log1p_cos_lorentz":  # generated regression (fresh53): log1p(|x0|) cos(x1) + 0.3 x2 / (1 + x3^2) + 0.1 x4 of 7 features, noise sd 0.05
+        r = np.random.default_rng(227)
+        X = r.standard_normal((1000, 7))
+        y = np.log1p(np.abs(X[:, 0])) * np.cos(X[:, 1]) + 0.3 * X[:, 2] / (1.0 + X[:, 3] ** 2) + 0.1 * X[:, 4] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "clover_in":  # generated (fresh45): inside the four-leaf clover (x0^2 + x1^2)^2 < 2.2 |x0^2 - x1^2|, in 6 features, 3% flipped
         r = np.random.default_rng(187)
         X = r.standard_normal((1200, 6))
@@ -2183,6 +2221,13 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
     "adamw_b89_997_wd03": ("AdamW", {"betas": (0.89, 0.997), "weight_decay": 3e-2}),
     "adagrad_lrd5_acc15_wd4": ("Adagrad", {"lr_decay": 5e-4, "initial_accumulator_value": 0.15, "weight_decay": 1e-4}),
     "sgd_m87_d1_wd2": ("SGD", {"momentum": 0.87, "dampening": 0.1, "weight_decay": 2e-4}),
+    # fresh53: RAdam with betas (0.91, 0.998), eps 1e-7 and decoupled weight decay 5e-3, RMSprop
+    # with alpha 0.92, momentum 0.6 and weight decay 1e-4, SGD with Nesterov momentum 0.84 and
+    # weight decay 3e-4
+    "radam_b91_998_e7_dwd5e3": ("RAdam", {"betas": (0.91, 0.998), "eps": 1e-7, "weight_decay": 5e-3,
+                                          "decoupled_weight_decay": True}),
+    "rms_a92_m6_wd4": ("RMSprop", {"alpha": 0.92, "momentum": 0.6, "weight_decay": 1e-4}),
+    "sgd_nes84_wd3": ("SGD", {"momentum": 0.84, "nesterov": True, "weight_decay": 3e-4}),
 }
 
 
@@ -2297,6 +2342,10 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # exponential, steep at first) to 0
     "warmup_hold_linexp": (0.14, lambda t, w, n: 1.0 if t < 0.31 * n else (lambda q: (1.0 - q) * math.exp(
         -2.0 * q))(min(1.0, (t - 0.31 * n) / (0.69 * n)))),
+    # fresh53: 15% warm-up, held to 30% of the run, then (1 / (1 + 4 q^2) - 1/5) / (4/5) (a Cauchy
+    # bell, flat at first, shifted and rescaled to reach 0) to 0
+    "warmup_hold_cauchy": (0.15, lambda t, w, n: 1.0 if t < 0.30 * n else (lambda q: (1.0 / (1.0 + 4.0 * q * q)
+                                                                           - 0.2) / 0.8)(min(1.0, (t - 0.30 * n) / (0.70 * n)))),
 }
 
 
@@ -2334,6 +2383,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_thirtyfirsts": (31, 0.99),  # fresh50
     "step_thirtyseconds": (32, 0.991),  # fresh51
     "step_thirtythirds": (33, 0.992),  # fresh52
+    "step_thirtyfourths": (34, 0.993),  # fresh53
 }
 
 
@@ -2584,6 +2634,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     linearly over 14% of ``steps``, holds ``lr`` to 31% of them and then falls as
     ``(1 - q) exp(-2 q)`` to 0, ``"step_thirtythirds"`` multiplies the LR by 0.992 after each
     thirty-third (fresh52).
+    ``arch="gn_celu07"`` (a GroupNorm of 8 groups before each CELU(alpha=0.7)) and ``"bn_leaky02"``
+    (a BatchNorm before each LeakyReLU(0.2)) (fresh53); ``schedule="warmup_hold_cauchy"`` warms up
+    linearly over 15% of ``steps``, holds ``lr`` to 30% of them and then falls as
+    ``(1 / (1 + 4 q^2) - 1/5) / (4/5)`` to 0, ``"step_thirtyfourths"`` multiplies the LR by 0.993
+    after each thirty-fourth (fresh53).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``; or a
     ``Recommendation``, whose ``scheduler(opt)`` drives the run (a ``ReduceLROnPlateau`` stepped with
@@ -2685,7 +2740,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_gelu_tanh": lambda: [nn.BatchNorm1d(hidden), nn.GELU(approximate="tanh")],
                "gn_hardtanh2": lambda: [nn.GroupNorm(8, hidden), nn.Hardtanh(-2.0, 2.0)],
                "bn_softplus_b2": lambda: [nn.BatchNorm1d(hidden), nn.Softplus(beta=2.0)],
-               "ln_elu05": lambda: [nn.LayerNorm(hidden), nn.ELU(alpha=0.5)]}[arch]
+               "ln_elu05": lambda: [nn.LayerNorm(hidden), nn.ELU(alpha=0.5)],
+               "gn_celu07": lambda: [nn.GroupNorm(8, hidden), nn.CELU(alpha=0.7)],
+               "bn_leaky02": lambda: [nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -3016,8 +3073,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49), "gn_gelu_tanh", "ln_hardtanh2" (fresh50), "bn_gelu_tanh", "gn_hardtanh2" (fresh51), "bn_softplus_b2", "ln_elu05" (fresh52)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49); "warmup_hold_pow25", "step_thirtyfirsts" (fresh50); "warmup_hold_smootherstep", "step_thirtyseconds" (fresh51); "warmup_hold_linexp", "step_thirtythirds" (fresh52)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49), "gn_gelu_tanh", "ln_hardtanh2" (fresh50), "bn_gelu_tanh", "gn_hardtanh2" (fresh51), "bn_softplus_b2", "ln_elu05" (fresh52), "gn_celu07", "bn_leaky02" (fresh53)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49); "warmup_hold_pow25", "step_thirtyfirsts" (fresh50); "warmup_hold_smootherstep", "step_thirtyseconds" (fresh51); "warmup_hold_linexp", "step_thirtythirds" (fresh52); "warmup_hold_cauchy", "step_thirtyfourths" (fresh53)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -3748,7 +3805,8 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("prod_gauss_sinsum", 520_003, 48, 3, "sgd_nes89_wd2", "rms_a96_m5_wd2", 0.01, 5e-4, 544, "bn_gelu_tanh", "step_thirtyseconds"),
                 RealSet("xcos_atan_sign", 520_004, 96, 3, "adam_ams_b88_996_wd4", "rms_a96_m5_wd2", 1e-3, 5e-4, 544, "gn_hardtanh2", "step_thirtyseconds"),
                 RealSet("peanut_in", 520_005, 64, 2, "sgd_nes89_wd2", "adam_ams_b88_996_wd4", 0.05, 1e-3, 114, "bn_gelu_tanh", "warmup_hold_smootherstep")],
-    # the next blind split, written in round 49 before any run on it: data made here (inside a
+    # run blind at the start of round 50 (before any round-50 change),
+    # written in round 49 before any run on it: data made here (inside a
     # bowtie |x1| < 0.3 + 0.8 |x0|, |x0| < 1.7; the sign of tanh(2 x0) x1^2 + 0.5 sin(x2 - x3) -
     # 0.3 x4; sin(x0 + 0.5 x1^2) + 0.3 tanh(x2 + x3) x4; cos(x0 - x1) x2 + 0.4 arctan(x3 x4) +
     # 0.1 x5), BatchNorm+Softplus(beta=2) and LayerNorm+ELU(alpha=0.5) MLPs, optimizers (AdamW with
@@ -3765,6 +3823,23 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("cos_diff_atan", 530_003, 48, 3, "sgd_m87_d1_wd2", "adagrad_lrd5_acc15_wd4", 0.01, 0.01, 552, "bn_softplus_b2", "step_thirtythirds"),
                 RealSet("tanh_sq_sin_sign", 530_004, 96, 3, "adamw_b89_997_wd03", "adagrad_lrd5_acc15_wd4", 1e-3, 0.01, 552, "ln_elu05", "step_thirtythirds"),
                 RealSet("bowtie_in", 530_005, 64, 2, "sgd_m87_d1_wd2", "adamw_b89_997_wd03", 0.05, 1e-3, 116, "bn_softplus_b2", "warmup_hold_linexp")],
+    # the next blind split, written in round 50 before any run on it: data made here (inside a
+    # horseshoe, the annulus sector 0.4 < r < 2.2, |angle| < 0.58 pi; the sign of (x0 + 0.5 sin(2
+    # x1)) (x2 + 0.3 x3^2 - 0.3); 0.5 sinh(clip(x0, -1.5, 1.5)) + exp(-(x1 - x2)^2 / 2) + 0.3 |x3| -
+    # 0.1 x4; log1p(|x0|) cos(x1) + 0.3 x2 / (1 + x3^2) + 0.1 x4), GroupNorm+CELU(alpha=0.7) and
+    # BatchNorm+LeakyReLU(0.2) MLPs, optimizers (RAdam with betas (0.91, 0.998), eps 1e-7 and
+    # decoupled weight decay 5e-3; RMSprop with alpha 0.92, momentum 0.6 and weight decay 1e-4; SGD
+    # with Nesterov momentum 0.84 and weight decay 3e-4), batch sizes (118, 560) and warm-up + hold
+    # + shifted Cauchy (1 / (1 + 4 q^2) - 1/5) / (4/5) fall / x0.993-every-thirty-fourth long runs
+    # used nowhere before. Tuned LRs, fixed before any run: 1e-3 for RAdam (as fresh45's RAdam with
+    # decoupled weight decay), 5e-4 for RMSprop (as fresh51's RMSprop with momentum and weight
+    # decay), 0.05 / 0.01 (regression) for SGD (as fresh51's Nesterov SGD).
+    "fresh53": [RealSet("horseshoe_in", 540_000, 64, 2, "radam_b91_998_e7_dwd5e3", "sgd_nes84_wd3", 1e-3, 0.05, 118, "gn_celu07", "warmup_hold_cauchy"),
+                RealSet("wavy_prod_sign", 540_001, 96, 3, "sgd_nes84_wd3", "rms_a92_m6_wd4", 0.05, 5e-4, 560, "bn_leaky02", "step_thirtyfourths"),
+                RealSet("sinh_clip_gauss_abs", 540_002, 128, 2, "rms_a92_m6_wd4", "radam_b91_998_e7_dwd5e3", 5e-4, 1e-3, 118, "bn_leaky02", "warmup_hold_cauchy"),
+                RealSet("log1p_cos_lorentz", 540_003, 48, 3, "sgd_nes84_wd3", "rms_a92_m6_wd4", 0.01, 5e-4, 560, "gn_celu07", "step_thirtyfourths"),
+                RealSet("wavy_prod_sign", 540_004, 96, 3, "radam_b91_998_e7_dwd5e3", "rms_a92_m6_wd4", 1e-3, 5e-4, 560, "bn_leaky02", "step_thirtyfourths"),
+                RealSet("horseshoe_in", 540_005, 64, 2, "sgd_nes84_wd3", "radam_b91_998_e7_dwd5e3", 0.05, 1e-3, 118, "gn_celu07", "warmup_hold_cauchy")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -4600,7 +4675,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh42": 430_000, "fresh43": 440_000, "fresh44": 450_000, "fresh45": 460_000,
          "fresh46": 470_000, "fresh47": 480_000, "fresh48": 490_000,
          "fresh49": 500_000, "fresh50": 510_000, "fresh51": 520_000,
-         "fresh52": 530_000}
+         "fresh52": 530_000, "fresh53": 540_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -4655,7 +4730,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh49": "split fresh49 (run blind once at the start of round 47, before any round-47 change)",
               "fresh50": "split fresh50 (run blind once at the start of round 48, before any round-48 change)",
               "fresh51": "split fresh51 (run blind once at the start of round 49, before any round-49 change)",
-              "fresh52": "BLIND split fresh52 (written in round 49, before any run on it: run it once, after all round-50 changes)"}
+              "fresh52": "split fresh52 (run blind once at the start of round 50, before any round-50 change)",
+              "fresh53": "BLIND split fresh53 (written in round 50, before any run on it: run it once, after all round-51 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -4756,7 +4832,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (run blind in round 47); fresh50 (run blind in round 48); fresh51 (run blind in round 49); fresh52 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (run blind in round 47); fresh50 (run blind in round 48); fresh51 (run blind in round 49); fresh52 (run blind in round 50); fresh53 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR, and of the clean runs whose advice "
