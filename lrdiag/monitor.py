@@ -127,10 +127,13 @@ def _hparams(group: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _group_lr(optimizer: torch.optim.Optimizer, group: Mapping[str, Any]) -> Any:
-    """The LR a param group's step used (``relative_step``: Adafactor's own, ``lr`` is ignored)."""
+    """The LR a param group's step used (``relative_step``: Adafactor's own, ``lr`` is ignored;
+    ``torch.optim.Adafactor``: ``lr`` capped at ``1/sqrt(t)``)."""
     if relative_step.uses_relative_step(group):
         return relative_step.applied_lr(optimizer, group)
     lr = group.get("lr")
+    if relative_step.inverse_sqrt_capped(group) and isinstance(lr, (int, float)):
+        return relative_step.capped_lr(optimizer, group)
     return math.nan if lr is None else _scalar(lr)
 
 

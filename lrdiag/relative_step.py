@@ -9,8 +9,12 @@ lrdiag works with the LR such a group would take with ``relative_step=False``: t
 without the RMS factor, which ``scale_parameter`` applies in both modes. So the Monitor records
 that, and advice to raise or lower it is carried out by switching the relative step off and
 setting ``lr`` (``make_absolute``); ``scale_parameter`` is left as it was, so the LR keeps its
-meaning. ``torch.optim.Adafactor`` has no relative mode (its ``lr`` is the step size's cap) and is
-not concerned.
+meaning.
+
+PyTorch's own ``torch.optim.Adafactor`` has no relative mode, but caps its step size at the same
+``1/sqrt(t)``: it steps with ``min(lr, 1/sqrt(t))`` (times the parameter's RMS), so an ``lr`` of
+0.1 is applied only for the first 100 steps and 0.01 (its default) for the first 10,000. The
+Monitor records the capped LR (``capped_lr``), and advice that sets an LR over the cap says so.
 
 No torch import: the analysis reads recorded hyperparameters without torch.
 """
@@ -42,6 +46,34 @@ def applied_lr(optimizer: Any, group: Mapping[str, Any]) -> float:
             except Exception:  # another optimizer's _get_lr, or a state without "step"
                 return math.nan
     return math.nan
+
+
+def inverse_sqrt_capped(group: Mapping[str, Any]) -> bool:
+    """Whether ``group`` is ``torch.optim.Adafactor``'s (its ``beta2_decay`` and ``d`` say so; recorded
+    hparams too), whose step size is ``min(lr, 1/sqrt(t))``."""
+    return "beta2_decay" in group and "d" in group and not uses_relative_step(group)
+
+
+def capped_lr(optimizer: Any, group: Mapping[str, Any]) -> float:
+    """``min(lr, 1/sqrt(t))``: the LR a ``torch.optim.Adafactor`` group's latest step took, ``t`` its
+    step count (a CPU tensor by PyTorch's design, so no device sync); ``lr`` before the first step."""
+    lr = float(group["lr"])
+    for p in group["params"]:
+        step = optimizer.state.get(p, {}).get("step")
+        if step is not None:
+            t = float(step)
+            return min(lr, 1.0 / math.sqrt(t)) if t >= 1 else lr
+    return lr
+
+
+def cap_note(peak: float, total_steps: int) -> str | None:
+    """What a ``torch.optim.Adafactor`` user must know of a peak LR over its cap within the budget."""
+    if not peak > 1.0 / math.sqrt(max(total_steps, 1)):
+        return None
+    until = int(1.0 / peak ** 2)
+    return (f"torch.optim.Adafactor caps each step's LR at 1/sqrt(t) (t its step count), so a peak of {peak:.3g} "
+            + (f"holds only until step {until}, and 1/sqrt(t) after it" if until >= 1 else "is never reached: it steps with 1/sqrt(t)")
+            + " (transformers' Adafactor with relative_step=False has no cap)")
 
 
 def make_absolute(group: MutableMapping[str, Any], lr: float) -> None:

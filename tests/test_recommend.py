@@ -721,3 +721,40 @@ def test_a_high_lr_is_lowered_from_the_lr_its_ratios_were_read_at():
     assert "at LR 0.01" in rec.rationale
     del ev["median_ratio_lr"]  # a report saved before round 49: the finding's LR, as then
     assert recommend(Report("r", (0, 999), [high], meta={"optimizer": "Adam"}), total_steps=1000).params["peak_lr"] == pytest.approx(1e-5)
+
+
+def test_torch_adafactors_step_cap_is_recorded_and_advice_over_it_says_so(tmp_path):
+    """Round 50. PyTorch's own Adafactor steps with ``min(lr, 1/sqrt(t))``: the Monitor had
+    recorded ``lr`` (0.1 throughout), though from step 100 on the step taken was smaller; it now
+    records the capped LR. Advice whose peak is over the cap within the budget says until which
+    step it holds (here 1/peak^2), read from a live optimizer and from the recorded hparams alike."""
+    from _train_helpers import digits_data, mlp, train
+
+    X, y = digits_data()
+    model = mlp(X.shape[1], 32, 10, seed=0)
+    opt = torch.optim.Adafactor(model.parameters(), lr=0.1)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run", tensorboard=False) as mon:
+        train(model, opt, X, y, 300, monitor=mon)
+    t = np.arange(1, 301)
+    np.testing.assert_allclose(mon.history().series["lrdiag/lr/group0"], np.minimum(0.1, 1 / np.sqrt(t)), rtol=1e-6)
+    hp = mon.report.meta["hparams"]
+    assert "beta2_decay" in hp and "d" in hp  # what tells torch's Adafactor from transformers'
+
+    from lrdiag.analysis.bands import band_for
+
+    adam = band_for("Adafactor").to_dict()
+    ev = {"band": adam, "median_ratio_all_layers": adam["center"] / 200, "median_ratio_lr": 1e-3}
+    low = Finding("lr_too_low", 0, 999, severity="warning", lr=1e-3, evidence=ev)
+    for how in ("meta", "optimizer"):
+        meta = {"optimizer": "Adafactor", "hparams": dict(hp) if how == "meta" else {}}
+        rec = recommend(Report("r", (0, 999), [low], meta=meta), total_steps=10_000,
+                        optimizer=opt if how == "optimizer" else None)
+        peak = rec.params["peak_lr"]
+        assert peak > 0.05, how  # raised 100x, as the schedule's mean
+        assert f"holds only until step {int(1 / peak ** 2)}" in rec.rationale, (how, rec.rationale)
+    # transformers' Adafactor (no beta2_decay) and a peak under the cap get no such note
+    plain = recommend(Report("r", (0, 999), [low], meta={"optimizer": "Adafactor", "hparams": {"lr": 1e-3}}),
+                      total_steps=10_000)
+    assert "1/sqrt(t)" not in plain.rationale
+    under = recommend(Report("r", (0, 999), [low], meta={"optimizer": "Adafactor", "hparams": dict(hp)}), total_steps=10)
+    assert "1/sqrt(t)" not in under.rationale

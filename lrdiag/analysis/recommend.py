@@ -498,13 +498,15 @@ def _opt_facts(optimizer, info: Mapping[str, Any] | None) -> dict[str, Any]:
         g = optimizer.param_groups[0]
         return {"name": type(optimizer).__name__, "momentum": float(g.get("momentum", 0.0) or 0.0),
                 "betas": tuple(g["betas"]) if "betas" in g else None, "lr": _own_lr(g),
-                "relative_step": relative_step.uses_relative_step(g)}
+                "relative_step": relative_step.uses_relative_step(g),
+                "inverse_sqrt_cap": relative_step.inverse_sqrt_capped(g)}
     info = info or {}
     hp = info.get("hparams") or {}
     betas = hp.get("betas")
     rel = relative_step.uses_relative_step(hp)
     return {"name": str(info.get("name", "")), "momentum": float(hp.get("momentum") or 0.0),
-            "betas": tuple(betas) if betas else None, "lr": None if rel else hp.get("lr"), "relative_step": rel}
+            "betas": tuple(betas) if betas else None, "lr": None if rel else hp.get("lr"), "relative_step": rel,
+            "inverse_sqrt_cap": relative_step.inverse_sqrt_capped(hp)}
 
 
 def _named(name: str | None, names: tuple[str, ...]) -> bool:
@@ -575,6 +577,9 @@ def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: 
         params["switch_off_relative_step"] = True
         why.append("Adafactor's relative step ignores the LR, so it is switched off (relative_step=False, "
                    "warmup_init=False; scale_parameter as it was) and these LRs are its lr")
+    note = relative_step.cap_note(peak, total_steps) if facts.get("inverse_sqrt_cap") else None
+    if note:
+        why.append(note)
     return kind, params, "; ".join(why) + "."
 
 
