@@ -14,7 +14,8 @@ meaning.
 PyTorch's own ``torch.optim.Adafactor`` has no relative mode, but caps its step size at the same
 ``1/sqrt(t)``: it steps with ``min(lr, 1/sqrt(t))`` (times the parameter's RMS), so an ``lr`` of
 0.1 is applied only for the first 100 steps and 0.01 (its default) for the first 10,000. The
-Monitor records the capped LR (``capped_lr``), and advice that sets an LR over the cap says so.
+Monitor records the capped LR (``capped_lr``), a range test's sweep ends where the cap binds (LRs
+beyond would not be tried), and advice whose schedule is over the cap says where (``cap_note``).
 
 No torch import: the analysis reads recorded hyperparameters without torch.
 """
@@ -22,7 +23,7 @@ No torch import: the analysis reads recorded hyperparameters without torch.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, MutableMapping
+from typing import Any, Mapping, MutableMapping, Sequence
 
 
 def uses_relative_step(group: Mapping[str, Any]) -> bool:
@@ -66,14 +67,18 @@ def capped_lr(optimizer: Any, group: Mapping[str, Any]) -> float:
     return lr
 
 
-def cap_note(peak: float, total_steps: int) -> str | None:
-    """What a ``torch.optim.Adafactor`` user must know of a peak LR over its cap within the budget."""
-    if not peak > 1.0 / math.sqrt(max(total_steps, 1)):
+def cap_note(steps: Sequence[int], lrs: Sequence[float]) -> str | None:
+    """What a ``torch.optim.Adafactor`` user must know of a schedule (``lrs`` at 0-based ``steps``)
+    that is over its cap ``1/sqrt(t)`` (``t = step + 1``) anywhere; None where it never is."""
+    over = [(st, lr) for st, lr in zip(steps, lrs) if lr > 1.01 / math.sqrt(st + 1)]
+    if not over:
         return None
-    until = int(1.0 / peak ** 2)
-    return (f"torch.optim.Adafactor caps each step's LR at 1/sqrt(t) (t its step count), so a peak of {peak:.3g} "
-            + (f"holds only until step {until}, and 1/sqrt(t) after it" if until >= 1 else "is never reached: it steps with 1/sqrt(t)")
-            + " (transformers' Adafactor with relative_step=False has no cap)")
+    (a, _), (b, _) = over[0], over[-1]
+    peak_step, peak = max(zip(steps, lrs), key=lambda x: x[1])
+    return (f"torch.optim.Adafactor caps each step's LR at 1/sqrt(t) (t its step count), and this schedule is over "
+            f"that cap from step {a} to step {b}, where it steps with 1/sqrt(t) instead (at the peak, {peak:.3g} at "
+            f"step {peak_step}, the cap is {1 / math.sqrt(peak_step + 1):.3g}); transformers' Adafactor with "
+            "relative_step=False has no cap")
 
 
 def make_absolute(group: MutableMapping[str, Any], lr: float) -> None:

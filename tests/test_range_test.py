@@ -408,3 +408,22 @@ def test_adafactors_relative_step_is_swept_as_the_lr_it_takes_when_switched_off(
     assert rec.params["switch_off_relative_step"] is True and "relative_step=False" in rec.code
     rec.scheduler(opt)
     assert opt.param_groups[0]["relative_step"] is False and opt.param_groups[0]["lr"] > 0
+
+
+def test_torch_adafactors_sweep_stops_where_its_cap_binds():
+    """Round 50. ``torch.optim.Adafactor`` steps with ``min(lr, 1/sqrt(t))``: a 100-step sweep to
+    LR 10 had its last quarter applied as about 0.1 (the curve's minimum read at LR 10, which no
+    step took). The sweep ends at the first step the cap binds, and says so; the result names the
+    optimizer's cap, so advice over it says where the schedule is capped."""
+    train, val = _digits()
+    model = _mlp()
+    opt = torch.optim.Adafactor(model.parameters(), lr=0.1)
+    res = lrdiag.range_test(model, opt, F.cross_entropy, train, val_data=val, num_steps=100, confirm_steps=10,
+                            progress=False)
+    n = res.lrs.size
+    assert 60 < n < 100 and "caps its LR at 1/sqrt(t)" in res.stop_reason
+    assert np.all(res.lrs <= 1.01 / np.sqrt(np.arange(1, n + 1)))  # every LR on the curve is one a step took (1%)
+    assert res.lr_min is not None and res.lr_min <= res.lrs.max()
+    assert res.optimizer["hparams"]["beta2_decay"] == -0.8
+    rec = lrdiag.recommend(res, total_steps=2000)
+    assert "this schedule is over that cap from step" in rec.rationale

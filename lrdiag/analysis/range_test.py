@@ -525,6 +525,12 @@ def _sweep(stepper: _Stepper, batches: _Cycle | None, lrs: np.ndarray, diverge_t
                 reason = "every step was skipped by the GradScaler"
                 break
             continue  # same LR again: a skipped step changed nothing
+        capped = _capped_at(stepper.opt)
+        if capped is not None:
+            # torch.optim.Adafactor steps with min(lr, 1/sqrt(t)): higher LRs would not be tried
+            reason = (f"torch.optim.Adafactor caps its LR at 1/sqrt(t): at step {i + 1} it stepped with {capped:.3g}, "
+                      f"not {lrs[i]:.3g}, so higher LRs were not tried")
+            break
         out_lr.append(float(lrs[i]))
         out_loss.append(loss)
         out_ratio.append(ratio)
@@ -539,6 +545,17 @@ def _sweep(stepper: _Stepper, batches: _Cycle | None, lrs: np.ndarray, diverge_t
             break
     return {"lrs": np.array(out_lr), "losses": np.array(out_loss), "ratios": np.array(out_ratio),
             "group_lrs": np.array(group_lrs), "skipped": skipped, "stop_reason": reason, "steps": i + skipped}
+
+
+def _capped_at(optimizer) -> float | None:
+    """The LR a ``torch.optim.Adafactor`` group stepped with where its cap ``1/sqrt(t)`` bound the
+    latest step (more than 1% under its ``lr``), else None."""
+    for g in optimizer.param_groups:
+        if relative_step.inverse_sqrt_capped(g) and isinstance(g.get("lr"), (int, float)):
+            applied = relative_step.capped_lr(optimizer, g)
+            if applied < 0.99 * float(g["lr"]):
+                return applied
+    return None
 
 
 # ----------------------------------------------------------------------------- confirmation
@@ -701,7 +718,8 @@ def _progress(progress: bool | None, total: int):
 
 def _optimizer_info(optimizer) -> dict[str, Any]:
     g = optimizer.param_groups[0]
-    keep = ("lr", "momentum", "betas", "weight_decay", "nesterov", "eps")
+    # beta2_decay and d: torch.optim.Adafactor's, whose LR is capped (relative_step.inverse_sqrt_capped)
+    keep = ("lr", "momentum", "betas", "weight_decay", "nesterov", "eps", "beta2_decay", "d")
     return {"name": type(optimizer).__name__,
             "hparams": {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items() if k in keep}}
 

@@ -577,9 +577,13 @@ def schedule_for(peak: float, total_steps: int, facts: Mapping[str, Any], kind: 
         params["switch_off_relative_step"] = True
         why.append("Adafactor's relative step ignores the LR, so it is switched off (relative_step=False, "
                    "warmup_init=False; scale_parameter as it was) and these LRs are its lr")
-    note = relative_step.cap_note(peak, total_steps) if facts.get("inverse_sqrt_cap") else None
-    if note:
-        why.append(note)
+    if facts.get("inverse_sqrt_cap"):
+        # a few thousand steps tell where the schedule is over the cap (a million lr_at calls would not be free)
+        steps = sorted({int(v) for v in np.linspace(0, total_steps - 1, min(total_steps, 4000))})
+        rec = Recommendation(kind, params, total_steps, "")
+        note = relative_step.cap_note(steps, [rec.lr_at(t) for t in steps]) if kind != "reduce_on_plateau" else None
+        if note:
+            why.append(note)
     return kind, params, "; ".join(why) + "."
 
 
