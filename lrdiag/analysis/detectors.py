@@ -927,7 +927,8 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
     interval that starts at an LR ``lr_drop`` (4) or more times below that of an earlier window
     of the run that was tested and not flagged (the loss did not bounce at the higher LR; a model
     that memorised its data refits each minibatch, which alternates the minibatch loss); and an
-    interval with no Fisher line whose step pairs cancel at one phase only
+    interval with no Fisher line (at a period of ``NYQUIST_LINE`` or more: round 50) whose step
+    pairs cancel at one phase only
     (``signals.pair_phase_ratio`` under ``pair_ratio``, 0.5): epochs of two minibatches drawn
     without replacement, whose two losses share a fixed total, alternate the minibatch loss
     by -0.5 lag-1 autocorrelation at any LR; a bounce the LR causes pairs alike at both phases;
@@ -976,9 +977,12 @@ def detect_oscillation(s: Series, *, window: int = 128, detrend: int = 9, z: flo
                                       f"and it did not earlier at {_fmt_lr(calm_lr)}, so the LR is not its cause")
             continue
         paired = signals.pair_phase_ratio(y[i0 : i1 + 1], detrend)
-        if paired < pair_ratio and float(np.min(wt.fisher_p[sel])) >= fisher_p:
+        lines = wt.fisher_p[sel][wt.period[sel] >= NYQUIST_LINE]
+        if paired < pair_ratio and not (lines.size and float(np.min(lines)) < fisher_p):
             # Two minibatches per epoch: the epoch's two losses mirror each other about its mean,
             # whatever the LR. No LR-driven bounce cancels at one pairing phase and not the other.
+            # A line at the 2-step period is that alternation itself (round 50: fresh52's three
+            # false oscillations had one, at p 1e-10 to 1e-14); a longer one is a bounce of its own.
             s.notes["oscillation"] = (f"not reported from step {start} to {end}: the loss alternates there, but its step pairs "
                                       f"cancel at one phase only (variance ratio {paired:.2f}), as with epochs of two minibatches "
                                       "drawn without replacement, so the LR is not its cause")
