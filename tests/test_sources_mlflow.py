@@ -45,8 +45,18 @@ def store(tmp_path_factory):
         client.log_metric(foreign.info.run_id, "val_loss", float(loss[i]) + 0.1, step=i)
     client.set_terminated(foreign.info.run_id)
     empty = client.create_run(exp, run_name="empty")
+    # a sweep's parent run (as Optuna or a cross-validation loop opens it): no metrics of its own
+    sweep = client.create_run(exp, run_name="sweep")
+    trials = []
+    for k in range(2):
+        trial = client.create_run(exp, run_name=f"trial-{k}", tags={"mlflow.parentRunId": sweep.info.run_id})
+        for i in range(0, 300, 5):
+            client.log_metric(trial.info.run_id, "train_loss", float(loss[i]) * (k + 1), step=i)
+            client.log_metric(trial.info.run_id, "lr", float(lr[i]), step=i)
+        trials.append(trial.info.run_id)
+        time.sleep(0.01)  # distinct start times: the message lists the oldest first
     return {"uri": uri, "own": own.info.run_id, "foreign": foreign.info.run_id, "empty": empty.info.run_id,
-            "loss": loss, "lr": lr}
+            "sweep": sweep.info.run_id, "trials": trials, "loss": loss, "lr": lr}
 
 
 def test_lrdiag_named_metrics(store):
@@ -77,6 +87,22 @@ def test_errors_name_the_run(store):
         lrdiag.load(f"mlflow:{store['empty']}", tracking_uri=store["uri"])
     with pytest.raises(SourceError, match="names no run id"):
         lrdiag.load("mlflow:", tracking_uri=store["uri"])
+
+
+def test_a_parent_run_without_metrics_names_its_nested_runs(store):
+    """Round 50. A sweep's parent run has no metrics of its own; the error names the runs nested
+    under it (oldest first) and says which to load, and that one loads."""
+    with pytest.raises(SourceError) as err:
+        lrdiag.load(f"mlflow:{store['sweep']}", tracking_uri=store["uri"])
+    msg = str(err.value)
+    assert "has no metrics, but its nested runs may" in msg
+    assert f"{store['trials'][0]} (trial-0), {store['trials'][1]} (trial-1)" in msg
+    assert f"load one of them (mlflow:{store['trials'][0]})" in msg
+    h = lrdiag.load(f"mlflow:{store['trials'][1]}", tracking_uri=store["uri"])
+    np.testing.assert_allclose(h.loss, 2 * store["loss"][::5])
+    with pytest.raises(SourceError) as plain:  # a run with no nested runs: the plain message
+        lrdiag.load(f"mlflow:{store['empty']}", tracking_uri=store["uri"])
+    assert "nested" not in str(plain.value)
 
 
 def test_unreachable_server_fails_fast(store):

@@ -36,12 +36,19 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
             for key in sorted(run.data.metrics):
                 for m in client.get_metric_history(run_id, key):
                     cols.add(key, int(m.step), float(m.value))
+            children = [] if len(cols) else _child_runs(client, run)
         except MlflowException as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise fail(source, f"cannot read MLflow run {run_id}{where}: {msg}") from None
         except (OSError, ValueError) as e:
             raise fail(source, f"cannot reach the MLflow tracking store{where}: {e}") from None
     if not len(cols):
+        if children:
+            # a sweep's or a cross-validation's parent run: the metrics are in its nested runs
+            named = ", ".join(f"{c.info.run_id} ({c.info.run_name})" if c.info.run_name else c.info.run_id
+                              for c in children[:5]) + (", ..." if len(children) > 5 else "")
+            raise fail(source, f"MLflow run {run_id} has no metrics, but its nested runs may: {named}; "
+                               f"load one of them (mlflow:{children[0].info.run_id})")
         raise fail(source, f"MLflow run {run_id} has no metrics")
     mapping = classify(cols.names(), source=source, **(overrides or {}))
     meta: dict[str, Any] = {
@@ -57,3 +64,14 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
     if renamed(mapping):
         meta["tags"] = renamed(mapping)
     return cols.to_history(mapping, meta)
+
+
+def _child_runs(client: Any, run: Any) -> list:
+    """The runs nested under ``run`` (``mlflow.parentRunId``), oldest first, up to 6; ``[]`` where the
+    store cannot be searched."""
+    try:
+        return list(client.search_runs([run.info.experiment_id],
+                                       filter_string=f"tags.mlflow.parentRunId = '{run.info.run_id}'",
+                                       max_results=6, order_by=["attributes.start_time ASC"]))
+    except Exception:  # the plain "no metrics" message is still true
+        return []
