@@ -132,6 +132,48 @@ def test_logdir_with_several_runs_lists_them(tmp_path, digits_run):
         lrdiag.load(tmp_path / "logs", run="zzz")
 
 
+
+def _write_add_scalars_run(run_dir, steps: int = 200, shift: float = 0.0):
+    """A run logged as many PyTorch tutorials do: ``add_scalars`` for train/val, ``add_scalar`` for the LR."""
+    w = SummaryWriter(str(run_dir))
+    for t in range(steps):
+        loss = 2.0 * np.exp(-t / 50.0) + 0.1 + shift
+        w.add_scalars("Loss", {"train": loss, "val": loss + 0.2}, t)
+        w.add_scalar("lr", 0.1, t)
+    w.close()
+
+
+def test_add_scalars_directories_are_series_of_their_run(tmp_path):
+    """Round 50. ``SummaryWriter.add_scalars("Loss", {"train": ..., "val": ...})`` writes each key
+    into a directory of its own beside the run (``Loss_train``, ``Loss_val``, each with the one tag
+    ``Loss``). lrdiag listed three runs and, loaded alone, the run had the LR and no loss. They
+    are read as the run's ``Loss/train`` (the loss) and ``Loss/val`` (the eval loss)."""
+    _write_add_scalars_run(tmp_path / "exp")
+    assert sorted(p.name for p in (tmp_path / "exp").iterdir() if p.is_dir()) == ["Loss_train", "Loss_val"]
+    h = _loaded(tmp_path / "exp")
+    assert len(h) == 200 and h.meta["tags"][names.LOSS] == "Loss/train" and h.meta["tags"][names.EVAL_LOSS] == "Loss/val"
+    np.testing.assert_allclose(h.series[names.EVAL_LOSS] - h.loss, 0.2, rtol=1e-5)
+    assert np.all(h.series[names.lr("group0")] == pytest.approx(0.1))
+    # run= still names one of them, read on its own (no LR there)
+    with pytest.warns(UserWarning, match="no learning-rate series"):
+        assert lrdiag.load(tmp_path / "exp", run="Loss_val").loss[0] == pytest.approx(2.3, rel=1e-5)
+    # two such runs in one logdir: two runs listed, each with its own parts
+    _write_add_scalars_run(tmp_path / "logs" / "a")
+    _write_add_scalars_run(tmp_path / "logs" / "b", shift=1.0)
+    with pytest.raises(SourceError) as e:
+        lrdiag.load(tmp_path / "logs")
+    assert "2 runs: 'a', 'b'" in str(e.value)
+    assert _loaded(tmp_path / "logs", run="b").loss[-1] == pytest.approx(2.0 * np.exp(-199 / 50.0) + 1.1, rel=1e-5)
+    # a run nested in a run that add_scalars did not write (several tags) stays a run of its own
+    w = SummaryWriter(str(tmp_path / "exp" / "probe_2"))
+    for t in range(10):
+        w.add_scalar("loss", 1.0, t)
+        w.add_scalar("lr", 0.1, t)
+    w.close()
+    with pytest.raises(SourceError, match="2 runs: '.', 'probe_2'"):
+        lrdiag.load(tmp_path / "exp")
+
+
 # -- foreign TensorBoard logdirs -------------------------------------------------------------
 
 @pytest.mark.parametrize("loss_tag,lr_tag,group", [

@@ -179,13 +179,16 @@ def _store_file(path: Path) -> History:
 
 
 def _load_dir(path: Path, *, run: str | None, overrides: dict, step: str | None) -> History:
-    from .local import find_runs, load_run_dir, pick_run, pick_trainer_state
+    from .local import add_scalars_parts, find_runs, load_run_dir, pick_run, pick_trainer_state
 
     runs, states = find_runs(path)
     if runs:
-        run_dir = pick_run(path, runs, run)
+        parts = add_scalars_parts(runs)
+        # add_scalars' directories are series of their run, not runs (run= may still name one)
+        run_dir = pick_run(path, runs if run is not None else [r for r in runs if r not in parts], run)
         label = run_dir.name if run_dir == path else run_dir.relative_to(path).as_posix()
-        return load_run_dir(run_dir, label=label, overrides=overrides)
+        mine = [(name, cols) for d, (owner, name, cols) in parts.items() if owner == run_dir and run_dir not in parts]
+        return load_run_dir(run_dir, label=label, overrides=overrides, parts=mine)
     if states:
         if run is not None:
             raise fail(path, f"holds no TensorBoard runs, only trainer_state.json files; run={run!r} does not apply")

@@ -11,6 +11,12 @@ when the store lacks the loss or every LR series (the user logged those with the
 ``SummaryWriter`` into the same directory); their series then fill in what the store lacks.
 A directory without runs but with a ``trainer_state.json`` (a Hugging Face checkpoint or
 output directory) is read through that file.
+
+``SummaryWriter.add_scalars(main_tag, {key: value})`` writes each key into a run directory of its
+own, ``<logdir>/<main_tag>_<key>`` (a ``/`` in ``main_tag`` written as ``_``), whose one tag is
+``main_tag``: TensorBoard shows them as runs, but they belong to the writer's run. Such a
+subdirectory of a run is read as that run's series ``<main_tag>/<key>`` (``loss/train``,
+``loss/val``), not listed as a run of its own; ``run=`` may still name it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import numpy as np
 from .. import names
 from ..history import History
 from ..store import SUFFIX, read_store, store_files
-from .base import fail, short_list
+from .base import Columns, fail, short_list
 from .detect import classify, renamed
 from .tensorboard import EVENTS_MARK, event_files, read_events
 
@@ -61,6 +67,25 @@ def find_runs(root: Path) -> tuple[list[Path], list[Path]]:
     return runs, states
 
 
+def add_scalars_parts(runs: list[Path]) -> dict[Path, tuple[Path, str, Columns]]:
+    """``{subdirectory: (its run, series name, its scalars)}`` for the run directories that
+    ``add_scalars`` wrote beside a run (module docstring): a direct subdirectory of another run,
+    named ``<tag>_<key>`` (``/`` as ``_``) and holding the one tag ``<tag>``."""
+    found: dict[Path, tuple[Path, str, Columns]] = {}
+    run_set = set(runs)
+    for d in runs:
+        if d.parent not in run_set or "_" not in d.name:
+            continue
+        try:
+            cols, _ = read_events(event_files(d), d)
+        except Exception:  # unreadable here: left as a run of its own, which says why when loaded
+            continue
+        tags = cols.names()
+        if len(tags) == 1 and d.name.startswith(tags[0].replace("/", "_") + "_"):
+            found[d] = (d.parent, f"{tags[0]}/{d.name[len(tags[0]) + 1:]}", cols)
+    return found
+
+
 def _run_label(root: Path, run_dir: Path) -> str:
     rel = run_dir.relative_to(root).as_posix()
     return "." if rel in ("", ".") else rel
@@ -92,8 +117,11 @@ def pick_trainer_state(root: Path, states: list[Path]) -> Path:
     raise fail(root, f"holds {len(states)} trainer_state.json files: {short_list(_run_label(root, p.parent) for p in states)}; load one of them")
 
 
-def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any]) -> History:
-    """Read one run directory (store and/or events) into a History."""
+def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any],
+                 parts: list[tuple[str, Columns]] = ()) -> History:
+    """Read one run directory (store and/or events) into a History, with the series ``parts``
+    (``add_scalars_parts``: ``(name, scalars of its one tag)``) its ``add_scalars`` calls wrote
+    beside it."""
     stores = store_files(run_dir)
     events = event_files(run_dir)
     meta: dict[str, Any] = {}
@@ -107,9 +135,11 @@ def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any]) -> His
         meta["store_files"] = [str(s) for s in stores]
     have_lr = any(n.startswith(names.LR) for n in series)
     extra: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if events and (not series or names.LOSS not in series or not have_lr or overrides):
+    if (events or parts) and (not series or names.LOSS not in series or not have_lr or overrides):
         try:
-            cols, ev_meta = read_events(events, run_dir)
+            cols, ev_meta = read_events(events, run_dir) if events else (Columns(run_dir), {})
+            for name, part in parts:
+                cols.add_many(name, *part.arrays(part.names()[0]))
         except Exception as e:
             if not series:
                 raise
