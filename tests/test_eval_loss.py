@@ -80,3 +80,25 @@ def test_an_eval_stall_recommends_reduce_on_plateau_counted_in_evaluations():
     rec = rep.recommendation
     assert rec["kind"] == "reduce_on_plateau" and "patience=3 evaluations" in rec["rationale"]
     assert rec["params"]["patience"] == 3 * 200  # in steps for the preview: one evaluation every 200
+
+
+def test_a_noisy_eval_loss_logged_every_step_is_judged_on_its_running_median():
+    """Round 50. A val loss of one batch logged every step (``add_scalars`` of train and val is a
+    common way) is as noisy as a minibatch loss. The rule compared its best draw with its last one:
+    a flat eval loss 13% noisy over 600 evaluations was called overfitting on most seeds. It now
+    judges a running median (its width from the noise) and asks a rise over 5x the median's noise;
+    a real rise of 30% over the run's second half is still overfitting, from about its start."""
+    t = np.arange(600)
+    falsely, found = 0, 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        noise = np.exp(0.13 * rng.standard_normal(t.size))
+        flat = _run(list(0.15 * noise), every=1)
+        falsely += any(f.evidence["state"] == "eval_rising" for f in _eval_findings(flat))
+        rising = 0.15 + 2 * np.exp(-t / 50) + 0.045 * np.clip((t - 300) / 300, 0, None)
+        f = [f for f in _eval_findings(_run(list(rising * noise), every=1)) if f.evidence["state"] == "eval_rising"]
+        found += bool(f)
+        if f:
+            assert 200 <= f[0].start_step <= 420 and f[0].evidence["median_of_evaluations"] > 1
+            assert "running medians of" in f[0].message
+    assert falsely <= 1 and found == 10

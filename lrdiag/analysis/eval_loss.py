@@ -24,7 +24,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import math
+
 import numpy as np
+from scipy.ndimage import median_filter
 
 from .. import names
 from ..report import Finding
@@ -43,6 +46,10 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     steps, v = s.history.steps[ok], np.asarray(ev[ok], dtype=np.float64)
     if v.size < min_evals:
         return []
+    v, width, noise = _denoised(v)
+    # a rise the running medians' own noise could make is not one: the last median has half a
+    # window (sd about sqrt(2) times the noise), so the difference has about sqrt(3) times it; 3 sd
+    rise = max(rise, 5.0 * noise)
     best_i = 0
     for i in range(1, v.size):  # an evaluation is progress only if it beats the best by `threshold`
         if v[i] < (1.0 - threshold) * v[best_i]:
@@ -57,6 +64,7 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     evidence = s.sampling_evidence()
     evidence.update({"source": "eval_loss", "best_eval_loss": best, "best_step": sb, "last_eval_loss": last,
                      "evaluations_since_best": after, "evaluations": int(v.size), "threshold_rel": threshold,
+                     "median_of_evaluations": width, "rise_needed": rise,
                      "lr_end": lr_end, "peak_lr": peak,
                      "reduce_lr_on_plateau": {"mode": "min", "threshold": threshold, "threshold_mode": "rel",
                                               "patience": max(1, after - 1), "factor": 0.1,
@@ -65,7 +73,7 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     if train:
         evidence["training_loss"] = {"at_best": train[0], "at_end": train[1]}
     fell = train is not None and train[1] < 0.9 * train[0]
-    head = f"{after} evaluations, {sl - sb} steps"
+    head = f"{after} evaluations, {sl - sb} steps" + (f"; running medians of {width}, as they are noisy" if width > 1 else "")
     still = (f" (the training loss still fell from {train[0]:.3g} to {train[1]:.3g}: the extra steps fit the training "
              f"set only)") if fell else ""
     if last >= (1.0 + rise) * best:
@@ -90,3 +98,23 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     conf = float(min(0.95, 0.6 + 0.1 * after))
     return [Finding("plateau", sb, sl, sev, conf, s.lr_at(sb), msg, evidence)]
 
+
+def _denoised(v: np.ndarray, *, dense: int = 30, target: float = 0.005) -> tuple[np.ndarray, int, float]:
+    """``(v, 1, 0)``, or where there are ``dense`` (30) or more evaluations as noisy as a
+    minibatch's (a val loss of one batch logged every step), their centred running median over
+    ``w`` of them, ``w`` and the median's relative noise: ``w`` brings the noise under ``target``
+    (0.5%, half the rule's threshold), at most a fifth of the evaluations. The noise is read from
+    successive differences of the log (a robust sd, so the trend hardly counts). On such a log the
+    rule had judged noise: the best evaluation was a low draw and the last a random one; a flat
+    eval loss 13% noisy, 600 evaluations, was called overfitting on 15 of 20 seeds, 18 of 20 with
+    3,000 (round 50)."""
+    if v.size < dense:
+        return v, 1, 0.0
+    d = np.diff(np.log(v))
+    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2)
+    w = int(min(v.size // 5, round((sigma / target) ** 2)))
+    w -= 1 - w % 2  # odd, so the median is centred
+    if w < 3:
+        return v, 1, 0.0
+    # mirrored at the ends: a window padded with the last value would follow that one draw
+    return median_filter(v, size=w, mode="mirror"), w, 1.2533 * sigma / math.sqrt(w)
