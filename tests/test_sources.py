@@ -174,6 +174,21 @@ def test_add_scalars_directories_are_series_of_their_run(tmp_path):
         lrdiag.load(tmp_path / "exp")
 
 
+
+def test_add_scalars_beside_an_lrdiag_run_add_to_its_store(tmp_path, digits_run):
+    """The store holds the loss and the LR, so the run's own event files are not read; the val loss
+    a user's ``add_scalars`` wrote beside it is still part of the run."""
+    _write_lrdiag_run(tmp_path / "mon", digits_run)
+    w = SummaryWriter(str(tmp_path / "mon"))
+    for t in range(9, 60, 10):
+        w.add_scalars("Loss", {"val": 1.0 + t / 100}, t)
+    w.close()
+    h = _loaded(tmp_path / "mon")
+    assert len(h) == 60 and h.meta["tags"][names.EVAL_LOSS] == "Loss/val"
+    ev = h.series[names.EVAL_LOSS]
+    np.testing.assert_allclose(ev[np.isfinite(ev)], 1.0 + np.arange(9, 60, 10) / 100, rtol=1e-6)
+
+
 # -- foreign TensorBoard logdirs -------------------------------------------------------------
 
 @pytest.mark.parametrize("loss_tag,lr_tag,group", [

@@ -16,7 +16,8 @@ output directory) is read through that file.
 own, ``<logdir>/<main_tag>_<key>`` (a ``/`` in ``main_tag`` written as ``_``), whose one tag is
 ``main_tag``: TensorBoard shows them as runs, but they belong to the writer's run. Such a
 subdirectory of a run is read as that run's series ``<main_tag>/<key>`` (``loss/train``,
-``loss/val``), not listed as a run of its own; ``run=`` may still name it.
+``loss/val``), not listed as a run of its own (also beside an lrdiag run whose store has the loss
+and the LR: a val loss logged so is read); ``run=`` may still name it.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any],
         meta["store_files"] = [str(s) for s in stores]
     have_lr = any(n.startswith(names.LR) for n in series)
     extra: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if (events or parts) and (not series or names.LOSS not in series or not have_lr or overrides):
+    if parts or (events and (not series or names.LOSS not in series or not have_lr or overrides)):
         try:
             cols, ev_meta = read_events(events, run_dir) if events else (Columns(run_dir), {})
             for name, part in parts:
