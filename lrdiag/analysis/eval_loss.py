@@ -18,13 +18,16 @@ progress and they span at least ``window_frac`` (15%) of the run, there is one f
   its peak: the run could have stopped at the best evaluation.
 * ``"eval_stalled"`` (warning): no progress with the LR still high: decay it on the eval loss
   (ReduceLROnPlateau stepped after each evaluation) or stop early.
+
+Thirty or more evaluations as noisy as a minibatch loss (a val loss of one batch logged every
+step) are judged on their running median, and a rise must exceed five times that median's noise
+(``_denoised``; round 50).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import median_filter
