@@ -37,16 +37,19 @@ def applied_lr(optimizer: Any, group: Mapping[str, Any]) -> float:
     step count in the state of the group's first parameter that has one; a Python float, so no
     device sync); NaN before the first step or for an optimizer without ``_get_lr``."""
     get = getattr(type(optimizer), "_get_lr", None)
-    if get is None:
+    state = _first_state(optimizer, group)
+    if get is None or state is None:
         return math.nan
-    for p in group["params"]:
-        state = optimizer.state.get(p)
-        if state:
-            try:
-                return float(get({**group, "scale_parameter": False}, state))
-            except Exception:  # another optimizer's _get_lr, or a state without "step"
-                return math.nan
-    return math.nan
+    try:
+        return float(get({**group, "scale_parameter": False}, state))
+    except Exception:  # another optimizer's _get_lr, or a state without "step"
+        return math.nan
+
+
+def _first_state(optimizer: Any, group: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The optimizer state of the group's first parameter that has one (its step count is the
+    group's); None before the first step."""
+    return next((st for p in group["params"] if (st := optimizer.state.get(p))), None)
 
 
 def inverse_sqrt_capped(group: Mapping[str, Any]) -> bool:
@@ -59,12 +62,9 @@ def capped_lr(optimizer: Any, group: Mapping[str, Any]) -> float:
     """``min(lr, 1/sqrt(t))``: the LR a ``torch.optim.Adafactor`` group's latest step took, ``t`` its
     step count (a CPU tensor by PyTorch's design, so no device sync); ``lr`` before the first step."""
     lr = float(group["lr"])
-    for p in group["params"]:
-        step = optimizer.state.get(p, {}).get("step")
-        if step is not None:
-            t = float(step)
-            return min(lr, 1.0 / math.sqrt(t)) if t >= 1 else lr
-    return lr
+    step = (_first_state(optimizer, group) or {}).get("step")
+    t = 0.0 if step is None else float(step)
+    return min(lr, 1.0 / math.sqrt(t)) if t >= 1 else lr
 
 
 def cap_note(steps: Sequence[int], lrs: Sequence[float]) -> str | None:
