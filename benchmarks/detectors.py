@@ -513,8 +513,17 @@ Splits
   with betas (0.91, 0.998), eps 1e-7 and decoupled weight decay 5e-3, RMSprop with alpha 0.92,
   momentum 0.6 and weight decay 1e-4, SGD with Nesterov momentum 0.84 and weight decay 3e-4, batch
   sizes 118 and 560, and warm-up + hold + shifted Cauchy (1 / (1 + 4 q^2) - 1/5) / (4/5) fall and
-  x0.993-every-thirty-fourth long runs. Written and committed in round 50, before any run on it:
-  the next blind split.
+  x0.993-every-thirty-fourth long runs. Written and committed in round 50, before any run on it;
+  run once, blind, at the start of round 51, before any round-51 change;
+* ``fresh54``: synthetic seeds 550_000+, real runs on data generated here and used nowhere else (two
+  classes by |x1 - 0.5 |x0| + 0.1| < 0.7 of (x0, x1), inside a chevron (a V-shaped band), and by the
+  sign of sin(1.5 x0 x1) + 0.5 (x2 - x3) x4, a cbrt(x0 + x1) + 0.4 sin(x2) cos(x3) - 0.2 x4 and an
+  x0 sqrt(1 + x1^2 / 4) - 0.3 |x2 - x3| + 0.1 x4 regression), LayerNorm+Softplus(beta=0.5) and
+  GroupNorm+LeakyReLU(0.05) MLPs, NAdam with betas (0.94, 0.997), momentum decay 5e-3 and weight
+  decay 2e-4, Adamax with betas (0.88, 0.996), eps 1e-7 and weight decay 1e-4, SGD with momentum
+  0.88, dampening 0.2 and weight decay 3e-4, batch sizes 120 and 568, and warm-up + hold + sinc
+  sin(pi q) / (pi q) fall and x0.994-every-thirty-fifth long runs. Written and committed in round
+  51, before any run on it: the next blind split.
 """
 
 from __future__ import annotations
@@ -1501,6 +1510,32 @@ def _dataset(name: str):
         y = np.log1p(np.abs(X[:, 0])) * np.cos(X[:, 1]) + 0.3 * X[:, 2] / (1.0 + X[:, 3] ** 2) + 0.1 * X[:, 4] + 0.05 * r.standard_normal(1000)
         y = (y - y.mean()) / y.std()
         task = "reg"
+    elif name == "chevron_in":  # generated (fresh54): |x1 - 0.5 |x0| + 0.1| < 0.7 of (x0, x1), inside a chevron (a V-shaped band), in 6 features, 3% flipped
+        r = np.random.default_rng(229)
+        X = r.standard_normal((1200, 6))
+        y = (np.abs(X[:, 1] - 0.5 * np.abs(X[:, 0]) + 0.1) < 0.7).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "sin_bilin_cross_sign":  # generated (fresh54): the sign of sin(1.5 x0 x1) + 0.5 (x2 - x3) x4 (6 features, 3% flipped)
+        r = np.random.default_rng(229)
+        X = r.standard_normal((1200, 6))
+        y = (np.sin(1.5 * X[:, 0] * X[:, 1]) + 0.5 * (X[:, 2] - X[:, 3]) * X[:, 4] > 0).astype(np.int64)
+        flip = r.random(y.size) < 0.03
+        y[flip] = 1 - y[flip]
+        task = "cls"
+    elif name == "cbrt_sum_sincos":  # generated regression (fresh54): cbrt(x0 + x1) + 0.4 sin(x2) cos(x3) - 0.2 x4 of 6 features, noise sd 0.1
+        r = np.random.default_rng(229)
+        X = r.standard_normal((1000, 6))
+        y = np.cbrt(X[:, 0] + X[:, 1]) + 0.4 * np.sin(X[:, 2]) * np.cos(X[:, 3]) - 0.2 * X[:, 4] + 0.1 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
+    elif name == "x_hypot_absgap":  # generated regression (fresh54): x0 sqrt(1 + x1^2 / 4) - 0.3 |x2 - x3| + 0.1 x4 of 7 features, noise sd 0.05
+        r = np.random.default_rng(229)
+        X = r.standard_normal((1000, 7))
+        y = X[:, 0] * np.sqrt(1.0 + 0.25 * X[:, 1] ** 2) - 0.3 * np.abs(X[:, 2] - X[:, 3]) + 0.1 * X[:, 4] + 0.05 * r.standard_normal(1000)
+        y = (y - y.mean()) / y.std()
+        task = "reg"
     elif name == "clover_in":  # generated (fresh45): inside the four-leaf clover (x0^2 + x1^2)^2 < 2.2 |x0^2 - x1^2|, in 6 features, 3% flipped
         r = np.random.default_rng(187)
         X = r.standard_normal((1200, 6))
@@ -2228,6 +2263,12 @@ ADAPTIVE: dict[str, tuple[str, dict]] = {
                                           "decoupled_weight_decay": True}),
     "rms_a92_m6_wd4": ("RMSprop", {"alpha": 0.92, "momentum": 0.6, "weight_decay": 1e-4}),
     "sgd_nes84_wd3": ("SGD", {"momentum": 0.84, "nesterov": True, "weight_decay": 3e-4}),
+    # fresh54: NAdam with betas (0.94, 0.997), momentum decay 5e-3 and (L2) weight decay 2e-4,
+    # Adamax with betas (0.88, 0.996), eps 1e-7 and weight decay 1e-4, SGD with momentum 0.88,
+    # dampening 0.2 and weight decay 3e-4
+    "nadam_b94_997_md5_wd2": ("NAdam", {"betas": (0.94, 0.997), "momentum_decay": 5e-3, "weight_decay": 2e-4}),
+    "adamax_b88_996_e7_wd4": ("Adamax", {"betas": (0.88, 0.996), "eps": 1e-7, "weight_decay": 1e-4}),
+    "sgd_m88_d2_wd3": ("SGD", {"momentum": 0.88, "dampening": 0.2, "weight_decay": 3e-4}),
 }
 
 
@@ -2346,6 +2387,10 @@ WARMUP_SCHEDULES: dict[str, tuple[float, object]] = {
     # bell, flat at first, shifted and rescaled to reach 0) to 0
     "warmup_hold_cauchy": (0.15, lambda t, w, n: 1.0 if t < 0.30 * n else (lambda q: (1.0 / (1.0 + 4.0 * q * q)
                                                                            - 0.2) / 0.8)(min(1.0, (t - 0.30 * n) / (0.70 * n)))),
+    # fresh54: 16% warm-up, held to 29% of the run, then sin(pi q) / (pi q) (the sinc's main lobe,
+    # flat at first, steepest near its end) to 0
+    "warmup_hold_sinc": (0.16, lambda t, w, n: 1.0 if t < 0.29 * n else (lambda q: 1.0 if q <= 0.0 else max(
+        0.0, math.sin(math.pi * q) / (math.pi * q)))(min(1.0, (t - 0.29 * n) / (0.71 * n)))),
 }
 
 
@@ -2384,6 +2429,7 @@ STEP_SCHEDULES: dict[str, tuple[int, float]] = {
     "step_thirtyseconds": (32, 0.991),  # fresh51
     "step_thirtythirds": (33, 0.992),  # fresh52
     "step_thirtyfourths": (34, 0.993),  # fresh53
+    "step_thirtyfifths": (35, 0.994),  # fresh54
 }
 
 
@@ -2639,6 +2685,11 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
     linearly over 15% of ``steps``, holds ``lr`` to 30% of them and then falls as
     ``(1 / (1 + 4 q^2) - 1/5) / (4/5)`` to 0, ``"step_thirtyfourths"`` multiplies the LR by 0.993
     after each thirty-fourth (fresh53).
+    ``arch="ln_softplus_b05"`` (a LayerNorm before each Softplus(beta=0.5)) and ``"gn_leaky005"``
+    (a GroupNorm of 8 groups before each LeakyReLU(0.05)) (fresh54); ``schedule="warmup_hold_sinc"``
+    warms up linearly over 16% of ``steps``, holds ``lr`` to 29% of them and then falls as
+    ``sin(pi q) / (pi q)`` to 0, ``"step_thirtyfifths"`` multiplies the LR by 0.994 after each
+    thirty-fifth (fresh54).
     ``schedule`` may also be a function of the step that returns the LR (``Recommendation.lr_at``:
     the benchmark's ``--follow``); ``lr`` is then the LR it is divided by for ``LambdaLR``; or a
     ``Recommendation``, whose ``scheduler(opt)`` drives the run (a ``ReduceLROnPlateau`` stepped with
@@ -2742,7 +2793,9 @@ def _record_training(dataset: str = "digits", *, optimizer: str = "sgd", lr: flo
                "bn_softplus_b2": lambda: [nn.BatchNorm1d(hidden), nn.Softplus(beta=2.0)],
                "ln_elu05": lambda: [nn.LayerNorm(hidden), nn.ELU(alpha=0.5)],
                "gn_celu07": lambda: [nn.GroupNorm(8, hidden), nn.CELU(alpha=0.7)],
-               "bn_leaky02": lambda: [nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2)]}[arch]
+               "bn_leaky02": lambda: [nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2)],
+               "ln_softplus_b05": lambda: [nn.LayerNorm(hidden), nn.Softplus(beta=0.5)],
+               "gn_leaky005": lambda: [nn.GroupNorm(8, hidden), nn.LeakyReLU(0.05)]}[arch]
         mods: list = [nn.Linear(X.shape[1], hidden), *act()]
         for _ in range(depth - 1):
             mods += [nn.Linear(hidden, hidden), *act()]
@@ -3073,8 +3126,8 @@ class RealSet(NamedTuple):
     lr1: float
     lr2: float
     batch: int = 32
-    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49), "gn_gelu_tanh", "ln_hardtanh2" (fresh50), "bn_gelu_tanh", "gn_hardtanh2" (fresh51), "bn_softplus_b2", "ln_elu05" (fresh52), "gn_celu07", "bn_leaky02" (fresh53)
-    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49); "warmup_hold_pow25", "step_thirtyfirsts" (fresh50); "warmup_hold_smootherstep", "step_thirtyseconds" (fresh51); "warmup_hold_linexp", "step_thirtythirds" (fresh52); "warmup_hold_cauchy", "step_thirtyfourths" (fresh53)
+    arch: str = "relu"  # or "ln_gelu" (fresh4), "res_bn" (fresh5), "tanh", "dropout" (fresh6), "silu", "bn_relu" (fresh7), "elu", "leaky" (fresh8), "mish", "ln_relu" (fresh9), "gelu", "selu" (fresh10), "softplus", "hardswish" (fresh11), "sigmoid", "celu" (fresh12), "prelu", "ln_tanh" (fresh13), "relu6", "gn_gelu" (fresh14), "softsign", "bn_tanh" (fresh15), "hardtanh", "ln_silu" (fresh16), "rrelu", "gn_silu" (fresh17), "tanhshrink", "bn_gelu" (fresh18), "ln_mish", "bn_silu" (fresh19), "gn_mish", "bn_elu" (fresh20), "ln_elu", "gn_relu" (fresh21), "ln_hardswish", "bn_leaky" (fresh22), "ln_celu", "bn_softplus" (fresh23), "gn_tanh", "ln_softsign" (fresh24), "bn_mish", "gn_softplus" (fresh25), "bn_hardswish", "gn_elu" (fresh26), "ln_relu6", "gn_hardtanh" (fresh27), "ln_leaky", "gn_celu" (fresh28), "bn_relu6", "gn_softsign" (fresh29), "bn_celu", "gn_leaky" (fresh30), "ln_hardtanh", "bn_softsign" (fresh31), "ln_softplus", "gn_hardswish" (fresh32), "gn_relu6", "bn_hardtanh" (fresh33), "ln_prelu", "gn_selu" (fresh34), "ln_sigmoid", "bn_selu" (fresh35), "gn_sigmoid", "bn_prelu" (fresh36), "ln_selu", "gn_prelu" (fresh37), "bn_sigmoid", "ln_tanhshrink" (fresh38), "ln_rrelu", "gn_tanhshrink" (fresh39), "gn_rrelu", "bn_tanhshrink" (fresh40), "bn_rrelu", "ln_softshrink" (fresh41), "ln_hardshrink", "gn_logsigmoid" (fresh42), "ln_hardsigmoid", "bn_threshold" (fresh43), "ln_gelu_tanh", "bn_hardtanh2" (fresh44), "gn_hardsigmoid", "bn_logsigmoid" (fresh45), "bn_softshrink", "ln_logsigmoid" (fresh46), "bn_hardshrink", "gn_softshrink" (fresh47), "gn_hardshrink", "ln_threshold" (fresh48), "gn_threshold", "bn_hardsigmoid" (fresh49), "gn_gelu_tanh", "ln_hardtanh2" (fresh50), "bn_gelu_tanh", "gn_hardtanh2" (fresh51), "bn_softplus_b2", "ln_elu05" (fresh52), "gn_celu07", "bn_leaky02" (fresh53), "ln_softplus_b05", "gn_leaky005" (fresh54)
+    long_schedule: str = "cosine"  # the 6000-step run's schedule; "warmup_linear" (fresh4); "onecycle", "multistep" (fresh5); "exp", "restarts" (fresh6); "poly", "halving" (fresh7); "inv_sqrt", "cyclic" (fresh8); "cosine_floor", "linear_decay" (fresh9); "warmup_cosine", "rlrop" (fresh10); "warmup_step", "restarts_mult" (fresh11); "wsd", "warmup_exp" (fresh12); "noam", "poly_warm" (fresh13); "warmup_multistep", "wsd_sqrt" (fresh14); "onecycle_lin", "triangular2" (fresh15); "exp_range", "const_linear" (fresh16); "onecycle_3phase", "warmup_cos_restarts" (fresh17); "cosine_unfinished", "warmup_rsqrt_cool" (fresh18); "inverse_time", "poly_sqrt" (fresh19); "warmup_cos_floor", "step_thirds" (fresh20); "warmup_linear_floor", "restarts10" (fresh21); "warmup_hold_cosine", "linear_half_const" (fresh22); "warmup_poly2", "step_quarters" (fresh23); "warmup_hold_exp", "step_fifths" (fresh24); "warmup_cubic", "step_sixths" (fresh25); "warmup_hold_linear", "step_sevenths" (fresh26); "warmup_hold_quadratic", "step_eighths" (fresh27); "warmup_hold_cubic", "step_ninths" (fresh28); "warmup_hold_inv", "step_tenths" (fresh29); "warmup_hold_sqrt", "step_elevenths" (fresh30); "warmup_hold_log", "step_twelfths" (fresh31); "warmup_hold_tanh", "step_thirteenths" (fresh32); "warmup_hold_smoothstep", "step_fourteenths" (fresh33); "warmup_hold_sine", "step_fifteenths" (fresh34); "warmup_hold_arctan", "step_sixteenths" (fresh35); "warmup_hold_gauss", "step_seventeenths" (fresh36); "warmup_hold_logistic", "step_eighteenths" (fresh37); "warmup_hold_expdrop", "step_nineteenths" (fresh38); "warmup_hold_cos2", "step_twentieths" (fresh39); "warmup_hold_quartic", "step_twentyfirsts" (fresh40); "warmup_hold_cosh", "step_twentyseconds" (fresh41); "warmup_hold_sech", "step_twentythirds" (fresh42); "warmup_hold_erf", "step_twentyfourths" (fresh43); "warmup_hold_rational", "step_twentyfifths" (fresh44); "warmup_hold_lorentz", "step_twentysixths" (fresh45); "warmup_hold_circle", "step_twentysevenths" (fresh46); "warmup_hold_bump", "step_twentyeighths" (fresh47); "warmup_hold_cos3", "step_twentyninths" (fresh48); "warmup_hold_pow15", "step_thirtieths" (fresh49); "warmup_hold_pow25", "step_thirtyfirsts" (fresh50); "warmup_hold_smootherstep", "step_thirtyseconds" (fresh51); "warmup_hold_linexp", "step_thirtythirds" (fresh52); "warmup_hold_cauchy", "step_thirtyfourths" (fresh53); "warmup_hold_sinc", "step_thirtyfifths" (fresh54)
 
 
 #: Per split, the tasks. The tuned LRs are the usual defaults (SGD 0.05 with momentum, 0.01 for
@@ -3823,7 +3876,8 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("cos_diff_atan", 530_003, 48, 3, "sgd_m87_d1_wd2", "adagrad_lrd5_acc15_wd4", 0.01, 0.01, 552, "bn_softplus_b2", "step_thirtythirds"),
                 RealSet("tanh_sq_sin_sign", 530_004, 96, 3, "adamw_b89_997_wd03", "adagrad_lrd5_acc15_wd4", 1e-3, 0.01, 552, "ln_elu05", "step_thirtythirds"),
                 RealSet("bowtie_in", 530_005, 64, 2, "sgd_m87_d1_wd2", "adamw_b89_997_wd03", 0.05, 1e-3, 116, "bn_softplus_b2", "warmup_hold_linexp")],
-    # the next blind split, written in round 50 before any run on it: data made here (inside a
+    # run blind at the start of round 51 (before any round-51 change),
+    # written in round 50 before any run on it: data made here (inside a
     # horseshoe, the annulus sector 0.4 < r < 2.2, |angle| < 0.58 pi; the sign of (x0 + 0.5 sin(2
     # x1)) (x2 + 0.3 x3^2 - 0.3); 0.5 sinh(clip(x0, -1.5, 1.5)) + exp(-(x1 - x2)^2 / 2) + 0.3 |x3| -
     # 0.1 x4; log1p(|x0|) cos(x1) + 0.3 x2 / (1 + x3^2) + 0.1 x4), GroupNorm+CELU(alpha=0.7) and
@@ -3840,6 +3894,23 @@ REAL_SPLITS: dict[str, list[RealSet]] = {
                 RealSet("log1p_cos_lorentz", 540_003, 48, 3, "sgd_nes84_wd3", "rms_a92_m6_wd4", 0.01, 5e-4, 560, "gn_celu07", "step_thirtyfourths"),
                 RealSet("wavy_prod_sign", 540_004, 96, 3, "radam_b91_998_e7_dwd5e3", "rms_a92_m6_wd4", 1e-3, 5e-4, 560, "bn_leaky02", "step_thirtyfourths"),
                 RealSet("horseshoe_in", 540_005, 64, 2, "sgd_nes84_wd3", "radam_b91_998_e7_dwd5e3", 0.05, 1e-3, 118, "gn_celu07", "warmup_hold_cauchy")],
+    # the next blind split, written in round 51 before any run on it: data made here (inside a
+    # chevron, the V-shaped band |x1 - 0.5 |x0| + 0.1| < 0.7; the sign of sin(1.5 x0 x1) + 0.5 (x2 -
+    # x3) x4; cbrt(x0 + x1) + 0.4 sin(x2) cos(x3) - 0.2 x4; x0 sqrt(1 + x1^2 / 4) - 0.3 |x2 - x3| +
+    # 0.1 x4), LayerNorm+Softplus(beta=0.5) and GroupNorm+LeakyReLU(0.05) MLPs, optimizers (NAdam
+    # with betas (0.94, 0.997), momentum decay 5e-3 and (L2) weight decay 2e-4; Adamax with betas
+    # (0.88, 0.996), eps 1e-7 and weight decay 1e-4; SGD with momentum 0.88, dampening 0.2 and
+    # weight decay 3e-4), batch sizes (120, 568) and warm-up + hold + sinc sin(pi q) / (pi q) fall /
+    # x0.994-every-thirty-fifth long runs used nowhere before. Tuned LRs, fixed before any run: 2e-3
+    # for NAdam (as fresh50's NAdam), 2e-3 for Adamax (as fresh50's Adamax), 0.05 / 0.01
+    # (regression) for SGD (as fresh52's dampened SGD; an effective step lr (1 - dampening) / (1 -
+    # momentum) of 0.33 / 0.067).
+    "fresh54": [RealSet("chevron_in", 550_000, 64, 2, "nadam_b94_997_md5_wd2", "sgd_m88_d2_wd3", 2e-3, 0.05, 120, "ln_softplus_b05", "warmup_hold_sinc"),
+                RealSet("sin_bilin_cross_sign", 550_001, 96, 3, "sgd_m88_d2_wd3", "adamax_b88_996_e7_wd4", 0.05, 2e-3, 568, "gn_leaky005", "step_thirtyfifths"),
+                RealSet("cbrt_sum_sincos", 550_002, 128, 2, "adamax_b88_996_e7_wd4", "nadam_b94_997_md5_wd2", 2e-3, 2e-3, 120, "gn_leaky005", "warmup_hold_sinc"),
+                RealSet("x_hypot_absgap", 550_003, 48, 3, "sgd_m88_d2_wd3", "adamax_b88_996_e7_wd4", 0.01, 2e-3, 568, "ln_softplus_b05", "step_thirtyfifths"),
+                RealSet("sin_bilin_cross_sign", 550_004, 96, 3, "nadam_b94_997_md5_wd2", "adamax_b88_996_e7_wd4", 2e-3, 2e-3, 568, "gn_leaky005", "step_thirtyfifths"),
+                RealSet("chevron_in", 550_005, 64, 2, "sgd_m88_d2_wd3", "nadam_b94_997_md5_wd2", 0.05, 2e-3, 120, "ln_softplus_b05", "warmup_hold_sinc")],
 }
 
 #: Objective-label thresholds (see ``objective_labels``).
@@ -4675,7 +4746,7 @@ SEED0 = {"tuning": 0, "heldout": 10_000, "fresh": 20_000, "fresh2": 30_000, "fre
          "fresh42": 430_000, "fresh43": 440_000, "fresh44": 450_000, "fresh45": 460_000,
          "fresh46": 470_000, "fresh47": 480_000, "fresh48": 490_000,
          "fresh49": 500_000, "fresh50": 510_000, "fresh51": 520_000,
-         "fresh52": 530_000, "fresh53": 540_000}
+         "fresh52": 530_000, "fresh53": 540_000, "fresh54": 550_000}
 #: How each split was used (printed with its tables).
 SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "heldout": "old held-out split (looked at while fixing its misses: now tuning data too)",
@@ -4731,7 +4802,8 @@ SPLIT_NOTE = {"tuning": "tuning split (thresholds set looking at it)",
               "fresh50": "split fresh50 (run blind once at the start of round 48, before any round-48 change)",
               "fresh51": "split fresh51 (run blind once at the start of round 49, before any round-49 change)",
               "fresh52": "split fresh52 (run blind once at the start of round 50, before any round-50 change)",
-              "fresh53": "BLIND split fresh53 (written in round 50, before any run on it: run it once, after all round-51 changes)"}
+              "fresh53": "split fresh53 (run blind once at the start of round 51, before any round-51 change)",
+              "fresh54": "BLIND split fresh54 (written in round 51, before any run on it: run it once, after all round-52 changes)"}
 
 
 def run_split(split: str, n_per_kind: int, real: bool, verbose: bool, follow: bool = False) -> Tally:
@@ -4832,7 +4904,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real trainings")
     ap.add_argument("--no-speed", action="store_true", help="skip the scale timing")
     ap.add_argument("--split", choices=list(SEED0) + ["all"], default="all",
-                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (run blind in round 47); fresh50 (run blind in round 48); fresh51 (run blind in round 49); fresh52 (run blind in round 50); fresh53 (the next blind split); all")
+                    help="tuning; heldout, fresh, fresh2, fresh3, fresh4 to fresh15 (earlier held-out splits, now tuning data); fresh16 and fresh17 (run blind in round 16); fresh18 and fresh19 (run blind in round 17); fresh20 (run blind in round 18); fresh21 (run blind in round 19); fresh22 (run blind in round 20); fresh23 (run blind in round 21); fresh24 (run blind in round 22); fresh25 (run blind in round 23); fresh26 and fresh27 (run blind in round 24); fresh28 (run blind in round 25); fresh29 (run blind in round 26); fresh30 (run blind in round 27); fresh31 (run blind in round 28); fresh32 (run blind in round 30); fresh33 (run blind in round 31); fresh34 and fresh35 (run blind in round 33); fresh36 (run blind in round 34); fresh37 (run blind in round 35); fresh38 (run blind in round 36); fresh39 (run blind in round 37); fresh40 (run blind in round 38); fresh41 (run blind in round 39); fresh42 (run blind in round 40); fresh43 (run blind in round 41); fresh44 (run blind in round 42); fresh45 (run blind in round 43); fresh46 (run blind in round 44); fresh47 (run blind in round 45); fresh48 (run blind in round 46); fresh49 (run blind in round 47); fresh50 (run blind in round 48); fresh51 (run blind in round 49); fresh52 (run blind in round 50); fresh53 (run blind in round 51); fresh54 (the next blind split); all")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--follow", action="store_true", help="also train the per-step advice of the real runs labelled "
                     "lr_too_low or unstable, and print how they end against the tuned LR, and of the clean runs whose advice "
