@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,6 +174,99 @@ def test_add_scalars_directories_are_series_of_their_run(tmp_path):
     with pytest.raises(SourceError, match="2 runs: '.', 'probe_2'"):
         lrdiag.load(tmp_path / "exp")
 
+
+
+KERAS3 = Path(__file__).parent / "data" / "keras3"  # written by Keras 3.15.1's TensorBoard callback (make.py there)
+
+
+def test_train_and_validation_directories_are_one_run():
+    """Round 51. Keras' TensorBoard callback writes one training into ``<logdir>/train`` and
+    ``<logdir>/validation``, both with the tag ``epoch_loss``, at the epoch number; the iteration
+    each evaluation ended on is in ``validation/evaluation_loss_vs_iterations``. lrdiag said the
+    logdir "holds 2 runs" and, loaded alone, the training directory had no eval loss. It is one
+    run, on optimizer steps: 60 epochs of 10 batches, each epoch at the iteration it ended on."""
+    h = _loaded(KERAS3 / "epoch")
+    assert h.meta["tags"] == {names.LOSS: "epoch_loss", names.lr("group0"): "epoch_learning_rate",
+                              names.EVAL_LOSS: "validation/epoch_loss"}
+    np.testing.assert_array_equal(h.steps, 10 * np.arange(1, 61))
+    # the LR Keras logged at each epoch's end is its ExponentialDecay(2e-3, 200, 0.9) at that iteration
+    np.testing.assert_allclose(h.series[names.lr("group0")], 2e-3 * 0.9 ** (h.steps / 200), rtol=1e-6)
+    np.testing.assert_array_equal(h.series[names.EVAL_LOSS], h.series["validation/evaluation_loss_vs_iterations"])
+    report = lrdiag.analyze(KERAS3 / "epoch")
+    rising = [f for f in report.findings if f.evidence.get("state") == "eval_rising"]
+    assert [(f.start_step, f.end_step) for f in rising] == [(20, 600)]  # its val loss is lowest after epoch 2
+    assert "Keras: EarlyStopping(monitor='val_loss', patience=57, restore_best_weights=True)" in rising[0].message
+    # run= still names one directory, read on its own
+    assert names.EVAL_LOSS not in _loaded(KERAS3 / "epoch", run="train").series
+
+
+def test_keras_batch_series_are_per_step_on_the_iterations_axis(tmp_path):
+    """With ``update_freq="batch"`` Keras writes ``batch_loss`` at the iteration and the epoch
+    series (the LR among them) at the epoch number: read on one axis, the whole LR schedule stood
+    at the first 60 of 600 iterations. And its ``batch_loss`` is the mean since the epoch began
+    (its last value each epoch is that epoch's ``epoch_loss``), not the batch's loss: a per-step
+    test saw a smooth curve that jumped each epoch. Each batch's own loss is recovered."""
+    from lrdiag.sources.tensorboard import event_files, read_events
+
+    h = _loaded(KERAS3 / "batch")
+    assert h.meta["tags"][names.LOSS] == "batch_loss" and len(h) == 600
+    np.testing.assert_array_equal(h.steps, np.arange(1, 601))
+    lr = h.series[names.lr("group0")]
+    np.testing.assert_array_equal(h.steps[np.isfinite(lr)], 10 * np.arange(1, 61))
+    np.testing.assert_allclose(lr[np.isfinite(lr)], 2e-3 * 0.9 ** (np.arange(1, 61) / 20), rtol=1e-6)
+    raw, _ = read_events(event_files(KERAS3 / "batch" / "train"), "keras")
+    running = raw.arrays("batch_loss")[1]
+    per_batch = h.loss
+    # the running means are the recovered losses' cumulative means within each epoch ...
+    cum = np.cumsum(per_batch.reshape(60, 10), axis=1) / np.arange(1, 11)
+    np.testing.assert_allclose(cum.ravel(), running, rtol=1e-5)
+    # ... and the recovered losses are not those means (a jump at each epoch start is gone)
+    assert np.abs(per_batch - running).max() > 0.05
+    # a training directory without its validation beside it: the last iteration over the epochs
+    (tmp_path / "solo").mkdir()
+    for f in (KERAS3 / "batch" / "train").iterdir():
+        (tmp_path / "solo" / f.name).write_bytes(f.read_bytes())
+    solo = _loaded(tmp_path / "solo")
+    np.testing.assert_array_equal(solo.steps[np.isfinite(solo.series[names.lr("group0")])], 10 * np.arange(1, 61))
+    np.testing.assert_allclose(solo.loss, per_batch)
+    # axes that cannot be matched are left as they are, with one warning that says so
+    w = SummaryWriter(str(tmp_path / "odd"))
+    for it in range(1, 1001, 7):
+        w.add_scalar("batch_loss", 1.0, it)
+    for e in range(3):
+        w.add_scalar("epoch_learning_rate", 0.1, e)
+    w.close()
+    with pytest.warns(UserWarning, match="epoch number.*could not be matched"):
+        lrdiag.load(tmp_path / "odd")
+
+
+def test_split_runs_in_a_logdir_and_a_hand_written_loops_train_val_test(tmp_path):
+    """Keras' tutorial layout, ``logs/fit/<time>/{train,validation}``: each ``<time>`` is a run.
+    A hand-written loop's ``runs/<name>/{train,val,test}``: one run, the val loss its eval loss."""
+    for name in ("20261125-101500", "20261125-113000"):
+        for sub in ("train", "validation"):
+            (tmp_path / "logs" / "fit" / name / sub).mkdir(parents=True)
+            for f in (KERAS3 / "epoch" / sub).iterdir():
+                (tmp_path / "logs" / "fit" / name / sub / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(SourceError) as e:
+        lrdiag.load(tmp_path / "logs")
+    assert "2 runs: 'fit/20261125-101500', 'fit/20261125-113000'" in str(e.value)
+    assert _loaded(tmp_path / "logs", run="20261125-113000").meta["tags"][names.EVAL_LOSS] == "validation/epoch_loss"
+    for sub, offset in (("train", 0.0), ("val", 0.3), ("test", 0.5)):
+        w = SummaryWriter(str(tmp_path / "runs" / "exp" / sub))
+        for t in range(0, 300, 10):
+            w.add_scalar("loss", 1.0 / (1 + t) + offset, t)
+            if sub == "train":
+                w.add_scalar("lr", 0.1, t)
+        w.close()
+    h = _loaded(tmp_path / "runs")
+    assert h.meta["run"] == "exp" and h.meta["tags"][names.EVAL_LOSS] == "val/loss" and "test/loss" in h.series
+    np.testing.assert_allclose(h.series[names.EVAL_LOSS] - h.loss, 0.3, rtol=1e-5)
+    # a test directory alone beside the training one: its loss is the eval loss
+    for f in (tmp_path / "runs" / "exp" / "val").iterdir():
+        f.unlink()
+    (tmp_path / "runs" / "exp" / "val").rmdir()
+    assert _loaded(tmp_path / "runs").meta["tags"][names.EVAL_LOSS] == "test/loss"
 
 
 def test_add_scalars_beside_an_lrdiag_run_add_to_its_store(tmp_path, digits_run):

@@ -84,8 +84,8 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
         while_txt = f" while the training loss fell from {train[0]:.3g} to {train[1]:.3g}" if fell else ""
         msg = (f"The eval loss rose from its best, {best:.3g} at step {sb}, to {last:.3g} at step {sl} ({last / best:.2f}x over "
                f"{head}){while_txt}: the model fits held-out data worse as training goes on (overfitting). Keep the checkpoint "
-               f"from step {sb} (Trainer: load_best_model_at_end=True, metric_for_best_model='eval_loss'; or early "
-               f"stopping with patience {max(1, after - 1)}); more regularization or data helps, a lower LR alone does not.")
+               f"from step {sb} ({_keep_best(s.history.meta, max(1, after - 1))}); more regularization or data helps, a "
+               f"lower LR alone does not.")
     elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
         state, sev = "converged", "info"
         msg = (f"The eval loss stopped improving after step {sb} ({best:.3g}; under {threshold:.0%} better over the next "
@@ -100,6 +100,17 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     evidence["state"] = state
     conf = float(min(0.95, 0.6 + 0.1 * after))
     return [Finding("plateau", sb, sl, sev, conf, s.lr_at(sb), msg, evidence)]
+
+
+def _keep_best(meta: dict, patience: int) -> str:
+    """How the tool that wrote the run keeps its best checkpoint, in its own terms."""
+    tag = str(meta.get("tags", {}).get(names.EVAL_LOSS, names.EVAL_LOSS))
+    if meta.get("source_format") == "hf-trainer-state" or tag in ("eval/loss", "eval_loss"):
+        return (f"Trainer: load_best_model_at_end=True, metric_for_best_model='eval_loss'; or "
+                f"EarlyStoppingCallback(early_stopping_patience={patience})")
+    if tag.rsplit("/", 1)[-1].startswith("epoch_") and "/" in tag:  # a Keras split run's validation/epoch_loss
+        return f"Keras: EarlyStopping(monitor='val_loss', patience={patience}, restore_best_weights=True)"
+    return f"save a checkpoint at each evaluation and keep the best; or stop early with patience {patience}"
 
 
 def _denoised(v: np.ndarray, *, dense: int = 30, target: float = 0.005) -> tuple[np.ndarray, int, float]:

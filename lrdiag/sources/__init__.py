@@ -179,15 +179,18 @@ def _store_file(path: Path) -> History:
 
 
 def _load_dir(path: Path, *, run: str | None, overrides: dict, step: str | None) -> History:
-    from .local import add_scalars_parts, find_runs, load_run_dir, pick_run, pick_trainer_state
+    from .local import find_runs, load_run_dir, pick_run, pick_trainer_state, run_parts
 
     runs, states = find_runs(path)
     if runs:
-        parts = add_scalars_parts(runs)
-        # add_scalars' directories are series of their run, not runs (run= may still name one)
-        run_dir = pick_run(path, runs if run is not None else [r for r in runs if r not in parts], run)
+        parts = run_parts(runs)
+        # add_scalars' directories and a split run's train/validation directories are parts of
+        # their run, not runs (run= may still name one)
+        owners = {p.owner for p in parts.values()} - set(runs)
+        listed = sorted((runs if run is not None else [r for r in runs if r not in parts]) + list(owners))
+        run_dir = pick_run(path, listed, run)
         label = run_dir.name if run_dir == path else run_dir.relative_to(path).as_posix()
-        mine = [(name, cols) for d, (owner, name, cols) in parts.items() if owner == run_dir and run_dir not in parts]
+        mine = [p for p in parts.values() if p.owner == run_dir and run_dir not in parts]
         return load_run_dir(run_dir, label=label, overrides=overrides, parts=mine)
     if states:
         if run is not None:

@@ -11,7 +11,8 @@ conventions of common tools:
   ``SGD/pg1``); ``lr/<group>``, ``learning_rate/<group>``, ``lr_<group>`` (group ``<group>``).
   Several LR names become several groups;
 * ``grad_norm`` / ``train/grad_norm`` / Lightning's ``grad_2.0_norm_total`` -> ``lrdiag/grad_norm``;
-  ``eval/loss``, ``eval_loss``, ``val_loss``, ... -> ``lrdiag/eval_loss``; ``momentum-Adam`` ->
+  ``eval/loss``, ``eval_loss``, ``val_loss``, ... (failing those, an eval/val/test name whose last
+  word is ``loss``: ``validation/epoch_loss``) -> ``lrdiag/eval_loss``; ``momentum-Adam`` ->
   ``lrdiag/momentum/Adam``; ``update_ratio`` (whole model) -> ``lrdiag/update_ratio/model``,
   ``update_ratio/<layer>`` -> ``lrdiag/update_ratio/<layer>``.
 
@@ -88,6 +89,20 @@ def _heuristic_loss(tags: Sequence[str], taken: set[str]) -> str | None:
         if words and words[-1] in ("loss", "step") and "loss" in words[-2:]:
             epoch = "epoch" in words
             found.append((epoch, len(t), t))
+    return min(found)[2] if found else None
+
+
+def _heuristic_eval_loss(tags: Sequence[str], taken: set[str]) -> str | None:
+    """An eval metric whose last word is ``loss`` (``validation/epoch_loss``, Keras' split runs):
+    a validation set before a test set, then the shortest name."""
+    found = []
+    for t in tags:
+        m = _EVALISH.search(t)
+        if t in taken or m is None or t.startswith(names.PREFIX):
+            continue
+        words = [w for w in re.split(r"[/_\-. ]", t.lower()) if w]
+        if words and words[-1] == "loss":
+            found.append((m.group(2).lower() == "test", len(t), t))
     return min(found)[2] if found else None
 
 
@@ -186,6 +201,8 @@ def classify(tags: Iterable[str], *, source="", loss: str | None = None, lr: str
             assign(_require(overrides[role], tags, role, source), target)
         elif target not in used:
             tag = _first(low, candidates, taken)
+            if tag is None and role == "eval_loss":
+                tag = _heuristic_eval_loss([t for t in tags if t not in own], taken)
             if tag is not None:
                 assign(tag, target)
     for t in tags:

@@ -18,15 +18,27 @@ own, ``<logdir>/<main_tag>_<key>`` (a ``/`` in ``main_tag`` written as ``_``), w
 subdirectory of a run is read as that run's series ``<main_tag>/<key>`` (``loss/train``,
 ``loss/val``), not listed as a run of its own (also beside an lrdiag run whose store has the loss
 and the LR: a val loss logged so is read); ``run=`` may still name it.
+
+Keras' ``TensorBoard`` callback (and many hand-written loops) write one training into sibling
+directories, ``<run>/train`` and ``<run>/validation`` (or ``val``, ``eval``, ``test``, ...), with
+the same tags in each (``epoch_loss``): TensorBoard overlays them as two runs of one chart. A
+directory holding a training directory and evaluation directories, and no events of its own, is
+read as one run: the training directory's tags as they are, an evaluation directory's as
+``<its name>/<tag>`` (``validation/epoch_loss``, the eval loss). Keras writes ``epoch_*`` scalars
+at the epoch number and ``batch_*`` ones (``update_freq``) at the iteration; where both are
+present, or ``evaluation_<m>_vs_iterations`` tells where each epoch ended, the epochs are put on
+the iterations' axis (:func:`epochs_on_iterations`), and the ``batch_*`` series, which Keras logs
+as means since the epoch began, are turned back into each logged stretch's own mean.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,6 +53,17 @@ MAX_DEPTH = 8
 MAX_ENTRIES = 200_000
 TRAINER_STATE = "trainer_state.json"
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
+TRAIN_DIRS = ("train", "training")
+EVAL_DIRS = ("validation", "val", "valid", "eval", "evaluation", "dev", "test")
+_EVAL_VS_ITERATIONS = re.compile(r"^evaluation_(?P<metric>.+)_vs_iterations$")
+
+
+class Part(NamedTuple):
+    """A directory of scalars that belongs to another run (module docstring)."""
+
+    owner: Path  # the run it belongs to (a directory that may hold no events of its own)
+    rename: dict[str, str]  # {its tag: the run's series name}
+    cols: Columns
 
 
 def find_runs(root: Path) -> tuple[list[Path], list[Path]]:
@@ -68,23 +91,122 @@ def find_runs(root: Path) -> tuple[list[Path], list[Path]]:
     return runs, states
 
 
-def add_scalars_parts(runs: list[Path]) -> dict[Path, tuple[Path, str, Columns]]:
-    """``{subdirectory: (its run, series name, its scalars)}`` for the run directories that
-    ``add_scalars`` wrote beside a run (module docstring): a direct subdirectory of another run,
-    named ``<tag>_<key>`` (``/`` as ``_``) and holding the one tag ``<tag>``."""
-    found: dict[Path, tuple[Path, str, Columns]] = {}
+def run_parts(runs: list[Path]) -> dict[Path, Part]:
+    """``{run directory: Part}`` for the run directories that belong to another run: those
+    ``add_scalars`` wrote beside a run, and the training/evaluation siblings of a split run
+    (module docstring). Unreadable ones are left as runs of their own, which say why when loaded."""
+    found: dict[Path, Part] = {}
     run_set = set(runs)
     for d in runs:
         if d.parent not in run_set or "_" not in d.name:
             continue
-        try:
-            cols, _ = read_events(event_files(d), d)
-        except Exception:  # unreadable here: left as a run of its own, which says why when loaded
-            continue
-        tags = cols.names()
+        cols = _scalars_or_none(d)
+        tags = cols.names() if cols is not None else []
         if len(tags) == 1 and d.name.startswith(tags[0].replace("/", "_") + "_"):
-            found[d] = (d.parent, f"{tags[0]}/{d.name[len(tags[0]) + 1:]}", cols)
+            found[d] = Part(d.parent, {tags[0]: f"{tags[0]}/{d.name[len(tags[0]) + 1:]}"}, cols)
+    siblings: dict[Path, list[Path]] = {}
+    for d in runs:
+        if d.parent not in run_set and d.name.lower() in TRAIN_DIRS + EVAL_DIRS:
+            siblings.setdefault(d.parent, []).append(d)
+    for owner, dirs in siblings.items():
+        train = [d for d in dirs if d.name.lower() in TRAIN_DIRS]
+        evals = [d for d in dirs if d.name.lower() in EVAL_DIRS]
+        if len(train) != 1 or not evals:
+            continue
+        read = {d: _scalars_or_none(d) for d in train + evals}
+        if any(cols is None for cols in read.values()):
+            continue
+        for d, cols in read.items():
+            prefix = "" if d in train else d.name + "/"
+            found[d] = Part(owner, {t: prefix + t for t in cols.names()}, cols)
     return found
+
+
+def _scalars_or_none(run_dir: Path) -> Columns | None:
+    try:
+        return read_events(event_files(run_dir), run_dir)[0]
+    except Exception:
+        return None
+
+
+def epochs_on_iterations(cols: Columns) -> str | None:
+    """Put Keras' ``epoch_*`` series on the iterations' axis, in place.
+
+    Keras writes epoch metrics (the LR among them) at the epoch number, and both its batch metrics
+    (``update_freq``) and ``evaluation_<m>_vs_iterations`` at the iteration: read on one axis, the
+    whole run would stand at its first few iterations. The iteration each epoch ends at comes from
+    ``<eval dir>/evaluation_<m>_vs_iterations`` against ``<eval dir>/epoch_<m>`` (the same
+    evaluations on both axes), else, with ``batch_*`` series, from the last batch step over the
+    number of epochs when that is whole. Epoch ``e`` is put at its end, ``(e + 1) *
+    steps_per_epoch``: the report's steps are then optimizer steps, as a schedule counts them.
+    Returns a note for the user when the two axes are present but cannot be matched (the series
+    are left as they are), else None.
+    """
+    def leaf(t: str) -> str:
+        return t.rsplit("/", 1)[-1]
+
+    tags = cols.names()
+    epoch_tags = [t for t in tags if leaf(t).startswith("epoch_")]
+    if not epoch_tags:
+        return None
+    per_epoch = None
+    for t in tags:
+        m = _EVAL_VS_ITERATIONS.match(leaf(t))
+        twin = t[: len(t) - len(leaf(t))] + "epoch_" + m.group("metric") if m else None
+        if twin in cols and cols.count(twin) == cols.count(t):
+            spe = cols.arrays(t)[0] / (cols.arrays(twin)[0] + 1.0)
+            if spe.size and np.all(spe == spe[0]) and spe[0] >= 1 and spe[0] == int(spe[0]):
+                per_epoch = int(spe[0])
+                break
+    if per_epoch is None:
+        batch = [cols.arrays(t)[0] for t in tags if leaf(t).startswith("batch_") and cols.count(t)]
+        if not batch:
+            return None  # epochs only: one axis
+        last = max(int(b.max()) for b in batch)
+        epochs = np.unique(np.concatenate([cols.arrays(t)[0] for t in epoch_tags]))
+        if not epochs.size or 2 * (int(epochs.max()) + 1) > last:
+            return None  # the epoch series are not at epoch numbers: one axis already
+        if np.array_equal(epochs, np.arange(epochs.size)) and last % epochs.size == 0:
+            per_epoch = last // epochs.size
+        else:
+            return ("its epoch_* series are at the epoch number and its batch_* series at the iteration; "
+                    "they could not be matched, so read them apart (loss=/lr= name one axis's series)")
+    for t in [t for t in tags if leaf(t).startswith("batch_")]:
+        _undo_running_mean(cols, t, per_epoch)
+    for t in epoch_tags:
+        steps, values = cols.arrays(t)
+        steps, values = (steps + 1) * per_epoch, values.copy()
+        cols.drop(t)
+        cols.add_many(t, steps, values)
+    return None
+
+
+def _undo_running_mean(cols: Columns, tag: str, per_epoch: int) -> None:
+    """Keras' ``batch_<m>`` is the mean of ``<m>`` since the epoch began (its metrics reset each
+    epoch), not the batch's own value: a smooth curve that jumps at each epoch's start, where a
+    per-step test needs each step's loss. It is one exactly where it ends each epoch on that
+    epoch's ``epoch_<m>``; then the mean over the batches since the previous value logged is
+    ``(k m_k - j m_j) / (k - j)`` (``k``, ``j``: batches into the epoch), each batch's own value
+    when every batch is logged. Not a running mean: left as it is."""
+    twin = tag[: len(tag) - len(tag.rsplit("/", 1)[-1])] + "epoch_" + tag.rsplit("/", 1)[-1][len("batch_"):]
+    if twin not in cols:
+        return
+    steps, means = cols.arrays(tag)
+    e_steps, e_means = cols.arrays(twin)
+    ends = dict(zip(steps.tolist(), means.tolist()))
+    pairs = [(ends[int(e + 1) * per_epoch], m) for e, m in zip(e_steps, e_means) if int(e + 1) * per_epoch in ends]
+    if not pairs or not all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-9) for a, b in pairs):
+        return
+    order = np.argsort(steps, kind="stable")
+    steps, means = steps[order], means[order]
+    epoch = (steps - 1) // per_epoch
+    k = (steps - epoch * per_epoch).astype(np.float64)
+    new_epoch = np.r_[True, epoch[1:] != epoch[:-1]]
+    j = np.where(new_epoch, 0.0, np.r_[0.0, k[:-1]])
+    prev = np.where(new_epoch, 0.0, np.r_[0.0, means[:-1]])
+    values = (k * means - j * prev) / (k - j)
+    cols.drop(tag)
+    cols.add_many(tag, steps, values)
 
 
 def _run_label(root: Path, run_dir: Path) -> str:
@@ -119,10 +241,9 @@ def pick_trainer_state(root: Path, states: list[Path]) -> Path:
 
 
 def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any],
-                 parts: list[tuple[str, Columns]] = ()) -> History:
-    """Read one run directory (store and/or events) into a History, with the series ``parts``
-    (``add_scalars_parts``: ``(name, scalars of its one tag)``) its ``add_scalars`` calls wrote
-    beside it."""
+                 parts: list[Part] = ()) -> History:
+    """Read one run directory (store and/or events) into a History, with the ``parts``
+    (:func:`run_parts`) that belong to it."""
     stores = store_files(run_dir)
     events = event_files(run_dir)
     meta: dict[str, Any] = {}
@@ -139,8 +260,12 @@ def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any],
     if parts or (events and (not series or names.LOSS not in series or not have_lr or overrides)):
         try:
             cols, ev_meta = read_events(events, run_dir) if events else (Columns(run_dir), {})
-            for name, part in parts:
-                cols.add_many(name, *part.arrays(part.names()[0]))
+            for part in parts:
+                for tag, name in part.rename.items():
+                    cols.add_many(name, *part.cols.arrays(tag))
+            note = epochs_on_iterations(cols)
+            if note:
+                warnings.warn(f"{run_dir}: {note}")
         except Exception as e:
             if not series:
                 raise
