@@ -269,6 +269,34 @@ def test_split_runs_in_a_logdir_and_a_hand_written_loops_train_val_test(tmp_path
     assert _loaded(tmp_path / "runs").meta["tags"][names.EVAL_LOSS] == "test/loss"
 
 
+def test_add_hparams_directory_is_the_runs_settings(tmp_path, digits_run):
+    """Round 51. ``SummaryWriter.add_hparams(hparams, metrics)`` writes into a directory of its own
+    inside the run, named by the time (the HParams plugin's session and one value per metric), and
+    lrdiag said the logdir "holds 2 runs". Its settings are the run's ``meta["hparams"]``, where
+    the detectors read the optimizer from (an Adam band here), and its metrics ``hparam_metrics``."""
+    w = SummaryWriter(str(tmp_path / "exp"))
+    for i, t in enumerate(digits_run["step"]):
+        w.add_scalar("train/loss", float(digits_run["loss"][i]), int(t))
+        w.add_scalar("lr", 1e-3, int(t))
+        w.add_scalar("update_ratio/0", 3e-3, int(t))
+    w.add_hparams({"optimizer": "Adam", "lr": 1e-3, "batch_size": 64, "amsgrad": False}, {"hparam/val_loss": 0.25})
+    w.close()
+    assert len([d for d in (tmp_path / "exp").iterdir() if d.is_dir()]) == 1  # the time-named directory
+    h = _loaded(tmp_path / "exp")
+    assert h.meta["hparams"] == {"optimizer": "Adam", "lr": 1e-3, "batch_size": 64, "amsgrad": False}
+    assert h.meta["hparam_metrics"] == {"hparam/val_loss": 0.25} and "hparam/val_loss" not in h.series
+    report = lrdiag.analyze(h)
+    assert report.meta["hparams"]["optimizer"] == "Adam" and report.meta["ratio_band"]["family"] == "adam"
+    # beside an lrdiag run, what the Monitor recorded wins over the user's add_hparams
+    _write_lrdiag_run(tmp_path / "mon", digits_run)
+    w = SummaryWriter(str(tmp_path / "mon"))
+    w.add_hparams({"lr": 0.1, "momentum": 0.5, "dropout": 0.2}, {"hparam/acc": 0.9})
+    w.close()
+    h = _loaded(tmp_path / "mon")
+    assert h.meta["hparams"] == {"lr": 0.5, "momentum": 0.9, "dropout": 0.2} and h.meta["optimizer"] == "SGD"
+    assert len(h) == 60
+
+
 def test_add_scalars_beside_an_lrdiag_run_add_to_its_store(tmp_path, digits_run):
     """The store holds the loss and the LR, so the run's own event files are not read; the val loss
     a user's ``add_scalars`` wrote beside it is still part of the run."""

@@ -17,7 +17,10 @@ own, ``<logdir>/<main_tag>_<key>`` (a ``/`` in ``main_tag`` written as ``_``), w
 ``main_tag``: TensorBoard shows them as runs, but they belong to the writer's run. Such a
 subdirectory of a run is read as that run's series ``<main_tag>/<key>`` (``loss/train``,
 ``loss/val``), not listed as a run of its own (also beside an lrdiag run whose store has the loss
-and the LR: a val loss logged so is read); ``run=`` may still name it.
+and the LR: a val loss logged so is read); ``run=`` may still name it. Likewise the directory
+``SummaryWriter.add_hparams`` writes inside a run (named by the time, holding the HParams plugin's
+session and one value of each metric): its settings are the run's ``meta["hparams"]`` (the run's
+own win) and its metrics ``meta["hparam_metrics"]``.
 
 Keras' ``TensorBoard`` callback (and many hand-written loops) write one training into sibling
 directories, ``<run>/train`` and ``<run>/validation`` (or ``val``, ``eval``, ``test``, ...), with
@@ -64,6 +67,7 @@ class Part(NamedTuple):
     owner: Path  # the run it belongs to (a directory that may hold no events of its own)
     rename: dict[str, str]  # {its tag: the run's series name}
     cols: Columns
+    meta: dict = {}  # what it adds to the run's meta (an add_hparams directory's hparams)
 
 
 def find_runs(root: Path) -> tuple[list[Path], list[Path]]:
@@ -98,11 +102,15 @@ def run_parts(runs: list[Path]) -> dict[Path, Part]:
     found: dict[Path, Part] = {}
     run_set = set(runs)
     for d in runs:
-        if d.parent not in run_set or "_" not in d.name:
+        if d.parent not in run_set:
             continue
-        cols = _scalars_or_none(d)
+        cols, meta = _read_or_none(d)
         tags = cols.names() if cols is not None else []
-        if len(tags) == 1 and d.name.startswith(tags[0].replace("/", "_") + "_"):
+        if "hparams" in meta and all(cols.count(t) <= 1 for t in tags):
+            # add_hparams: the session's settings and its final metrics, one value each
+            found[d] = Part(d.parent, {}, cols, {"hparams": meta["hparams"],
+                                                 "hparam_metrics": {t: float(cols.arrays(t)[1][-1]) for t in tags}})
+        elif len(tags) == 1 and "_" in d.name and d.name.startswith(tags[0].replace("/", "_") + "_"):
             found[d] = Part(d.parent, {tags[0]: f"{tags[0]}/{d.name[len(tags[0]) + 1:]}"}, cols)
     siblings: dict[Path, list[Path]] = {}
     for d in runs:
@@ -113,7 +121,7 @@ def run_parts(runs: list[Path]) -> dict[Path, Part]:
         evals = [d for d in dirs if d.name.lower() in EVAL_DIRS]
         if len(train) != 1 or not evals:
             continue
-        read = {d: _scalars_or_none(d) for d in train + evals}
+        read = {d: _read_or_none(d)[0] for d in train + evals}
         if any(cols is None for cols in read.values()):
             continue
         for d, cols in read.items():
@@ -122,11 +130,11 @@ def run_parts(runs: list[Path]) -> dict[Path, Part]:
     return found
 
 
-def _scalars_or_none(run_dir: Path) -> Columns | None:
+def _read_or_none(run_dir: Path) -> tuple[Columns | None, dict]:
     try:
-        return read_events(event_files(run_dir), run_dir)[0]
+        return read_events(event_files(run_dir), run_dir)
     except Exception:
-        return None
+        return None, {}
 
 
 def epochs_on_iterations(cols: Columns) -> str | None:
@@ -263,6 +271,8 @@ def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any],
             for part in parts:
                 for tag, name in part.rename.items():
                     cols.add_many(name, *part.cols.arrays(tag))
+                for key, value in part.meta.items():
+                    ev_meta[key] = {**value, **ev_meta.get(key, {})}  # the run's own events win
             note = epochs_on_iterations(cols)
             if note:
                 warnings.warn(f"{run_dir}: {note}")
@@ -273,6 +283,9 @@ def load_run_dir(run_dir: Path, *, label: str, overrides: dict[str, Any],
         else:
             mapping = classify(cols.names(), source=run_dir, **overrides)
             extra = {mapping[tag]: cols.arrays(tag) for tag in cols.names() if mapping[tag] not in series}
+            for key in ("hparams", "hparam_metrics"):  # what a Monitor recorded wins
+                if key in ev_meta:
+                    ev_meta[key] = {**ev_meta[key], **(meta.get(key) or {})}
             meta.update(ev_meta)
             if renamed(mapping):
                 meta["tags"] = renamed(mapping)

@@ -10,7 +10,9 @@ The protos are TensorBoard's own.
 
 Scalars come in two encodings, both read: TF1 / ``torch.utils.tensorboard`` ``simple_value``,
 and TF2 tensor summaries (``summary.value.tensor``, plugin ``scalars``, a 0-d or 1-element
-float/double/int tensor).
+float/double/int tensor). The hyper-parameters of a session that TensorBoard's HParams plugin
+records (``SummaryWriter.add_hparams``, ``tensorboard.plugins.hparams.api.hparams``: the tag
+``_hparams_/session_start_info``) are returned as ``meta["hparams"]``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .tfrecord import iter_record_blocks
 
 _CRC = struct.Struct("<I")
 _PLUGIN_SCALARS = "scalars"
+_PLUGIN_HPARAMS = "hparams"
+_SESSION_START = "_hparams_/session_start_info"
 
 EVENTS_MARK = "tfevents"
 
@@ -60,13 +64,15 @@ def _tensor_scalar(tensor) -> float | None:
     return float(arr.reshape(()))
 
 
-def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str]) -> int:
+def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str], hparams: dict | None = None) -> int:
     """Add every scalar of one event file to ``cols``; return the number of events read.
 
     ``plugin_of`` remembers each tag's plugin across files (TF2 writes the metadata only with a
     tag's first value). Plain scalar events are decoded a block at a time
-    (:mod:`lrdiag.sources.event_scalars`); every other record goes through protobuf.
+    (:mod:`lrdiag.sources.event_scalars`); every other record goes through protobuf. A session's
+    hyper-parameters found on the way are put into ``hparams``.
     """
+    hparams = {} if hparams is None else hparams
     n = 0
     bad = 0
     for buf, starts, lengths in iter_record_blocks(path):
@@ -75,7 +81,7 @@ def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str]) -> int
         slow: dict[str, tuple[list[int], list[int], list[float]]] = {}  # protobuf-parsed, per tag
         for i in rest.tolist():
             s = int(starts[i])
-            events = _parse_event(buf[s:s + int(lengths[i])], plugin_of)
+            events = _parse_event(buf[s:s + int(lengths[i])], plugin_of, hparams)
             if events is None:
                 bad += 1
                 n -= 1
@@ -98,8 +104,9 @@ def read_event_file(path: Path, cols: Columns, plugin_of: dict[str, str]) -> int
     return n
 
 
-def _parse_event(data: bytes, plugin_of: dict[str, str]) -> list[tuple[str, int, float]] | None:
-    """The scalars of one event record parsed with protobuf; None when it does not decode."""
+def _parse_event(data: bytes, plugin_of: dict[str, str], hparams: dict) -> list[tuple[str, int, float]] | None:
+    """The scalars of one event record parsed with protobuf (a session's hyper-parameters into
+    ``hparams``); None when it does not decode."""
     from google.protobuf.message import DecodeError
     from tensorboard.compat.proto import event_pb2
 
@@ -116,12 +123,31 @@ def _parse_event(data: bytes, plugin_of: dict[str, str]) -> list[tuple[str, int,
         kind = v.WhichOneof("value")
         if v.HasField("metadata") and v.metadata.plugin_data.plugin_name:
             plugin_of.setdefault(v.tag, v.metadata.plugin_data.plugin_name)
+            if v.tag == _SESSION_START and v.metadata.plugin_data.plugin_name == _PLUGIN_HPARAMS:
+                hparams.update(_session_hparams(v.metadata.plugin_data.content))
         if kind == "simple_value":
             out.append((v.tag, step, float(v.simple_value)))
         elif kind == "tensor" and plugin_of.get(v.tag, _PLUGIN_SCALARS) == _PLUGIN_SCALARS:
             x = _tensor_scalar(v.tensor)
             if x is not None:
                 out.append((v.tag, step, x))
+    return out
+
+
+def _session_hparams(content: bytes) -> dict:
+    """``{name: value}`` of an HParams plugin session start (numbers, strings, booleans)."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    data = plugin_data_pb2.HParamsPluginData()
+    try:
+        data.ParseFromString(content)
+    except Exception:  # a damaged or foreign payload: no hyper-parameters, the scalars still count
+        return {}
+    out = {}
+    for name, value in data.session_start_info.hparams.items():
+        kind = value.WhichOneof("kind")
+        if kind in ("number_value", "string_value", "bool_value"):
+            out[name] = getattr(value, kind)
     return out
 
 
@@ -144,9 +170,13 @@ def read_events(files: list[Path], source) -> tuple[Columns, dict]:
     """Read several event files of one run (later files win on repeated steps)."""
     cols = Columns(source)
     plugin_of: dict[str, str] = {}
+    hparams: dict = {}
     events = 0
     for f in files:
-        events += read_event_file(f, cols, plugin_of)
+        events += read_event_file(f, cols, plugin_of, hparams)
     if events == 0:
         raise fail(source, "no readable TensorBoard events (the event file is empty, truncated at its start, or not an event file)")
-    return cols, {"event_files": [str(f) for f in files], "events": events}
+    meta = {"event_files": [str(f) for f in files], "events": events}
+    if hparams:
+        meta["hparams"] = hparams
+    return cols, meta
