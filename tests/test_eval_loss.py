@@ -102,3 +102,27 @@ def test_a_noisy_eval_loss_logged_every_step_is_judged_on_its_running_median():
             assert 200 <= f[0].start_step <= 420 and f[0].evidence["median_of_evaluations"] > 1
             assert "running medians of" in f[0].message
     assert falsely <= 1 and found == 10
+
+
+def test_each_eval_set_of_a_trainer_is_judged(tmp_path):
+    """Round 51. A Trainer given several eval datasets (``eval_dataset={"squad": ..., "mnli":
+    ...}``) logs ``eval_squad_loss`` and ``eval_mnli_loss``, no ``eval_loss``. The eval loss was
+    not read at all; each is now judged, named in its finding, and the Trainer advice names it."""
+    import json
+
+    rows = []
+    for s in range(10, 1010, 10):
+        rows.append({"epoch": s / 1000, "learning_rate": 5e-5, "loss": 2.0 * s ** -0.2, "step": s})
+        if s % 100 == 0:
+            rows.append({"epoch": s / 1000, "eval_squad_loss": 1.0 + 0.0005 * s, "eval_squad_runtime": 1.0, "step": s})
+            rows.append({"epoch": s / 1000, "eval_mnli_loss": 1.2 - 0.0001 * s, "eval_mnli_runtime": 1.0, "step": s})
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": rows, "global_step": 1000, "max_steps": 1000, "logging_steps": 10}))
+    report = lrdiag.analyze(path)
+    ev = [f for f in report.findings if f.evidence.get("source") == "eval_loss"]
+    assert [(f.evidence["series"], f.evidence["state"], f.start_step) for f in ev] == [("eval_squad_loss", "eval_rising", 100)]
+    assert ev[0].message.startswith("The eval loss (eval_squad_loss) rose from its best, 1.05 at step 100")
+    assert "metric_for_best_model='eval_squad_loss'" in ev[0].message
+    # a single eval set keeps its plain wording and evidence names the source's own series
+    one = detect_eval_plateau(D.Series.from_history(_run([2.0, 1.5, 1.2, 1.25, 1.3, 1.4, 1.5])))
+    assert one[0].message.startswith("The eval loss rose") and one[0].evidence["series"] == names.EVAL_LOSS

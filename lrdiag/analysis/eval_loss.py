@@ -19,6 +19,9 @@ progress and they span at least ``window_frac`` (15%) of the run, there is one f
 * ``"eval_stalled"`` (warning): no progress with the LR still high: decay it on the eval loss
   (ReduceLROnPlateau stepped after each evaluation) or stop early.
 
+Each eval set's loss is judged on its own (round 51): a Trainer given several eval datasets logs
+``eval_<name>_loss`` and no ``eval_loss``; the finding's ``evidence["series"]`` names the one judged.
+
 Thirty or more evaluations as noisy as a minibatch loss (a val loss of one batch logged every
 step) are judged on their running median, and a rise must exceed five times that median's noise
 (``_denoised``; round 50).
@@ -34,6 +37,7 @@ from scipy.ndimage import median_filter
 
 from .. import names
 from ..report import Finding
+from ..sources.detect import is_eval_loss_name
 
 if TYPE_CHECKING:  # detectors imports this module
     from .detectors import Series
@@ -41,10 +45,30 @@ if TYPE_CHECKING:  # detectors imports this module
 
 def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int = 2, min_evals: int = 4,
                         rise: float = 0.05, window_frac: float = 0.15, low_lr_frac: float = 0.2) -> list[Finding]:
-    """ReduceLROnPlateau's rule on the eval loss (see the module docstring)."""
-    ev = s.history.series.get(names.EVAL_LOSS)
-    if ev is None:
-        return []
+    """ReduceLROnPlateau's rule on the eval loss (see the module docstring), on each eval set's."""
+    found = eval_loss_series(s.history)
+    out: list[Finding] = []
+    for name, label in found:
+        out += _judge(s, name, label, len(found) > 1, threshold=threshold, patience=patience,
+                      min_evals=min_evals, rise=rise, window_frac=window_frac, low_lr_frac=low_lr_frac)
+    return out
+
+
+def eval_loss_series(history) -> list[tuple[str, str]]:
+    """``(series, the source's name for it)`` of each eval loss in ``history``: ``lrdiag/eval_loss``,
+    then any other eval set's (a Trainer given several eval datasets logs ``eval_<name>_loss``;
+    a loop's ``val/loss`` beside ``test/loss``)."""
+    tags = history.meta.get("tags") or {}
+    out = [(names.EVAL_LOSS, str(tags.get(names.EVAL_LOSS, names.EVAL_LOSS)))] if names.EVAL_LOSS in history.series else []
+    return out + [(n, n) for n in history.series if not n.startswith(names.PREFIX) and is_eval_loss_name(n)]
+
+
+def _judge(s: "Series", name: str, label: str, several: bool, *, threshold: float, patience: int, min_evals: int, rise: float,
+           window_frac: float, low_lr_frac: float) -> list[Finding]:
+    """The rule on one eval loss, ``label`` the source's name for it (in the message where there
+    are ``several``)."""
+    ev = s.history.series[name]
+    what = f"The eval loss ({label})" if several else "The eval loss"
     ok = np.isfinite(ev) & (ev > 0)
     steps, v = s.history.steps[ok], np.asarray(ev[ok], dtype=np.float64)
     if v.size < min_evals:
@@ -65,7 +89,7 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     best, last = float(v[best_i]), float(v[-1])
     lr_end, peak = s.lr_at(sl), s.peak_lr()
     evidence = s.sampling_evidence()
-    evidence.update({"source": "eval_loss", "best_eval_loss": best, "best_step": sb, "last_eval_loss": last,
+    evidence.update({"source": "eval_loss", "series": label, "best_eval_loss": best, "best_step": sb, "last_eval_loss": last,
                      "evaluations_since_best": after, "evaluations": int(v.size), "threshold_rel": threshold,
                      "median_of_evaluations": width, "rise_needed": rise,
                      "lr_end": lr_end, "peak_lr": peak,
@@ -82,19 +106,19 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     if last >= (1.0 + rise) * best:
         state, sev = "eval_rising", "warning"
         while_txt = f" while the training loss fell from {train[0]:.3g} to {train[1]:.3g}" if fell else ""
-        msg = (f"The eval loss rose from its best, {best:.3g} at step {sb}, to {last:.3g} at step {sl} ({last / best:.2f}x over "
+        msg = (f"{what} rose from its best, {best:.3g} at step {sb}, to {last:.3g} at step {sl} ({last / best:.2f}x over "
                f"{head}){while_txt}: the model fits held-out data worse as training goes on (overfitting). Keep the checkpoint "
-               f"from step {sb} ({_keep_best(s.history.meta, max(1, after - 1))}); more regularization or data helps, a "
+               f"from step {sb} ({_keep_best(s.history.meta, label, max(1, after - 1))}); more regularization or data helps, a "
                f"lower LR alone does not.")
     elif lr_end is not None and peak and lr_end <= low_lr_frac * peak:
         state, sev = "converged", "info"
-        msg = (f"The eval loss stopped improving after step {sb} ({best:.3g}; under {threshold:.0%} better over the next "
+        msg = (f"{what} stopped improving after step {sb} ({best:.3g}; under {threshold:.0%} better over the next "
                f"{head}) with the LR decayed to {lr_end:.3g}: the run converged on held-out data and could have stopped "
                f"around step {sb}{still}.")
     else:
         state, sev = "eval_stalled", "warning"
         lr_txt = f"with the LR still at {lr_end:.3g}" if lr_end is not None else "(no LR series to tell why)"
-        msg = (f"The eval loss has not improved by {threshold:.0%} since step {sb} ({best:.3g}) over {head} {lr_txt}{still}. "
+        msg = (f"{what} has not improved by {threshold:.0%} since step {sb} ({best:.3g}) over {head} {lr_txt}{still}. "
                f"Decay the LR on the eval loss: ReduceLROnPlateau(optimizer, mode='min', factor=0.1, "
                f"patience={max(1, after - 1)}, threshold={threshold}) stepped after each evaluation; or stop early.")
     evidence["state"] = state
@@ -102,11 +126,12 @@ def detect_eval_plateau(s: "Series", *, threshold: float = 0.01, patience: int =
     return [Finding("plateau", sb, sl, sev, conf, s.lr_at(sb), msg, evidence)]
 
 
-def _keep_best(meta: dict, patience: int) -> str:
-    """How the tool that wrote the run keeps its best checkpoint, in its own terms."""
-    tag = str(meta.get("tags", {}).get(names.EVAL_LOSS, names.EVAL_LOSS))
+def _keep_best(meta: dict, tag: str, patience: int) -> str:
+    """How the tool that wrote the run (``tag``: its name for the eval loss) keeps its best
+    checkpoint, in its own terms."""
     if meta.get("source_format") == "hf-trainer-state" or tag in ("eval/loss", "eval_loss"):
-        return (f"Trainer: load_best_model_at_end=True, metric_for_best_model='eval_loss'; or "
+        metric = tag.replace("/", "_") if tag.startswith("eval") else "eval_loss"
+        return (f"Trainer: load_best_model_at_end=True, metric_for_best_model='{metric}'; or "
                 f"EarlyStoppingCallback(early_stopping_patience={patience})")
     if tag.rsplit("/", 1)[-1].startswith("epoch_") and "/" in tag:  # a Keras split run's validation/epoch_loss
         return f"Keras: EarlyStopping(monitor='val_loss', patience={patience}, restore_best_weights=True)"

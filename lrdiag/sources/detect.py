@@ -92,17 +92,17 @@ def _heuristic_loss(tags: Sequence[str], taken: set[str]) -> str | None:
     return min(found)[2] if found else None
 
 
+def is_eval_loss_name(tag: str) -> bool:
+    """An eval/val/test metric whose last word is ``loss`` (``validation/epoch_loss``, ``eval_squad_loss``)."""
+    words = [w for w in re.split(r"[/_\-. ]", tag.lower()) if w]
+    return bool(words) and words[-1] == "loss" and _EVALISH.search(tag) is not None
+
+
 def _heuristic_eval_loss(tags: Sequence[str], taken: set[str]) -> str | None:
-    """An eval metric whose last word is ``loss`` (``validation/epoch_loss``, Keras' split runs):
-    a validation set before a test set, then the shortest name."""
-    found = []
-    for t in tags:
-        m = _EVALISH.search(t)
-        if t in taken or m is None or t.startswith(names.PREFIX):
-            continue
-        words = [w for w in re.split(r"[/_\-. ]", t.lower()) if w]
-        if words and words[-1] == "loss":
-            found.append((m.group(2).lower() == "test", len(t), t))
+    """An eval loss by :func:`is_eval_loss_name` (Keras' split runs): a validation set before a
+    test set, then the shortest name."""
+    found = [(_EVALISH.search(t).group(2).lower() == "test", len(t), t)
+             for t in tags if t not in taken and not t.startswith(names.PREFIX) and is_eval_loss_name(t)]
     return min(found)[2] if found else None
 
 
