@@ -314,3 +314,36 @@ def _accelerate_loop(acc, tmp_path, when, every) -> None:
     assert steps.tolist() == list(range(0, 10, every))
     np.testing.assert_allclose(series["lrdiag/loss"], [np.mean(m) for m in real_steps[::every]], rtol=1e-5)
     assert np.isfinite(series["lrdiag/update_ratio/0"]).all()
+
+
+def test_accelerates_tensorboard_tracker_logdir_is_one_run_with_its_config(tmp_path):
+    """Round 51. ``Accelerator(log_with="tensorboard")`` with ``init_trackers(name, config=...)``
+    writes the config through ``SummaryWriter.add_hparams``, into a time-named directory inside
+    the run: ``lrdiag analyze`` said the logdir "holds 2 runs". It is one run, the config its
+    ``meta["hparams"]`` (the optimizer named there sets the band)."""
+    import lrdiag
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    torch.manual_seed(0)
+    try:
+        acc = Accelerator(log_with="tensorboard", project_dir=str(tmp_path), cpu=True)
+        acc.init_trackers("proj", config={"lr": 0.01, "optimizer": "AdamW", "epochs": 3})
+        model = torch.nn.Linear(10, 1)
+        model, opt = acc.prepare(model, torch.optim.AdamW(model.parameters(), lr=0.01))
+        for s in range(300):
+            x = torch.randn(32, 10)
+            loss = ((model(x) - x[:, :1]) ** 2).mean()
+            acc.backward(loss)
+            opt.step()
+            opt.zero_grad()
+            acc.log({"train_loss": loss.item(), "lr": opt.param_groups[0]["lr"]}, step=s)
+        acc.end_training()
+    finally:
+        AcceleratorState._reset_state(True)
+        GradientState._reset_state()
+    assert len([d for d in (tmp_path / "proj").iterdir() if d.is_dir()]) >= 1  # add_hparams' directory
+    h = lrdiag.load(tmp_path)
+    assert h.meta["run"] == "proj" and len(h) == 300
+    assert h.meta["hparams"] == {"lr": 0.01, "optimizer": "AdamW", "epochs": 3}
+    assert lrdiag.analyze(h).meta["ratio_band"]["family"] == "adam"
