@@ -120,3 +120,41 @@ def test_cli_load_mlflow(store, capsys):
     assert main(["load", f"mlflow:{store['foreign']}", "--tracking-uri", store["uri"]]) == 0
     out = capsys.readouterr().out
     assert "foreign-names: 60 steps (0..295)" in out and "format: mlflow" in out
+
+
+def test_metrics_logged_without_a_step_are_read_in_logging_order(tmp_path):
+    """Round 51. ``mlflow.log_metric(key, value)`` without ``step=`` logs every value at step 0
+    (the MLflow UI plots them against wall time); lrdiag read one step and said the run had too
+    few loss values to judge. Every metric at one step: the steps are the order of logging,
+    counted in the loss's values, and another metric's value goes to the loss step logged at or
+    before its time."""
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient("sqlite:///" + str(tmp_path / "mlflow.db"))
+    run = client.create_run(client.create_experiment("no-steps")).info.run_id
+    t0 = int(time.time() * 1000)
+    loss = 2.0 * np.exp(-np.arange(300) / 100) + 0.05
+    lr = 0.1 * np.minimum(1, (np.arange(300) + 1) / 30)
+    metrics = []
+    for i in range(300):
+        metrics += [Metric("loss", float(loss[i]), t0 + 10 * i, 0), Metric("lr", float(lr[i]), t0 + 10 * i, 0)]
+        if i % 50 == 49:
+            metrics.append(Metric("val_loss", float(loss[i]) + 0.1, t0 + 10 * i + 5, 0))
+    for lo in range(0, len(metrics), 900):
+        client.log_batch(run, metrics=metrics[lo:lo + 900])
+    with pytest.warns(UserWarning, match="logged at one step.*order of logging, counted in 'loss' values"):
+        h = lrdiag.load(f"mlflow:{run}", tracking_uri=client.tracking_uri)
+    assert h.steps.tolist() == list(range(300)) and h.meta["steps_from"].startswith("the steps are the order")
+    np.testing.assert_allclose(h.loss, loss)
+    np.testing.assert_allclose(h.lr(), lr)
+    ev = h.series[names.EVAL_LOSS]
+    assert h.steps[np.isfinite(ev)].tolist() == list(range(49, 300, 50))
+    # a run that logged steps is read by them, even where one metric has a single value at step 0
+    stepped = client.create_run(client.get_experiment_by_name("no-steps").experiment_id).info.run_id
+    for i in range(0, 300, 3):
+        client.log_metric(stepped, "loss", float(loss[i]), step=i)
+    client.log_metric(stepped, "test_accuracy", 0.9)
+    with pytest.warns(UserWarning, match="no learning-rate series") as caught:
+        assert lrdiag.load(f"mlflow:{stepped}", tracking_uri=client.tracking_uri).steps[-1] == 297
+    assert not any("logged at one step" in str(w.message) for w in caught)

@@ -8,12 +8,19 @@ names like TensorBoard tags do (lrdiag's own ``lrdiag/...`` keys, or ``train_los
 A tracking server that does not answer fails after a short, bounded retry (MLflow's own default
 retries for minutes); set ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` / ``MLFLOW_HTTP_REQUEST_TIMEOUT`` to
 change that.
+
+Every metric logged at one step (``mlflow.log_metric`` without ``step=`` logs at step 0): the
+steps are the order of logging (:func:`_logging_order`), with a warning that says so.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, Callable
 
+import numpy as np
+
+from .. import names
 from ..history import History
 from ..mlflow.tracking import bounded_http, parse_run_id
 from .base import Columns, fail
@@ -32,16 +39,18 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
         try:
             client = MlflowClient(tracking_uri)
             run = client.get_run(run_id)
-            cols = Columns(source)
-            for key in sorted(run.data.metrics):
-                for m in client.get_metric_history(run_id, key):
-                    cols.add(key, int(m.step), float(m.value))
-            children = [] if len(cols) else _child_runs(client, run)
+            history = {key: client.get_metric_history(run_id, key) for key in sorted(run.data.metrics)}
+            children = [] if any(history.values()) else _child_runs(client, run)
         except MlflowException as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise fail(source, f"cannot read MLflow run {run_id}{where}: {msg}") from None
         except (OSError, ValueError) as e:
             raise fail(source, f"cannot reach the MLflow tracking store{where}: {e}") from None
+    cols = Columns(source)
+    order = _logging_order(history)
+    for key, metrics in history.items():
+        for m in metrics:
+            cols.add(key, int(m.step) if order is None else order[1](m.timestamp, key, m), float(m.value))
     if not len(cols):
         if children:
             # a sweep's or a cross-validation's parent run: the metrics are in its nested runs
@@ -59,11 +68,41 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
         "hparams": dict(run.data.params),
         "mlflow_tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
     }
+    if order is not None:
+        meta["steps_from"] = order[0]
+        warnings.warn(f"{source}: every metric was logged at one step (mlflow.log_metric without step=); "
+                      f"{order[0]}")
     if tracking_uri:
         meta["tracking_uri"] = tracking_uri
     if renamed(mapping):
         meta["tags"] = renamed(mapping)
     return cols.to_history(mapping, meta)
+
+
+def _logging_order(history: dict[str, list]) -> tuple[str, Callable[[int, str, Any], int]] | None:
+    """Steps from the order of logging, where every metric logged more than once was logged at
+    one step (``mlflow.log_metric(key, value)`` without ``step=`` logs at step 0; the MLflow UI
+    then plots them against wall time): ``(what was done, step_of(timestamp, key, metric))``, or
+    None where the steps can be used as they are.
+
+    The metric logged most often (the loss among equals) is counted 0, 1, 2, ... in the
+    order its values were logged; any other value's step is the count of those logged before it
+    or in the same millisecond."""
+    repeated = {k: h for k, h in history.items() if len(h) > 1}
+    if not repeated or any(len({m.step for m in h}) > 1 for h in repeated.values()):
+        return None
+    loss = [k for k, name in classify(list(repeated)).items() if name == names.LOSS]
+    ref = max(repeated, key=lambda k: (len(repeated[k]), k in loss, k))
+    ref_order = sorted(repeated[ref], key=lambda m: m.timestamp)
+    rank = {id(m): i for i, m in enumerate(ref_order)}
+    stamps = np.array([m.timestamp for m in ref_order], dtype=np.int64)
+
+    def step_of(timestamp: int, key: str, metric: Any) -> int:
+        if key == ref:
+            return rank[id(metric)]
+        return max(0, int(np.searchsorted(stamps, timestamp, side="right")) - 1)
+
+    return f"the steps are the order of logging, counted in {ref!r} values", step_of
 
 
 def _child_runs(client: Any, run: Any) -> list:
