@@ -126,3 +126,17 @@ def test_each_eval_set_of_a_trainer_is_judged(tmp_path):
     # a single eval set keeps its plain wording and evidence names the source's own series
     one = detect_eval_plateau(D.Series.from_history(_run([2.0, 1.5, 1.2, 1.25, 1.3, 1.4, 1.5])))
     assert one[0].message.startswith("The eval loss rose") and one[0].evidence["series"] == names.EVAL_LOSS
+
+
+def test_the_keep_best_advice_speaks_the_writing_tools_language(tmp_path):
+    """Round 51. The overfitting advice named the Hugging Face Trainer for every log. A CSV with an
+    ``eval_loss`` column (timm's summary.csv) gets the plain advice; a Trainer's own log keeps the
+    Trainer's (tested above), and Keras' the Keras callback (tests/test_sources.py)."""
+    rows = ["epoch,train_loss,eval_loss,lr"]
+    for e in range(100):
+        rows.append(f"{e},{2 * (e + 1) ** -0.3:.5f},{1.5 * (e + 1) ** -0.2 + 0.003 * max(0, e - 60):.5f},0.1")
+    (tmp_path / "summary.csv").write_text("\n".join(rows))
+    rising = [f for f in lrdiag.analyze(tmp_path / "summary.csv").findings if f.evidence.get("state") == "eval_rising"]
+    assert len(rising) == 1 and rising[0].start_step == 60
+    assert "save a checkpoint at each evaluation and keep the best" in rising[0].message
+    assert "Trainer" not in rising[0].message

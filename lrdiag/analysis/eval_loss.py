@@ -129,7 +129,11 @@ def _judge(s: "Series", name: str, label: str, several: bool, *, threshold: floa
 def _keep_best(meta: dict, tag: str, patience: int) -> str:
     """How the tool that wrote the run (``tag``: its name for the eval loss) keeps its best
     checkpoint, in its own terms."""
-    if meta.get("source_format") == "hf-trainer-state" or tag in ("eval/loss", "eval_loss"):
+    hparams = meta.get("hparams") if isinstance(meta.get("hparams"), dict) else {}
+    # a Trainer's own log, its TensorBoard callback's tag, or its MLflow callback's run (whose
+    # params are the TrainingArguments); a bare eval_loss column is any tool's
+    if (meta.get("source_format") == "hf-trainer-state" or tag == "eval/loss"
+            or "per_device_train_batch_size" in hparams):
         metric = tag.replace("/", "_") if tag.startswith("eval") else "eval_loss"
         return (f"Trainer: load_best_model_at_end=True, metric_for_best_model='{metric}'; or "
                 f"EarlyStoppingCallback(early_stopping_patience={patience})")
