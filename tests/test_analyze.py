@@ -322,7 +322,24 @@ def test_frequent_spikes_are_called_a_pattern():
         loss[at : at + 3] *= 6
     rep = lrdiag.analyze(History(t, {names.LOSS: loss}), recommend=False)
     assert sum(f.kind == "spike" for f in rep.findings) >= 5
-    assert "spiked" in rep.summary and "too high" in rep.summary
+    assert "spiked" in rep.summary and "clip gradients (norm 1.0), and if it still spikes with clipping, the LR is too high" in rep.summary
+
+
+def test_frequent_spikes_get_one_advice_in_the_summary_and_the_recommendation():
+    """Round 51. The summary said frequent spikes "usually mean the LR is too high (try 2-3x lower,
+    warm-up, or gradient clipping)" while the recommendation, for the same report, said to keep the
+    schedule and clip. One advice now: keep and clip, and lower the LR 2-3x if it still spikes."""
+    t, loss = _synthetic(6000)
+    for at in range(1000, 6000, 800):
+        loss[at : at + 3] *= 6
+    rep = lrdiag.analyze(History(t, {names.LOSS: loss, names.lr("group0"): np.full(t.size, 1e-3)}))
+    n = sum(f.kind == "spike" for f in rep.findings)
+    rec = rep.recommendation
+    assert n >= 5 and rec["kind"] == "keep" and rec["params"]["clip_grad_norm"] == 1.0
+    assert rec["rationale"].startswith(f"The loss spiked {n} times (first at step 1000 with LR 0.001) and recovered: "
+                                       "keep the schedule and clip gradients to norm 1.0; if it still spikes with "
+                                       "clipping, the LR is too high")
+    assert "2-3x" not in rep.summary.split("Suggested:")[0] and rep.summary.count("lower it 2-3x") == 1
 
 
 def test_recommendation_attached_when_available():

@@ -25,7 +25,8 @@ from ..history import History
 from ..report import Finding, Report
 from . import detectors as D
 
-#: This many spike findings in one run are a pattern (LR too high), said so in the summary.
+#: This many spike findings in one run are a pattern, said so in the summary and the advice:
+#: clip first; if it still spikes with clipping, the LR is too high.
 FREQUENT_SPIKES = 5
 
 #: How to log what analysis needs, quoted when a History has nothing to analyse.
@@ -269,8 +270,12 @@ def summarize(report: Report, history: History | None = None) -> str:
             parts.append(f"No learning-rate problem was found. For information: {infos[0].message}")
     spikes = [f for f in report.findings if f.kind == "spike"]
     if len(spikes) >= FREQUENT_SPIKES:
-        parts.append(f"The loss spiked {len(spikes)} times: frequent spikes usually mean the LR is too high for this "
-                     "model and batch size (try 2-3x lower, warm-up, or gradient clipping).")
+        # the recommendation for spikes the loss came back from says what to do (clip first; round
+        # 51: this sentence had said "try 2-3x lower" beside a recommendation to keep the LR)
+        said = "spiked" in str((report.recommendation or {}).get("rationale", ""))
+        parts.append(f"The loss spiked {len(spikes)} times: some updates are too large for this model and batch size"
+                     + ("." if said else "; clip gradients (norm 1.0), and if it still spikes with clipping, the LR is "
+                                          "too high: lower it 2-3x or warm up."))
     nt = report.meta.get("not_tested") or {}
     for kind, why in nt.items():
         parts.append(f"{kind.capitalize()} {'were' if kind.endswith('s') else 'was'} {why}.")  # "update ratios"

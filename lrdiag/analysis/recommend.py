@@ -98,6 +98,7 @@ from .. import relative_step
 from ..errors import AnalysisError
 from ..report import Report, _json_safe
 from .bands import normalised_name
+from .engine import FREQUENT_SPIKES
 
 KINDS = ("one_cycle", "cosine_warmup", "wsd", "step_decay", "constant", "reduce_on_plateau", "keep")
 ADAM_LIKE = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lamb", "LAMB", "Lion")
@@ -877,10 +878,17 @@ def _from_report(report: Report, total_steps: int, optimizer, kind: str | None) 
         back = "recovered" if (finding.evidence or {}).get("recovered", True) else "came most of the way back"
         return _keep_held_lr(held, held * float(raised["factor"]), raised["step"],
                              f"the loss spiked right after, at step {finding.start_step}, and {back}", total_steps, finding)
-    if finding.kind == "spike":  # isolated spikes: the schedule can stay, clipping absorbs them
-        return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps,
-                              f"The loss spiked at step {finding.start_step}" + (f" with LR {x:.3g}" if x else "") +
-                              ", but recovered: keep the schedule and clip gradients to norm 1.0.",
+    if finding.kind == "spike":  # spikes it came back from: the schedule can stay, clipping absorbs them
+        at = f" with LR {x:.3g}" if x else ""
+        spikes = [int(f.start_step) for f in report.findings if f.kind == "spike"]
+        if len(spikes) >= FREQUENT_SPIKES:
+            # the summary calls them frequent: say what to do if clipping does not stop them
+            why = (f"The loss spiked {len(spikes)} times (first at step {min(spikes)}{at}) and recovered: keep the schedule "
+                   "and clip gradients to norm 1.0; if it still spikes with clipping, the LR is too high for this model "
+                   "and batch size: lower it 2-3x or warm up.")
+        else:
+            why = f"The loss spiked at step {finding.start_step}{at}, but recovered: keep the schedule and clip gradients to norm 1.0."
+        return Recommendation("keep", {"peak_lr": float(x or 0.0), "clip_grad_norm": 1.0}, total_steps, why,
                               source="report", finding=finding.to_dict())
     if not x:
         raise AnalysisError(f"the {finding.kind} finding has no LR (the run logged no LR series); "
