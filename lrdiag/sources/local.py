@@ -41,7 +41,8 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class Part(NamedTuple):
     owner: Path  # the run it belongs to (a directory that may hold no events of its own)
     rename: dict[str, str]  # {its tag: the run's series name}
     cols: Columns
-    meta: dict = {}  # what it adds to the run's meta (an add_hparams directory's hparams)
+    meta: Mapping[str, dict] = MappingProxyType({})  # what it adds to the run's meta (add_hparams')
 
 
 def find_runs(root: Path) -> tuple[list[Path], list[Path]]:
@@ -150,24 +151,21 @@ def epochs_on_iterations(cols: Columns) -> str | None:
     Returns a note for the user when the two axes are present but cannot be matched (the series
     are left as they are), else None.
     """
-    def leaf(t: str) -> str:
-        return t.rsplit("/", 1)[-1]
-
     tags = cols.names()
-    epoch_tags = [t for t in tags if leaf(t).startswith("epoch_")]
+    epoch_tags = [t for t in tags if _leaf(t).startswith("epoch_")]
     if not epoch_tags:
         return None
     per_epoch = None
     for t in tags:
-        m = _EVAL_VS_ITERATIONS.match(leaf(t))
-        twin = t[: len(t) - len(leaf(t))] + "epoch_" + m.group("metric") if m else None
+        m = _EVAL_VS_ITERATIONS.match(_leaf(t))
+        twin = _beside(t, "epoch_" + m.group("metric")) if m else None
         if twin in cols and cols.count(twin) == cols.count(t):
             spe = cols.arrays(t)[0] / (cols.arrays(twin)[0] + 1.0)
             if spe.size and np.all(spe == spe[0]) and spe[0] >= 1 and spe[0] == int(spe[0]):
                 per_epoch = int(spe[0])
                 break
     if per_epoch is None:
-        batch = [cols.arrays(t)[0] for t in tags if leaf(t).startswith("batch_") and cols.count(t)]
+        batch = [cols.arrays(t)[0] for t in tags if _leaf(t).startswith("batch_") and cols.count(t)]
         if not batch:
             return None  # epochs only: one axis
         last = max(int(b.max()) for b in batch)
@@ -179,7 +177,7 @@ def epochs_on_iterations(cols: Columns) -> str | None:
         else:
             return ("its epoch_* series are at the epoch number and its batch_* series at the iteration; "
                     "they could not be matched, so read them apart (loss=/lr= name one axis's series)")
-    for t in [t for t in tags if leaf(t).startswith("batch_")]:
+    for t in [t for t in tags if _leaf(t).startswith("batch_")]:
         _undo_running_mean(cols, t, per_epoch)
     for t in epoch_tags:
         steps, values = cols.arrays(t)
@@ -196,10 +194,12 @@ def _undo_running_mean(cols: Columns, tag: str, per_epoch: int) -> None:
     epoch's ``epoch_<m>``; then the mean over the batches since the previous value logged is
     ``(k m_k - j m_j) / (k - j)`` (``k``, ``j``: batches into the epoch), each batch's own value
     when every batch is logged. Not a running mean: left as it is."""
-    twin = tag[: len(tag) - len(tag.rsplit("/", 1)[-1])] + "epoch_" + tag.rsplit("/", 1)[-1][len("batch_"):]
+    twin = _beside(tag, "epoch_" + _leaf(tag)[len("batch_"):])
     if twin not in cols:
         return
     steps, means = cols.arrays(tag)
+    if np.unique(steps).size < steps.size:
+        return  # a step logged twice (a resumed run): no stretch to take a mean over
     e_steps, e_means = cols.arrays(twin)
     ends = dict(zip(steps.tolist(), means.tolist()))
     pairs = [(ends[int(e + 1) * per_epoch], m) for e, m in zip(e_steps, e_means) if int(e + 1) * per_epoch in ends]
@@ -215,6 +215,15 @@ def _undo_running_mean(cols: Columns, tag: str, per_epoch: int) -> None:
     values = (k * means - j * prev) / (k - j)
     cols.drop(tag)
     cols.add_many(tag, steps, values)
+
+
+def _leaf(tag: str) -> str:
+    return tag.rsplit("/", 1)[-1]
+
+
+def _beside(tag: str, leaf: str) -> str:
+    """``leaf`` in the directory of ``tag``: ``validation/epoch_loss`` beside ``validation/evaluation_loss_vs_iterations``."""
+    return tag[: len(tag) - len(_leaf(tag))] + leaf
 
 
 def _run_label(root: Path, run_dir: Path) -> str:
