@@ -110,13 +110,26 @@ class History:
         return [k[len(names.LR):] for k in self.series if k.startswith(names.LR)]
 
     def lr(self, group: str | None = None) -> np.ndarray | None:
-        """The LR series of ``group`` (default: the first group)."""
+        """The LR series of ``group`` (default: :attr:`reference_group`)."""
         if group is None:
-            groups = self.groups
-            if not groups:
+            group = self.reference_group
+            if group is None:
                 return None
-            group = groups[0]
         return self.series.get(names.lr(group))
+
+    @property
+    def reference_group(self) -> str | None:
+        """The group whose LR the analysis speaks of: the first that trains (an LR above 0 at some
+        step), else the first. A group frozen with ``lr=0`` (a backbone, an embedding) comes first
+        in many optimizers; its LR is no measure of the run's (round 51: "stalled at LR 0", and no
+        advice). The advice keeps every group's ratio to this one (a frozen group stays at 0)."""
+        groups = self.groups
+        for g in groups:
+            v = self.series[names.lr(g)]
+            with np.errstate(invalid="ignore"):
+                if np.any(v > 0):
+                    return g
+        return groups[0] if groups else None
 
     @property
     def layers(self) -> list[str]:

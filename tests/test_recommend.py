@@ -764,3 +764,49 @@ def test_torch_adafactors_step_cap_is_recorded_and_advice_over_it_says_so(tmp_pa
     assert "1/sqrt(t)" not in plain.rationale
     under = recommend(Report("r", (0, 999), [low], meta={"optimizer": "Adafactor", "hparams": dict(hp)}), total_steps=10)
     assert "1/sqrt(t)" not in under.rationale
+
+
+def _frozen_first_group(lr_head: float):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                torch.nn.Linear(64, 2))
+    opt = torch.optim.AdamW([{"params": model[0].parameters(), "lr": 0.0, "name": "backbone"},
+                             {"params": list(model[2].parameters()) + list(model[4].parameters()), "lr": lr_head,
+                              "name": "head"}])
+    return model, opt
+
+
+def test_a_group_frozen_at_lr_zero_is_not_the_runs_lr(tmp_path):
+    """Round 51. A group frozen with ``lr=0`` listed first (a backbone) was the run's LR: a head
+    training at 3e-5 (about 100x too low) was reported as "stalled at LR 0", with no advice ("the
+    run logged no LR series"). The analysis speaks of the first group that trains, and the advice
+    keeps every group's ratio to it: the frozen group stays at 0 in ``scheduler(opt)`` and in
+    ``.code``, whose reference had been group 0's LR (a division by zero)."""
+    X = torch.randn(512, 20, generator=torch.Generator().manual_seed(1))
+    y = (X[:, 0] * X[:, 1] > 0).long()
+    model, opt = _frozen_first_group(3e-5)
+    with lrdiag.Monitor(opt, model, logdir=tmp_path / "run") as mon:
+        for s in range(600):
+            idx = torch.randint(0, 512, (64,), generator=torch.Generator().manual_seed(s))
+            loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            mon.log_loss(loss)
+    report = mon.report
+    assert report.findings and all(f.lr == pytest.approx(3e-5) for f in report.findings)
+    assert report.meta["peak_lr"] == pytest.approx(3e-5) and "LR 0 " not in report.summary
+    rec = recommend(report, total_steps=600)
+    assert rec.params["peak_lr"] > 10 * 3e-5
+    _, fresh = _frozen_first_group(3e-5)
+    sched = rec.scheduler(fresh)
+    seen = []
+    for _ in range(300):
+        fresh.step()
+        sched.step()
+        seen.append([g["lr"] for g in fresh.param_groups])
+    seen = np.array(seen)
+    assert np.all(seen[:, 0] == 0.0) and seen[:, 1].max() == pytest.approx(rec.params["peak_lr"], rel=0.02)
+    _, pasted = _frozen_first_group(3e-5)
+    exec(rec.code, {"optimizer": pasted})
+    assert pasted.param_groups[0]["lr"] == 0.0

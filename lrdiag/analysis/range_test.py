@@ -788,7 +788,9 @@ def range_test(model, optimizer, loss_fn: Callable | None = None, data: Iterable
         res = _analyse(sweep, smooth_frac, bootstrap, seed, curve_divisor)
         res.group_ratios = list(stepper.ratios)
         res.optimizer = _optimizer_info(optimizer)
-        res.optimizer["hparams"]["lr"] = snap.opt_state["param_groups"][0]["lr"]
+        lrs = [g["lr"] for g in snap.opt_state["param_groups"]]
+        # the reference group's (the first that trains: a group frozen at 0 is no measure)
+        res.optimizer["hparams"]["lr"] = next((v for v in lrs if v is not None and v > 0), lrs[0])
         if relative:
             res.optimizer["hparams"]["relative_step"] = True
         if confirm and res.lr_min is not None and model is not None:

@@ -363,7 +363,7 @@ class Recommendation:
         """A PyTorch snippet to paste after the optimizer is created (``optimizer`` in scope)."""
         p, T = self.params, self.total_steps
         head = "from torch.optim import lr_scheduler\n"
-        lr_line = (f"ref = optimizer.param_groups[0]['lr']  # other groups keep their ratio to the first\n"
+        lr_line = ("ref = next(g['lr'] for g in optimizer.param_groups if g['lr'] > 0)  # the others keep their ratio to it\n"
                    f"for g in optimizer.param_groups:\n    g['lr'] = {p['peak_lr']:.4g} * g['lr'] / ref\n")
         if p.get("switch_off_relative_step"):  # every group took the same relative step: one LR for all
             lr_line = relative_step.ABSOLUTE_LINES.format(lr=float(f"{p['peak_lr']:.4g}"))
@@ -478,10 +478,14 @@ class _CosineFactor:
 
 
 def _ratios(optimizer) -> list[float]:
-    """Each group's LR over the first's; 1 for a group without an LR of its own (a relative step)."""
-    lrs = [_own_lr(g) or 0.0 for g in optimizer.param_groups]
-    ref = next((v for v in lrs if v > 0), 0.0)
-    return [v / ref if v > 0 else 1.0 for v in lrs] if ref > 0 else [1.0] * len(lrs)
+    """Each group's LR over the first positive one's (``History.reference_group``'s); 0 for a group
+    frozen at LR 0 (it stays frozen: round 51, it had been given the peak); 1 for a group without
+    an LR of its own (a relative step)."""
+    lrs = [_own_lr(g) for g in optimizer.param_groups]
+    ref = next((v for v in lrs if v is not None and v > 0), 0.0)
+    if ref <= 0:
+        return [1.0] * len(lrs)
+    return [1.0 if v is None else max(v, 0.0) / ref for v in lrs]
 
 
 # ---------------------------------------------------------------------- optimizer facts
