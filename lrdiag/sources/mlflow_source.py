@@ -16,7 +16,7 @@ steps are the order of logging (:func:`_logging_order`), with a warning that say
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +49,9 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
     cols = Columns(source)
     order = _logging_order(history)
     for key, metrics in history.items():
-        for m in metrics:
-            cols.add(key, int(m.step) if order is None else order[1](m.timestamp, key, m), float(m.value))
+        steps = [int(m.step) for m in metrics] if order is None else order[1][key]
+        for step, m in zip(steps, metrics):
+            cols.add(key, step, float(m.value))
     if not len(cols):
         if children:
             # a sweep's or a cross-validation's parent run: the metrics are in its nested runs
@@ -79,11 +80,11 @@ def load_mlflow(source: str, *, tracking_uri: str | None = None, overrides: dict
     return cols.to_history(mapping, meta)
 
 
-def _logging_order(history: dict[str, list]) -> tuple[str, Callable[[int, str, Any], int]] | None:
+def _logging_order(history: dict[str, list]) -> tuple[str, dict[str, list[int]]] | None:
     """Steps from the order of logging, where every metric logged more than once was logged at
     one step (``mlflow.log_metric(key, value)`` without ``step=`` logs at step 0; the MLflow UI
-    then plots them against wall time): ``(what was done, step_of(timestamp, key, metric))``, or
-    None where the steps can be used as they are.
+    then plots them against wall time): ``(what was done, {key: the step of each of its values})``,
+    or None where the steps can be used as they are.
 
     The metric logged most often (the loss among equals) is counted 0, 1, 2, ... in the
     order its values were logged; any other value's step is the count of those logged before it
@@ -93,16 +94,14 @@ def _logging_order(history: dict[str, list]) -> tuple[str, Callable[[int, str, A
         return None
     loss = [k for k, name in classify(list(repeated)).items() if name == names.LOSS]
     ref = max(repeated, key=lambda k: (len(repeated[k]), k in loss, k))
-    ref_order = sorted(repeated[ref], key=lambda m: m.timestamp)
-    rank = {id(m): i for i, m in enumerate(ref_order)}
-    stamps = np.array([m.timestamp for m in ref_order], dtype=np.int64)
-
-    def step_of(timestamp: int, key: str, metric: Any) -> int:
-        if key == ref:
-            return rank[id(metric)]
-        return max(0, int(np.searchsorted(stamps, timestamp, side="right")) - 1)
-
-    return f"the steps are the order of logging, counted in {ref!r} values", step_of
+    stamps = np.array([m.timestamp for m in history[ref]], dtype=np.int64)
+    order = np.argsort(stamps, kind="stable")
+    steps = {ref: np.argsort(order).tolist()}  # each value's rank in time
+    for key, metrics in history.items():
+        if key != ref:
+            at = np.searchsorted(stamps[order], [m.timestamp for m in metrics], side="right") - 1
+            steps[key] = np.maximum(at, 0).tolist()
+    return f"the steps are the order of logging, counted in {ref!r} values", steps
 
 
 def _child_runs(client: Any, run: Any) -> list:
